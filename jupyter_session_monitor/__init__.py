@@ -1,0 +1,26 @@
+"""See and control the Qiskit Runtime sessions your notebooks open.
+
+Entry points only. Importing this package must stay cheap: the kernel-side IPython extension and
+JupyterLab's start-up both import it, so nothing here imports jupyter_server or qiskit eagerly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._version import __version__
+
+__all__ = ["__version__"]
+
+#: Name of the labextension (the npm package) and of the folder it is installed into.
+LABEXTENSION_NAME = "jupyter-session-monitor"
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": LABEXTENSION_NAME}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .app import SessionMonitorApp
+
+    return [{"module": "jupyter_session_monitor", "app": SessionMonitorApp}]

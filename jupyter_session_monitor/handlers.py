@@ -1,0 +1,140 @@
+"""HTTP handlers: parse, validate, authorize, call the domain, serialize. No business logic here.
+
+Every route is authenticated (``@web.authenticated``) and authorized against the
+``session-monitor`` resource; jupyter_server's ``JupyterHandler.prepare`` checks the XSRF token of
+mutating requests made with cookie credentials. Errors always take the contract's shape
+``{"error": {"kind", "message"}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+
+from ._version import __version__
+
+#: Every route of the monitor lives under ``{base_url}`` + this prefix.
+API_PREFIX = "/session-monitor/api"
+
+#: The resource name checked by jupyter_server's ``Authorizer`` for every monitor route.
+AUTH_RESOURCE = "session-monitor"
+
+_KIND_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    429: "rate_limited",
+    502: "service_error",
+    503: "service_unavailable",
+    504: "service_timeout",
+}
+
+
+class MonitorAPIError(web.HTTPError):
+    """An error for the client, with a stable machine-readable ``kind`` and a message for people."""
+
+    def __init__(self, status_code: int, kind: str, message: str) -> None:
+        super().__init__(status_code, reason=None, log_message=None)
+        self.kind = kind
+        self.message = message
+
+
+def _status_phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"
+
+
+class MonitorHandler(ExtensionHandlerMixin, APIHandler):
+    """Base of every monitor route: JSON errors in the contract's shape, never a traceback."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, MonitorAPIError):
+            kind, message = exc.kind, exc.message
+        else:
+            kind = _KIND_BY_STATUS.get(status_code, "internal" if status_code >= 500 else "error")
+            if isinstance(exc, web.HTTPError) and exc.log_message and status_code < 500:
+                message = exc.log_message % exc.args if exc.args else exc.log_message
+            elif status_code >= 500:
+                message = "The session monitor hit an internal error; see the Jupyter server log."
+            else:
+                message = _status_phrase(status_code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": {"kind": kind, "message": message}}))
+
+
+def _distribution_version(name: str) -> str | None:
+    # Metadata only: importing qiskit_ibm_runtime here would slow down JupyterLab's start-up.
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+class VersionHandler(MonitorHandler):
+    """``GET version``: what is installed, so users and bug reports can tell."""
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.finish(
+            {
+                "version": __version__,
+                "qiskit_ibm_runtime_version": _distribution_version("qiskit-ibm-runtime"),
+            }
+        )
+
+
+class NotFoundHandler(MonitorHandler):
+    """Any other path under the API prefix: a JSON 404 naming the path, not tornado's HTML page."""
+
+    def _not_found(self, path: str) -> None:
+        raise MonitorAPIError(404, "not_found", f"There is no session monitor API route '{path}'.")
+
+    @web.authenticated
+    @authorized
+    def get(self, path: str) -> None:
+        self._not_found(path)
+
+    @web.authenticated
+    @authorized
+    def post(self, path: str) -> None:
+        self._not_found(path)
+
+    @web.authenticated
+    @authorized
+    def put(self, path: str) -> None:
+        self._not_found(path)
+
+    @web.authenticated
+    @authorized
+    def patch(self, path: str) -> None:
+        self._not_found(path)
+
+    @web.authenticated
+    @authorized
+    def delete(self, path: str) -> None:
+        self._not_found(path)
+
+
+def handlers() -> list[tuple[str, type[MonitorHandler]]]:
+    """The monitor's routes, relative to the server's ``base_url``; the catch-all comes last."""
+    return [
+        (f"{API_PREFIX}/version", VersionHandler),
+        (f"{API_PREFIX}/(.*)", NotFoundHandler),
+    ]

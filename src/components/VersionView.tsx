@@ -1,0 +1,64 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
+
+import type { VersionState } from '../versionModel';
+
+export interface IVersionViewProps {
+  state: VersionState;
+  trans: TranslationBundle;
+  onRetry: () => void;
+}
+
+/**
+ * The placeholder body of the sidebar: what the panel is for and what is installed on the
+ * server, or, when the server cannot answer, that fact in words with a way to try again.
+ */
+export function VersionView({
+  state,
+  trans,
+  onRetry
+}: IVersionViewProps): JSX.Element {
+  return (
+    <div className="jp-SessionMonitor-about">
+      <p className="jp-SessionMonitor-intro">
+        {trans.__(
+          'Qiskit Runtime sessions opened from your notebooks will be listed here, with their status, countdowns and jobs.'
+        )}
+      </p>
+      {state.status === 'loading' && (
+        <p className="jp-SessionMonitor-loading" role="status">
+          {trans.__('Contacting the Jupyter server…')}
+        </p>
+      )}
+      {state.status === 'ready' && (
+        <dl
+          className="jp-SessionMonitor-versions"
+          aria-label={trans.__('Installed versions')}
+        >
+          <dt>{trans.__('Session Monitor')}</dt>
+          <dd data-testid="monitor-version">{state.info.version}</dd>
+          <dt>qiskit-ibm-runtime</dt>
+          <dd data-testid="runtime-version">
+            {state.info.qiskit_ibm_runtime_version ??
+              trans.__('not installed on the server')}
+          </dd>
+        </dl>
+      )}
+      {state.status === 'error' && (
+        <div className="jp-SessionMonitor-error" role="alert">
+          <p>
+            <strong>{trans.__('The session monitor is not available.')}</strong>{' '}
+            {state.error.message}
+          </p>
+          <button
+            type="button"
+            className="jp-mod-styled jp-mod-accept"
+            onClick={onRetry}
+          >
+            {trans.__('Retry')}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
