@@ -25,4 +25,8 @@ class SessionMonitorApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())
-        self.log.info("Qiskit session monitor %s: API at %s", __version__, API_PREFIX)
+
+    async def _start_jupyter_server_extension(self, serverapp: object) -> None:
+        # Runs on the event loop once the server is listening (jupyter_server binds its socket in
+        # an earlier loop callback), so tools and tests can take this line as "ready".
+        self.log.info("Qiskit session monitor %s is serving %s", __version__, API_PREFIX)

@@ -1,0 +1,95 @@
+"""A real JupyterLab server (a subprocess, own dirs) and Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from labserver import Lab
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the server helper is shared with the tests in tests/
+
+from tests.server import running_server  # noqa: E402
+
+ARTIFACTS = HERE / "artifacts"
+
+# Keeps Chromium quiet on a closed network and runnable as root.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def _write_settings(settings_dir: Path) -> None:
+    # No "receive official Jupyter news?" toast over the screenshots, nothing fetched from outside.
+    notification = settings_dir / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True)
+    (notification / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    base = tmp_path_factory.mktemp("lab")
+    settings, workspaces = base / "settings", base / "workspaces"
+    _write_settings(settings)
+    workspaces.mkdir()
+    env = {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(workspaces),
+        "IPYTHONDIR": str(base / "ipython"),
+    }
+    with running_server(
+        sys.executable,
+        base,
+        "--FileContentsManager.delete_to_trash=False",
+        env=env,
+        app="jupyterlab",
+    ) as (url, token):
+        yield Lab(url=url, token=token, root_dir=base)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    chromium = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
+    if not chromium:
+        pytest.fail("Debian's chromium is required for the browser tests: apt-get install chromium")
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium,
+        "args": CHROMIUM_FLAGS,
+        "headless": True,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture
+def screenshot_path() -> Callable[[str], str]:
+    """Where a test saves a named screenshot (ui-tests/artifacts/NAME.png), to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def path(name: str) -> str:
+        return str(ARTIFACTS / f"{name}.png")
+
+    return path

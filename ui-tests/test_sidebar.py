@@ -1,0 +1,80 @@
+"""The sidebar in a real JupyterLab, in Debian's Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import qiskit_ibm_runtime
+from labserver import Lab
+from playwright.sync_api import Page, Route, expect
+
+PACKAGE_VERSION = json.loads((Path(__file__).parent.parent / "package.json").read_text())["version"]
+SIDEBAR_TAB = '.jp-SideBar.jp-mod-left [data-id="jp-session-monitor"]'
+
+
+def _open_lab(page: Page, lab: Lab) -> None:
+    page.goto(lab.lab_url())
+    # The left sidebar is drawn once the application shell has started.
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+
+
+def test_sidebar_icon_opens_the_panel_showing_the_versions(
+    page: Page, lab: Lab, screenshot_path: Callable[[str], str]
+) -> None:
+    _open_lab(page, lab)
+    panel = page.locator("#jp-session-monitor")
+    expect(panel).to_be_hidden()
+
+    tab = page.locator(SIDEBAR_TAB)
+    expect(tab).to_have_attribute("title", "Qiskit Session Monitor")
+    tab.click()
+
+    expect(panel).to_be_visible()
+    expect(panel.get_by_role("heading")).to_have_text("Qiskit Runtime sessions")
+    expect(panel.get_by_test_id("monitor-version")).to_have_text(PACKAGE_VERSION)
+    expect(panel.get_by_test_id("runtime-version")).to_have_text(qiskit_ibm_runtime.__version__)
+    page.screenshot(path=screenshot_path("sidebar-versions"))
+
+
+def test_palette_command_opens_the_panel(page: Page, lab: Lab) -> None:
+    _open_lab(page, lab)
+    panel = page.locator("#jp-session-monitor")
+    expect(panel).to_be_hidden()
+
+    page.keyboard.press("Control+Shift+C")
+    page.keyboard.type("Open Qiskit Session Monitor")
+    palette_item = page.locator(".lm-CommandPalette-item.lm-mod-active")
+    expect(palette_item).to_contain_text("Open Qiskit Session Monitor")
+    page.keyboard.press("Enter")
+
+    expect(panel).to_be_visible()
+    expect(panel.get_by_test_id("monitor-version")).to_have_text(PACKAGE_VERSION)
+
+
+def test_panel_says_when_the_server_cannot_be_reached_and_recovers(
+    page: Page, lab: Lab, screenshot_path: Callable[[str], str]
+) -> None:
+    # The connection to the monitor's API drops (as when the server is down); the rest of Lab loads.
+    def drop(route: Route) -> None:
+        route.abort("connectionrefused")
+
+    api = re.compile(r".*/session-monitor/api/version.*")
+    page.route(api, drop)
+    _open_lab(page, lab)
+    page.locator(SIDEBAR_TAB).click()
+    panel = page.locator("#jp-session-monitor")
+
+    alert = panel.get_by_role("alert")
+    expect(alert).to_contain_text("The session monitor is not available.")
+    expect(alert).to_contain_text("Cannot reach the Jupyter server")
+    expect(panel.get_by_test_id("monitor-version")).to_have_count(0)
+    page.screenshot(path=screenshot_path("sidebar-server-down"))
+
+    page.unroute(api, drop)
+    alert.get_by_role("button", name="Retry").click()
+
+    expect(panel.get_by_test_id("monitor-version")).to_have_text(PACKAGE_VERSION)
+    expect(panel.get_by_role("alert")).to_have_count(0)
