@@ -1,0 +1,107 @@
+"""``python -m jupyter_session_monitor.emulator serve --port PORT ...``"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from .server import Emulator, EmulatorConfig
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {value}")
+    return number
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog="python -m jupyter_session_monitor.emulator",
+        description="A local emulator of the IBM Qiskit Runtime service, for the unmodified "
+        "qiskit-ibm-runtime client. No IBM account needed.",
+    )
+    commands = main.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the emulated service until interrupted")
+    serve.add_argument(
+        "--port", type=int, default=8765, help="port to listen on (0: any free port)"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: loopback only)"
+    )
+    serve.add_argument(
+        "--time-scale",
+        type=_positive,
+        default=1.0,
+        help="multiply every duration (TTLs, job run time, the 30-minute rule) by F; "
+        "the API reports the scaled values",
+    )
+    serve.add_argument(
+        "--job-seconds",
+        type=_positive,
+        default=3.0,
+        help="unscaled run time of one job (default 3)",
+    )
+    serve.add_argument(
+        "--plan",
+        choices=("premium", "open"),
+        default="premium",
+        help="instance plan; an Open Plan instance cannot create sessions",
+    )
+    serve.add_argument(
+        "--env-file",
+        type=Path,
+        help="write the client's environment (JSON) here once listening",
+    )
+    return main
+
+
+async def serve(args: argparse.Namespace) -> None:
+    emulator = Emulator(
+        EmulatorConfig(
+            host=args.host,
+            port=args.port,
+            time_scale=args.time_scale,
+            job_seconds=args.job_seconds,
+            plan=args.plan,
+        )
+    )
+    emulator.start()
+    environment = emulator.client_environment()
+    if args.env_file is not None:
+        temporary = args.env_file.with_name(args.env_file.name + ".tmp")
+        temporary.write_text(json.dumps(environment, indent=2) + "\n")
+        os.replace(temporary, args.env_file)  # readers never see half a file
+    exports = "\n".join(f"  export {k}={v}" for k, v in environment.items())
+    print(
+        f"Qiskit Runtime emulator listening on {emulator.url} "
+        f"(plan {args.plan}, time scale {args.time_scale:g}, job {args.job_seconds:g} s)\n"
+        f"Point an unmodified QiskitRuntimeService() at it with:\n{exports}\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await emulator.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        asyncio.run(serve(args))
+    except OSError as error:
+        print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Backends served by the emulator: the real configuration and properties that ship with
+``qiskit_ibm_runtime.fake_provider`` (snapshots of IBM devices), read from its data files."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+#: (fake_provider folder, served name): a 5-qubit Falcon, a 27-qubit Falcon, a 133-qubit Heron.
+BACKENDS: tuple[tuple[str, str], ...] = (
+    ("manila", "ibmq_manila"),
+    ("kolkata", "ibmq_kolkata"),
+    ("torino", "ibm_torino"),
+)
+
+
+@cache
+def _load(folder: str, kind: str) -> dict[str, Any]:
+    path = files("qiskit_ibm_runtime.fake_provider.backends") / folder / f"{kind}_{folder}.json"
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+class BackendCatalog:
+    def __init__(self, backends: tuple[tuple[str, str], ...]) -> None:
+        self._folders = {name: folder for folder, name in backends}
+        self.names = [name for _, name in backends]
+
+    def configuration(self, name: str) -> dict[str, Any]:
+        config = dict(_load(self._folders[name], "conf"))
+        # A device, not a simulator: the client only creates sessions on devices.
+        config.update(backend_name=name, simulator=False, local=False)
+        return config
+
+    def properties(self, name: str) -> dict[str, Any]:
+        props = dict(_load(self._folders[name], "props"))
+        props["backend_name"] = name
+        return props
+
+    def summary(self, name: str, queue_length: int) -> dict[str, Any]:
+        config = _load(self._folders[name], "conf")
+        return {
+            "name": name,
+            "status": {"name": "online", "reason": "available"},
+            "qubits": config.get("n_qubits"),
+            "processor_type": config.get("processor_type"),
+            "queue_length": queue_length,
+            "is_simulator": False,
+            "wait_time_seconds": None,
+            "clops": {"type": "hpcx", "value": 30000},
+        }

@@ -1,0 +1,84 @@
+"""The service's JSON bodies for sessions, jobs and job metrics, built from the model's records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .model import Job, JobStatus, Service, Session, iso
+
+
+def session_body(session: Session, now: datetime) -> dict[str, Any]:
+    """``GET /sessions/{id}`` as the service returns it."""
+    return {
+        "id": session.id,
+        "backend_name": session.backend,
+        "instance": session.instance,
+        "mode": session.mode,
+        "state": session.state.value,
+        "state_reason": session.state_reason,
+        "accepting_jobs": session.accepting_jobs,
+        "interactive_ttl": round(session.interactive_ttl),
+        "max_ttl": round(session.max_ttl),
+        "active_ttl": round(session.max_ttl),
+        "created_at": iso(session.created_at),
+        "started_at": iso(session.started_at),
+        "activated_at": iso(session.activated_at),
+        "closed_at": iso(session.closed_at),
+        "last_job_started": iso(session.last_job_started),
+        "last_job_completed": iso(session.last_job_completed),
+        "elapsed_time": round(session.elapsed(now)),
+        "timestamps": list(session.timestamps),
+        "user_id": session.user_id,
+    }
+
+
+def job_body(job: Job, service: Service, *, include_params: bool) -> dict[str, Any]:
+    """``GET /jobs/{id}`` (and each entry of the job list)."""
+    state: dict[str, Any] = {"status": job.status.value}
+    if job.reason is not None and job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+        state["reason"] = job.reason
+        if job.reason_code is not None:
+            state["reason_code"] = job.reason_code
+    body: dict[str, Any] = {
+        "id": job.id,
+        "backend": job.backend,
+        "state": state,
+        "status": job.status.value,
+        "program": {"id": job.program_id},
+        "created": iso(job.created),
+        "session_id": job.session_id,
+        "tags": list(job.tags),
+        "private": job.private,
+        "user_id": service.user_id,
+        "cost": 0,
+        "runtime": "",
+        "usage": {"seconds": round(job.usage_seconds(job.finished or job.created))}
+        if job.final
+        else {"seconds": 0},
+    }
+    if include_params:
+        body["params"] = job.params
+    return body
+
+
+def job_metrics(job: Job, service: Service, now: datetime) -> dict[str, Any]:
+    return {
+        "timestamps": {
+            "created": iso(job.created),
+            "running": iso(job.started),
+            "finished": iso(job.finished),
+        },
+        "bss": {"seconds": round(job.usage_seconds(now))},
+        "usage": {
+            "quantum_seconds": round(job.usage_seconds(now)),
+            "seconds": round(job.usage_seconds(now)),
+        },
+        "executions": 0,
+        "num_circuits": 0,
+        "position_in_queue": service.queue_position(job),
+        "estimated_start_time": None,
+        "estimated_completion_time": None,
+        "qiskit_version": "",
+        "caller": "qiskit_ibm_runtime",
+    }
