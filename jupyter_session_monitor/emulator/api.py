@@ -282,7 +282,7 @@ class JobsHandler(RuntimeHandler):
         except execution.ExecutionError as error:
             failure = str(error)
         except Exception as error:  # the reference primitives refused the input
-            failure = f"The job could not be executed: {error}"
+            failure = f"The job could not be executed: {type(error).__name__}: {error}"
         job = self.service.submit_job(
             program_id=program_id,
             backend=backend if isinstance(backend, str) else None,

@@ -1,5 +1,8 @@
 """Run a job's primitive for real with qiskit's reference (statevector) primitives.
 
+``sampler`` and ``estimator`` take PUBs encoded with ``RuntimeEncoder``; ``executor`` takes a
+quantum program (see ``executor_program``).
+
 ISA circuits for a 27- or 133-qubit device touch only a few qubits; they are simulated on their
 active qubits only (those any instruction or observable acts on), the rest staying in |0>, which is
 exact. Above ``MAX_ACTIVE_QUBITS`` the job fails with a reason instead of exhausting memory.
@@ -24,7 +27,7 @@ class ExecutionError(Exception):
     """The job cannot run: the message is the reason reported in the job's state."""
 
 
-SUPPORTED_PROGRAMS = ("sampler", "estimator")
+SUPPORTED_PROGRAMS = ("sampler", "estimator", "executor")
 
 
 def decode_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +37,7 @@ def decode_params(params: dict[str, Any]) -> dict[str, Any]:
     return decoded
 
 
-def _active_qubits(circuit: Any) -> set[int]:
+def active_qubits(circuit: Any) -> set[int]:
     active: set[int] = set()
     for instruction in circuit.data:
         if instruction.operation.name in ("barrier", "delay"):
@@ -43,8 +46,11 @@ def _active_qubits(circuit: Any) -> set[int]:
     return active
 
 
-def _reduce_circuit(circuit: Any, keep: Sequence[int]) -> Any:
-    """The same circuit on ``len(keep)`` qubits: qubit ``keep[i]`` becomes qubit ``i``."""
+def reduce_circuit(circuit: Any, keep: Sequence[int]) -> Any:
+    """The circuit restricted to the qubits ``keep`` (qubit ``keep[i]`` becomes qubit ``i``).
+
+    Instructions on other qubits are dropped: callers keep every qubit those instructions could
+    affect (all active qubits, or a whole entangled component)."""
     from qiskit import QuantumCircuit
 
     index = {old: new for new, old in enumerate(keep)}
@@ -56,10 +62,8 @@ def _reduce_circuit(circuit: Any, keep: Sequence[int]) -> Any:
         reduced.add_bits(loose)
     for instruction in circuit.data:
         qubits = [circuit.find_bit(q).index for q in instruction.qubits]
-        if instruction.operation.name in ("barrier", "delay") and not all(
-            q in index for q in qubits
-        ):
-            continue
+        if not all(q in index for q in qubits):
+            continue  # another component's instruction, or a barrier across components
         reduced.append(
             instruction.operation,
             [reduced.qubits[index[q]] for q in qubits],
@@ -74,7 +78,7 @@ def _reduce_label(label: str, keep: Sequence[int]) -> str:
     return "".join(label[width - 1 - q] for q in reversed(keep))
 
 
-def _check_width(count: int) -> None:
+def check_width(count: int) -> None:
     if count > MAX_ACTIVE_QUBITS:
         raise ExecutionError(
             f"The circuit acts on {count} qubits; this emulator simulates at most "
@@ -82,21 +86,105 @@ def _check_width(count: int) -> None:
         )
 
 
-def run_sampler(params: dict[str, Any]) -> Any:
+def entangled_components(circuit: Any) -> list[list[int]]:
+    """Groups of qubits that interact (directly, through a shared classical bit, or inside control
+    flow); different groups stay in a product state and can be simulated separately."""
+    parent: dict[Any, Any] = {}
+
+    def find(node: Any) -> Any:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def union(a: Any, b: Any) -> None:
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
+        parent[find(a)] = find(b)
+
+    control_flow = False
+    for instruction in circuit.data:
+        if instruction.operation.name in ("barrier", "delay"):
+            continue
+        nodes: list[Any] = [("q", circuit.find_bit(q).index) for q in instruction.qubits]
+        nodes += [("c", circuit.find_bit(c).index) for c in instruction.clbits]
+        control_flow = control_flow or bool(getattr(instruction.operation, "blocks", ()))
+        for node in nodes:
+            parent.setdefault(node, node)
+        for node in nodes[1:]:
+            union(nodes[0], node)
+    qubits = sorted(index for kind, index in parent if kind == "q")
+    if control_flow:
+        return [qubits] if qubits else []
+    groups: dict[Any, list[int]] = {}
+    for index in qubits:
+        groups.setdefault(find(("q", index)), []).append(index)
+    return sorted(groups.values())
+
+
+def sample_bits(circuit: Any, bindings: Any, shots: int, seed: int | None = None) -> dict[str, Any]:
+    """Measured bits per classical register, shaped (*bindings.shape, shots, bits), little-endian.
+
+    Each entangled component is simulated on its own and the components' bits are combined: exact,
+    because the components never interact, and it keeps wide ISA circuits cheap.
+    """
+    import numpy as np
     from qiskit.primitives import StatevectorSampler
+    from qiskit.primitives.containers.bindings_array import BindingsArray
+    from qiskit.primitives.containers.sampler_pub import SamplerPub
+
+    shape = tuple(bindings.shape) if bindings is not None else ()
+    elements = int(np.prod(shape)) if shape else 1
+    components = entangled_components(circuit) or [[0]]
+    rng = np.random.default_rng(seed)
+    combined: dict[str, Any] = {}
+    all_values = bindings.as_array(circuit.parameters) if circuit.parameters else None
+    column = {parameter: i for i, parameter in enumerate(circuit.parameters)}
+    for keep in components:
+        check_width(len(keep))
+        reduced = reduce_circuit(circuit, keep)
+        if reduced.parameters:
+            assert all_values is not None  # the component's parameters are the circuit's
+            values = all_values[..., [column[p] for p in reduced.parameters]]
+            pub = SamplerPub(
+                reduced, BindingsArray({tuple(reduced.parameters): values}), shots=shots
+            )
+        else:  # no parameter here: draw every element's shots at once
+            pub = SamplerPub(reduced, shots=shots * elements)
+        sampler = StatevectorSampler(seed=int(rng.integers(2**31)))
+        data = sampler.run([pub]).result()[0].data
+        for name, bit_array in dict(data).items():
+            bits = bit_array.to_bool_array(order="little")
+            bits = bits.reshape((*shape, shots, bits.shape[-1]))
+            # A bit no component measured stays 0, so OR merges the components' registers.
+            combined[name] = bits if name not in combined else combined[name] | bits
+    return combined
+
+
+def run_sampler(params: dict[str, Any]) -> Any:
+    from qiskit.primitives import PrimitiveResult, SamplerPubResult
+    from qiskit.primitives.containers import BitArray, DataBin
     from qiskit.primitives.containers.sampler_pub import SamplerPub
 
     default_shots = int(params.get("options", {}).get("default_shots") or 4096)
-    pubs = []
+    results = []
     for raw in params.get("pubs", []):
         circuit, values, shots = [*raw, None, None][:3]
-        keep = sorted(_active_qubits(circuit))
-        _check_width(len(keep))
-        reduced = _reduce_circuit(circuit, keep)
-        pubs.append(SamplerPub.coerce((reduced, values, shots or default_shots)))
-    if not pubs:
+        pub = SamplerPub.coerce((circuit, values, shots or default_shots))
+        assert pub.shots is not None
+        bits = sample_bits(pub.circuit, pub.parameter_values, pub.shots)
+        registers = {
+            name: BitArray.from_bool_array(value, order="little") for name, value in bits.items()
+        }
+        results.append(
+            SamplerPubResult(
+                DataBin(**registers, shape=pub.shape),
+                metadata={"shots": pub.shots, "circuit_metadata": pub.circuit.metadata},
+            )
+        )
+    if not results:
         raise ExecutionError("The job has no PUBs to run.")
-    return StatevectorSampler(default_shots=default_shots).run(pubs).result()
+    return PrimitiveResult(results, metadata={"version": 2})
 
 
 def _observable_dicts(observables: Any) -> Any:
@@ -134,7 +222,7 @@ def run_estimator(params: dict[str, Any]) -> Any:
     for raw in params.get("pubs", []):
         circuit, observables, values = [*raw, None, None, None][:3]
         observables = _observable_dicts(observables)
-        keep_set = _active_qubits(circuit)
+        keep_set = active_qubits(circuit)
         for label in _labels(observables):
             if len(label) != circuit.num_qubits:
                 raise ExecutionError(
@@ -143,8 +231,8 @@ def run_estimator(params: dict[str, Any]) -> Any:
                 )
             keep_set.update(q for q in range(len(label)) if label[len(label) - 1 - q] != "I")
         keep = sorted(keep_set) or [0]
-        _check_width(len(keep))
-        reduced = _reduce_circuit(circuit, keep)
+        check_width(len(keep))
+        reduced = reduce_circuit(circuit, keep)
         pubs.append(EstimatorPub.coerce((reduced, _reduce_observables(observables, keep), values)))
     if not pubs:
         raise ExecutionError("The job has no PUBs to run.")
@@ -158,6 +246,8 @@ def validate(program_id: str, params: dict[str, Any]) -> dict[str, Any]:
             f"Program '{program_id}' is not supported by the local emulator "
             f"(supported: {', '.join(SUPPORTED_PROGRAMS)})."
         )
+    if program_id == "executor":
+        return params  # a schema model, decoded by executor_program
     try:
         decoded = decode_params(params)
     except Exception as error:
@@ -171,6 +261,10 @@ def execute(program_id: str, decoded: dict[str, Any]) -> str:
     """Run the job and return its result encoded as the service returns it."""
     from qiskit_ibm_runtime.json import RuntimeEncoder
 
+    if program_id == "executor":
+        from .executor_program import run_executor
+
+        return run_executor(decoded)
     if program_id == "sampler":
         result = run_sampler(decoded)
     elif program_id == "estimator":

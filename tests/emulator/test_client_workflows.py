@@ -320,3 +320,47 @@ def test_job_metrics_timestamps_and_tag_update(emulator: Harness) -> None:
     assert metrics["timestamps"]["running"] <= metrics["timestamps"]["finished"]
     assert metrics["position_in_queue"] is None
     assert emulator.service().job(job.job_id()).tags == ["renamed"]
+
+
+def test_client_side_primitives_run_through_the_executor_program(emulator: Harness) -> None:
+    from qiskit_ibm_runtime.executor_estimator import Estimator as ClientSideEstimator
+    from qiskit_ibm_runtime.executor_sampler import Sampler as ClientSideSampler
+
+    backend = emulator.service().backend("ibmq_kolkata")
+    pm = generate_preset_pass_manager(backend=backend, optimization_level=1)
+    idle = pm.run(QuantumCircuit(2))
+
+    with Session(backend=backend) as session:
+        counts = ClientSideSampler(mode=session).run([bell(backend)], shots=300).result()
+        values = (
+            ClientSideEstimator(mode=session)
+            .run([(idle, [SparsePauliOp(p).apply_layout(idle.layout) for p in ("ZZ", "XX")])])
+            .result()
+        )
+
+    # What the service was asked to run, seen from the emulator's side.
+    programs = emulator.thread.call(
+        lambda: {j.program_id for j in emulator.emulator.service.jobs.values()}
+    )
+    assert programs == {"executor"}
+    measured = counts[0].data.meas.get_counts()
+    assert set(measured) <= {"00", "11"} and sum(measured.values()) == 300
+    np.testing.assert_allclose(values[0].data.evs, [1.0, 0.0], atol=0.2)  # twirled, shot noise
+
+
+def test_too_wide_circuit_fails_with_a_reason(emulator: Harness) -> None:
+    from qiskit_ibm_runtime.exceptions import RuntimeJobFailureError
+
+    backend = emulator.service().backend("ibm_torino")
+    ghz = QuantumCircuit(24)
+    ghz.h(0)
+    for qubit in range(1, 24):
+        ghz.cx(qubit - 1, qubit)
+    ghz.measure_all()
+    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(ghz)
+
+    job = Sampler(mode=backend).run([isa], shots=10)
+
+    with pytest.raises(RuntimeJobFailureError, match="simulates at most 20 active qubits"):
+        job.result()
+    assert job.status() == "ERROR"
