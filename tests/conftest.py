@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from jupyter_session_monitor.emulator import EmulatorConfig
+from jupyter_session_monitor.emulator.runner import EmulatorThread
+
+from .harness import Harness
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
@@ -11,3 +18,32 @@ pytest_plugins = ("pytest_jupyter.jupyter_server",)
 def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
     # The extension is enabled the way the wheel enables it: jpserver_extensions in the config.
     return {"ServerApp": {"jpserver_extensions": {"jupyter_session_monitor": True}}}
+
+
+@pytest.fixture
+def make_emulator(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Callable[..., Harness]]:
+    """Start an emulator with the given settings and point the client's environment at it."""
+    started: list[EmulatorThread] = []
+    monkeypatch.setenv("HOME", str(tmp_path))  # never read or write the user's ~/.qiskit
+    monkeypatch.setenv("USAGE_DATA_OPT_OUT", "True")
+    for name in ("QISKIT_IBM_NAME", "QISKIT_IBM_REGION", "QISKIT_IBM_PLANS_PREFERENCE"):
+        monkeypatch.delenv(name, raising=False)
+
+    def start(**settings: Any) -> Harness:
+        thread = EmulatorThread(EmulatorConfig(**settings)).start()
+        started.append(thread)
+        for key, value in thread.emulator.client_environment().items():
+            monkeypatch.setenv(key, value)
+        return Harness(thread)
+
+    yield start
+    for thread in started:
+        thread.stop()
+
+
+@pytest.fixture
+def emulator(make_emulator: Callable[..., Harness]) -> Harness:
+    # Interactive TTL 60 s -> 1.2 s; a job runs 3 s -> 0.06 s.
+    return make_emulator(time_scale=0.02)

@@ -18,7 +18,7 @@ from qiskit_ibm_runtime import Batch, QiskitRuntimeService, Session
 from qiskit_ibm_runtime import EstimatorV2 as Estimator
 from qiskit_ibm_runtime import SamplerV2 as Sampler
 
-from .conftest import Harness, wait_until
+from tests.harness import Harness, wait_until
 
 # The legacy V2 primitives are what the seed documentation uses; their deprecation is not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -13,8 +13,7 @@ from qiskit_ibm_runtime.api.exceptions import RequestsApiError
 from qiskit_ibm_runtime.exceptions import IBMNotAuthorizedError, IBMRuntimeError
 
 from jupyter_session_monitor.emulator.server import API_KEY, RUNTIME_PREFIX
-
-from .conftest import Harness
+from tests.harness import Harness
 
 
 def served(harness: Harness, method: str, path_part: str) -> list[int]:

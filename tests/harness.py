@@ -1,17 +1,14 @@
-"""The emulator in-process on a free port; the unmodified client pointed at it by environment."""
+"""The emulator in-process on a free port, the unmodified client pointed at it by environment, and
+a helper to await an observable condition."""
 
 from __future__ import annotations
 
 import json
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-import pytest
-
-from jupyter_session_monitor.emulator import EmulatorConfig
 from jupyter_session_monitor.emulator.runner import EmulatorThread
 
 T = TypeVar("T")
@@ -56,32 +53,3 @@ def wait_until(check: Callable[[], T], timeout: float = 30.0, interval: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s (last value: {value!r})")
         time.sleep(interval)
-
-
-@pytest.fixture
-def make_emulator(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[Callable[..., Harness]]:
-    """Start an emulator with the given settings and point the client's environment at it."""
-    started: list[EmulatorThread] = []
-    monkeypatch.setenv("HOME", str(tmp_path))  # never read or write the user's ~/.qiskit
-    monkeypatch.setenv("USAGE_DATA_OPT_OUT", "True")
-    for name in ("QISKIT_IBM_NAME", "QISKIT_IBM_REGION", "QISKIT_IBM_PLANS_PREFERENCE"):
-        monkeypatch.delenv(name, raising=False)
-
-    def start(**settings: Any) -> Harness:
-        thread = EmulatorThread(EmulatorConfig(**settings)).start()
-        started.append(thread)
-        for key, value in thread.emulator.client_environment().items():
-            monkeypatch.setenv(key, value)
-        return Harness(thread)
-
-    yield start
-    for thread in started:
-        thread.stop()
-
-
-@pytest.fixture
-def emulator(make_emulator: Callable[..., Harness]) -> Harness:
-    # Interactive TTL 60 s -> 1.2 s; a job runs 3 s -> 0.06 s.
-    return make_emulator(time_scale=0.02)
