@@ -27,7 +27,7 @@ def session_body(session: Session, now: datetime) -> dict[str, Any]:
         "closed_at": iso(session.closed_at),
         "last_job_started": iso(session.last_job_started),
         "last_job_completed": iso(session.last_job_completed),
-        "elapsed_time": round(session.elapsed(now)),
+        "elapsed_time": round(session.elapsed(now), 3),  # ms: meaningful when time is scaled
         "timestamps": list(session.timestamps),
         "user_id": session.user_id,
     }

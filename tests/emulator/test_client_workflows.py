@@ -239,6 +239,9 @@ def test_interactive_ttl_deactivates_and_next_job_reactivates(
 
     wait_until(lambda: session.details()["state"] == "inactive")
     assert session.status() == "Pending"
+    # Billed: from the first job's start to deactivation, the idle interactive TTL included.
+    # (job 0.03 s + interactive TTL 0.6 s; the upper bound only guards against runaway accrual)
+    assert 0.63 <= session.usage() < 5
     first_activation = session.details()["activated_at"]
 
     sampler.run([bell(backend)], shots=10).result()

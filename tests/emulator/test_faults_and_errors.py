@@ -238,3 +238,22 @@ def test_request_log_counts_what_the_client_asked(emulator: Harness, session: Se
     log = emulator.requests()
     assert [(r["method"], r["status"]) for r in log] == [("GET", 200), ("GET", 200)]
     assert all(r["path"].endswith(f"/sessions/{session.session_id}") for r in log)
+
+
+def test_workloads_list_sessions_and_batches(
+    emulator: Harness, api: Callable[..., requests.Response]
+) -> None:
+    backend = emulator.service().backend("ibmq_manila")
+    with Session(backend=backend) as dedicated:
+        pass
+    from qiskit_ibm_runtime import Batch
+
+    with Batch(backend=backend) as batch:
+        pass
+
+    sessions = api("GET", "/workloads?mode=session").json()["workloads"]
+    batches = api("GET", "/workloads?mode=batch").json()["workloads"]
+
+    assert [w["id"] for w in sessions] == [dedicated.session_id]
+    assert [w["id"] for w in batches] == [batch.session_id]
+    assert sessions[0]["status"] == "closed"

@@ -228,3 +228,12 @@ def test_session_body_has_every_field_details_reads() -> None:
     ):
         assert key in body
     assert body["created_at"] == "2026-01-01T12:00:00.000Z"
+
+
+def test_queue_position_counts_from_one_and_clears_when_running() -> None:
+    svc = service()
+    first, second, third = (submit(svc, None, 0) for _ in range(3))
+
+    assert svc.queue_position(svc.jobs[first]) is None  # running
+    assert svc.queue_position(svc.jobs[second]) == 1
+    assert svc.queue_position(svc.jobs[third]) == 2
