@@ -9,6 +9,7 @@ mutating requests made with cookie credentials. Errors always take the contract'
 from __future__ import annotations
 
 import json
+import re
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -19,6 +20,8 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from ._version import __version__
+from .models import AccountRef
+from .monitor import MonitorError, SessionMonitor
 
 #: Every route of the monitor lives under ``{base_url}`` + this prefix.
 API_PREFIX = "/session-monitor/api"
@@ -62,9 +65,37 @@ class MonitorHandler(ExtensionHandlerMixin, APIHandler):
 
     auth_resource = AUTH_RESOURCE
 
+    @property
+    def monitor(self) -> SessionMonitor:
+        monitor: SessionMonitor = self.settings["session_monitor"]
+        return monitor
+
+    @property
+    def username(self) -> str | None:
+        user = self.current_user
+        return getattr(user, "username", None) or (user if isinstance(user, str) else None)
+
+    def json_body(self) -> dict[str, Any]:
+        try:
+            body = json.loads(self.request.body or b"")
+        except (ValueError, UnicodeDecodeError):
+            raise MonitorAPIError(
+                400, "bad_request", "The request body is not valid JSON."
+            ) from None
+        if not isinstance(body, dict):
+            raise MonitorAPIError(400, "bad_request", "The request body must be a JSON object.")
+        return body
+
+    def send(self, body: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(body))
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, MonitorAPIError):
+        if isinstance(exc, MonitorError):
+            self.set_status(exc.status)
+            kind, message = exc.kind, exc.message
+        elif isinstance(exc, MonitorAPIError):
             kind, message = exc.kind, exc.message
         else:
             kind = _KIND_BY_STATUS.get(status_code, "internal" if status_code >= 500 else "error")
@@ -98,6 +129,85 @@ class VersionHandler(MonitorHandler):
                 "qiskit_ibm_runtime_version": _distribution_version("qiskit-ibm-runtime"),
             }
         )
+
+
+_SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+
+
+def _session_id(value: Any, name: str = "session_id") -> str:
+    if not isinstance(value, str) or not _SESSION_ID.match(value):
+        raise MonitorAPIError(
+            400,
+            "bad_request",
+            f"'{name}' must be a Qiskit Runtime id: 1-128 letters, digits, '-', '_', '.' or ':'.",
+        )
+    return value
+
+
+class SessionsHandler(MonitorHandler):
+    """``GET sessions``: every tracked session; ``POST sessions``: track one by id."""
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.send(self.monitor.snapshot())
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        unknown = set(body) - {"session_id", "account"}
+        if unknown:
+            raise MonitorAPIError(
+                400, "bad_request", f"Unknown field(s): {', '.join(sorted(unknown))}."
+            )
+        session_id = _session_id(body.get("session_id"))
+        account = body.get("account")
+        if account is not None and (not isinstance(account, str) or not account.strip()):
+            raise MonitorAPIError(
+                400, "bad_request", "'account' must be a saved account's name, or null."
+            )
+        session = await self.monitor.track(session_id, AccountRef(name=account))
+        self.send(self.monitor.view(session), 201)
+
+
+class SessionHandler(MonitorHandler):
+    """``GET sessions/{id}``: one session with its jobs and timeline; ``DELETE``: stop tracking."""
+
+    @web.authenticated
+    @authorized
+    def get(self, session_id: str) -> None:
+        self.send(self.monitor.view(self.monitor.get(session_id), with_timeline=True))
+
+    @web.authenticated
+    @authorized
+    def delete(self, session_id: str) -> None:
+        self.monitor.forget(session_id)
+        self.set_status(204)
+        self.finish()
+
+
+class SessionActionHandler(MonitorHandler):
+    """``POST sessions/{id}/close`` and ``.../cancel``: act through the server, never the kernel."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, session_id: str, action: str) -> None:
+        if action == "close":
+            session = await self.monitor.close(session_id, self.username)
+        else:
+            session = await self.monitor.cancel(session_id, self.username)
+        self.send(self.monitor.view(session), 202)
+
+
+class JobCancelHandler(MonitorHandler):
+    """``POST jobs/{job_id}/cancel``: cancel one queued or running job; 409 if it is final."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, job_id: str) -> None:
+        session = await self.monitor.cancel_job(job_id, self.username)
+        self.send({"job_id": job_id, "session": self.monitor.view(session)}, 202)
 
 
 class NotFoundHandler(MonitorHandler):
@@ -136,5 +246,9 @@ def handlers() -> list[tuple[str, type[MonitorHandler]]]:
     """The monitor's routes, relative to the server's ``base_url``; the catch-all comes last."""
     return [
         (f"{API_PREFIX}/version", VersionHandler),
+        (f"{API_PREFIX}/sessions", SessionsHandler),
+        (f"{API_PREFIX}/sessions/([^/]+)", SessionHandler),
+        (f"{API_PREFIX}/sessions/([^/]+)/(close|cancel)", SessionActionHandler),
+        (f"{API_PREFIX}/jobs/([^/]+)/cancel", JobCancelHandler),
         (f"{API_PREFIX}/(.*)", NotFoundHandler),
     ]

@@ -17,7 +17,17 @@ pytest_plugins = ("pytest_jupyter.jupyter_server",)
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
     # The extension is enabled the way the wheel enables it: jpserver_extensions in the config.
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_session_monitor": True}}}
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyter_session_monitor": True}},
+        # Tests watch transitions happen: poll often, give up on a silent service quickly.
+        "SessionMonitorApp": {
+            "poll_busy_interval": 0.2,
+            "poll_active_interval": 0.3,
+            "poll_idle_interval": 0.5,
+            "max_backoff": 1.0,
+            "request_timeout": 3.0,
+        },
+    }
 
 
 @pytest.fixture

@@ -38,17 +38,25 @@ def _implemented_methods(handler: type[RequestHandler]) -> tuple[str, ...]:
 
 
 def _sample_path(pattern: str) -> str:
-    """A concrete path the pattern matches, each capture group filled with a probe id."""
-    out, depth = [], 0
+    """A concrete path the pattern matches: a group of literal alternatives gets its first one,
+    any other group a probe id."""
+    out, depth, group = [], 0, ""
     for char in pattern.removesuffix("$"):
         if char == "(":
-            if depth == 0:
-                out.append("probe-id")
             depth += 1
+            if depth == 1:
+                group = ""
+                continue
         elif char == ")":
             depth -= 1
-        elif depth == 0:
+            if depth == 0:
+                literal = re.fullmatch(r"[\w-]+(\|[\w-]+)*", group)
+                out.append(group.split("|")[0] if literal else "probe-id")
+                continue
+        if depth == 0:
             out.append(char)
+        else:
+            group += char
     path = "".join(out).replace("\\", "")
     assert re.fullmatch(pattern, path), f"{path!r} does not match {pattern!r}"
     return path

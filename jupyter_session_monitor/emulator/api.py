@@ -7,7 +7,6 @@ from typing import Any
 
 from . import execution
 from .base import (
-    API_KEY,
     PLANS,
     TOKEN_LIFETIME,
     EmulatorHandler,
@@ -27,7 +26,7 @@ class IamTokenHandler(EmulatorHandler):
         if grant != "urn:ibm:params:oauth:grant-type:apikey":
             self.send({"errorCode": "BXNIM0103E", "errorMessage": "Unsupported grant type"}, 400)
             return
-        if apikey != API_KEY:
+        if apikey != self.emulator.config.api_key:
             self.send(
                 {"errorCode": "BXNIM0415E", "errorMessage": "Provided API key could not be found."},
                 400,

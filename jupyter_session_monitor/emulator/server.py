@@ -44,6 +44,7 @@ class EmulatorConfig:
     time_scale: float = 1.0
     job_seconds: float = 3.0
     plan: str = "premium"
+    api_key: str = API_KEY
 
     def durations(self) -> Durations:
         return Durations(job_run=self.job_seconds).scaled(self.time_scale)
@@ -140,7 +141,7 @@ class Emulator:
         """The environment with which an unmodified ``QiskitRuntimeService()`` uses this."""
         return {
             "QISKIT_IBM_CHANNEL": "ibm_quantum_platform",
-            "QISKIT_IBM_TOKEN": API_KEY,
+            "QISKIT_IBM_TOKEN": self.config.api_key,
             "QISKIT_IBM_URL": f"{self.url}{RUNTIME_PREFIX}",
             "QISKIT_IBM_INSTANCE": self.instance_crn,
             "IAM_URL": self.url,

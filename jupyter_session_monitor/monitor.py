@@ -1,0 +1,383 @@
+"""The domain: tracked sessions, what is derived from them, and the actions on them.
+
+The monitor owns the in-memory view of every tracked session, persists it through ``Store``, polls
+through ``RuntimeGateway`` on the ``Scheduler``'s timing, and tells listeners what changed (the
+push channel subscribes). Per poll of one session: one session GET, plus the job list in one call
+only when the details show job activity or some job is not final.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from . import derive
+from .models import SOURCE_TRACKED, AccountRef, JobRecord, TrackedSession, Transition
+from .poller import Intervals, Scheduler, next_delay
+from .runtime import RuntimeCallError, RuntimeGateway
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+#: At most this many jobs per session are listed (newest first), in one call.
+JOB_LIST_LIMIT = 200
+
+
+class MonitorError(Exception):
+    """An action the monitor refuses: HTTP status, a stable kind, a message for people."""
+
+    def __init__(self, status: int, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.kind, self.message = status, kind, message
+
+
+@dataclass
+class MonitorConfig:
+    intervals: Intervals = field(default_factory=Intervals)
+    no_job_close_seconds: float = 1800.0
+    retention: timedelta = timedelta(days=30)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SessionMonitor:
+    def __init__(self, store: Store, gateway: RuntimeGateway, config: MonitorConfig) -> None:
+        self.store = store
+        self.gateway = gateway
+        self.config = config
+        self.sessions: dict[str, TrackedSession] = {}
+        self._failures: dict[str, int] = {}
+        self._jobs_synced: set[str] = set()  # sessions whose job list was fetched since start
+        self._scheduler = Scheduler(self._poll)
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.version = 0
+        self._started = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Load the registry and start polling; idempotent."""
+        if self._started:
+            return
+        self._started = True
+        self.store.prune(_now() - self.config.retention)
+        for session in self.store.load_sessions():
+            self.sessions[session.id] = session
+        self._scheduler.start()
+        for session in self.sessions.values():
+            if not session.closed or not self._jobs_final(session):
+                self._scheduler.schedule(session.id, 0)
+
+    async def stop(self) -> None:
+        await self._scheduler.stop()
+        self.gateway.shutdown()
+        self.store.close()
+
+    def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _changed(self, session_id: str, kind: str = "updated") -> None:
+        self.version += 1
+        session = self.sessions.get(session_id)
+        change = {
+            "version": self.version,
+            "kind": kind,
+            "session_id": session_id,
+            "session": self.view(session) if session is not None and kind != "removed" else None,
+        }
+        for listener in list(self._listeners):
+            listener(change)
+
+    # ------------------------------------------------------------------ tracking
+
+    async def track(
+        self,
+        session_id: str,
+        account: AccountRef,
+        *,
+        source: str = SOURCE_TRACKED,
+        kernel_id: str | None = None,
+        notebook_path: str | None = None,
+    ) -> TrackedSession:
+        """Track a session by id, after checking that the service knows it (one GET)."""
+        existing = self.sessions.get(session_id)
+        if existing is not None:
+            changed = False
+            for name, value in (("kernel_id", kernel_id), ("notebook_path", notebook_path)):
+                if value and getattr(existing, name) != value:
+                    setattr(existing, name, value)
+                    changed = True
+            if changed:
+                existing.orphaned = False
+                self.store.save_session(existing)
+                self._changed(session_id)
+            return existing
+        try:
+            body = await self.gateway.session(account, session_id)
+        except RuntimeCallError as error:
+            if error.kind == "not_found":
+                raise MonitorError(
+                    404,
+                    "not_found",
+                    f"The Qiskit Runtime service does not know session '{session_id}' for this "
+                    "account. Check the id and the account.",
+                ) from None
+            raise MonitorError(502, error.kind, error.message) from None
+        session = TrackedSession(
+            id=session_id,
+            account=account,
+            source=source,
+            tracked_at=_now(),
+            kernel_id=kernel_id,
+            notebook_path=notebook_path,
+        )
+        self.sessions[session_id] = session
+        self._apply_body(session, body, _now())
+        self.store.save_session(session)
+        self._changed(session_id, "added")
+        self._scheduler.schedule(session_id, 0)  # fetch its jobs at once
+        return session
+
+    def forget(self, session_id: str) -> None:
+        if self.sessions.pop(session_id, None) is None:
+            raise self._unknown(session_id)
+        self._scheduler.unschedule(session_id)
+        self._failures.pop(session_id, None)
+        self._jobs_synced.discard(session_id)
+        self.store.forget(session_id)
+        self._changed(session_id, "removed")
+
+    def get(self, session_id: str) -> TrackedSession:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise self._unknown(session_id)
+        return session
+
+    @staticmethod
+    def _unknown(session_id: str) -> MonitorError:
+        return MonitorError(
+            404, "not_found", f"Session '{session_id}' is not tracked by this Jupyter server."
+        )
+
+    # ------------------------------------------------------------------ actions
+
+    async def close(self, session_id: str, user: str | None) -> TrackedSession:
+        """Graceful close: no new jobs; queued jobs still run. Idempotent."""
+        return await self._act(session_id, user, "close", self.gateway.close)
+
+    async def cancel(self, session_id: str, user: str | None) -> TrackedSession:
+        """Cancel queued jobs and end the session. Idempotent."""
+        return await self._act(session_id, user, "cancel", self.gateway.cancel)
+
+    async def _act(
+        self, session_id: str, user: str | None, action: str, call: Any
+    ) -> TrackedSession:
+        session = self.get(session_id)
+        if session.closed:
+            self.store.record_action(
+                user=user, action=action, target=session_id, result="already closed"
+            )
+            return session
+        try:
+            await call(session.account, session_id)
+        except RuntimeCallError as error:
+            self.store.record_action(
+                user=user, action=action, target=session_id, result="failed", detail=error.message
+            )
+            raise MonitorError(
+                502, error.kind, f"Could not {action} the session: {error.message}"
+            ) from None
+        session.last_action = action
+        self.store.save_session(session)
+        self.store.record_action(user=user, action=action, target=session_id, result="accepted")
+        self._scheduler.schedule(session_id, 0)  # show the outcome at once
+        return session
+
+    async def cancel_job(self, job_id: str, user: str | None) -> TrackedSession:
+        session = next(
+            (s for s in self.sessions.values() if any(j.id == job_id for j in s.jobs)), None
+        )
+        if session is None:
+            raise MonitorError(404, "not_found", f"Job '{job_id}' is not in a tracked session.")
+        job = next(j for j in session.jobs if j.id == job_id)
+        if job.status in derive.FINAL_JOB_STATUSES:
+            raise MonitorError(
+                409, "conflict", f"Job '{job_id}' is already {job.status} and cannot be cancelled."
+            )
+        try:
+            await self.gateway.cancel_job(session.account, job_id)
+        except RuntimeCallError as error:
+            self.store.record_action(
+                user=user, action="cancel_job", target=job_id, result="failed", detail=error.message
+            )
+            if error.status == 409:
+                raise MonitorError(
+                    409, "conflict", f"Job '{job_id}' can no longer be cancelled."
+                ) from None
+            raise MonitorError(
+                502, error.kind, f"Could not cancel the job: {error.message}"
+            ) from None
+        self.store.record_action(user=user, action="cancel_job", target=job_id, result="accepted")
+        self._scheduler.schedule(session.id, 0)
+        return session
+
+    # ------------------------------------------------------------------ polling
+
+    async def _poll(self, session_id: str) -> float | None:
+        session = self.sessions.get(session_id)
+        if session is None:
+            return None
+        now = _now()
+        previous = dict(session.body or {})
+        try:
+            body = await self.gateway.session(session.account, session_id)
+            if session_id not in self._jobs_synced or self._jobs_needed(session, previous, body):
+                raw_jobs = await self.gateway.session_jobs(
+                    session.account, session_id, JOB_LIST_LIMIT
+                )
+                self._apply_jobs(session, raw_jobs)
+                self._jobs_synced.add(session_id)
+        except RuntimeCallError as error:
+            failures = self._failures.get(session_id, 0) + 1
+            self._failures[session_id] = failures
+            session.stale = True
+            session.error = {"kind": error.kind, "message": error.message}
+            self._changed(session_id)
+            log.warning("Polling session %s failed (%s): %s", session_id, error.kind, error.message)
+            return self._delay(session, failures)
+        self._failures.pop(session_id, None)
+        session.stale, session.error = False, None
+        self._apply_body(session, body, _now())
+        self.store.save_session(session)
+        self._changed(session_id)
+        return self._delay(session, 0, now)
+
+    def _delay(
+        self, session: TrackedSession, failures: int, now: datetime | None = None
+    ) -> float | None:
+        pending = sum(1 for j in session.jobs if j.status not in derive.FINAL_JOB_STATUSES)
+        return next_delay(
+            intervals=self.config.intervals,
+            state=session.state,
+            pending_jobs=pending,
+            closed_jobs_final=self._jobs_final(session),
+            soonest_deadline=self._deadlines(session).soonest(),
+            now=now or _now(),
+            failures=failures,
+        )
+
+    @staticmethod
+    def _jobs_needed(
+        session: TrackedSession, previous: dict[str, Any], body: dict[str, Any]
+    ) -> bool:
+        if any(j.status not in derive.FINAL_JOB_STATUSES for j in session.jobs):
+            return True
+        watched = ("last_job_started", "last_job_completed", "state", "accepting_jobs")
+        if not previous:
+            return True
+        return any(previous.get(key) != body.get(key) for key in watched)
+
+    def _apply_body(self, session: TrackedSession, body: dict[str, Any], now: datetime) -> None:
+        old = session.body or {}
+        session.body = body
+        session.last_polled_at = now
+        session.mode = body.get("mode") or session.mode
+        session.backend = body.get("backend_name") or session.backend
+        if (old.get("state"), old.get("accepting_jobs")) != (
+            body.get("state"),
+            body.get("accepting_jobs"),
+        ):
+            self.store.save_session(session)  # the timeline references the row
+            self.store.add_transition(
+                session.id,
+                Transition(
+                    at=now,
+                    state=body.get("state"),
+                    accepting_jobs=body.get("accepting_jobs"),
+                    status=derive.status_of(body.get("state"), body.get("accepting_jobs")),
+                ),
+            )
+
+    def _apply_jobs(self, session: TrackedSession, raw_jobs: list[dict[str, Any]]) -> None:
+        jobs = [
+            JobRecord(
+                id=str(raw.get("id")),
+                session_id=session.id,
+                program_id=str((raw.get("program") or {}).get("id") or ""),
+                status=derive.job_status(raw),
+                tags=[str(t) for t in raw.get("tags") or []],
+                created=raw.get("created"),
+            )
+            for raw in raw_jobs
+        ]
+        jobs.sort(key=lambda j: (j.created or "", j.id))
+        known = {j.id: j for j in session.jobs}
+        known.update({j.id: j for j in jobs})
+        session.jobs = sorted(known.values(), key=lambda j: (j.created or "", j.id))
+        self.store.save_jobs(session.id, jobs)
+
+    @staticmethod
+    def _jobs_final(session: TrackedSession) -> bool:
+        return all(j.status in derive.FINAL_JOB_STATUSES for j in session.jobs)
+
+    # ------------------------------------------------------------------ views
+
+    def _deadlines(self, session: TrackedSession) -> derive.Deadlines:
+        body = session.body or {}
+        pending = sum(1 for j in session.jobs if j.status not in derive.FINAL_JOB_STATUSES)
+        return derive.deadlines(
+            body,
+            pending_jobs=pending,
+            any_job=bool(session.jobs) or bool(body.get("last_job_started")),
+            no_job_close_seconds=self.config.no_job_close_seconds,
+        )
+
+    def view(self, session: TrackedSession, *, with_timeline: bool = False) -> dict[str, Any]:
+        """The contract's ``SessionView``."""
+        body = session.body or {}
+        view: dict[str, Any] = {
+            "id": session.id,
+            "mode": session.mode,
+            "backend": session.backend,
+            "status": derive.status_of(body.get("state"), body.get("accepting_jobs")),
+            "state": body.get("state"),
+            "state_reason": body.get("state_reason"),
+            "accepting_jobs": body.get("accepting_jobs"),
+            "notebook_path": session.notebook_path,
+            "kernel_id": session.kernel_id,
+            "orphaned": session.orphaned,
+            "source": session.source,
+            "account": session.account.as_json(),
+            "created_at": derive.iso(derive.created_at(body)),
+            "tracked_at": derive.iso(session.tracked_at),
+            "details": derive.details_of(body),
+            "deadlines": self._deadlines(session).as_json(),
+            "usage_seconds": body.get("elapsed_time"),
+            "jobs": [j.as_json() for j in session.jobs],
+            "jobs_summary": derive.jobs_summary(j.status for j in session.jobs),
+            "last_polled_at": derive.iso(session.last_polled_at),
+            "stale": session.stale,
+            "error": session.error,
+            "end_reason": derive.end_reason(
+                body,
+                action=session.last_action,
+                no_job_close_seconds=self.config.no_job_close_seconds,
+            ),
+        }
+        if with_timeline:
+            view["timeline"] = [t.as_json() for t in self.store.transitions(session.id)]
+        return view
+
+    def snapshot(self) -> dict[str, Any]:
+        ordered = sorted(self.sessions.values(), key=lambda s: s.tracked_at, reverse=True)
+        return {
+            "sessions": [self.view(s) for s in ordered],
+            "server_time": derive.iso(_now()),
+            "version": self.version,
+        }

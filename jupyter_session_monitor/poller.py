@@ -1,0 +1,133 @@
+"""Scheduling: when each session is polled next, and one asyncio scheduler that does it.
+
+Knows nothing of HTTP or the UI: the monitor hands it a ``poll(session_id)`` coroutine that returns
+the delay until that session's next poll (``None``: stop polling it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Seconds between polls of one session (configurable on the app)."""
+
+    busy: float = 2.0  # jobs queued or running
+    active: float = 5.0  # active, no job pending: watching for the interactive-TTL deactivation
+    idle: float = 30.0  # open (no job yet) or inactive
+    closing: float = 2.0  # closed but a job is still finishing
+    error_base: float = 5.0  # first retry after a failure, doubling up to error_max
+    error_max: float = 300.0
+    after_deadline: float = 0.25  # poll this long after a predicted transition
+    minimum: float = 0.2
+    unwatched_factor: float = 4.0  # no browser connected: poll this much less often
+
+
+def next_delay(
+    *,
+    intervals: Intervals,
+    state: str | None,
+    pending_jobs: int,
+    closed_jobs_final: bool,
+    soonest_deadline: datetime | None,
+    now: datetime,
+    failures: int,
+    watched: bool = True,
+) -> float | None:
+    """Delay before the next poll; ``None`` once a closed session's jobs are all final."""
+    if failures > 0:
+        return float(min(intervals.error_max, intervals.error_base * 2.0 ** (failures - 1)))
+    if state == "closed":
+        return None if closed_jobs_final else intervals.closing
+    if pending_jobs > 0:
+        delay = intervals.busy
+    elif state == "active":
+        delay = intervals.active
+    else:
+        delay = intervals.idle
+    if not watched:
+        delay *= intervals.unwatched_factor
+    if soonest_deadline is not None:
+        until = (soonest_deadline - now).total_seconds() + intervals.after_deadline
+        if until < delay:
+            delay = until  # just after the predicted transition, to show it promptly
+    return max(intervals.minimum, delay)
+
+
+class Scheduler:
+    """One task polls every session when it falls due; at most one poll per session at a time."""
+
+    def __init__(self, poll: Callable[[str], Awaitable[float | None]]) -> None:
+        self._poll = poll
+        self._due: dict[str, float] = {}
+        self._running: set[str] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._polls: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="session-monitor-scheduler")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._task, *self._polls) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def schedule(self, session_id: str, delay: float) -> None:
+        """Poll ``session_id`` after ``delay`` seconds (sooner than already planned wins)."""
+        at = asyncio.get_running_loop().time() + max(0.0, delay)
+        planned = self._due.get(session_id)
+        if planned is None or at < planned:
+            self._due[session_id] = at
+            self._wake.set()
+
+    def unschedule(self, session_id: str) -> None:
+        self._due.pop(session_id, None)
+
+    def planned(self, session_id: str) -> float | None:
+        at = self._due.get(session_id)
+        return None if at is None else at - asyncio.get_running_loop().time()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            for session_id in [
+                s for s, at in self._due.items() if at <= now and s not in self._running
+            ]:
+                del self._due[session_id]
+                self._running.add(session_id)
+                task = asyncio.create_task(self._poll_one(session_id))
+                self._polls.add(task)
+                task.add_done_callback(self._polls.discard)
+            waiting = [at for s, at in self._due.items() if s not in self._running]
+            self._wake.clear()
+            timeout = max(0.0, min(waiting) - loop.time()) if waiting else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _poll_one(self, session_id: str) -> None:
+        delay: float | None = None
+        try:
+            delay = await self._poll(session_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug must not stop the other sessions' polling
+            log.exception("Polling session %s failed unexpectedly", session_id)
+            delay = 60.0
+        finally:
+            self._running.discard(session_id)
+        if delay is not None:
+            self.schedule(session_id, delay)
+        self._wake.set()

@@ -1,0 +1,205 @@
+"""The gateway to the Qiskit Runtime service: the only server module that imports the client.
+
+The import happens on first use (JupyterLab's start-up does not pay for it). Every client call is
+a blocking ``requests`` call with no read timeout, so calls run in a bounded thread pool and the
+caller waits at most ``request_timeout`` seconds. One ``QiskitRuntimeService`` is built per account
+(construction costs IAM, instance discovery and a backend list) and a small pool of its
+``RuntimeClient``s serves concurrent calls, because a client's HTTP session is not thread-safe.
+
+Credentials: saved accounts are loaded by name by the client itself; a token handed over by a
+kernel is held in this object's memory only, and scrubbed from any error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from .models import AccountRef
+
+
+class RuntimeCallError(Exception):
+    """A failed call, described for people. ``kind`` is stable, for code and the API."""
+
+    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class _Account:
+    service: Any
+    instance: str
+    clients: queue.SimpleQueue[Any]
+
+
+class RuntimeGateway:
+    def __init__(self, *, max_workers: int = 4, request_timeout: float = 20.0) -> None:
+        # The client builds a usage header from inspect.stack() per call unless told not to.
+        os.environ.setdefault("USAGE_DATA_OPT_OUT", "True")
+        self.request_timeout = request_timeout
+        self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="session-monitor-api")
+        self._accounts: dict[str, _Account] = {}
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def remember_token(self, account: AccountRef, token: str) -> None:
+        """Keep a token a kernel handed over, in memory only, for polling with that account."""
+        with self._lock:
+            self._tokens[account.key()] = token
+            self._accounts.pop(account.key(), None)
+
+    # ------------------------------------------------------------------ calls
+
+    async def session(self, account: AccountRef, session_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call(account, lambda c: c.session_details(session_id))
+        return result
+
+    async def session_jobs(
+        self, account: AccountRef, session_id: str, limit: int
+    ) -> list[dict[str, Any]]:
+        """Every job of a session with its state, in one call (newest first)."""
+        answer = await self._call(account, lambda c: c.jobs_get(session_id=session_id, limit=limit))
+        jobs: list[dict[str, Any]] = list(answer.get("jobs", []))
+        return jobs
+
+    async def close(self, account: AccountRef, session_id: str) -> None:
+        await self._call(account, lambda c: c.close_session(session_id))
+
+    async def cancel(self, account: AccountRef, session_id: str) -> None:
+        await self._call(account, lambda c: c.cancel_session(session_id))
+
+    async def cancel_job(self, account: AccountRef, job_id: str) -> None:
+        await self._call(account, lambda c: c.job_cancel(job_id))
+
+    async def _call(self, account: AccountRef, operation: Callable[[Any], Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, self._run, account, operation)
+        try:
+            return await asyncio.wait_for(future, self.request_timeout)
+        except TimeoutError:
+            raise RuntimeCallError(
+                "timeout",
+                f"The Qiskit Runtime service did not answer within {self.request_timeout:g} s; "
+                "the monitor keeps retrying.",
+            ) from None
+
+    # ------------------------------------------------------------------ worker threads
+
+    def _run(self, account: AccountRef, operation: Callable[[Any], Any]) -> Any:
+        try:
+            entry = self._account(account)
+            client = self._borrow(entry)
+            try:
+                return operation(client)
+            finally:
+                entry.clients.put(client)
+        except RuntimeCallError:
+            raise
+        except Exception as error:
+            raise self._translate(error, account) from None
+
+    def _account(self, account: AccountRef) -> _Account:
+        key = account.key()
+        with self._lock:
+            entry = self._accounts.get(key)
+            token = self._tokens.get(key)
+        if entry is not None:
+            return entry
+        from qiskit_ibm_runtime import QiskitRuntimeService
+
+        if token is not None:
+            service = QiskitRuntimeService(
+                channel=account.channel or "ibm_quantum_platform",
+                token=token,
+                url=account.url,
+                instance=account.instance,
+            )
+        elif account.name:
+            service = QiskitRuntimeService(name=account.name, instance=account.instance)
+        else:
+            service = QiskitRuntimeService(instance=account.instance)
+        instance = account.instance or service.active_instance()
+        entry = _Account(service, instance, queue.SimpleQueue())
+        with self._lock:
+            entry = self._accounts.setdefault(key, entry)
+        return entry
+
+    def _borrow(self, entry: _Account) -> Any:
+        try:
+            return entry.clients.get_nowait()
+        except queue.Empty:
+            from qiskit_ibm_runtime.api.client import RuntimeClient
+            from qiskit_ibm_runtime.api.client_parameters import ClientParameters
+
+            saved = entry.service._account
+            return RuntimeClient(
+                ClientParameters(
+                    channel=saved.channel,
+                    token=saved.token,
+                    url=saved.url,
+                    instance=entry.instance,
+                    proxies=saved.proxies,
+                    verify=saved.verify,
+                    private_endpoint=saved.private_endpoint,
+                    url_resolver=entry.service._url_resolver,
+                )
+            )
+
+    def _translate(self, error: Exception, account: AccountRef) -> RuntimeCallError:
+        status = getattr(error, "status_code", None)
+        text = self._scrub(str(error), account)
+        name = type(error).__name__
+        if name == "IBMNotAuthorizedError" or status == 401:
+            return RuntimeCallError(
+                "unauthorized",
+                "The Qiskit Runtime service refused the account's credentials (401). Check the "
+                "saved account or its token; the monitor retries by itself.",
+                401,
+            )
+        if name in ("AccountNotFoundError", "InvalidAccountError", "IBMInputValueError"):
+            return RuntimeCallError("account", f"The account cannot be used: {text}")
+        if status == 404:
+            return RuntimeCallError(
+                "not_found", "The Qiskit Runtime service does not know it.", 404
+            )
+        if status == 429:
+            return RuntimeCallError(
+                "rate_limited",
+                "The Qiskit Runtime service is limiting requests (429); the monitor slows down.",
+                429,
+            )
+        if isinstance(status, int) and status >= 500:
+            return RuntimeCallError(
+                "service_error", f"The Qiskit Runtime service failed ({status}): {text}", status
+            )
+        if isinstance(status, int) and status >= 400:
+            return RuntimeCallError(
+                "rejected", f"The Qiskit Runtime service refused: {text}", status
+            )
+        if "Connection" in name or "connect" in text.lower():
+            return RuntimeCallError(
+                "unreachable", f"The Qiskit Runtime service cannot be reached: {text}"
+            )
+        return RuntimeCallError("service_error", f"{name}: {text}")
+
+    def _scrub(self, text: str, account: AccountRef) -> str:
+        with self._lock:
+            secrets = [self._tokens.get(account.key())]
+            entry = self._accounts.get(account.key())
+        if entry is not None:
+            secrets.append(getattr(entry.service._account, "token", None))
+        for secret in filter(None, secrets):
+            text = text.replace(secret, "***")
+        return text

@@ -1,0 +1,272 @@
+"""The registry: the only module that speaks SQL.
+
+SQLite in WAL mode (readers never block the writer; several servers may share one file), each
+change in its own short transaction, so a ``kill -9`` loses nothing that was committed. The schema
+is versioned with ``PRAGMA user_version`` and the migrations below, applied in order at open.
+Credentials are never stored: accounts are kept by name and identity only.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .derive import iso, parse_time
+from .models import AccountRef, JobRecord, TrackedSession, Transition
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: sessions, their jobs, state transitions and the audit of user actions.
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        account_name TEXT,
+        channel TEXT,
+        instance TEXT,
+        url TEXT,
+        source TEXT NOT NULL,
+        kernel_id TEXT,
+        notebook_path TEXT,
+        mode TEXT,
+        backend TEXT,
+        tracked_at TEXT NOT NULL,
+        body TEXT,
+        last_polled_at TEXT,
+        orphaned INTEGER NOT NULL DEFAULT 0,
+        last_action TEXT,
+        closed_at TEXT
+    );
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        program_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        created TEXT
+    );
+    CREATE INDEX jobs_by_session ON jobs(session_id);
+    CREATE TABLE transitions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        state TEXT,
+        accepting_jobs INTEGER,
+        status TEXT NOT NULL
+    );
+    CREATE INDEX transitions_by_session ON transitions(session_id, id);
+    CREATE TABLE actions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        user TEXT,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        result TEXT NOT NULL,
+        detail TEXT
+    );
+    """,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def schema_version(self) -> int:
+        version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
+        return version
+
+    def _migrate(self) -> None:
+        with self._transaction():
+            current = self.schema_version
+            if current > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"The session monitor database {self.path} has schema version {current}, "
+                    f"newer than this version understands ({len(MIGRATIONS)}). Upgrade "
+                    "jupyter_session_monitor, or point SessionMonitorApp.db_path elsewhere."
+                )
+            for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={version}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ sessions
+
+    def save_session(self, session: TrackedSession) -> None:
+        body = session.body or {}
+        with self._transaction() as db:
+            db.execute(
+                """
+                INSERT INTO sessions (id, account_name, channel, instance, url, source, kernel_id,
+                    notebook_path, mode, backend, tracked_at, body, last_polled_at, orphaned,
+                    last_action, closed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET
+                    account_name=excluded.account_name, channel=excluded.channel,
+                    instance=excluded.instance, url=excluded.url, source=excluded.source,
+                    kernel_id=excluded.kernel_id, notebook_path=excluded.notebook_path,
+                    mode=excluded.mode, backend=excluded.backend, body=excluded.body,
+                    last_polled_at=excluded.last_polled_at, orphaned=excluded.orphaned,
+                    last_action=excluded.last_action, closed_at=excluded.closed_at
+                """,
+                (
+                    session.id,
+                    session.account.name,
+                    session.account.channel,
+                    session.account.instance,
+                    session.account.url,
+                    session.source,
+                    session.kernel_id,
+                    session.notebook_path,
+                    session.mode,
+                    session.backend,
+                    iso(session.tracked_at),
+                    json.dumps(session.body) if session.body is not None else None,
+                    iso(session.last_polled_at),
+                    int(session.orphaned),
+                    session.last_action,
+                    body.get("closed_at"),
+                ),
+            )
+
+    def save_jobs(self, session_id: str, jobs: list[JobRecord]) -> None:
+        with self._transaction() as db:
+            db.executemany(
+                """
+                INSERT INTO jobs (id, session_id, program_id, status, tags, created)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET status=excluded.status, tags=excluded.tags
+                """,
+                [
+                    (j.id, session_id, j.program_id, j.status, json.dumps(j.tags), j.created)
+                    for j in jobs
+                ],
+            )
+
+    def add_transition(self, session_id: str, transition: Transition) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO transitions (session_id, at, state, accepting_jobs, status) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    session_id,
+                    iso(transition.at),
+                    transition.state,
+                    None if transition.accepting_jobs is None else int(transition.accepting_jobs),
+                    transition.status,
+                ),
+            )
+
+    def transitions(self, session_id: str) -> list[Transition]:
+        rows = self._db.execute(
+            "SELECT at, state, accepting_jobs, status FROM transitions "
+            "WHERE session_id=? ORDER BY id",
+            (session_id,),
+        ).fetchall()
+        return [
+            Transition(
+                at=parse_time(row["at"]) or _now(),
+                state=row["state"],
+                accepting_jobs=None
+                if row["accepting_jobs"] is None
+                else bool(row["accepting_jobs"]),
+                status=row["status"],
+            )
+            for row in rows
+        ]
+
+    def forget(self, session_id: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM sessions WHERE id=?", (session_id,)).rowcount > 0
+
+    def load_sessions(self) -> list[TrackedSession]:
+        sessions = [self._session(row) for row in self._db.execute("SELECT * FROM sessions")]
+        by_id = {s.id: s for s in sessions}
+        for row in self._db.execute("SELECT * FROM jobs ORDER BY created, id"):
+            if row["session_id"] in by_id:
+                by_id[row["session_id"]].jobs.append(
+                    JobRecord(
+                        id=row["id"],
+                        session_id=row["session_id"],
+                        program_id=row["program_id"],
+                        status=row["status"],
+                        tags=json.loads(row["tags"]),
+                        created=row["created"],
+                    )
+                )
+        return sessions
+
+    def _session(self, row: sqlite3.Row) -> TrackedSession:
+        return TrackedSession(
+            id=row["id"],
+            account=AccountRef(row["account_name"], row["channel"], row["instance"], row["url"]),
+            source=row["source"],
+            tracked_at=parse_time(row["tracked_at"]) or _now(),
+            kernel_id=row["kernel_id"],
+            notebook_path=row["notebook_path"],
+            mode=row["mode"],
+            backend=row["backend"],
+            body=json.loads(row["body"]) if row["body"] else None,
+            last_polled_at=parse_time(row["last_polled_at"]),
+            orphaned=bool(row["orphaned"]),
+            last_action=row["last_action"],
+        )
+
+    def prune(self, closed_before: datetime) -> int:
+        """Forget sessions that closed before the given time (their jobs and timeline too)."""
+        with self._transaction() as db:
+            return db.execute(
+                "DELETE FROM sessions WHERE closed_at IS NOT NULL AND closed_at < ?",
+                (iso(closed_before),),
+            ).rowcount
+
+    # ------------------------------------------------------------------ audit
+
+    def record_action(
+        self, *, user: str | None, action: str, target: str, result: str, detail: str | None = None
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO actions (at, user, action, target, result, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (iso(_now()), user, action, target, result, detail),
+            )
+
+    def actions(self, target: str | None = None) -> list[dict[str, Any]]:
+        query = "SELECT at, user, action, target, result, detail FROM actions"
+        rows = (
+            self._db.execute(query + " WHERE target=? ORDER BY id", (target,))
+            if target
+            else self._db.execute(query + " ORDER BY id")
+        )
+        return [dict(row) for row in rows]

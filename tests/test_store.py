@@ -1,0 +1,140 @@
+"""The SQLite registry: migrations, durability across kill -9, pruning, no credentials."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from jupyter_session_monitor.models import AccountRef, JobRecord, TrackedSession, Transition
+from jupyter_session_monitor.store import MIGRATIONS, Store
+
+NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def tracked(session_id: str, **changes: object) -> TrackedSession:
+    session = TrackedSession(
+        id=session_id,
+        account=AccountRef(name="work", channel="ibm_quantum_platform", instance="crn:x"),
+        source="kernel",
+        tracked_at=NOW,
+        kernel_id="k1",
+        notebook_path="analysis/vqe.ipynb",
+        mode="dedicated",
+        backend="ibm_torino",
+        body={"id": session_id, "state": "active", "closed_at": None},
+    )
+    for key, value in changes.items():
+        setattr(session, key, value)
+    return session
+
+
+def test_a_new_database_is_migrated_to_the_latest_version(tmp_path: Path) -> None:
+    store = Store(tmp_path / "monitor.sqlite")
+
+    assert store.schema_version == len(MIGRATIONS)
+    assert store.load_sessions() == []
+
+
+def test_sessions_jobs_and_timeline_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.sqlite"
+    store = Store(path)
+    store.save_session(tracked("s1"))
+    store.save_jobs(
+        "s1", [JobRecord("j1", "s1", "sampler", "RUNNING", ["a"], "2026-01-01T12:00:01Z")]
+    )
+    store.save_jobs("s1", [JobRecord("j1", "s1", "sampler", "DONE", ["a"], "2026-01-01T12:00:01Z")])
+    store.add_transition("s1", Transition(NOW, "active", True, "In progress, accepting new jobs"))
+    store.close()
+
+    reopened = Store(path)
+    (session,) = reopened.load_sessions()
+
+    assert session.notebook_path == "analysis/vqe.ipynb"
+    assert session.account == AccountRef("work", "ibm_quantum_platform", "crn:x", None)
+    assert [(j.id, j.status, j.tags) for j in session.jobs] == [("j1", "DONE", ["a"])]
+    assert [t.state for t in reopened.transitions("s1")] == ["active"]
+
+
+def test_committed_writes_survive_kill_9(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.sqlite"
+    writer = f"""
+import os, signal, sys
+sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+from tests.test_store import tracked
+from jupyter_session_monitor.store import Store
+store = Store({str(path)!r})
+for n in range(50):
+    store.save_session(tracked(f"s{{n}}"))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    result = subprocess.run([sys.executable, "-c", writer], check=False)
+
+    assert result.returncode == -signal.SIGKILL
+    assert len(Store(path).load_sessions()) == 50
+
+
+def test_forgetting_a_session_removes_its_jobs_and_timeline(tmp_path: Path) -> None:
+    store = Store(tmp_path / "monitor.sqlite")
+    store.save_session(tracked("s1"))
+    store.save_jobs("s1", [JobRecord("j1", "s1", "sampler", "DONE", [], None)])
+    store.add_transition("s1", Transition(NOW, "closed", False, "Closed"))
+
+    assert store.forget("s1") is True
+    assert store.forget("s1") is False
+    assert store.load_sessions() == []
+    assert store.transitions("s1") == []
+
+
+def test_prune_drops_only_sessions_closed_before_the_cutoff(tmp_path: Path) -> None:
+    store = Store(tmp_path / "monitor.sqlite")
+    store.save_session(
+        tracked("old", body={"state": "closed", "closed_at": "2025-12-01T00:00:00.000Z"})
+    )
+    store.save_session(
+        tracked("recent", body={"state": "closed", "closed_at": "2026-01-01T11:00:00.000Z"})
+    )
+    store.save_session(tracked("open"))
+
+    removed = store.prune(NOW - timedelta(days=7))
+
+    assert removed == 1
+    assert sorted(s.id for s in store.load_sessions()) == ["open", "recent"]
+
+
+def test_a_database_from_a_newer_version_is_refused_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.sqlite"
+    Store(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
+    raw.close()
+
+    with pytest.raises(RuntimeError, match="Upgrade jupyter_session_monitor"):
+        Store(path)
+
+
+def test_the_schema_has_no_place_for_credentials(tmp_path: Path) -> None:
+    store = Store(tmp_path / "monitor.sqlite")
+    columns = {
+        column[1]
+        for table in ("sessions", "jobs", "transitions", "actions")
+        for column in store._db.execute(f"PRAGMA table_info({table})")
+    }
+
+    assert not {c for c in columns if "token" in c or "key" in c or "secret" in c}
+
+
+def test_actions_are_audited(tmp_path: Path) -> None:
+    store = Store(tmp_path / "monitor.sqlite")
+    store.record_action(user="alice", action="close", target="s1", result="accepted")
+
+    (entry,) = store.actions("s1")
+    assert (entry["user"], entry["action"], entry["result"]) == ("alice", "close", "accepted")
+    assert entry["at"].endswith("Z")
+    assert os.path.exists(tmp_path / "monitor.sqlite")
