@@ -20,6 +20,13 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": LABEXTENSION_NAME}]
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_session_monitor`` in a kernel: report the sessions it opens."""
+    from .kernel import load_ipython_extension as load
+
+    load(ipython)
+
+
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     from .app import SessionMonitorApp
 

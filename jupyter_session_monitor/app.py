@@ -7,16 +7,19 @@ listed by ``jupyter server --help-all``.
 
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Float, Int, Unicode, default
+from traitlets import Bool, Float, Int, Unicode, default
 
 from ._version import __version__
 from .handlers import API_PREFIX, handlers
+from .kernel import hook
 from .monitor import MonitorConfig, SessionMonitor
 from .poller import Intervals
 from .runtime import RuntimeGateway
@@ -68,6 +71,13 @@ class SessionMonitorApp(ExtensionApp):
         30.0, help="Closed sessions older than this are pruned from the registry at start."
     ).tag(config=True)
 
+    inject_kernel_hook = Bool(
+        True,
+        help="Give Python kernels started by this server the hook that reports the sessions they "
+        "open (through PYTHONSTARTUP). Off: only kernels that run "
+        "'%load_ext jupyter_session_monitor' report.",
+    ).tag(config=True)
+
     monitor: SessionMonitor | None = None
 
     def initialize_settings(self) -> None:
@@ -85,14 +95,33 @@ class SessionMonitorApp(ExtensionApp):
         )
         self.monitor = SessionMonitor(store, gateway, config)
         self.settings["session_monitor"] = self.monitor
+        self.settings["session_monitor_kernel_secret"] = secrets.token_urlsafe(32)
+        self._prepare_kernel_environment()
         # Start on the server's loop as soon as it runs (also where the start hook is not called).
         IOLoop.current().add_callback(self.monitor.start)
+
+    def _prepare_kernel_environment(self) -> None:
+        """Kernels inherit this process's environment: tell them where and how to register."""
+        os.environ[hook.ENV_SECRET] = self.settings["session_monitor_kernel_secret"]
+        self._publish_url()
+        if not self.inject_kernel_hook:
+            return
+        startup = str(Path(__file__).parent / "kernel" / "startup.py")
+        current = os.environ.get("PYTHONSTARTUP")
+        if current and current != startup:
+            os.environ["JUPYTER_SESSION_MONITOR_USER_STARTUP"] = current  # still run, after ours
+        os.environ["PYTHONSTARTUP"] = startup
+
+    def _publish_url(self) -> None:
+        if self.serverapp is not None and not self.serverapp.sock:
+            os.environ[hook.ENV_URL] = self.serverapp.connection_url
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())
 
     async def _start_jupyter_server_extension(self, serverapp: object) -> None:
         assert self.monitor is not None
+        self._publish_url()  # the port is final once the server listens
         await self.monitor.start()
         # Runs on the event loop once the server is listening (jupyter_server binds its socket in
         # an earlier loop callback), so tools and tests can take this line as "ready".

@@ -8,19 +8,21 @@ mutating requests made with cookie credentials. Errors always take the contract'
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from jupyter_server.auth.decorator import authorized
+from jupyter_server.auth.decorator import allow_unauthenticated, authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from ._version import __version__
-from .models import AccountRef
+from .kernel.hook import SECRET_HEADER
+from .models import SOURCE_KERNEL, AccountRef
 from .monitor import MonitorError, SessionMonitor
 
 #: Every route of the monitor lives under ``{base_url}`` + this prefix.
@@ -210,6 +212,63 @@ class JobCancelHandler(MonitorHandler):
         self.send({"job_id": job_id, "session": self.monitor.view(session)}, 202)
 
 
+def _optional_text(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise MonitorAPIError(400, "bad_request", f"'{key}' must be a string or null.")
+    return value
+
+
+class KernelRegistrationHandler(MonitorHandler):
+    """``POST kernel-registrations``: a kernel of this server reports a session it opened.
+
+    Authenticated by the per-server secret that only this server's kernels receive (in their
+    environment), in a header browsers never send, hence no XSRF check. A token in the body stays
+    in the server's memory and is never echoed, logged or stored.
+    """
+
+    def check_xsrf_cookie(self) -> None:
+        return None
+
+    @allow_unauthenticated
+    async def post(self) -> None:
+        expected = self.settings["session_monitor_kernel_secret"]
+        if not hmac.compare_digest(self.request.headers.get(SECRET_HEADER, ""), expected):
+            raise MonitorAPIError(
+                403, "forbidden", "Only kernels started by this Jupyter server can register."
+            )
+        body = self.json_body()
+        session_id = _session_id(body.get("session_id"))
+        kernel_id = _optional_text(body, "kernel_id")
+        account_body = body.get("account") or {}
+        if not isinstance(account_body, dict):
+            raise MonitorAPIError(400, "bad_request", "'account' must be an object.")
+        account = AccountRef(
+            name=_optional_text(account_body, "name"),
+            channel=_optional_text(account_body, "channel"),
+            instance=_optional_text(account_body, "instance"),
+            url=_optional_text(account_body, "url"),
+        )
+        token = _optional_text(body, "token")
+        if token:
+            self.monitor.gateway.remember_token(account, token)
+        notebook_path = None
+        if kernel_id:
+            if kernel_id not in self.kernel_manager:
+                raise MonitorAPIError(404, "not_found", f"No kernel '{kernel_id}' on this server.")
+            for model in await self.session_manager.list_sessions():  # type: ignore[no-untyped-call]
+                if (model.get("kernel") or {}).get("id") == kernel_id:
+                    notebook_path = model.get("path")
+        session = await self.monitor.track(
+            session_id,
+            account,
+            source=SOURCE_KERNEL,
+            kernel_id=kernel_id,
+            notebook_path=notebook_path,
+        )
+        self.send({"id": session.id, "notebook_path": session.notebook_path}, 201)
+
+
 class NotFoundHandler(MonitorHandler):
     """Any other path under the API prefix: a JSON 404 naming the path, not tornado's HTML page."""
 
@@ -250,5 +309,6 @@ def handlers() -> list[tuple[str, type[MonitorHandler]]]:
         (f"{API_PREFIX}/sessions/([^/]+)", SessionHandler),
         (f"{API_PREFIX}/sessions/([^/]+)/(close|cancel)", SessionActionHandler),
         (f"{API_PREFIX}/jobs/([^/]+)/cancel", JobCancelHandler),
+        (f"{API_PREFIX}/kernel-registrations", KernelRegistrationHandler),
         (f"{API_PREFIX}/(.*)", NotFoundHandler),
     ]

@@ -1,0 +1,188 @@
+"""Report every remote Qiskit Runtime session this kernel opens to the Jupyter server.
+
+``install()`` adds an import hook that waits until user code imports ``qiskit_ibm_runtime``
+(a kernel that never does pays nothing), then wraps ``Session.__init__`` (``Batch`` and ``with``
+included) and ``Session.from_id``. Reports go from a background thread, so a busy or slow server
+never delays the user's cell; the session's own calls are not touched.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import json
+import logging
+import os
+import queue
+import sys
+import threading
+import time
+import urllib.request
+from types import ModuleType
+from typing import Any
+
+ENV_URL = "JUPYTER_SESSION_MONITOR_URL"
+ENV_SECRET = "JUPYTER_SESSION_MONITOR_SECRET"  # noqa: S105 (a variable's name, not a secret)
+SECRET_HEADER = "X-Session-Monitor-Secret"  # noqa: S105
+REGISTRATION_PATH = "session-monitor/api/kernel-registrations"
+TARGET = "qiskit_ibm_runtime"
+
+log = logging.getLogger("jupyter_session_monitor.kernel")
+
+_installed = False
+_patched = False
+_local_mode_said = False
+_reports: queue.Queue[dict[str, Any]] = queue.Queue()
+_reporter: threading.Thread | None = None
+
+
+def installed() -> bool:
+    return _installed
+
+
+def install() -> None:
+    """Idempotent: watch for ``qiskit_ibm_runtime`` (patch at once if it is already imported)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    if TARGET in sys.modules and hasattr(sys.modules[TARGET], "Session"):
+        _patch(sys.modules[TARGET])
+    else:
+        sys.meta_path.insert(0, _Finder())
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: wraps the real loader of ``qiskit_ibm_runtime`` to patch it."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != TARGET:
+            return None
+        sys.meta_path.remove(self)  # once only
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        real_exec = spec.loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            real_exec(module)
+            _patch(module)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def _patch(package: ModuleType) -> None:
+    global _patched
+    if _patched:
+        return
+    _patched = True
+    session_class = package.Session
+    service_class = package.QiskitRuntimeService
+    original_init = session_class.__init__
+    original_from_id = session_class.__dict__["from_id"].__func__
+    original_service_init = service_class.__init__
+
+    def session_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        if kwargs.get("create_new", True) is not False:
+            _report(self)
+
+    def from_id(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        session = original_from_id(cls, *args, **kwargs)
+        _report(session)
+        return session
+
+    def service_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_service_init(self, *args, **kwargs)
+        # The client forgets which saved account it loaded; the monitor polls with the same one.
+        self._session_monitor_account_name = kwargs.get("name")
+
+    session_class.__init__ = session_init
+    session_class.from_id = classmethod(from_id)
+    service_class.__init__ = service_init
+
+
+def _report(session: Any) -> None:
+    global _local_mode_said
+    try:
+        session_id = getattr(session, "_session_id", None)
+        service = getattr(session, "_service", None)
+        if session_id is None or service is None or getattr(service, "is_local", False):
+            if not _local_mode_said:
+                _local_mode_said = True
+                print(
+                    "jupyter-session-monitor: local testing mode (a fake backend or Aer) opens no "
+                    "remote session, so there is nothing to monitor.",
+                    file=sys.stderr,
+                )
+            return
+        url, secret = os.environ.get(ENV_URL), os.environ.get(ENV_SECRET)
+        if not url or not secret:
+            return  # not started by a server with the monitor: nobody to tell
+        account = service._account
+        name = getattr(service, "_session_monitor_account_name", None)
+        payload = {
+            "kernel_id": _kernel_id(),
+            "session_id": session_id,
+            "mode": "batch" if type(session).__name__ == "Batch" else "dedicated",
+            "backend": getattr(session._backend, "name", None),
+            "account": {
+                "name": name,
+                "channel": account.channel,
+                "instance": getattr(session, "_instance", None) or account.instance,
+                "url": account.url,
+            },
+        }
+        if name is None:
+            payload["token"] = account.token  # to the server's memory only, over loopback
+        _reports.put({"url": url, "secret": secret, "payload": payload})
+        _start_reporter()
+    except Exception:  # the user's session must never fail because of the monitor
+        log.exception("jupyter-session-monitor could not report a session")
+
+
+def _kernel_id() -> str | None:
+    try:
+        from ipykernel.connect import get_connection_file
+
+        name = os.path.basename(get_connection_file())
+    except Exception:
+        return None
+    return (
+        name.removeprefix("kernel-").removesuffix(".json") if name.startswith("kernel-") else None
+    )
+
+
+def _start_reporter() -> None:
+    global _reporter
+    if _reporter is None or not _reporter.is_alive():
+        _reporter = threading.Thread(
+            target=_send_reports, name="session-monitor-reporter", daemon=True
+        )
+        _reporter.start()
+
+
+def _send_reports() -> None:
+    while True:
+        report = _reports.get()
+        for attempt in range(5):
+            try:
+                _post(report)
+                break
+            except Exception as error:
+                if attempt == 4:
+                    log.warning("jupyter-session-monitor could not register a session: %s", error)
+                else:
+                    time.sleep(0.5 * 2**attempt)
+
+
+def _post(report: dict[str, Any]) -> None:
+    request = urllib.request.Request(  # noqa: S310 (the server's own URL)
+        report["url"].rstrip("/") + "/" + REGISTRATION_PATH,
+        data=json.dumps(report["payload"]).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", SECRET_HEADER: report["secret"]},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        response.read()

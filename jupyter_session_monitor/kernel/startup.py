@@ -1,0 +1,25 @@
+# The start-up file (PYTHONSTARTUP) that jupyter_session_monitor's server extension gives its
+# kernels: it installs the session hook, then runs the user's own start-up file if there was one.
+# It runs in the kernel's user namespace, so it leaves no names behind.
+
+
+def _jupyter_session_monitor_startup() -> None:
+    import os
+    import sys
+
+    if "ipykernel" in sys.modules:
+        try:
+            from jupyter_session_monitor.kernel import install
+        except Exception as error:  # another environment's kernel without the package
+            print(f"jupyter-session-monitor: not active in this kernel ({error})", file=sys.stderr)
+        else:
+            install()
+    user_startup = os.environ.get("JUPYTER_SESSION_MONITOR_USER_STARTUP")
+    if user_startup and os.path.isfile(user_startup):
+        with open(user_startup) as source:
+            code = compile(source.read(), user_startup, "exec")
+        exec(code, sys.modules["__main__"].__dict__)  # noqa: S102 (the user's own start-up file)
+
+
+_jupyter_session_monitor_startup()
+del _jupyter_session_monitor_startup

@@ -1,0 +1,257 @@
+"""Sessions opened by plain notebook code are tracked under their notebook, with no extra line.
+
+Real kernels started through the server's REST API (as JupyterLab starts them), the real client,
+the emulator, the monitor's REST API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from tests.harness import Harness
+from tests.test_monitor_api import api, until
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+Fetch = Callable[..., Awaitable[Any]]
+
+OPEN_SESSION = """
+from qiskit_ibm_runtime import QiskitRuntimeService, Session
+service = QiskitRuntimeService()
+session = Session(backend=service.backend("ibmq_manila"))
+print(session.session_id)
+"""
+
+
+class NotebookKernel:
+    """A notebook session created through ``POST /api/sessions``, and a client to run code in it."""
+
+    def __init__(self, server: Any, model: dict[str, Any]) -> None:
+        self.server = server
+        self.model = model
+        self.kernel_id: str = model["kernel"]["id"]
+        self.client: Any = None
+
+    async def connect(self) -> None:
+        manager = self.server.kernel_manager.get_kernel(self.kernel_id)
+        self.client = manager.client()
+        self.client.start_channels()
+        await self.client.wait_for_ready(timeout=60)
+
+    async def run(self, code: str) -> tuple[str, str]:
+        """Execute ``code``; return (stdout, stderr). Fails on an error in the cell."""
+        streams = {"stdout": "", "stderr": ""}
+        errors: list[str] = []
+
+        def collect(message: dict[str, Any]) -> None:
+            kind, content = message["header"]["msg_type"], message["content"]
+            if kind == "stream":
+                streams[content["name"]] += content["text"]
+            elif kind == "error":
+                errors.append("\n".join(content["traceback"]))
+
+        reply = await self.client.execute_interactive(code, output_hook=collect, timeout=120)
+        assert reply["content"]["status"] == "ok", errors
+        return streams["stdout"], streams["stderr"]
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.stop_channels()
+
+
+@pytest.fixture
+def open_notebook(jp_fetch: Fetch, jp_serverapp: Any) -> Any:
+    kernels: list[NotebookKernel] = []
+
+    async def start(path: str) -> NotebookKernel:
+        response = await jp_fetch(
+            "api",
+            "sessions",
+            method="POST",
+            body=json.dumps(
+                {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}
+            ),
+        )
+        kernel = NotebookKernel(jp_serverapp, json.loads(response.body))
+        await kernel.connect()
+        kernels.append(kernel)
+        return kernel
+
+    yield start
+    for kernel in kernels:  # the server's own teardown shuts the kernels down
+        kernel.close()
+
+
+@pytest.fixture
+def harness(make_emulator: Callable[..., Harness]) -> Harness:
+    return make_emulator(time_scale=0.02)
+
+
+async def listed(fetch: Fetch, count: int) -> list[dict[str, Any]] | None:
+    _, body = await api(fetch, "GET", "sessions")
+    return body["sessions"] if len(body["sessions"]) >= count else None
+
+
+async def test_a_notebooks_session_is_tracked_under_the_notebook(
+    harness: Harness, jp_fetch: Fetch, open_notebook: Any
+) -> None:
+    kernel = await open_notebook("analysis/vqe.ipynb")
+
+    stdout, _ = await kernel.run(OPEN_SESSION)
+
+    (tracked,) = await until(lambda: listed(jp_fetch, 1))
+    assert tracked["id"] == stdout.strip()
+    assert tracked["notebook_path"] == "analysis/vqe.ipynb"
+    assert tracked["kernel_id"] == kernel.kernel_id
+    assert (tracked["source"], tracked["mode"], tracked["backend"]) == (
+        "kernel",
+        "dedicated",
+        "ibmq_manila",
+    )
+    assert tracked["account"]["channel"] == "ibm_quantum_platform"
+    assert tracked["account"]["instance"].startswith("crn:")
+    assert tracked["status"] == "Pending"
+    await kernel.run("session.close()")
+
+
+async def test_every_usual_way_of_opening_is_seen(
+    harness: Harness, jp_fetch: Fetch, open_notebook: Any
+) -> None:
+    kernel = await open_notebook("patterns.ipynb")
+
+    stdout, _ = await kernel.run(
+        OPEN_SESSION
+        + """
+from qiskit_ibm_runtime import Batch
+with Session(backend=service.backend("ibmq_kolkata")) as managed:
+    print(managed.session_id)
+batch = Batch(backend=service.backend("ibmq_manila"))
+print(batch.session_id)
+again = Session.from_id(session.session_id, service)
+"""
+    )
+
+    opened = stdout.split()
+    sessions = await until(lambda: listed(jp_fetch, 3))
+    by_id = {s["id"]: s for s in sessions}
+    assert sorted(by_id) == sorted(opened)  # from_id of a tracked session adds no duplicate
+    assert by_id[opened[2]]["mode"] == "batch"
+    assert by_id[opened[1]]["backend"] == "ibmq_kolkata"
+    assert {s["notebook_path"] for s in sessions} == {"patterns.ipynb"}
+
+
+async def test_local_testing_mode_says_once_that_there_is_nothing_to_monitor(
+    harness: Harness, jp_fetch: Fetch, open_notebook: Any
+) -> None:
+    kernel = await open_notebook("local.ipynb")
+
+    _, stderr = await kernel.run(
+        """
+from qiskit_ibm_runtime import Session
+from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+for _ in range(2):
+    with Session(backend=FakeManilaV2()):
+        pass
+"""
+    )
+
+    assert stderr.count("local testing mode") == 1
+    assert "nothing to monitor" in stderr
+    _, body = await api(jp_fetch, "GET", "sessions")
+    assert body["sessions"] == []
+
+
+async def test_a_kernel_that_never_imports_qiskit_never_loads_it(
+    harness: Harness, open_notebook: Any
+) -> None:
+    kernel = await open_notebook("plain.ipynb")
+
+    stdout, _ = await kernel.run(
+        "import sys\n"
+        "from jupyter_session_monitor.kernel import installed\n"
+        "print(installed(), sorted(m for m in sys.modules if m.startswith('qiskit')))"
+    )
+
+    assert stdout.strip() == "True []"
+
+
+async def test_the_hook_is_back_after_a_kernel_restart(
+    harness: Harness, jp_fetch: Fetch, jp_serverapp: Any, open_notebook: Any
+) -> None:
+    kernel = await open_notebook("restarted.ipynb")
+    first, _ = await kernel.run(OPEN_SESSION)
+    await until(lambda: listed(jp_fetch, 1))
+
+    await jp_serverapp.kernel_manager.restart_kernel(kernel.kernel_id)
+    kernel.close()
+    await kernel.connect()
+    second, _ = await kernel.run(OPEN_SESSION)
+
+    sessions = await until(lambda: listed(jp_fetch, 2))
+    assert {s["id"] for s in sessions} == {first.strip(), second.strip()}
+    assert {s["notebook_path"] for s in sessions} == {"restarted.ipynb"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        ({}, {"session_id": "abc"}, 403),
+        ({"X-Session-Monitor-Secret": "guess"}, {"session_id": "abc"}, 403),
+        ("secret", b"{oops", 400),
+        ("secret", {"session_id": "abc", "kernel_id": "no-such-kernel"}, 404),
+    ],
+)
+async def test_registration_refuses_strangers_and_bad_input(
+    harness: Harness,
+    jp_fetch: Fetch,
+    jp_serverapp: Any,
+    headers: Any,
+    body: Any,
+    status: int,
+) -> None:
+    from tornado.httpclient import HTTPClientError
+
+    if headers == "secret":
+        headers = {
+            "X-Session-Monitor-Secret": jp_serverapp.web_app.settings[
+                "session_monitor_kernel_secret"
+            ]
+        }
+    with pytest.raises(HTTPClientError) as refused:
+        await jp_fetch(
+            "session-monitor",
+            "api",
+            "kernel-registrations",
+            method="POST",
+            body=body if isinstance(body, bytes) else json.dumps(body),
+            headers={"Authorization": "", **headers},
+        )
+
+    assert refused.value.code == status
+
+
+@pytest.fixture
+def jp_server_config(
+    jp_server_config: dict[str, Any], request: pytest.FixtureRequest
+) -> dict[str, Any]:
+    if request.node.get_closest_marker("no_injection"):
+        jp_server_config["SessionMonitorApp"]["inject_kernel_hook"] = False
+    return jp_server_config
+
+
+@pytest.mark.no_injection
+async def test_without_injection_only_an_explicit_load_ext_reports(
+    harness: Harness, jp_fetch: Fetch, open_notebook: Any
+) -> None:
+    kernel = await open_notebook("manual.ipynb")
+    unseen, _ = await kernel.run(OPEN_SESSION)
+
+    seen, _ = await kernel.run("%load_ext jupyter_session_monitor\n" + OPEN_SESSION)
+
+    (tracked,) = await until(lambda: listed(jp_fetch, 1))
+    assert tracked["id"] == seen.strip() != unseen.strip()
+    assert tracked["notebook_path"] == "manual.ipynb"
