@@ -11,11 +11,12 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Bool, Float, Int, Unicode, default
+from traitlets import Bool, Enum, Float, Int, Unicode, default
 
 from ._version import __version__
 from .handlers import API_PREFIX, handlers
@@ -24,6 +25,10 @@ from .monitor import MonitorConfig, SessionMonitor
 from .poller import Intervals
 from .runtime import RuntimeGateway
 from .store import Store
+
+SESSION_CHANGES_ID = "https://events.jupyter.org/jupyter_session_monitor/session_changes/v1"
+SESSION_CHANGES_SCHEMA = Path(__file__).parent / "event_schemas" / "session_changes" / "v1.yaml"
+KERNEL_ACTIONS_ID = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 
 
 class SessionMonitorApp(ExtensionApp):
@@ -78,6 +83,16 @@ class SessionMonitorApp(ExtensionApp):
         "'%load_ext jupyter_session_monitor' report.",
     ).tag(config=True)
 
+    orphan_policy = Enum(
+        ["flag", "close"],
+        "flag",
+        help="What to do with a session whose kernel restarted, died or shut down: 'flag' it (and "
+        "notify), or 'close' it gracefully after orphan_grace_seconds.",
+    ).tag(config=True)
+    orphan_grace_seconds = Float(
+        300.0, help="With orphan_policy='close', how long an orphan may stay open."
+    ).tag(config=True)
+
     monitor: SessionMonitor | None = None
 
     def initialize_settings(self) -> None:
@@ -92,13 +107,45 @@ class SessionMonitorApp(ExtensionApp):
             ),
             no_job_close_seconds=self.no_job_close_seconds,
             retention=timedelta(days=self.retention_days),
+            orphan_policy=self.orphan_policy,
+            orphan_grace_seconds=self.orphan_grace_seconds,
         )
-        self.monitor = SessionMonitor(store, gateway, config)
+        assert self.serverapp is not None
+        kernels = self.serverapp.kernel_manager
+        self.monitor = SessionMonitor(
+            store, gateway, config, kernel_exists=lambda kernel_id: kernel_id in kernels
+        )
+        self._connect_events()
         self.settings["session_monitor"] = self.monitor
         self.settings["session_monitor_kernel_secret"] = secrets.token_urlsafe(32)
         self._prepare_kernel_environment()
         # Start on the server's loop as soon as it runs (also where the start hook is not called).
         IOLoop.current().add_callback(self.monitor.start)
+
+    def _connect_events(self) -> None:
+        """Push every change to browsers; learn of kernel restarts and shutdowns (orphans)."""
+        assert self.serverapp is not None
+        assert self.monitor is not None
+        events = self.serverapp.event_logger
+        assert events is not None
+        events.register_event_schema(SESSION_CHANGES_SCHEMA)
+        monitor = self.monitor
+
+        def push(change: dict[str, object]) -> None:
+            events.emit(schema_id=SESSION_CHANGES_ID, data=change)
+
+        monitor.subscribe(push)
+
+        async def on_kernel_action(logger: object, schema_id: str, data: dict[str, Any]) -> None:
+            kernel_id = data.get("kernel_id")
+            if data.get("status") != "success" or not kernel_id:
+                return
+            if data.get("action") == "restart":
+                monitor.kernel_gone(kernel_id, "its kernel restarted")
+            elif data.get("action") == "shutdown":
+                monitor.kernel_gone(kernel_id, "its kernel was shut down")
+
+        events.add_listener(schema_id=KERNEL_ACTIONS_ID, listener=on_kernel_action)
 
     def _prepare_kernel_environment(self) -> None:
         """Kernels inherit this process's environment: tell them where and how to register."""

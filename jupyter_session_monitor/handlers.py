@@ -152,6 +152,7 @@ class SessionsHandler(MonitorHandler):
     @web.authenticated
     @authorized
     def get(self) -> None:
+        self.monitor.watched_now()
         self.send(self.monitor.snapshot())
 
     @web.authenticated
@@ -179,6 +180,7 @@ class SessionHandler(MonitorHandler):
     @web.authenticated
     @authorized
     def get(self, session_id: str) -> None:
+        self.monitor.watched_now()
         self.send(self.monitor.view(self.monitor.get(session_id), with_timeline=True))
 
     @web.authenticated

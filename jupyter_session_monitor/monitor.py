@@ -8,7 +8,9 @@ only when the details show job activity or some job is not final.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,6 +41,9 @@ class MonitorConfig:
     intervals: Intervals = field(default_factory=Intervals)
     no_job_close_seconds: float = 1800.0
     retention: timedelta = timedelta(days=30)
+    orphan_policy: str = "flag"  # or "close": close an orphaned session after the grace period
+    orphan_grace_seconds: float = 300.0
+    watched_for: float = 120.0  # a browser asked within this many seconds: poll at full pace
 
 
 def _now() -> datetime:
@@ -46,7 +51,14 @@ def _now() -> datetime:
 
 
 class SessionMonitor:
-    def __init__(self, store: Store, gateway: RuntimeGateway, config: MonitorConfig) -> None:
+    def __init__(
+        self,
+        store: Store,
+        gateway: RuntimeGateway,
+        config: MonitorConfig,
+        kernel_exists: Callable[[str], bool] = lambda kernel_id: True,
+    ) -> None:
+        self.kernel_exists = kernel_exists
         self.store = store
         self.gateway = gateway
         self.config = config
@@ -57,6 +69,8 @@ class SessionMonitor:
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
         self.version = 0
         self._started = False
+        self._last_watched = float("-inf")
+        self._orphan_timers: dict[str, asyncio.TimerHandle] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -74,9 +88,19 @@ class SessionMonitor:
                 self._scheduler.schedule(session.id, 0)
 
     async def stop(self) -> None:
+        for timer in self._orphan_timers.values():
+            timer.cancel()
         await self._scheduler.stop()
         self.gateway.shutdown()
         self.store.close()
+
+    def watched_now(self) -> None:
+        """A browser looked: keep polling at full pace for a while."""
+        self._last_watched = time.monotonic()
+
+    @property
+    def watched(self) -> bool:
+        return time.monotonic() - self._last_watched < self.config.watched_for
 
     def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -108,7 +132,11 @@ class SessionMonitor:
         """Track a session by id, after checking that the service knows it (one GET)."""
         existing = self.sessions.get(session_id)
         if existing is not None:
-            changed = False
+            changed = existing.orphaned and kernel_id is not None
+            if changed:
+                timer = self._orphan_timers.pop(session_id, None)
+                if timer is not None:
+                    timer.cancel()
             for name, value in (("kernel_id", kernel_id), ("notebook_path", notebook_path)):
                 if value and getattr(existing, name) != value:
                     setattr(existing, name, value)
@@ -164,6 +192,36 @@ class SessionMonitor:
         return MonitorError(
             404, "not_found", f"Session '{session_id}' is not tracked by this Jupyter server."
         )
+
+    # ------------------------------------------------------------------ orphans
+
+    def kernel_gone(self, kernel_id: str, why: str) -> None:
+        """The kernel restarted, shut down or died: its open sessions are out of its reach."""
+        for session in self.sessions.values():
+            if session.kernel_id == kernel_id and not session.closed and not session.orphaned:
+                self._orphan(session, why)
+
+    def _orphan(self, session: TrackedSession, why: str) -> None:
+        session.orphaned = True
+        self.store.save_session(session)
+        log.info("Session %s is orphaned (%s)", session.id, why)
+        self._changed(session.id)
+        if self.config.orphan_policy == "close":
+            loop = asyncio.get_running_loop()
+            self._orphan_timers[session.id] = loop.call_later(
+                self.config.orphan_grace_seconds,
+                lambda: asyncio.ensure_future(self._close_orphan(session.id)),
+            )
+
+    async def _close_orphan(self, session_id: str) -> None:
+        self._orphan_timers.pop(session_id, None)
+        session = self.sessions.get(session_id)
+        if session is None or session.closed or not session.orphaned:
+            return
+        try:
+            await self.close(session_id, "session-monitor (orphan policy)")
+        except MonitorError as error:
+            log.warning("Could not close orphaned session %s: %s", session_id, error.message)
 
     # ------------------------------------------------------------------ actions
 
@@ -233,6 +291,14 @@ class SessionMonitor:
         session = self.sessions.get(session_id)
         if session is None:
             return None
+        kernel_id = session.kernel_id
+        if (
+            kernel_id
+            and not session.orphaned
+            and not session.closed
+            and not self.kernel_exists(kernel_id)
+        ):
+            self._orphan(session, "its kernel is gone")
         now = _now()
         previous = dict(session.body or {})
         try:
@@ -270,6 +336,7 @@ class SessionMonitor:
             soonest_deadline=self._deadlines(session).soonest(),
             now=now or _now(),
             failures=failures,
+            watched=self.watched,
         )
 
     @staticmethod

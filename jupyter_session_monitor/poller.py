@@ -72,15 +72,21 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._polls: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="session-monitor-scheduler")
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._polls) if t is not None]
-        for task in tasks:
+        """Stop scheduling, cancel polls in flight, and wait until all of it has ended."""
+        # A flag, not only cancel(): the loop then ends by itself even if a cancellation races a
+        # wake-up (asyncio.wait_for in Python 3.11 could swallow one; a server shutdown hung).
+        self._stopping = True
+        self._wake.set()
+        polls = list(self._polls)
+        for task in polls:
             task.cancel()
-        for task in tasks:
+        for task in [*polls, *([self._task] if self._task else [])]:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
@@ -101,7 +107,7 @@ class Scheduler:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
+        while not self._stopping:
             now = loop.time()
             for session_id in [
                 s for s, at in self._due.items() if at <= now and s not in self._running
@@ -115,7 +121,8 @@ class Scheduler:
             self._wake.clear()
             timeout = max(0.0, min(waiting) - loop.time()) if waiting else None
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     async def _poll_one(self, session_id: str) -> None:
         delay: float | None = None
@@ -128,6 +135,6 @@ class Scheduler:
             delay = 60.0
         finally:
             self._running.discard(session_id)
-        if delay is not None:
+        if delay is not None and not self._stopping:
             self.schedule(session_id, delay)
         self._wake.set()

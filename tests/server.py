@@ -27,11 +27,13 @@ def running_server(
     *extra_args: str,
     env: dict[str, str] | None = None,
     app: str = "jupyter_server",
+    kill: bool = False,
 ) -> Iterator[tuple[str, str]]:
     """Yield (url, token) of `python -m app` (jupyter_server or jupyterlab); stop it on exit.
 
     The server gets its own HOME and Jupyter folders under `workdir`, so nothing of the user's
-    configuration leaks in and nothing is written outside.
+    configuration leaks in and nothing is written outside. ``kill``: end it with SIGKILL, as a
+    crash would, instead of a clean shutdown.
     """
     token = secrets.token_hex(16)
     port = free_port()
@@ -97,6 +99,8 @@ def running_server(
             error.add_note("jupyter server log:\n" + "".join(log))
             raise
     finally:
+        if kill:
+            process.kill()
         process.terminate()
         try:
             process.wait(timeout=20)

@@ -194,6 +194,9 @@ async def test_the_hook_is_back_after_a_kernel_restart(
     sessions = await until(lambda: listed(jp_fetch, 2))
     assert {s["id"] for s in sessions} == {first.strip(), second.strip()}
     assert {s["notebook_path"] for s in sessions} == {"restarted.ipynb"}
+    # The first session is out of the restarted kernel's reach: an orphan; the new one is not.
+    orphaned = {s["id"]: s["orphaned"] for s in sessions}
+    assert orphaned == {first.strip(): True, second.strip(): False}
 
 
 @pytest.mark.parametrize(
@@ -240,7 +243,54 @@ def jp_server_config(
 ) -> dict[str, Any]:
     if request.node.get_closest_marker("no_injection"):
         jp_server_config["SessionMonitorApp"]["inject_kernel_hook"] = False
+    if request.node.get_closest_marker("close_orphans"):
+        jp_server_config["SessionMonitorApp"]["orphan_policy"] = "close"
+        jp_server_config["SessionMonitorApp"]["orphan_grace_seconds"] = 0.5
     return jp_server_config
+
+
+async def orphans(fetch: Fetch) -> list[dict[str, Any]] | None:
+    _, body = await api(fetch, "GET", "sessions")
+    found = [s for s in body["sessions"] if s["orphaned"]]
+    return found or None
+
+
+async def test_shutting_the_notebook_down_orphans_its_open_sessions(
+    harness: Harness, jp_fetch: Fetch, open_notebook: Any
+) -> None:
+    kernel = await open_notebook("closed-tab.ipynb")
+    opened, _ = await kernel.run(OPEN_SESSION)
+    await until(lambda: listed(jp_fetch, 1))
+
+    await jp_fetch("api", "sessions", kernel.model["id"], method="DELETE")
+
+    (orphan,) = await until(lambda: orphans(jp_fetch))
+    assert orphan["id"] == opened.strip()
+    assert orphan["status"] == "Pending"  # still open at the service: the point of flagging it
+
+
+@pytest.mark.close_orphans
+async def test_the_close_policy_closes_orphans_after_the_grace_period(
+    harness: Harness, jp_fetch: Fetch, jp_serverapp: Any, open_notebook: Any
+) -> None:
+    kernel = await open_notebook("forgotten.ipynb")
+    opened, _ = await kernel.run(OPEN_SESSION)
+    session_id = opened.strip()
+    await until(lambda: listed(jp_fetch, 1))
+
+    await jp_serverapp.kernel_manager.restart_kernel(kernel.kernel_id)
+
+    async def closed() -> dict[str, Any] | None:
+        _, view = await api(jp_fetch, "GET", f"sessions/{session_id}")
+        return view if view["state"] == "closed" else None
+
+    ended = await until(closed)
+    assert ended["orphaned"] is True
+    assert ended["end_reason"] == "closed"
+    audit = jp_serverapp.web_app.settings["session_monitor"].store.actions(session_id)
+    assert [(a["user"], a["action"], a["result"]) for a in audit] == [
+        ("session-monitor (orphan policy)", "close", "accepted")
+    ]
 
 
 @pytest.mark.no_injection

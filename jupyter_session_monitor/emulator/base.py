@@ -59,7 +59,7 @@ class EmulatorHandler(web.RequestHandler):
         if fault is None:
             return
         if fault.kind == "latency":
-            await asyncio.sleep(fault.seconds)
+            await asyncio.sleep(fault.delay())
         elif fault.kind == "hang":
             await self.emulator.faults.hang()
         elif fault.kind == "token_expiry":

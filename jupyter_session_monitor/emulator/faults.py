@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,9 +24,15 @@ class Fault:
     route: re.Pattern[str]
     methods: frozenset[str]
     seconds: float = 0.0
+    max_seconds: float | None = None  # latency: uniform between seconds and max_seconds
     status: int = 500
     retry_after: int | None = None
     remaining: int | None = None  # None: until cleared
+
+    def delay(self) -> float:
+        if self.max_seconds is None or self.max_seconds <= self.seconds:
+            return self.seconds
+        return random.uniform(self.seconds, self.max_seconds)  # noqa: S311 (not cryptography)
 
     def matches(self, method: str, path: str) -> bool:
         if self.remaining is not None and self.remaining <= 0:
@@ -39,6 +46,7 @@ class Fault:
             "route": self.route.pattern,
             "methods": sorted(self.methods),
             "seconds": self.seconds,
+            "max_seconds": self.max_seconds,
             "status": self.status,
             "retry_after": self.retry_after,
             "remaining": self.remaining,
@@ -91,6 +99,7 @@ class FaultBook:
             route=pattern,
             methods=frozenset(m.upper() for m in methods),
             seconds=_number(spec, "seconds", 0.0) or 0.0,
+            max_seconds=_number(spec, "max_seconds", None),
             status=401 if kind == "token_expiry" else status,
             retry_after=retry_after,
             remaining=count,

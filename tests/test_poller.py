@@ -1,0 +1,80 @@
+"""The poll schedule: when each session is polled, and a scheduler that stops when told."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from jupyter_session_monitor.poller import Intervals, Scheduler, next_delay
+
+NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
+DEFAULT = Intervals()
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"state": "active", "pending_jobs": 2}, DEFAULT.busy),
+        ({"state": "active", "pending_jobs": 0}, DEFAULT.active),
+        ({"state": "open", "pending_jobs": 0}, DEFAULT.idle),
+        ({"state": "inactive", "pending_jobs": 0}, DEFAULT.idle),
+        (
+            {"state": "inactive", "pending_jobs": 0, "watched": False},
+            DEFAULT.idle * DEFAULT.unwatched_factor,
+        ),
+        ({"state": "closed", "closed_jobs_final": False}, DEFAULT.closing),
+        ({"state": "closed", "closed_jobs_final": True}, None),
+        ({"state": "active", "failures": 1}, DEFAULT.error_base),
+        ({"state": "active", "failures": 3}, DEFAULT.error_base * 4),
+        ({"state": "active", "failures": 30}, DEFAULT.error_max),
+        # A deadline before the next regular poll: poll just after it.
+        (
+            {"state": "active", "soonest_deadline": NOW + timedelta(seconds=1)},
+            1 + DEFAULT.after_deadline,
+        ),
+        # A deadline already past (not yet observed): poll soon, never in a busy loop.
+        ({"state": "open", "soonest_deadline": NOW - timedelta(seconds=5)}, DEFAULT.minimum),
+        ({"state": "open", "soonest_deadline": NOW + timedelta(hours=1)}, DEFAULT.idle),
+    ],
+)
+def test_next_delay(settings: dict[str, object], expected: float | None) -> None:
+    arguments: dict[str, object] = {
+        "intervals": DEFAULT,
+        "state": None,
+        "pending_jobs": 0,
+        "closed_jobs_final": True,
+        "soonest_deadline": None,
+        "now": NOW,
+        "failures": 0,
+        "watched": True,
+    } | settings
+
+    assert (
+        next_delay(**arguments) == pytest.approx(expected)
+        if expected
+        else next_delay(**arguments) is None
+    )  # type: ignore[arg-type]
+
+
+async def test_scheduler_polls_when_due_and_stops_even_mid_poll() -> None:
+    polled: list[str] = []
+    stuck = asyncio.Event()
+
+    async def poll(session_id: str) -> float | None:
+        polled.append(session_id)
+        if session_id == "slow":
+            stuck.set()
+            await asyncio.Event().wait()  # a call that never answers
+        return 0.01 if len(polled) < 5 else None
+
+    scheduler = Scheduler(poll)
+    scheduler.start()
+    scheduler.schedule("fast", 0)
+    scheduler.schedule("slow", 0)
+    await asyncio.wait_for(stuck.wait(), 5)
+
+    await asyncio.wait_for(scheduler.stop(), 5)  # must not hang on the stuck poll
+
+    assert polled.count("fast") >= 1 and "slow" in polled
