@@ -6,6 +6,7 @@ the emulator, the monitor's REST API.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -305,3 +306,44 @@ async def test_without_injection_only_an_explicit_load_ext_reports(
     (tracked,) = await until(lambda: listed(jp_fetch, 1))
     assert tracked["id"] == seen.strip() != unseen.strip()
     assert tracked["notebook_path"] == "manual.ipynb"
+
+
+async def test_a_token_handed_over_by_a_kernel_never_leaves_the_server(
+    make_emulator: Callable[..., Harness],
+    jp_fetch: Fetch,
+    jp_serverapp: Any,
+    jp_ws_fetch: Any,
+    open_notebook: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import secrets
+    from pathlib import Path
+
+    canary = f"canary-{secrets.token_hex(12)}"
+    make_emulator(time_scale=0.02, api_key=canary)  # the kernel's account token is the canary
+    events = await jp_ws_fetch("api", "events", "subscribe")
+    kernel = await open_notebook("secret.ipynb")
+
+    opened, _ = await kernel.run(OPEN_SESSION)
+    await kernel.run("session.close()")
+
+    async def closed() -> dict[str, Any] | None:
+        status, view = await api(jp_fetch, "GET", f"sessions/{opened.strip()}")
+        return view if status == 200 and view["state"] == "closed" else None
+
+    view = await until(closed)  # the server polled with the handed-over token
+    assert view["account"]["name"] is None
+    _, listing = await api(jp_fetch, "GET", "sessions")
+    assert canary not in json.dumps(view) + json.dumps(listing)
+    received = []
+    while True:
+        try:
+            received.append(await asyncio.wait_for(events.read_message(), 0.5))
+        except TimeoutError:
+            break
+    assert received and all(canary not in message for message in received)
+    assert canary not in caplog.text
+    store = jp_serverapp.web_app.settings["session_monitor"].store
+    for file in Path(store.path).parent.glob(Path(store.path).name + "*"):
+        assert canary.encode() not in file.read_bytes()
+    events.close()

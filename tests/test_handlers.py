@@ -116,6 +116,34 @@ async def test_cross_site_post_with_login_cookie_is_refused(jp_fetch: Any) -> No
     assert caught.value.code == 403
 
 
+async def test_every_mutating_route_refuses_cross_site_requests(
+    jp_serverapp: Any, jp_fetch: Any
+) -> None:
+    # A page on another site can make the browser send the login cookie, never the XSRF token.
+    cookie = await _login_cookie(jp_fetch)
+    probed = []
+    for route in monitor_routes(jp_serverapp.web_app):
+        if route.pattern.endswith("/kernel-registrations$"):
+            continue  # kernels authenticate with a secret header, which browsers never send
+        _base, _sep, rest = route.sample_path.partition("/session-monitor/")
+        for method in set(route.methods) - {"GET"}:
+            with pytest.raises(HTTPClientError) as caught:
+                await jp_fetch(
+                    "session-monitor",
+                    rest,
+                    method=method,
+                    body=b"{}" if method != "DELETE" else None,
+                    headers={"Authorization": "", "Cookie": cookie},
+                    allow_nonstandard_methods=True,
+                )
+            assert caught.value.code == 403, f"{method} {route.pattern}"
+            probed.append((method, route.pattern))
+
+    # Not vacuous: track, forget, close/cancel, job cancel and the catch-all were all probed.
+    assert sum(1 for method, pattern in probed if "close|cancel" in pattern) == 1
+    assert len(probed) >= 7
+
+
 async def test_same_site_post_with_xsrf_token_reaches_the_route(jp_fetch: Any) -> None:
     # The positive control for the test above: the same request with the XSRF token passes the
     # check and reaches the routing (the catch-all answers 404 until a real POST route exists).
