@@ -93,6 +93,15 @@ class SessionMonitorApp(ExtensionApp):
         300.0, help="With orphan_policy='close', how long an orphan may stay open."
     ).tag(config=True)
 
+    discover_workloads = Bool(
+        False,
+        help="Also track the server's default account's open sessions found through the "
+        "service's workload listing (shown as not from a notebook here).",
+    ).tag(config=True)
+    discovery_interval = Float(
+        60.0, help="With discover_workloads, seconds between workload listings."
+    ).tag(config=True)
+
     monitor: SessionMonitor | None = None
 
     def initialize_settings(self) -> None:
@@ -109,6 +118,7 @@ class SessionMonitorApp(ExtensionApp):
             retention=timedelta(days=self.retention_days),
             orphan_policy=self.orphan_policy,
             orphan_grace_seconds=self.orphan_grace_seconds,
+            discovery_interval=self.discovery_interval if self.discover_workloads else None,
         )
         assert self.serverapp is not None
         kernels = self.serverapp.kernel_manager

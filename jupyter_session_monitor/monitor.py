@@ -9,6 +9,7 @@ only when the details show job activity or some job is not final.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -17,7 +18,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import derive
-from .models import SOURCE_TRACKED, AccountRef, JobRecord, TrackedSession, Transition
+from .models import (
+    SOURCE_DISCOVERED,
+    SOURCE_TRACKED,
+    AccountRef,
+    JobRecord,
+    TrackedSession,
+    Transition,
+)
 from .poller import Intervals, Scheduler, next_delay
 from .runtime import RuntimeCallError, RuntimeGateway
 from .store import Store
@@ -44,6 +52,7 @@ class MonitorConfig:
     orphan_policy: str = "flag"  # or "close": close an orphaned session after the grace period
     orphan_grace_seconds: float = 300.0
     watched_for: float = 120.0  # a browser asked within this many seconds: poll at full pace
+    discovery_interval: float | None = None  # seconds between workload listings; None: off
 
 
 def _now() -> datetime:
@@ -71,6 +80,7 @@ class SessionMonitor:
         self._started = False
         self._last_watched = float("-inf")
         self._orphan_timers: dict[str, asyncio.TimerHandle] = {}
+        self._discovery: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -83,6 +93,10 @@ class SessionMonitor:
         for session in self.store.load_sessions():
             self.sessions[session.id] = session
         self._scheduler.start()
+        if self.config.discovery_interval is not None:
+            self._discovery = asyncio.create_task(
+                self._discover_forever(self.config.discovery_interval)
+            )
         for session in self.sessions.values():
             if not session.closed or not self._jobs_final(session):
                 self._scheduler.schedule(session.id, 0)
@@ -90,6 +104,10 @@ class SessionMonitor:
     async def stop(self) -> None:
         for timer in self._orphan_timers.values():
             timer.cancel()
+        if self._discovery is not None:
+            self._discovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._discovery
         await self._scheduler.stop()
         self.gateway.shutdown()
         self.store.close()
@@ -171,6 +189,26 @@ class SessionMonitor:
         self._changed(session_id, "added")
         self._scheduler.schedule(session_id, 0)  # fetch its jobs at once
         return session
+
+    async def discover(self) -> int:
+        """Track the default account's open sessions that nobody tracks yet (not from a notebook
+        here). Returns how many were added."""
+        account = AccountRef()
+        added = 0
+        for workload in await self.gateway.open_workloads(account):
+            session_id = str(workload.get("id") or "")
+            if session_id and session_id not in self.sessions:
+                await self.track(session_id, account, source=SOURCE_DISCOVERED)
+                added += 1
+        return added
+
+    async def _discover_forever(self, interval: float) -> None:
+        while True:
+            try:
+                await self.discover()
+            except (RuntimeCallError, MonitorError) as error:
+                log.warning("Listing the account's workloads failed: %s", error)
+            await asyncio.sleep(interval)
 
     def forget(self, session_id: str) -> None:
         if self.sessions.pop(session_id, None) is None:

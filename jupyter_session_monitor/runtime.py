@@ -74,6 +74,20 @@ class RuntimeGateway:
         jobs: list[dict[str, Any]] = list(answer.get("jobs", []))
         return jobs
 
+    async def open_workloads(self, account: AccountRef) -> list[dict[str, Any]]:
+        """The account's sessions and batches that are not closed (the workloads listing)."""
+
+        def listing(client: Any) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = []
+            for mode in ("session", "batch"):
+                answer = client._api.workloads_get(mode=mode, limit=100, status=None)
+                items = answer.get("workloads", []) if isinstance(answer, dict) else answer
+                found.extend(w for w in items if str(w.get("status", "")).lower() != "closed")
+            return found
+
+        result: list[dict[str, Any]] = await self._call(account, listing)
+        return result
+
     async def close(self, account: AccountRef, session_id: str) -> None:
         await self._call(account, lambda c: c.close_session(session_id))
 

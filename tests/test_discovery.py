@@ -244,6 +244,9 @@ def jp_server_config(
 ) -> dict[str, Any]:
     if request.node.get_closest_marker("no_injection"):
         jp_server_config["SessionMonitorApp"]["inject_kernel_hook"] = False
+    if request.node.get_closest_marker("discover_workloads"):
+        jp_server_config["SessionMonitorApp"]["discover_workloads"] = True
+        jp_server_config["SessionMonitorApp"]["discovery_interval"] = 0.3
     if request.node.get_closest_marker("close_orphans"):
         jp_server_config["SessionMonitorApp"]["orphan_policy"] = "close"
         jp_server_config["SessionMonitorApp"]["orphan_grace_seconds"] = 0.5
@@ -347,3 +350,26 @@ async def test_a_token_handed_over_by_a_kernel_never_leaves_the_server(
     for file in Path(store.path).parent.glob(Path(store.path).name + "*"):
         assert canary.encode() not in file.read_bytes()
     events.close()
+
+
+@pytest.mark.discover_workloads
+async def test_account_wide_discovery_finds_sessions_opened_elsewhere(
+    harness: Harness, jp_fetch: Fetch
+) -> None:
+    from qiskit_ibm_runtime import Session
+
+    def open_elsewhere() -> tuple[str, str]:
+        backend = harness.service().backend("ibmq_manila")
+        with Session(backend=backend) as finished:
+            pass
+        return Session(backend=backend).session_id, finished.session_id
+
+    open_id, closed_id = await asyncio.get_running_loop().run_in_executor(None, open_elsewhere)
+
+    (found,) = await until(lambda: listed(jp_fetch, 1))
+    assert found["id"] == open_id != closed_id
+    assert (found["source"], found["notebook_path"], found["kernel_id"]) == (
+        "discovered",
+        None,
+        None,
+    )
