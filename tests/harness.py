@@ -53,3 +53,15 @@ def wait_until(check: Callable[[], T], timeout: float = 30.0, interval: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s (last value: {value!r})")
         time.sleep(interval)
+
+
+def bell(backend: Any) -> Any:
+    """A Bell-state circuit transpiled for ``backend`` (an ISA circuit, as the client requires)."""
+    from qiskit import QuantumCircuit
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    return generate_preset_pass_manager(backend=backend, optimization_level=1).run(circuit)

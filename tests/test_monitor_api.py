@@ -11,28 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qiskit import QuantumCircuit
-from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import SamplerV2 as Sampler
 from qiskit_ibm_runtime import Session
 from tornado.httpclient import HTTPClientError
 
-from tests.harness import Harness
+from tests.harness import Harness, bell
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 Fetch = Callable[..., Awaitable[Any]]
-
-
-def bell(backend: Any) -> QuantumCircuit:
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure_all()
-    isa: QuantumCircuit = generate_preset_pass_manager(backend=backend, optimization_level=1).run(
-        circuit
-    )
-    return isa
 
 
 async def api(fetch: Fetch, method: str, path: str, body: Any = None) -> tuple[int, Any]:

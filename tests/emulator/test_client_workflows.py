@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from qiskit_ibm_runtime import Batch, QiskitRuntimeService, Session
 from qiskit_ibm_runtime import EstimatorV2 as Estimator
 from qiskit_ibm_runtime import SamplerV2 as Sampler
 
-from tests.harness import Harness, wait_until
+from tests.harness import Harness, bell, wait_until
 
 # The legacy V2 primitives are what the seed documentation uses; their deprecation is not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -27,17 +26,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 HAMILTONIAN = SparsePauliOp.from_list(
     [("YZ", 0.3980), ("ZI", -0.3980), ("ZZ", -0.0113), ("XX", 0.1810)]
 )
-
-
-def bell(backend: Any) -> QuantumCircuit:
-    circuit = QuantumCircuit(2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure_all()
-    isa: QuantumCircuit = generate_preset_pass_manager(backend=backend, optimization_level=1).run(
-        circuit
-    )
-    return isa
 
 
 def test_service_from_environment_lists_the_fake_devices(emulator: Harness) -> None:
