@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -193,6 +194,14 @@ class RuntimeGateway:
                 "rate_limited",
                 "The Qiskit Runtime service is limiting requests (429); the monitor slows down.",
                 429,
+            )
+        exhausted = re.search(r"too many (\d{3}) error responses", text)
+        if exhausted:  # the client's own retries of a 5xx ran out
+            return RuntimeCallError(
+                "service_error",
+                f"The Qiskit Runtime service kept failing ({exhausted.group(1)}) through the "
+                "client's retries; the monitor retries later by itself.",
+                int(exhausted.group(1)),
             )
         if isinstance(status, int) and status >= 500:
             return RuntimeCallError(

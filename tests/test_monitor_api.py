@@ -323,3 +323,35 @@ async def test_credentials_never_leave_the_server(
     database = Path(jp_serverapp.web_app.settings["session_monitor"].store.path)
     for file in database.parent.glob(database.name + "*"):  # the database, its WAL and index
         assert canary.encode() not in file.read_bytes()
+
+
+@pytest.fixture
+def jp_server_config(
+    jp_server_config: dict[str, Any], request: pytest.FixtureRequest
+) -> dict[str, Any]:
+    if request.node.get_closest_marker("patient"):
+        # Long enough for the client's own retries of a 5xx (about 15 s) to run out first.
+        jp_server_config["SessionMonitorApp"]["request_timeout"] = 40.0
+    return jp_server_config
+
+
+@pytest.mark.patient
+async def test_a_persistent_5xx_marks_stale_after_the_clients_retries(
+    harness: Harness, jp_fetch: Fetch
+) -> None:
+    session = await in_thread(lambda: Session(backend=harness.service().backend("ibmq_manila")))
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    fault = {"kind": "status", "status": 503, "route": "/sessions/", "methods": ["GET"]}
+    await in_thread(lambda: harness.admin("POST", "/emulator/faults", fault))
+
+    stale = await until(
+        lambda: view_if(jp_fetch, session.session_id, lambda v: v["stale"]), within=60
+    )
+
+    assert stale["error"]["kind"] == "service_error"
+    assert "503" in stale["error"]["message"]
+    retried = [r for r in await in_thread(harness.requests) if r["status"] == 503]
+    assert len(retried) >= 6  # the client retried before the monitor saw a failure
+    await in_thread(lambda: harness.admin("DELETE", "/emulator/faults"))
+    await until(lambda: view_if(jp_fetch, session.session_id, lambda v: not v["stale"]), within=30)
+    await in_thread(session.close)
