@@ -64,6 +64,15 @@ def _start_jobs(service: object, seconds_per_job: float) -> tuple[object, list[o
     return session, jobs
 
 
+def _run_tabs(tab: object) -> None:
+    """Run the tabs side by side until each has watched for the whole window."""
+    threads = [threading.Thread(target=tab) for _ in range(TABS)]  # type: ignore[arg-type]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def measure_public_loop(emulator_url: str, window: float, interval: float) -> float:
     from qiskit_ibm_runtime import QiskitRuntimeService
 
@@ -81,13 +90,8 @@ def measure_public_loop(emulator_url: str, window: float, interval: float) -> fl
                 job.status()
             time.sleep(interval)
 
-    # Each tab builds its service before the window opens, like a notebook that already ran.
-    threads = [threading.Thread(target=tab) for _ in range(TABS)]
     start_index = _log_length(emulator_url)
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _run_tabs(tab)
     calls = _counts(emulator_url, start_index)
     session.cancel()  # type: ignore[attr-defined]
     return calls / (window / 60)
@@ -119,11 +123,7 @@ def measure_monitor(emulator_url: str, window: float, interval: float, workdir: 
                 call("GET", "sessions")
                 time.sleep(interval)
 
-        threads = [threading.Thread(target=tab) for _ in range(TABS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _run_tabs(tab)
         calls = _counts(emulator_url, start_index)
     session.cancel()  # type: ignore[attr-defined]
     return calls / (window / 60)

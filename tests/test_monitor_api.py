@@ -176,20 +176,30 @@ async def view_if(
     return current if condition(current) else None
 
 
+async def tracked_with_queued_jobs(
+    harness: Harness, fetch: Fetch, count: int
+) -> tuple[Session, list[Any]]:
+    """A session with ``count`` jobs submitted at once (one runs, the rest queue), tracked and
+    with all its jobs listed by the monitor."""
+
+    def submit() -> tuple[Session, list[Any]]:
+        backend = harness.service().backend("ibmq_manila")
+        session = Session(backend=backend)
+        sampler = Sampler(mode=session)
+        return session, [sampler.run([bell(backend)], shots=5) for _ in range(count)]
+
+    session, jobs = await in_thread(submit)
+    await api(fetch, "POST", "sessions", {"session_id": session.session_id})
+    await until(lambda: view_if(fetch, session.session_id, lambda v: len(v["jobs"]) == count))
+    return session, jobs
+
+
 async def test_cancel_through_the_monitor_cancels_queued_jobs(
     make_emulator: Callable[..., Harness], jp_fetch: Fetch
 ) -> None:
     harness = make_emulator(time_scale=0.02, job_seconds=100)  # a job runs 2 s
 
-    def queue_three() -> tuple[Session, list[Any]]:
-        backend = harness.service().backend("ibmq_manila")
-        session = Session(backend=backend)
-        sampler = Sampler(mode=session)
-        return session, [sampler.run([bell(backend)], shots=5) for _ in range(3)]
-
-    session, jobs = await in_thread(queue_three)
-    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
-    await until(lambda: view_if(jp_fetch, session.session_id, lambda v: len(v["jobs"]) == 3))
+    session, jobs = await tracked_with_queued_jobs(harness, jp_fetch, 3)
 
     status, _ = await api(jp_fetch, "POST", f"sessions/{session.session_id}/cancel", {})
 
@@ -210,15 +220,7 @@ async def test_cancel_one_job_then_409_when_final(
 ) -> None:
     harness = make_emulator(time_scale=0.02, job_seconds=100)
 
-    def queue_two() -> tuple[Session, list[Any]]:
-        backend = harness.service().backend("ibmq_manila")
-        session = Session(backend=backend)
-        sampler = Sampler(mode=session)
-        return session, [sampler.run([bell(backend)], shots=5) for _ in range(2)]
-
-    session, jobs = await in_thread(queue_two)
-    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
-    await until(lambda: view_if(jp_fetch, session.session_id, lambda v: len(v["jobs"]) == 2))
+    session, jobs = await tracked_with_queued_jobs(harness, jp_fetch, 2)
     queued = jobs[1].job_id()
 
     status, _ = await api(jp_fetch, "POST", f"jobs/{queued}/cancel", {})
