@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  IChange,
+  ISessionView,
+  ISnapshot,
+  SessionStore
+} from '../sessionStore';
+
+function view(id: string, status = 'Pending'): ISessionView {
+  return {
+    id,
+    status,
+    state: 'open',
+    mode: 'dedicated',
+    backend: 'ibm_torino',
+    notebook_path: 'vqe.ipynb',
+    kernel_id: 'k1',
+    orphaned: false,
+    stale: false,
+    deadlines: {
+      max_ttl_at: null,
+      interactive_ttl_at: null,
+      idle_close_at: null
+    }
+  };
+}
+
+function change(version: number, id: string, status = 'Pending'): IChange {
+  return {
+    version,
+    kind: 'updated',
+    session_id: id,
+    session: view(id, status)
+  };
+}
+
+/** A snapshot source the test controls: each call waits until the test answers it. */
+class Snapshots {
+  calls = 0;
+  answer: (snapshot: ISnapshot) => void = () => undefined;
+  fail: (error: Error) => void = () => undefined;
+
+  fetch = (): Promise<ISnapshot> => {
+    this.calls += 1;
+    return new Promise<ISnapshot>((resolve, reject) => {
+      this.answer = resolve;
+      this.fail = reject;
+    });
+  };
+}
+
+const SERVER_TIME = '2026-01-01T12:00:00.000Z';
+
+async function loaded(
+  sessions: ISessionView[],
+  version: number
+): Promise<{ store: SessionStore; source: Snapshots }> {
+  const source = new Snapshots();
+  const store = new SessionStore(
+    source.fetch,
+    () => Date.parse(SERVER_TIME) + 5_000
+  );
+  const done = store.resync();
+  source.answer({ sessions, server_time: SERVER_TIME, version });
+  await done;
+  return { store, source };
+}
+
+describe('SessionStore', () => {
+  it('loads the snapshot, its version and the clock offset', async () => {
+    const { store } = await loaded([view('a'), view('b')], 7);
+
+    expect([...store.sessions.keys()]).toEqual(['a', 'b']);
+    expect(store.version).toBe(7);
+    expect(store.clockOffset).toBe(5_000);
+    expect(store.connection).toBe('live');
+  });
+
+  it('applies changes in order and tells listeners', async () => {
+    const { store } = await loaded([view('a')], 7);
+    let notified = 0;
+    store.changed.connect(() => (notified += 1));
+
+    store.apply(change(8, 'a', 'In progress, accepting new jobs'));
+    store.apply({
+      version: 9,
+      kind: 'added',
+      session_id: 'c',
+      session: view('c')
+    });
+    store.apply({
+      version: 10,
+      kind: 'removed',
+      session_id: 'a',
+      session: null
+    });
+
+    expect([...store.sessions.keys()]).toEqual(['c']);
+    expect(store.version).toBe(10);
+    expect(notified).toBe(3);
+  });
+
+  it('ignores a change the snapshot already holds', async () => {
+    const { store, source } = await loaded([view('a', 'Closed')], 7);
+
+    store.apply(change(7, 'a', 'Pending'));
+
+    expect(store.sessions.get('a')?.status).toBe('Closed');
+    expect(source.calls).toBe(1);
+  });
+
+  it('reloads the snapshot when a change was missed, keeping newer changes', async () => {
+    const { store, source } = await loaded([view('a')], 7);
+
+    store.apply(change(9, 'a', 'gap')); // 8 was missed
+    expect(source.calls).toBe(2);
+    store.apply(change(10, 'b')); // arrives while reloading
+    store.apply(change(11, 'a', 'Closed'));
+    source.answer({
+      sessions: [view('a', 'at 9')],
+      server_time: SERVER_TIME,
+      version: 9
+    });
+    await store.resync();
+
+    expect(store.version).toBe(11);
+    expect(store.sessions.get('a')?.status).toBe('Closed');
+    expect(store.sessions.has('b')).toBe(true);
+  });
+
+  it('says reconnecting when the push channel drops, and live again after a reload', async () => {
+    const { store, source } = await loaded([view('a')], 7);
+
+    store.disconnected();
+    expect(store.connection).toBe('reconnecting');
+    const reload = store.resync();
+    source.answer({
+      sessions: [view('a')],
+      server_time: SERVER_TIME,
+      version: 12
+    });
+    await reload;
+
+    expect(store.connection).toBe('live');
+    expect(store.version).toBe(12);
+  });
+
+  it('keeps what it had and says why when a reload fails', async () => {
+    const { store, source } = await loaded([view('a')], 7);
+
+    const reload = store.resync();
+    source.fail(
+      new Error('Cannot reach the Jupyter server (Failed to fetch).')
+    );
+    await reload;
+
+    expect(store.connection).toBe('error');
+    expect(store.error).toBe(
+      'Cannot reach the Jupyter server (Failed to fetch).'
+    );
+    expect([...store.sessions.keys()]).toEqual(['a']); // never a blank panel
+  });
+
+  it('shares one reload between callers', async () => {
+    const source = new Snapshots();
+    const store = new SessionStore(source.fetch);
+
+    const first = store.resync();
+    const second = store.resync();
+    source.answer({ sessions: [], server_time: SERVER_TIME, version: 1 });
+    await Promise.all([first, second]);
+
+    expect(source.calls).toBe(1);
+  });
+});
