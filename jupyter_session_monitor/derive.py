@@ -109,6 +109,14 @@ def job_status(raw_job: Mapping[str, Any]) -> str:
     return mapped
 
 
+def job_usage(raw_job: Mapping[str, Any]) -> float | None:
+    """The quantum seconds a finished job was billed; ``None`` while it is queued or running."""
+    if job_status(raw_job) not in FINAL_JOB_STATUSES:
+        return None
+    seconds = (raw_job.get("usage") or {}).get("seconds")
+    return float(seconds) if isinstance(seconds, int | float) else None
+
+
 def jobs_summary(statuses: Iterable[str]) -> dict[str, int]:
     counts = dict.fromkeys(JOB_STATUSES, 0)
     for status in statuses:

@@ -41,6 +41,7 @@ class JobRecord:
     status: str  # QUEUED / RUNNING / DONE / ERROR / CANCELLED
     tags: list[str]
     created: str | None
+    usage_seconds: float | None = None  # quantum time billed, once the service reports it
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class JobRecord:
             "status": self.status,
             "tags": list(self.tags),
             "created": self.created,
+            "usage_seconds": self.usage_seconds,
         }
 
 

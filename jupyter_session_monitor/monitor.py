@@ -418,6 +418,7 @@ class SessionMonitor:
                 status=derive.job_status(raw),
                 tags=[str(t) for t in raw.get("tags") or []],
                 created=raw.get("created"),
+                usage_seconds=derive.job_usage(raw),
             )
             for raw in raw_jobs
         ]

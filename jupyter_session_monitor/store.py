@@ -68,6 +68,10 @@ MIGRATIONS: tuple[str, ...] = (
         detail TEXT
     );
     """,
+    # 2: the quantum time each job was billed (the job list's usage.seconds).
+    """
+    ALTER TABLE jobs ADD COLUMN usage_seconds REAL
+    """,
 )
 
 
@@ -163,12 +167,21 @@ class Store:
         with self._transaction() as db:
             db.executemany(
                 """
-                INSERT INTO jobs (id, session_id, program_id, status, tags, created)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET status=excluded.status, tags=excluded.tags
+                INSERT INTO jobs (id, session_id, program_id, status, tags, created, usage_seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET status=excluded.status, tags=excluded.tags,
+                    usage_seconds=excluded.usage_seconds
                 """,
                 [
-                    (j.id, session_id, j.program_id, j.status, json.dumps(j.tags), j.created)
+                    (
+                        j.id,
+                        session_id,
+                        j.program_id,
+                        j.status,
+                        json.dumps(j.tags),
+                        j.created,
+                        j.usage_seconds,
+                    )
                     for j in jobs
                 ],
             )
@@ -222,6 +235,7 @@ class Store:
                         status=row["status"],
                         tags=json.loads(row["tags"]),
                         created=row["created"],
+                        usage_seconds=row["usage_seconds"],
                     )
                 )
         return sessions

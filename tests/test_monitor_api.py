@@ -92,6 +92,7 @@ async def test_track_by_id_serves_the_session_view(
     first = await until(lambda: view_with_jobs(jp_fetch, session.session_id))
     assert [j["status"] for j in first["jobs"]] == ["DONE"]
     assert first["jobs"][0]["program_id"] == "sampler"
+    assert first["jobs"][0]["usage_seconds"] > 0  # the billed quantum time, the job's duration
     assert first["jobs_summary"]["DONE"] == 1
     deadlines = first["deadlines"]
     assert deadlines["max_ttl_at"] is not None and deadlines["idle_close_at"] is None

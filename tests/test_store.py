@@ -42,6 +42,26 @@ def test_a_new_database_is_migrated_to_the_latest_version(tmp_path: Path) -> Non
     assert store.load_sessions() == []
 
 
+def test_a_version_1_database_keeps_its_jobs_when_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.sqlite"
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.executescript(MIGRATIONS[0] + ";PRAGMA user_version=1;")
+    raw.execute("INSERT INTO sessions (id, source, tracked_at) VALUES ('s1', 'kernel', 'x')")
+    raw.execute(
+        "INSERT INTO jobs (id, session_id, program_id, status, tags, created) "
+        "VALUES ('j1', 's1', 'sampler', 'DONE', '[]', NULL)"
+    )
+    raw.close()
+
+    store = Store(path)
+    (session,) = store.load_sessions()
+
+    assert store.schema_version == len(MIGRATIONS)
+    assert [(j.id, j.usage_seconds) for j in session.jobs] == [("j1", None)]
+    store.save_jobs("s1", [JobRecord("j1", "s1", "sampler", "DONE", [], None, 2.5)])
+    assert [j.usage_seconds for j in Store(path).load_sessions()[0].jobs] == [2.5]
+
+
 def test_sessions_jobs_and_timeline_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "monitor.sqlite"
     store = Store(path)

@@ -53,7 +53,7 @@ def job_body(job: Job, service: Service, *, include_params: bool) -> dict[str, A
         "user_id": service.user_id,
         "cost": 0,
         "runtime": "",
-        "usage": {"seconds": round(job.usage_seconds(job.finished or job.created))}
+        "usage": {"seconds": round(job.usage_seconds(job.finished or job.created), 3)}
         if job.final
         else {"seconds": 0},
     }
