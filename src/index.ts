@@ -6,17 +6,28 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+import { SessionActions } from './actions';
 import { sessionMonitorIcon } from './icons';
+import { MonitorModel, settingsFrom } from './model';
+import { Notifier } from './notifier';
 import { SessionMonitorPanel } from './panel';
+import { SessionStatusItem } from './statusbar';
 import { VersionModel } from './versionModel';
 
 const PLUGIN_ID = 'jupyter-session-monitor:plugin';
 
-/** Command ids, for the palette, keyboard shortcuts and other extensions. */
+/** Command ids, for the palette, keyboard shortcuts, notifications and other extensions. */
 export namespace CommandIDs {
   export const open = 'session-monitor:open';
+  /** Args `{id}`: open the sidebar with that session expanded and focused. */
+  export const show = 'session-monitor:show';
+  /** Args `{id}`: ask, then close the session. */
+  export const close = 'session-monitor:close';
+  /** Args `{id}`: ask, then cancel the session. */
+  export const cancel = 'session-monitor:cancel';
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -25,28 +36,43 @@ const plugin: JupyterFrontEndPlugin<void> = {
     'A sidebar to see and control the Qiskit Runtime sessions your notebooks open.',
   autoStart: true,
   requires: [ILabShell],
-  optional: [ICommandPalette, ILayoutRestorer, ISettingRegistry, ITranslator],
+  optional: [
+    ICommandPalette,
+    ILayoutRestorer,
+    ISettingRegistry,
+    ITranslator,
+    IStatusBar
+  ],
   activate: (
     app: JupyterFrontEnd,
     labShell: ILabShell,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     settingRegistry: ISettingRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    statusBar: IStatusBar | null
   ): void => {
     const trans = (translator ?? nullTranslator).load(
       'jupyter_session_monitor'
     );
+    const model = new MonitorModel(app.serviceManager.serverSettings);
+    const actions = new SessionActions(model, trans);
+    const versions = new VersionModel(app.serviceManager.serverSettings);
 
-    const model = new VersionModel();
-    const panel = new SessionMonitorPanel(model, trans);
+    const panel = new SessionMonitorPanel(
+      model,
+      actions,
+      versions,
+      trans,
+      path => void app.commands.execute('docmanager:open', { path })
+    );
     panel.id = 'jp-session-monitor';
     panel.title.icon = sessionMonitorIcon;
     panel.title.caption = trans.__('Qiskit Session Monitor');
     labShell.add(panel, 'left', { rank: 600, type: 'Session Monitor' });
     restorer?.add(panel, 'jp-session-monitor');
-    void model.refresh();
 
+    const sessionArg = (args: Record<string, unknown>) => String(args.id ?? '');
     app.commands.addCommand(CommandIDs.open, {
       label: trans.__('Open Qiskit Session Monitor'),
       caption: trans.__(
@@ -57,17 +83,71 @@ const plugin: JupyterFrontEndPlugin<void> = {
         labShell.activateById(panel.id);
       }
     });
+    app.commands.addCommand(CommandIDs.show, {
+      label: trans.__('Show Session in the Sidebar'),
+      execute: args => {
+        labShell.activateById(panel.id);
+        model.reveal(sessionArg(args));
+      }
+    });
+    for (const action of ['close', 'cancel'] as const) {
+      app.commands.addCommand(CommandIDs[action], {
+        label:
+          action === 'close'
+            ? trans.__('Close Qiskit Session…')
+            : trans.__('Cancel Qiskit Session…'),
+        isEnabled: args => model.get(sessionArg(args)) !== undefined,
+        execute: async args => {
+          const view = model.get(sessionArg(args));
+          if (view) {
+            await actions.confirmSessionAction(view, action);
+          }
+        }
+      });
+    }
     palette?.addItem({
       command: CommandIDs.open,
       category: trans.__('Qiskit')
     });
 
-    settingRegistry?.load(PLUGIN_ID).catch(reason => {
-      console.error(
-        'jupyter-session-monitor: failed to load settings.',
-        reason
-      );
+    new Notifier(model, trans, {
+      close: id => void app.commands.execute(CommandIDs.close, { id }),
+      reveal: id => void app.commands.execute(CommandIDs.show, { id })
     });
+
+    if (statusBar) {
+      const item = new SessionStatusItem(model, trans, () =>
+        labShell.activateById(panel.id)
+      );
+      statusBar.registerStatusItem('jupyter-session-monitor:status', {
+        item,
+        align: 'left',
+        rank: 5,
+        isActive: () => item.active,
+        activeStateChanged: item.activeChanged
+      });
+    }
+
+    if (settingRegistry) {
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          const apply = () => {
+            model.settings = settingsFrom(settings.composite);
+          };
+          apply();
+          settings.changed.connect(apply);
+        })
+        .catch(reason => {
+          console.error(
+            'jupyter-session-monitor: failed to load settings; using the defaults.',
+            reason
+          );
+        });
+    }
+
+    model.start();
+    void versions.refresh();
   }
 };
 

@@ -1,39 +1,70 @@
-import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
+import { ReactWidget } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
+import type { SessionActions } from './actions';
+import { SessionList } from './components/SessionList';
 import { VersionView } from './components/VersionView';
-import { VersionModel, VersionState } from './versionModel';
+import type { MonitorModel } from './model';
+import { VersionModel } from './versionModel';
 
-/** The left-sidebar panel. For now it shows what is installed; the session list will replace it. */
+/** The left-sidebar panel: the session list, with what is installed in its footer. */
 export class SessionMonitorPanel extends ReactWidget {
   constructor(
-    private readonly _model: VersionModel,
-    private readonly _trans: TranslationBundle
+    private readonly _model: MonitorModel,
+    private readonly _actions: SessionActions,
+    private readonly _versions: VersionModel,
+    private readonly _trans: TranslationBundle,
+    private readonly _openNotebook: (path: string) => void
   ) {
     super();
     this.addClass('jp-SessionMonitor');
   }
 
   render(): JSX.Element {
+    const trans = this._trans;
+    const footer = (
+      <footer className="jp-SessionMonitor-footer">
+        <VersionFooter versions={this._versions} trans={trans} />
+      </footer>
+    );
     return (
       <>
         <header className="jp-SessionMonitor-header">
-          <h2>{this._trans.__('Qiskit Runtime sessions')}</h2>
+          <h2>{trans.__('Qiskit Runtime sessions')}</h2>
         </header>
-        <UseSignal
-          signal={this._model.stateChanged}
-          initialArgs={this._model.state}
-        >
-          {(_, state?: VersionState) => (
-            <VersionView
-              state={state ?? this._model.state}
-              trans={this._trans}
-              onRetry={() => void this._model.refresh()}
-            />
-          )}
-        </UseSignal>
+        <SessionList
+          model={this._model}
+          actions={this._actions}
+          trans={trans}
+          openNotebook={this._openNotebook}
+          footer={footer}
+          onRetry={() => void this._versions.refresh()}
+        />
       </>
     );
   }
+}
+
+/** What is installed, once the server has said; nothing while it has not. */
+function VersionFooter(props: {
+  versions: VersionModel;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { versions, trans } = props;
+  const [state, setState] = React.useState(versions.state);
+  React.useEffect(() => {
+    // Mounted again after an error: catch up with what happened meanwhile.
+    setState(versions.state);
+    const changed = () => setState(versions.state);
+    versions.stateChanged.connect(changed);
+    return () => void versions.stateChanged.disconnect(changed);
+  }, [versions]);
+  return state.status === 'ready' ? (
+    <VersionView
+      state={state}
+      trans={trans}
+      onRetry={() => void versions.refresh()}
+    />
+  ) : null;
 }

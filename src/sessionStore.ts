@@ -2,9 +2,30 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { clockOffset } from './timer';
 
-/** The server's SessionView, as far as the browser reads it (the contract has more fields). */
+/** One job of a session, as the server lists it. */
+export interface IJobView {
+  id: string;
+  program_id: string;
+  /** As `job.status()` names it: QUEUED, RUNNING, DONE, ERROR or CANCELLED. */
+  status: string;
+  tags: string[];
+  created: string | null;
+  /** Quantum seconds billed, once the job is final. */
+  usage_seconds?: number | null;
+}
+
+/** One state change the monitor saw (only in `GET sessions/{id}`). */
+export interface ITransition {
+  at: string;
+  state: string | null;
+  accepting_jobs: boolean | null;
+  status: string;
+}
+
+/** The server's SessionView (see docs/openapi.yaml). */
 export interface ISessionView {
   id: string;
+  /** Exactly as `Session.status()` words it. */
   status: string;
   state: string | null;
   mode: string | null;
@@ -18,7 +39,20 @@ export interface ISessionView {
     interactive_ttl_at: string | null;
     idle_close_at: string | null;
   };
-  [field: string]: unknown;
+  accepting_jobs?: boolean | null;
+  state_reason?: string | null;
+  source?: string;
+  created_at?: string | null;
+  tracked_at?: string | null;
+  /** The 15 keys `Session.details()` returns. */
+  details?: Record<string, unknown>;
+  usage_seconds?: number | null;
+  jobs?: IJobView[];
+  jobs_summary?: Record<string, number>;
+  last_polled_at?: string | null;
+  error?: { kind: string; message: string } | null;
+  end_reason?: string | null;
+  timeline?: ITransition[];
 }
 
 /** `GET session-monitor/api/sessions`. */

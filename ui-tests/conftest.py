@@ -16,7 +16,15 @@ from labserver import Lab
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the server helper is shared with the tests in tests/
 
+from jupyter_session_monitor.emulator.runner import EmulatorThread  # noqa: E402
+from jupyter_session_monitor.emulator.server import EmulatorConfig  # noqa: E402
+from tests.harness import Harness  # noqa: E402
 from tests.server import running_server  # noqa: E402
+
+#: Every duration of the service at a tenth: interactive TTL 6 s, the no-job close 3 min, and a
+#: job 2 s (job_seconds 20), slow enough to watch a queue drain, fast enough for a test.
+TIME_SCALE = 0.1
+JOB_SECONDS = 20.0
 
 ARTIFACTS = HERE / "artifacts"
 
@@ -40,10 +48,27 @@ def _write_settings(settings_dir: Path) -> None:
     (notification / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
+    # A notebook opened by URL starts its kernel without asking (no "Select Kernel" dialog).
+    notebooks = settings_dir / "@jupyterlab" / "notebook-extension"
+    notebooks.mkdir(parents=True)
+    (notebooks / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"autoStartDefaultKernel": True})
+    )
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def emulator() -> Iterator[Harness]:
+    """The local Qiskit Runtime emulator, time-scaled, shared by the browser tests."""
+    thread = EmulatorThread(EmulatorConfig(time_scale=TIME_SCALE, job_seconds=JOB_SECONDS))
+    thread.start()
+    try:
+        yield Harness(thread)
+    finally:
+        thread.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory, emulator: Harness) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("lab")
     settings, workspaces = base / "settings", base / "workspaces"
     _write_settings(settings)
@@ -53,11 +78,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "JUPYTERLAB_WORKSPACES_DIR": str(workspaces),
         "IPYTHONDIR": str(base / "ipython"),
+        "USAGE_DATA_OPT_OUT": "True",
+        # Kernels inherit this: QiskitRuntimeService() with no arguments reaches the emulator.
+        **emulator.emulator.client_environment(),
     }
     with running_server(
         sys.executable,
         base,
         "--FileContentsManager.delete_to_trash=False",
+        # Tests drive Lab's commands (theme, running cells) through window.jupyterapp.
+        "--LabApp.expose_app_in_browser=True",
+        f"--SessionMonitorApp.no_job_close_seconds={1800 * TIME_SCALE}",
+        "--SessionMonitorApp.poll_busy_interval=0.5",
+        "--SessionMonitorApp.poll_active_interval=0.5",
+        "--SessionMonitorApp.poll_idle_interval=1",
         env=env,
         app="jupyterlab",
     ) as (url, token):

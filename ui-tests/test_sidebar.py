@@ -33,7 +33,7 @@ def test_sidebar_icon_opens_the_panel_showing_the_versions(
     tab.click()
 
     expect(panel).to_be_visible()
-    expect(panel.get_by_role("heading")).to_have_text("Qiskit Runtime sessions")
+    expect(panel.get_by_role("heading", level=2)).to_have_text("Qiskit Runtime sessions")
     expect(panel.get_by_test_id("monitor-version")).to_have_text(PACKAGE_VERSION)
     expect(panel.get_by_test_id("runtime-version")).to_have_text(qiskit_ibm_runtime.__version__)
     page.screenshot(path=screenshot_path("sidebar-versions"))
@@ -61,8 +61,11 @@ def test_panel_says_when_the_server_cannot_be_reached_and_recovers(
     def drop(route: Route) -> None:
         route.abort("connectionrefused")
 
-    api = re.compile(r".*/session-monitor/api/version.*")
+    api = re.compile(r".*/session-monitor/api/.*")
     page.route(api, drop)
+    # Nor do pushed changes arrive (they would let the panel recover before Retry is pressed):
+    # the events socket opens but stays silent.
+    page.route_web_socket(re.compile(r".*/api/events/subscribe.*"), lambda ws: None)
     _open_lab(page, lab)
     page.locator(SIDEBAR_TAB).click()
     panel = page.locator("#jp-session-monitor")

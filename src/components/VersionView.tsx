@@ -10,8 +10,8 @@ export interface IVersionViewProps {
 }
 
 /**
- * The placeholder body of the sidebar: what the panel is for and what is installed on the
- * server, or, when the server cannot answer, that fact in words with a way to try again.
+ * What is installed on the server (the sidebar's footer), or, when the server cannot answer,
+ * that fact in words with a way to try again.
  */
 export function VersionView({
   state,
@@ -20,11 +20,6 @@ export function VersionView({
 }: IVersionViewProps): JSX.Element {
   return (
     <div className="jp-SessionMonitor-about">
-      <p className="jp-SessionMonitor-intro">
-        {trans.__(
-          'Qiskit Runtime sessions opened from your notebooks will be listed here, with their status, countdowns and jobs.'
-        )}
-      </p>
       {state.status === 'loading' && (
         <p className="jp-SessionMonitor-loading" role="status">
           {trans.__('Contacting the Jupyter server…')}

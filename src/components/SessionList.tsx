@@ -1,0 +1,398 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import type { SessionActions } from '../actions';
+import type { MonitorModel } from '../model';
+import { groupSessions, groupTitle, IGroup } from '../present';
+import { SessionRow } from './SessionRow';
+
+export interface ISessionListProps {
+  model: MonitorModel;
+  actions: SessionActions;
+  trans: TranslationBundle;
+  openNotebook: (path: string) => void;
+  /** Shown under the list: what is installed. */
+  footer?: React.ReactNode;
+  /** Also called by Retry (to reload what the footer shows). */
+  onRetry?: () => void;
+}
+
+function useSignalCount(connect: (listener: () => void) => () => void): number {
+  const [count, setCount] = React.useState(0);
+  React.useEffect(() => connect(() => setCount(c => c + 1)), [connect]);
+  return count;
+}
+
+/** The sidebar's body: filter, groups of sessions, the track-by-id form. */
+export function SessionList(props: ISessionListProps): JSX.Element {
+  const { model, actions, trans } = props;
+  const store = model.store;
+  const storeVersion = useSignalCount(
+    React.useCallback(
+      listener => {
+        store.changed.connect(listener);
+        return () => void store.changed.disconnect(listener);
+      },
+      [store]
+    )
+  );
+  const busyVersion = useSignalCount(
+    React.useCallback(
+      listener => {
+        actions.busyChanged.connect(listener);
+        return () => void actions.busyChanged.disconnect(listener);
+      },
+      [actions]
+    )
+  );
+  const settingsVersion = useSignalCount(
+    React.useCallback(
+      listener => {
+        model.settingsChanged.connect(listener);
+        return () => void model.settingsChanged.disconnect(listener);
+      },
+      [model]
+    )
+  );
+  const [filter, setFilter] = React.useState('');
+  const [show, setShow] = React.useState<'open' | 'all'>('all');
+  const [expanded, setExpanded] = React.useState<ReadonlySet<string>>(
+    () => new Set()
+  );
+  const [collapsed, setCollapsed] = React.useState<ReadonlySet<string>>(
+    () => new Set(['closed'])
+  );
+
+  const onToggle = React.useCallback((id: string) => {
+    setExpanded(previous => {
+      const next = new Set(previous);
+      if (!next.delete(id)) {
+        next.add(id);
+      }
+      return next;
+    });
+  }, []);
+
+  // "Show in sidebar": make the session visible, expanded and focused.
+  React.useEffect(() => {
+    const reveal = (_: unknown, id: string) => {
+      setFilter('');
+      setShow('all');
+      setCollapsed(new Set());
+      setExpanded(previous => new Set(previous).add(id));
+      requestAnimationFrame(() => {
+        const row = document.getElementById(`jp-SessionMonitor-session-${id}`);
+        row?.scrollIntoView({ block: 'nearest' });
+        row?.querySelector<HTMLElement>('.jp-SessionMonitor-expand')?.focus();
+      });
+    };
+    model.revealRequested.connect(reveal);
+    return () => void model.revealRequested.disconnect(reveal);
+  }, [model]);
+
+  const settings = model.settings;
+  const offset = store.clockOffset;
+  const groups = React.useMemo(
+    () =>
+      groupSessions(store.sessions.values(), {
+        filter,
+        show,
+        recentlyClosedMinutes: settings.recentlyClosedMinutes,
+        now: Date.now() - offset
+      }),
+    [storeVersion, settingsVersion, filter, show, offset]
+  );
+  const stale = store.connection === 'reconnecting';
+  const fetchOne = React.useCallback(
+    (id: string) => model.fetchOne(id),
+    [model]
+  );
+
+  if (store.connection === 'loading' && store.sessions.size === 0) {
+    return (
+      <p className="jp-SessionMonitor-loading" role="status">
+        {trans.__('Loading sessions…')}
+      </p>
+    );
+  }
+  if (store.connection === 'error' && store.version === 0) {
+    return (
+      <div className="jp-SessionMonitor-body">
+        <div className="jp-SessionMonitor-error" role="alert">
+          <p>
+            <strong>{trans.__('The session monitor is not available.')}</strong>{' '}
+            {store.error}
+          </p>
+          <button
+            type="button"
+            className="jp-mod-styled jp-mod-accept"
+            onClick={() => {
+              props.onRetry?.();
+              void model.refresh();
+            }}
+          >
+            {trans.__('Retry')}
+          </button>
+        </div>
+        {props.footer}
+      </div>
+    );
+  }
+
+  const total = store.sessions.size;
+  return (
+    <div className="jp-SessionMonitor-body" data-busy-version={busyVersion}>
+      {stale && (
+        <div className="jp-SessionMonitor-banner" role="status">
+          {trans.__(
+            'Reconnecting to the Jupyter server… the numbers below may be out of date.'
+          )}
+        </div>
+      )}
+      {store.connection === 'error' && store.version !== 0 && (
+        <div className="jp-SessionMonitor-banner" role="alert">
+          {trans.__('Could not reload the sessions: %1', store.error ?? '')}{' '}
+          <button
+            type="button"
+            className="jp-mod-styled"
+            onClick={() => void model.refresh()}
+          >
+            {trans.__('Retry')}
+          </button>
+        </div>
+      )}
+      {total > 0 && (
+        <div className="jp-SessionMonitor-toolbar">
+          <input
+            type="search"
+            className="jp-mod-styled jp-SessionMonitor-filter"
+            placeholder={trans.__('Filter…')}
+            aria-label={trans.__('Filter sessions by id, backend or tag')}
+            value={filter}
+            onChange={event => setFilter(event.target.value)}
+          />
+          <div
+            className="jp-SessionMonitor-toggle"
+            role="group"
+            aria-label={trans.__('Which sessions to show')}
+          >
+            {(['open', 'all'] as const).map(value => (
+              <button
+                key={value}
+                type="button"
+                className="jp-mod-styled"
+                aria-pressed={show === value}
+                onClick={() => setShow(value)}
+              >
+                {value === 'open' ? trans.__('Open') : trans.__('All')}
+              </button>
+            ))}
+          </div>
+        </div>
+      )}
+      {total === 0 && <EmptyState trans={trans} />}
+      {total > 0 && groups.length === 0 && (
+        <p
+          className="jp-SessionMonitor-muted jp-SessionMonitor-pad"
+          role="status"
+        >
+          {filter
+            ? trans.__('No session matches “%1”.', filter)
+            : trans.__('No open session. Closed ones are under “All”.')}
+        </p>
+      )}
+      {groups.map(group => (
+        <Group
+          key={group.key}
+          group={group}
+          collapsed={collapsed.has(group.key)}
+          onCollapse={() =>
+            setCollapsed(previous => {
+              const next = new Set(previous);
+              if (!next.delete(group.key)) {
+                next.add(group.key);
+              }
+              return next;
+            })
+          }
+          trans={trans}
+          openNotebook={props.openNotebook}
+        >
+          {group.sessions.map(view => (
+            <SessionRow
+              key={view.id}
+              view={view}
+              expanded={expanded.has(view.id)}
+              onToggle={onToggle}
+              actions={actions}
+              busy={actions.busy(view.id)}
+              ticker={model.ticker}
+              offset={offset}
+              trans={trans}
+              stale={stale}
+              showDetails={settings.showDetails}
+              showTimeline={settings.showTimeline}
+              fetchOne={fetchOne}
+            />
+          ))}
+        </Group>
+      ))}
+      <TrackForm model={model} trans={trans} />
+      {props.footer}
+    </div>
+  );
+}
+
+function Group(props: {
+  group: IGroup;
+  collapsed: boolean;
+  onCollapse: () => void;
+  trans: TranslationBundle;
+  openNotebook: (path: string) => void;
+  children: React.ReactNode;
+}): JSX.Element {
+  const { group, collapsed, trans } = props;
+  const title = groupTitle(group, trans);
+  const Caret = collapsed ? caretRightIcon : caretDownIcon;
+  const listId = `jp-SessionMonitor-group-${group.key}`;
+  return (
+    <section
+      className={`jp-SessionMonitor-group jp-mod-${group.kind}`}
+      aria-label={title}
+      data-group={group.key}
+    >
+      <h3 className="jp-SessionMonitor-groupHeader">
+        <button
+          type="button"
+          className="jp-SessionMonitor-groupToggle"
+          aria-expanded={!collapsed}
+          aria-controls={listId}
+          aria-label={
+            collapsed ? trans.__('Show %1', title) : trans.__('Hide %1', title)
+          }
+          onClick={props.onCollapse}
+        >
+          <Caret.react tag="span" elementSize="small" />
+        </button>
+        {group.kind === 'notebook' ? (
+          <button
+            type="button"
+            className="jp-SessionMonitor-notebookLink"
+            title={trans.__('Open %1', group.path ?? '')}
+            onClick={() => props.openNotebook(group.path ?? '')}
+          >
+            {title}
+          </button>
+        ) : (
+          <span className="jp-SessionMonitor-groupTitle">{title}</span>
+        )}
+        <span className="jp-SessionMonitor-count">{group.sessions.length}</span>
+      </h3>
+      {!collapsed && (
+        <ul id={listId} className="jp-SessionMonitor-sessions">
+          {props.children}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function EmptyState({ trans }: { trans: TranslationBundle }): JSX.Element {
+  return (
+    <div className="jp-SessionMonitor-empty">
+      <h3>{trans.__('No Qiskit Runtime sessions yet')}</h3>
+      <p>
+        {trans.__(
+          'A session reserves a quantum computer for a series of jobs and is billed for the time it stays open, idle gaps included. Sessions opened from notebooks on this server appear here by themselves, grouped by notebook.'
+        )}
+      </p>
+      <p>{trans.__('To open one in a notebook:')}</p>
+      <pre className="jp-SessionMonitor-code">
+        {
+          'from qiskit_ibm_runtime import QiskitRuntimeService, Session, SamplerV2\n\nbackend = QiskitRuntimeService().least_busy()\nwith Session(backend=backend) as session:\n    sampler = SamplerV2(mode=session)'
+        }
+      </pre>
+      <p>
+        {trans.__(
+          'No IBM Quantum account? The local emulator answers like the real service: `./dev demo` starts it with this JupyterLab, or run `python -m jupyter_session_monitor.emulator serve --port 8765` and use the environment it prints.'
+        )}
+      </p>
+      <p>
+        {trans.__(
+          'A session opened elsewhere (another machine, a script) can be tracked by its id below.'
+        )}
+      </p>
+    </div>
+  );
+}
+
+function TrackForm(props: {
+  model: MonitorModel;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { model, trans } = props;
+  const [value, setValue] = React.useState('');
+  const [busy, setBusy] = React.useState(false);
+  const [error, setError] = React.useState<string | null>(null);
+  const inputId = 'jp-SessionMonitor-trackId';
+  const submit = async (event: React.FormEvent) => {
+    event.preventDefault();
+    const id = value.trim();
+    if (!id) {
+      setError(
+        trans.__('Enter a session id, as `session.session_id` shows it.')
+      );
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const view = await model.track(id);
+      setValue('');
+      model.reveal(view.id);
+    } catch (reason) {
+      setError((reason as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      className="jp-SessionMonitor-track"
+      onSubmit={event => void submit(event)}
+      aria-label={trans.__('Track a session by id')}
+    >
+      <label htmlFor={inputId}>{trans.__('Track a session by id')}</label>
+      <div className="jp-SessionMonitor-trackRow">
+        <input
+          id={inputId}
+          className="jp-mod-styled"
+          value={value}
+          placeholder={trans.__('session id')}
+          spellCheck={false}
+          autoComplete="off"
+          onChange={event => setValue(event.target.value)}
+          aria-invalid={error !== null}
+          aria-describedby={error ? `${inputId}-error` : undefined}
+        />
+        <button
+          type="submit"
+          className="jp-mod-styled jp-mod-accept"
+          disabled={busy}
+        >
+          {busy ? trans.__('Tracking…') : trans.__('Track')}
+        </button>
+      </div>
+      {error && (
+        <p
+          id={`${inputId}-error`}
+          className="jp-SessionMonitor-formError"
+          role="alert"
+        >
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}

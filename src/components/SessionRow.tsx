@@ -1,0 +1,446 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import {
+  caretDownIcon,
+  caretRightIcon,
+  copyIcon
+} from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import type { SessionActions } from '../actions';
+import {
+  actionsFor,
+  endReasonText,
+  formatDuration,
+  isClosed,
+  jobCancellable,
+  jobCountsText,
+  modeText,
+  shortId
+} from '../present';
+import type { IJobView, ISessionView, ITransition } from '../sessionStore';
+import { Ticker, useNow } from '../ticker';
+import { Countdown } from './Countdown';
+
+export interface ISessionRowProps {
+  view: ISessionView;
+  expanded: boolean;
+  onToggle: (id: string) => void;
+  actions: SessionActions;
+  /** Whether a request for this session is in flight. */
+  busy: boolean;
+  ticker: Ticker;
+  offset: number;
+  trans: TranslationBundle;
+  /** The push channel is down: numbers may be old. */
+  stale: boolean;
+  showDetails: boolean;
+  showTimeline: boolean;
+  /** `GET sessions/{id}`, for the timeline of an expanded row. */
+  fetchOne: (id: string) => Promise<ISessionView>;
+}
+
+/** A status word with a state class for colour; the words carry the meaning. */
+export function StatusBadge({ view }: { view: ISessionView }): JSX.Element {
+  const state = (view.state ?? 'unknown').toLowerCase();
+  return (
+    <span
+      className={`jp-SessionMonitor-status jp-mod-${state}`}
+      data-testid="session-status"
+    >
+      {view.status}
+    </span>
+  );
+}
+
+function CopyId({
+  id,
+  trans
+}: {
+  id: string;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const [copied, setCopied] = React.useState(false);
+  return (
+    <span className="jp-SessionMonitor-id">
+      <code title={id}>{shortId(id)}</code>
+      <button
+        type="button"
+        className="jp-SessionMonitor-iconButton"
+        aria-label={trans.__('Copy session id %1', id)}
+        title={copied ? trans.__('Copied') : trans.__('Copy the full id')}
+        onClick={() => {
+          void navigator.clipboard?.writeText(id).then(() => setCopied(true));
+        }}
+      >
+        <copyIcon.react tag="span" elementSize="small" />
+      </button>
+    </span>
+  );
+}
+
+/** One session: summary line, countdown, counts, actions; the full picture when expanded. */
+export const SessionRow = React.memo(function SessionRow(
+  props: ISessionRowProps
+): JSX.Element {
+  const { view, trans, expanded, busy } = props;
+  const detailsId = `jp-SessionMonitor-details-${view.id}`;
+  const closed = isClosed(view);
+  const reason = endReasonText(view, trans);
+  const Caret = expanded ? caretDownIcon : caretRightIcon;
+  return (
+    <li
+      className={
+        'jp-SessionMonitor-session' +
+        (closed ? ' jp-mod-closed' : '') +
+        (view.stale ? ' jp-mod-stale' : '')
+      }
+      id={`jp-SessionMonitor-session-${view.id}`}
+      data-session-id={view.id}
+      aria-busy={busy}
+    >
+      <div className="jp-SessionMonitor-summary">
+        <button
+          type="button"
+          className="jp-SessionMonitor-expand"
+          aria-expanded={expanded}
+          aria-controls={detailsId}
+          aria-label={trans.__(
+            'Session %1 on %2, %3',
+            shortId(view.id),
+            view.backend ?? trans.__('unknown backend'),
+            view.status
+          )}
+          onClick={() => props.onToggle(view.id)}
+        >
+          <Caret.react tag="span" elementSize="small" />
+          <span className="jp-SessionMonitor-backend">
+            {view.backend ?? trans.__('unknown backend')}
+          </span>
+        </button>
+        <span className="jp-SessionMonitor-mode">{modeText(view, trans)}</span>
+        <CopyId id={view.id} trans={trans} />
+      </div>
+      <StatusBadge view={view} />
+      {!closed && (
+        <Countdown
+          view={view}
+          ticker={props.ticker}
+          offset={props.offset}
+          trans={trans}
+          stale={props.stale || view.stale}
+        />
+      )}
+      {reason && (
+        <div className="jp-SessionMonitor-endReason" data-testid="end-reason">
+          {reason}
+        </div>
+      )}
+      <div className="jp-SessionMonitor-counts">
+        <span data-testid="job-counts">{jobCountsText(view, trans)}</span>
+        <span className="jp-SessionMonitor-usage">
+          {trans.__('usage %1', formatDuration(view.usage_seconds, trans))}
+        </span>
+      </div>
+      {view.stale && (
+        <LastUpdated
+          view={view}
+          ticker={props.ticker}
+          offset={props.offset}
+          trans={trans}
+        />
+      )}
+      <SessionButtons {...props} />
+      {expanded && (
+        <div id={detailsId} className="jp-SessionMonitor-expanded">
+          <Countdown
+            view={view}
+            ticker={props.ticker}
+            offset={props.offset}
+            trans={trans}
+            all
+            skipFirst={!closed}
+            stale={props.stale || view.stale}
+          />
+          {!view.stale && (
+            <LastUpdated
+              view={view}
+              ticker={props.ticker}
+              offset={props.offset}
+              trans={trans}
+            />
+          )}
+          <JobTable view={view} actions={props.actions} trans={trans} />
+          {props.showDetails && <Details view={view} trans={trans} />}
+          {props.showTimeline && (
+            <Timeline view={view} fetchOne={props.fetchOne} trans={trans} />
+          )}
+        </div>
+      )}
+    </li>
+  );
+});
+
+export function SessionButtons(props: {
+  view: ISessionView;
+  actions: SessionActions;
+  busy: boolean;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { view, actions, busy, trans } = props;
+  const available = actionsFor(view);
+  if (!available.length) {
+    return null;
+  }
+  return (
+    <div className="jp-SessionMonitor-actions">
+      {available.includes('close') && (
+        <button
+          type="button"
+          className="jp-mod-styled jp-SessionMonitor-button"
+          disabled={busy}
+          aria-label={trans.__('Close session %1', shortId(view.id))}
+          title={trans.__(
+            'Stop accepting new jobs; queued and running jobs still run'
+          )}
+          onClick={() => void actions.confirmSessionAction(view, 'close')}
+        >
+          {busy ? trans.__('Working…') : trans.__('Close')}
+        </button>
+      )}
+      <button
+        type="button"
+        className="jp-mod-styled jp-mod-warn jp-SessionMonitor-button"
+        disabled={busy}
+        aria-label={trans.__('Cancel session %1', shortId(view.id))}
+        title={trans.__('Cancel queued jobs and end the session now')}
+        onClick={() => void actions.confirmSessionAction(view, 'cancel')}
+      >
+        {busy ? trans.__('Working…') : trans.__('Cancel')}
+      </button>
+    </div>
+  );
+}
+
+function LastUpdated(props: {
+  view: ISessionView;
+  ticker: Ticker;
+  offset: number;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { view, trans } = props;
+  const now = useNow(props.ticker);
+  const polled = view.last_polled_at ? Date.parse(view.last_polled_at) : NaN;
+  const ago = Number.isNaN(polled)
+    ? null
+    : Math.max(0, Math.round((now - props.offset - polled) / 1000));
+  return (
+    <div
+      className={
+        'jp-SessionMonitor-updated' + (view.stale ? ' jp-mod-stale' : '')
+      }
+      role={view.stale ? 'status' : undefined}
+    >
+      <span aria-hidden="true">
+        {ago === null
+          ? trans.__('not updated yet')
+          : trans.__('last updated %1 ago', formatDuration(ago, trans))}
+      </span>
+      {view.stale && view.error && (
+        <span className="jp-SessionMonitor-pollError">
+          {' — '}
+          {view.error.message}
+        </span>
+      )}
+    </div>
+  );
+}
+
+function jobDuration(job: IJobView, trans: TranslationBundle): string {
+  if (job.status === 'RUNNING') {
+    return trans.__('running');
+  }
+  if (job.status === 'QUEUED') {
+    return trans.__('waiting');
+  }
+  return formatDuration(job.usage_seconds, trans);
+}
+
+function when(value: string | null | undefined): string {
+  if (!value) {
+    return '—';
+  }
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? value : new Date(ms).toLocaleTimeString();
+}
+
+function JobTable(props: {
+  view: ISessionView;
+  actions: SessionActions;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { view, actions, trans } = props;
+  const jobs = view.jobs ?? [];
+  const [, setVersion] = React.useState(0);
+  React.useEffect(() => {
+    const changed = () => setVersion(v => v + 1);
+    actions.busyChanged.connect(changed);
+    return () => void actions.busyChanged.disconnect(changed);
+  }, [actions]);
+  if (!jobs.length) {
+    return (
+      <p className="jp-SessionMonitor-muted">
+        {trans.__('No jobs yet. Primitives run in this session add them here.')}
+      </p>
+    );
+  }
+  return (
+    <table className="jp-SessionMonitor-jobs">
+      <caption>{trans.__('Jobs of session %1', shortId(view.id))}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{trans.__('Job')}</th>
+          <th scope="col">{trans.__('Primitive')}</th>
+          <th scope="col">{trans.__('Status')}</th>
+          <th scope="col">
+            <span className="jp-SessionMonitor-srOnly">
+              {trans.__('Actions')}
+            </span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {[...jobs].reverse().map(job => (
+          <tr key={job.id} data-job-id={job.id}>
+            <td>
+              <code title={job.id}>{shortId(job.id)}</code>
+              <div className="jp-SessionMonitor-muted">
+                <span className="jp-SessionMonitor-srOnly">
+                  {trans.__('created')}{' '}
+                </span>
+                {when(job.created)}
+              </div>
+              {job.tags.length > 0 && (
+                <div aria-label={trans.__('Tags')}>
+                  {job.tags.map(tag => (
+                    <span className="jp-SessionMonitor-tag" key={tag}>
+                      {tag}
+                    </span>
+                  ))}
+                </div>
+              )}
+            </td>
+            <td>{job.program_id}</td>
+            <td>
+              <div
+                className={`jp-SessionMonitor-jobStatus jp-mod-${job.status.toLowerCase()}`}
+                data-testid="job-status"
+              >
+                {job.status}
+              </div>
+              <div className="jp-SessionMonitor-muted">
+                <span className="jp-SessionMonitor-srOnly">
+                  {trans.__('duration')}{' '}
+                </span>
+                {jobDuration(job, trans)}
+              </div>
+            </td>
+            <td>
+              {jobCancellable(job) && (
+                <button
+                  type="button"
+                  className="jp-mod-styled jp-mod-warn jp-SessionMonitor-button"
+                  disabled={actions.busy(job.id)}
+                  aria-label={trans.__('Cancel job %1', shortId(job.id))}
+                  onClick={() => void actions.confirmJobCancel(job)}
+                >
+                  {trans.__('Cancel')}
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function detailValue(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '—';
+  }
+  if (typeof value === 'object') {
+    return JSON.stringify(value);
+  }
+  return String(value);
+}
+
+function Details(props: {
+  view: ISessionView;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const details = props.view.details ?? {};
+  return (
+    <details className="jp-SessionMonitor-detailsBlock">
+      <summary>{props.trans.__('details()')}</summary>
+      <dl className="jp-SessionMonitor-detailList">
+        {Object.entries(details)
+          .filter(([key]) => key !== 'timestamps')
+          .map(([key, value]) => (
+            <React.Fragment key={key}>
+              <dt>{key}</dt>
+              <dd>{detailValue(value)}</dd>
+            </React.Fragment>
+          ))}
+      </dl>
+    </details>
+  );
+}
+
+function Timeline(props: {
+  view: ISessionView;
+  fetchOne: (id: string) => Promise<ISessionView>;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { view, fetchOne, trans } = props;
+  const [timeline, setTimeline] = React.useState<ITransition[] | null>(null);
+  const [error, setError] = React.useState<string | null>(null);
+  // A new transition can only come with a new status; fetch again when it changes.
+  const key = `${view.id}|${view.state}|${view.accepting_jobs}`;
+  React.useEffect(() => {
+    let cancelled = false;
+    fetchOne(view.id).then(
+      full => {
+        if (!cancelled) {
+          setTimeline(full.timeline ?? []);
+          setError(null);
+        }
+      },
+      (reason: Error) => {
+        if (!cancelled) {
+          setError(reason.message);
+        }
+      }
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [key]);
+  return (
+    <div className="jp-SessionMonitor-timeline">
+      <h4>{trans.__('Timeline')}</h4>
+      {error && <p className="jp-SessionMonitor-muted">{error}</p>}
+      {timeline === null && !error && (
+        <p className="jp-SessionMonitor-muted">{trans.__('Loading…')}</p>
+      )}
+      {timeline && (
+        <ol>
+          {timeline.map((step, index) => (
+            <li key={index}>
+              <time dateTime={step.at}>{when(step.at)}</time> {step.status}
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,447 @@
+/**
+ * What the sidebar, the status bar and the notifications say about sessions, as pure functions
+ * of the server's views and the time: grouping, the countdowns that matter, the consequences of
+ * Close and Cancel, end reasons. No DOM and no network, so every rule is unit-tested.
+ */
+import type { TranslationBundle } from '@jupyterlab/translation';
+
+import type { IJobView, ISessionView } from './sessionStore';
+import { formatCountdown, secondsLeft } from './timer';
+
+/** Job statuses as `job.status()` names them, in the order the sidebar counts them. */
+export const JOB_STATUSES = [
+  'QUEUED',
+  'RUNNING',
+  'DONE',
+  'ERROR',
+  'CANCELLED'
+] as const;
+
+export function isClosed(view: ISessionView): boolean {
+  return (view.state ?? '').toLowerCase() === 'closed';
+}
+
+/** Jobs that will still run (and be billed) unless cancelled. */
+export function pendingJobs(view: ISessionView): {
+  queued: number;
+  running: number;
+} {
+  const summary = view.jobs_summary ?? {};
+  return { queued: summary.QUEUED ?? 0, running: summary.RUNNING ?? 0 };
+}
+
+// ------------------------------------------------------------------ grouping
+
+export type GroupKind = 'orphaned' | 'notebook' | 'elsewhere' | 'closed';
+
+export interface IGroup {
+  /** Stable key: the notebook path, or the kind for the other groups. */
+  key: string;
+  kind: GroupKind;
+  /** The notebook path for `notebook` groups, else null. */
+  path: string | null;
+  sessions: ISessionView[];
+}
+
+export interface IGroupOptions {
+  /** Text to match against id, backend, notebook, mode and job tags (case-insensitive). */
+  filter: string;
+  /** `open`: only sessions that are not closed; `all`: recently closed ones too. */
+  show: 'open' | 'all';
+  /** How long a closed session stays under "Recently closed", in minutes. */
+  recentlyClosedMinutes: number;
+  /** Now, on the server's clock (ms). */
+  now: number;
+}
+
+function closedAt(view: ISessionView): number | null {
+  const value = view.details?.closed_at;
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isNaN(ms) ? null : ms;
+}
+
+export function matches(view: ISessionView, filter: string): boolean {
+  const needle = filter.trim().toLowerCase();
+  if (!needle) {
+    return true;
+  }
+  const haystack = [
+    view.id,
+    view.backend ?? '',
+    view.notebook_path ?? '',
+    view.mode ?? '',
+    view.status,
+    ...(view.jobs ?? []).flatMap(job => [job.id, ...job.tags])
+  ];
+  return haystack.some(text => text.toLowerCase().includes(needle));
+}
+
+function newestFirst(a: ISessionView, b: ISessionView): number {
+  return (b.tracked_at ?? '').localeCompare(a.tracked_at ?? '');
+}
+
+/**
+ * The sidebar's groups, in display order: orphaned sessions first (they cost money and nobody
+ * can reach them), then one group per notebook (by name), then sessions tracked by id or opened
+ * elsewhere, then recently closed ones. Empty groups are left out.
+ */
+export function groupSessions(
+  sessions: Iterable<ISessionView>,
+  options: IGroupOptions
+): IGroup[] {
+  const orphaned: ISessionView[] = [];
+  const elsewhere: ISessionView[] = [];
+  const closed: ISessionView[] = [];
+  const byNotebook = new Map<string, ISessionView[]>();
+  const cutoff = options.now - options.recentlyClosedMinutes * 60_000;
+  for (const view of sessions) {
+    if (!matches(view, options.filter)) {
+      continue;
+    }
+    if (isClosed(view)) {
+      const at = closedAt(view);
+      if (options.show === 'all' && (at === null || at >= cutoff)) {
+        closed.push(view);
+      }
+    } else if (view.orphaned) {
+      orphaned.push(view);
+    } else if (view.notebook_path) {
+      const list = byNotebook.get(view.notebook_path) ?? [];
+      list.push(view);
+      byNotebook.set(view.notebook_path, list);
+    } else {
+      elsewhere.push(view);
+    }
+  }
+  const groups: IGroup[] = [];
+  if (orphaned.length) {
+    groups.push({
+      key: 'orphaned',
+      kind: 'orphaned',
+      path: null,
+      sessions: orphaned.sort(newestFirst)
+    });
+  }
+  const paths = [...byNotebook.keys()].sort((a, b) =>
+    notebookName(a).localeCompare(notebookName(b))
+  );
+  for (const path of paths) {
+    groups.push({
+      key: `notebook:${path}`,
+      kind: 'notebook',
+      path,
+      sessions: byNotebook.get(path)!.sort(newestFirst)
+    });
+  }
+  if (elsewhere.length) {
+    groups.push({
+      key: 'elsewhere',
+      kind: 'elsewhere',
+      path: null,
+      sessions: elsewhere.sort(newestFirst)
+    });
+  }
+  if (closed.length) {
+    closed.sort((a, b) => (closedAt(b) ?? 0) - (closedAt(a) ?? 0));
+    groups.push({
+      key: 'closed',
+      kind: 'closed',
+      path: null,
+      sessions: closed
+    });
+  }
+  return groups;
+}
+
+/** "vqe.ipynb" for "work/chemistry/vqe.ipynb". */
+export function notebookName(path: string): string {
+  const parts = path.split('/');
+  return parts[parts.length - 1] || path;
+}
+
+export function groupTitle(group: IGroup, trans: TranslationBundle): string {
+  switch (group.kind) {
+    case 'orphaned':
+      return trans.__('Orphaned (kernel gone, session still open)');
+    case 'notebook':
+      return notebookName(group.path ?? '');
+    case 'elsewhere':
+      return trans.__('Tracked by id / elsewhere');
+    case 'closed':
+      return trans.__('Recently closed');
+  }
+}
+
+// ------------------------------------------------------------------ countdowns
+
+export type CountdownKind =
+  | 'idle_close'
+  | 'interactive_ttl'
+  | 'max_ttl'
+  | 'max_ttl_not_started'
+  | 'inactive';
+
+export interface ICountdown {
+  kind: CountdownKind;
+  /** Seconds left, or null for a statement without a clock ("starts with the first job"). */
+  seconds: number | null;
+  /** The sentence the user reads, countdown included. */
+  text: string;
+  /** What a screen reader hears: the moment, not a ticking number. */
+  label: string;
+  /** For max TTL: the fraction of the maximum time used (0..1). */
+  progress?: number;
+}
+
+function clockTime(deadline: string): string {
+  return new Date(deadline).toLocaleTimeString();
+}
+
+/**
+ * Every countdown that applies to a session at `now` (local ms), soonest first; `offset` is how
+ * far this browser's clock is ahead of the server's. Closed sessions have none.
+ */
+export function countdownsOf(
+  view: ISessionView,
+  now: number,
+  offset: number,
+  trans: TranslationBundle
+): ICountdown[] {
+  if (isClosed(view)) {
+    return [];
+  }
+  const result: ICountdown[] = [];
+  const { deadlines } = view;
+  const idle = secondsLeft(deadlines.idle_close_at, now, offset);
+  if (idle !== null) {
+    result.push({
+      kind: 'idle_close',
+      seconds: idle,
+      text: trans.__(
+        'closes in %1 unless a job is submitted',
+        formatCountdown(idle)
+      ),
+      label: trans.__(
+        'closes at %1 unless a job is submitted',
+        clockTime(deadlines.idle_close_at!)
+      )
+    });
+  }
+  const interactive = secondsLeft(deadlines.interactive_ttl_at, now, offset);
+  if (interactive !== null) {
+    result.push({
+      kind: 'interactive_ttl',
+      seconds: interactive,
+      text: trans.__('deactivates in %1', formatCountdown(interactive)),
+      label: trans.__(
+        'deactivates at %1 unless a job is submitted',
+        clockTime(deadlines.interactive_ttl_at!)
+      )
+    });
+  }
+  if ((view.state ?? '').toLowerCase() === 'inactive') {
+    result.push({
+      kind: 'inactive',
+      seconds: null,
+      text: trans.__('inactive — next job waits in the queue'),
+      label: trans.__('inactive — next job waits in the queue')
+    });
+  }
+  const maxLeft = secondsLeft(deadlines.max_ttl_at, now, offset);
+  const maxTime = view.details?.max_time;
+  if (maxLeft !== null) {
+    const total = typeof maxTime === 'number' && maxTime > 0 ? maxTime : null;
+    result.push({
+      kind: 'max_ttl',
+      seconds: maxLeft,
+      text: trans.__('max TTL left %1', formatCountdown(maxLeft)),
+      label: trans.__(
+        'reaches its maximum time at %1',
+        clockTime(deadlines.max_ttl_at!)
+      ),
+      progress:
+        total === null
+          ? undefined
+          : Math.min(1, Math.max(0, 1 - maxLeft / total))
+    });
+  } else {
+    const text = trans.__('max TTL starts with the first job');
+    result.push({
+      kind: 'max_ttl_not_started',
+      seconds: null,
+      text,
+      label: text
+    });
+  }
+  // Being inactive matters more than any clock (the next job waits in the queue); otherwise
+  // the soonest clock first, statements without a clock last.
+  const rank = (c: ICountdown) =>
+    c.kind === 'inactive' ? -1 : (c.seconds ?? Infinity);
+  return result.sort((a, b) => rank(a) - rank(b));
+}
+
+/** The countdown that matters now: inactivity, else the soonest clock, else a statement. */
+export function primaryCountdown(countdowns: ICountdown[]): ICountdown | null {
+  return countdowns[0] ?? null;
+}
+
+/** The soonest moment the service will act on its own, in seconds from now; null if none. */
+export function soonestSeconds(
+  view: ISessionView,
+  now: number,
+  offset: number
+): number | null {
+  if (isClosed(view)) {
+    return null;
+  }
+  const left = [
+    view.deadlines.idle_close_at,
+    view.deadlines.interactive_ttl_at,
+    view.deadlines.max_ttl_at
+  ]
+    .map(deadline => secondsLeft(deadline, now, offset))
+    .filter((value): value is number => value !== null);
+  return left.length ? Math.min(...left) : null;
+}
+
+// ------------------------------------------------------------------ words
+
+/** "dedicated" is what the service calls a session. */
+export function modeText(view: ISessionView, trans: TranslationBundle): string {
+  return view.mode === 'batch' ? trans.__('batch') : trans.__('session');
+}
+
+export function shortId(id: string): string {
+  return id.length > 8 ? id.slice(0, 8) : id;
+}
+
+/** "45 s", "12 min 03 s", "2 h 05 min". */
+export function formatDuration(
+  seconds: number | null | undefined,
+  trans: TranslationBundle
+): string {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) {
+    return trans.__('—');
+  }
+  if (seconds < 10) {
+    return trans.__('%1 s', seconds.toFixed(1).replace(/\.0$/, ''));
+  }
+  const whole = Math.round(seconds);
+  if (whole < 60) {
+    return trans.__('%1 s', whole);
+  }
+  if (whole < 3600) {
+    const s = String(whole % 60).padStart(2, '0');
+    return trans.__('%1 min %2 s', Math.floor(whole / 60), s);
+  }
+  const min = String(Math.floor((whole % 3600) / 60)).padStart(2, '0');
+  return trans.__('%1 h %2 min', Math.floor(whole / 3600), min);
+}
+
+/** "3 queued · 1 running · 12 done", statuses with no job left out. */
+export function jobCountsText(
+  view: ISessionView,
+  trans: TranslationBundle
+): string {
+  const summary = view.jobs_summary ?? {};
+  const words: Record<string, (n: number) => string> = {
+    QUEUED: n => trans._n('%1 queued', '%1 queued', n),
+    RUNNING: n => trans._n('%1 running', '%1 running', n),
+    DONE: n => trans._n('%1 done', '%1 done', n),
+    ERROR: n => trans._n('%1 failed', '%1 failed', n),
+    CANCELLED: n => trans._n('%1 cancelled', '%1 cancelled', n)
+  };
+  const parts = JOB_STATUSES.filter(status => (summary[status] ?? 0) > 0).map(
+    status => words[status](summary[status])
+  );
+  return parts.length ? parts.join(' · ') : trans.__('no jobs yet');
+}
+
+export function endReasonText(
+  view: ISessionView,
+  trans: TranslationBundle
+): string | null {
+  switch (view.end_reason) {
+    case null:
+    case undefined:
+      return null;
+    case 'closed':
+      return trans.__(
+        'Closed: it stopped accepting jobs and its jobs finished.'
+      );
+    case 'cancelled':
+      return trans.__('Cancelled: its queued jobs were cancelled.');
+    case 'max_ttl':
+      return trans.__(
+        'Ended at its maximum time (max TTL); jobs still queued then failed.'
+      );
+    case 'idle_timeout':
+      return trans.__('Closed by the service: no job was submitted in time.');
+    default:
+      return trans.__('Closed; the service did not say why.');
+  }
+}
+
+// ------------------------------------------------------------------ actions
+
+export type SessionAction = 'close' | 'cancel';
+
+/** Which of Close and Cancel apply: none once closed; Close only while it accepts jobs. */
+export function actionsFor(view: ISessionView): SessionAction[] {
+  if (isClosed(view)) {
+    return [];
+  }
+  return view.accepting_jobs === false ? ['cancel'] : ['close', 'cancel'];
+}
+
+/** The confirmation's sentence: what will happen, with numbers. */
+export function consequence(
+  view: ISessionView,
+  action: SessionAction,
+  trans: TranslationBundle
+): string {
+  const { queued, running } = pendingJobs(view);
+  if (action === 'close') {
+    if (queued + running === 0) {
+      return trans.__(
+        'Close: no new jobs; nothing is queued or running, so the session ends now.'
+      );
+    }
+    const parts: string[] = [];
+    if (queued) {
+      parts.push(
+        trans._n(
+          '%1 queued job will still run',
+          '%1 queued jobs will still run',
+          queued
+        )
+      );
+    }
+    if (running) {
+      parts.push(
+        trans._n('%1 running job finishes', '%1 running jobs finish', running)
+      );
+    }
+    return trans.__(
+      'Close: no new jobs; %1. The session ends when they are done and is billed until then.',
+      parts.join('; ')
+    );
+  }
+  const parts = [
+    trans._n(
+      '%1 queued job will be cancelled',
+      '%1 queued jobs will be cancelled',
+      queued
+    )
+  ];
+  if (running) {
+    parts.push(
+      trans._n('%1 running job finishes', '%1 running jobs finish', running)
+    );
+  }
+  return trans.__('Cancel: %1. The session ends now.', parts.join('; '));
+}
+
+export function jobCancellable(job: IJobView): boolean {
+  return job.status === 'QUEUED' || job.status === 'RUNNING';
+}

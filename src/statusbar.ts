@@ -1,0 +1,102 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { ISignal, Signal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
+
+import type { MonitorModel } from './model';
+import { isClosed, soonestSeconds } from './present';
+import { formatCountdown } from './timer';
+
+/** What the status-bar item says, as a pure function of the sessions and the time. */
+export function statusSummary(
+  model: Pick<MonitorModel, 'store' | 'settings'>,
+  now: number
+): { open: number; soonest: number | null; warn: boolean } {
+  let open = 0;
+  let soonest: number | null = null;
+  const offset = model.store.clockOffset;
+  for (const view of model.store.sessions.values()) {
+    if (isClosed(view)) {
+      continue;
+    }
+    open += 1;
+    const left = soonestSeconds(view, now, offset);
+    if (left !== null && (soonest === null || left < soonest)) {
+      soonest = left;
+    }
+  }
+  const threshold = Math.max(0, ...model.settings.maxTtlWarnings);
+  return { open, soonest, warn: soonest !== null && soonest <= threshold };
+}
+
+/**
+ * The status-bar item: open sessions and the soonest countdown, in warning style under the
+ * first threshold; a click opens the sidebar. Absent while no session is open.
+ */
+export class SessionStatusItem extends Widget {
+  constructor(
+    private readonly _model: MonitorModel,
+    private readonly _trans: TranslationBundle,
+    private readonly _open: () => void
+  ) {
+    super();
+    this.addClass('jp-SessionMonitor-statusItem');
+    this._button = document.createElement('button');
+    this._button.type = 'button';
+    this._button.className = 'jp-SessionMonitor-statusButton';
+    this._button.addEventListener('click', () => this._open());
+    this.node.appendChild(this._button);
+    _model.store.changed.connect(this._update, this);
+    _model.settingsChanged.connect(this._update, this);
+    this._stopTick = _model.ticker.subscribe(() => this._update());
+    this._update();
+  }
+
+  get active(): boolean {
+    return this._active;
+  }
+
+  get activeChanged(): ISignal<this, void> {
+    return this._activeChanged;
+  }
+
+  dispose(): void {
+    this._stopTick();
+    Signal.clearData(this);
+    super.dispose();
+  }
+
+  private _update(): void {
+    const trans = this._trans;
+    const summary = statusSummary(this._model, Date.now());
+    const active = this._model.settings.showStatusBar && summary.open > 0;
+    if (active !== this._active) {
+      this._active = active;
+      this._activeChanged.emit();
+    }
+    if (!active) {
+      return;
+    }
+    const count = trans._n('%1 session', '%1 sessions', summary.open);
+    const text =
+      summary.soonest === null
+        ? count
+        : `${count} · ${formatCountdown(summary.soonest)}`;
+    if (this._button.textContent !== text) {
+      this._button.textContent = text;
+    }
+    this._button.classList.toggle('jp-mod-warning', summary.warn);
+    const title = trans.__(
+      'Open Qiskit Runtime sessions: %1. Click to show them.',
+      summary.open
+    );
+    if (this._button.title !== title) {
+      this._button.title = title;
+      this._button.setAttribute('aria-label', title);
+    }
+  }
+
+  private _button: HTMLButtonElement;
+  private _active = false;
+  private _activeChanged = new Signal<this, void>(this);
+  private _stopTick: () => void;
+}

@@ -1,0 +1,99 @@
+"""Notebooks the browser tests run, and how to run them in the page."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+import nbformat
+from labserver import Lab
+from playwright.sync_api import Page, expect
+
+SIDEBAR_TAB = '.jp-SideBar.jp-mod-left [data-id="jp-session-monitor"]'
+PANEL = "#jp-session-monitor"
+
+
+def session_code(
+    *,
+    jobs: int,
+    backend: str = "ibmq_manila",
+    max_time: str | int | None = None,
+    tags: list[str] | None = None,
+) -> str:
+    """A cell that opens a session the documented way and submits ``jobs`` sampler jobs."""
+    max_time_arg = "" if max_time is None else f", max_time={max_time!r}"
+    return f"""\
+from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2, Session
+
+service = QiskitRuntimeService()
+backend = service.backend({backend!r})
+circuit = QuantumCircuit(2)
+circuit.h(0)
+circuit.cx(0, 1)
+circuit.measure_all()
+isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(circuit)
+session = Session(backend=backend{max_time_arg})
+sampler = SamplerV2(mode=session)
+sampler.options.environment.job_tags = {tags or []!r}
+jobs = [sampler.run([isa]) for _ in range({jobs})]
+print("SESSION", session.session_id)
+"""
+
+
+def write_notebook(lab: Lab, name: str, *cells: str) -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    nbformat.write(notebook, lab.root_dir / name)
+
+
+def start_kernel(lab: Lab, name: str) -> str:
+    """Start the notebook's kernel through the server's sessions API (as Lab does on open), so
+    opening the notebook never depends on the kernel picker. Returns the kernel id."""
+    body = json.dumps({"path": name, "type": "notebook", "kernel": {"name": "python3"}})
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        f"{lab.url}api/sessions", data=body.encode(), method="POST"
+    )
+    request.add_header("Authorization", f"token {lab.token}")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        kernel_id: str = json.loads(response.read())["kernel"]["id"]
+    return kernel_id
+
+
+def run_notebook(page: Page, lab: Lab, name: str) -> str:
+    """Open the notebook in Lab, run every cell, return the session id its output prints."""
+    start_kernel(lab, name)
+    page.goto(lab.lab_url(f"lab/tree/{name}"))
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+    # The notebook is attached to its running kernel once the toolbar names it and says Idle.
+    expect(page.locator(".jp-NotebookPanel-toolbar .jp-KernelName")).to_have_text(
+        "Python 3 (ipykernel)", timeout=60_000
+    )
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
+        1, timeout=60_000
+    )
+    # Not awaited: the command's promise settles only when every cell has run.
+    page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    output = page.locator(".jp-OutputArea-output").filter(has_text=re.compile(r"SESSION \S+"))
+    expect(output).to_have_count(1, timeout=60_000)
+    match = re.search(r"SESSION (\S+)", output.inner_text())
+    assert match, output.inner_text()
+    return match.group(1)
+
+
+def open_sidebar(page: Page) -> None:
+    if not page.locator(PANEL).is_visible():
+        page.locator(SIDEBAR_TAB).click()
+    expect(page.locator(PANEL)).to_be_visible()
+
+
+def row(page: Page, session_id: str):  # type: ignore[no-untyped-def]
+    return page.locator(f'{PANEL} [data-session-id="{session_id}"]')
