@@ -4,6 +4,12 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/__tests__/**/*.spec.{ts,tsx}'],
-    setupFiles: ['src/__tests__/setup.ts']
+    setupFiles: ['src/__tests__/setup.ts'],
+    server: {
+      deps: {
+        // Published as ESM with extensionless relative imports: let Vite resolve them.
+        inline: [/@jupyter\/web-components/, /@microsoft\/fast-/]
+      }
+    }
   }
 });

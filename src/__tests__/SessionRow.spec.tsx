@@ -1,0 +1,129 @@
+import { nullTranslator } from '@jupyterlab/translation';
+import { Signal } from '@lumino/signaling';
+import * as React from 'react';
+import { describe, expect, it } from 'vitest';
+
+import type { SessionActions } from '../actions';
+import { SessionRow } from '../components/SessionRow';
+import type { ISessionView } from '../sessionStore';
+import { Ticker } from '../ticker';
+import { job, sessionView, withJobs } from './fixtures';
+import { render } from './render';
+
+const trans = nullTranslator.load('jupyter_session_monitor');
+
+function rowOf(view: ISessionView, expanded = false): HTMLElement {
+  const actions = {
+    busy: () => false,
+    busyChanged: new Signal<unknown, void>({}),
+    confirmSessionAction: async () => true,
+    confirmJobCancel: async () => true
+  } as unknown as SessionActions;
+  const { container } = render(
+    <ul>
+      <SessionRow
+        view={view}
+        expanded={expanded}
+        onToggle={() => undefined}
+        actions={actions}
+        busy={false}
+        ticker={new Ticker()}
+        offset={0}
+        trans={trans}
+        stale={false}
+        showDetails
+        showTimeline={false}
+        fetchOne={async () => view}
+      />
+    </ul>
+  );
+  return container;
+}
+
+describe('SessionRow', () => {
+  it('renders tags and ids as text, never as markup', () => {
+    const hostile = '<img src=x onerror=alert(1)>';
+    const container = rowOf(
+      sessionView(withJobs([job('j1', 'DONE', [hostile])])),
+      true
+    );
+
+    const tag = container.querySelector('.jp-SessionMonitor-tag');
+    expect(tag?.textContent).toBe(hostile);
+    expect(container.querySelector('img')).toBeNull();
+  });
+
+  it('shows the status in Qiskit words, the backend, the mode and the counts', () => {
+    const container = rowOf(
+      sessionView({
+        mode: 'batch',
+        ...withJobs([job('a', 'QUEUED'), job('b', 'DONE')])
+      })
+    );
+
+    expect(
+      container.querySelector('[data-testid=session-status]')?.textContent
+    ).toBe('In progress, accepting new jobs');
+    expect(
+      container.querySelector('.jp-SessionMonitor-mode')?.textContent
+    ).toBe('batch');
+    expect(
+      container.querySelector('[data-testid=job-counts]')?.textContent
+    ).toBe('1 queued · 1 done');
+  });
+
+  it('offers Cancel but not Close once the session stops accepting jobs', () => {
+    const labels = (view: ISessionView) =>
+      [
+        ...rowOf(view).querySelectorAll('.jp-SessionMonitor-actions button')
+      ].map(b => b.getAttribute('aria-label'));
+
+    expect(labels(sessionView())).toEqual([
+      'Close session a11199df',
+      'Cancel session a11199df'
+    ]);
+    expect(labels(sessionView({ accepting_jobs: false }))).toEqual([
+      'Cancel session a11199df'
+    ]);
+    expect(
+      labels(sessionView({ state: 'closed', end_reason: 'closed' }))
+    ).toEqual([]);
+  });
+
+  it('says when polling fails and why, instead of presenting old numbers as live', () => {
+    const container = rowOf(
+      sessionView({
+        stale: true,
+        error: {
+          kind: 'unauthorized',
+          message: 'The saved token was refused. Save a new one.'
+        }
+      })
+    );
+
+    const updated = container.querySelector('.jp-SessionMonitor-updated');
+    expect(updated?.textContent).toContain('last updated');
+    expect(updated?.textContent).toContain('The saved token was refused.');
+    expect(
+      container.querySelector('.jp-SessionMonitor-staleNote')
+    ).not.toBeNull();
+  });
+
+  it('offers Cancel only on queued and running jobs', () => {
+    const container = rowOf(
+      sessionView(
+        withJobs([
+          job('queued1', 'QUEUED'),
+          job('running', 'RUNNING'),
+          job('done1', 'DONE')
+        ])
+      ),
+      true
+    );
+
+    const cancels = [
+      ...container.querySelectorAll('.jp-SessionMonitor-jobs button')
+    ].map(b => b.getAttribute('aria-label'));
+    expect(cancels).toEqual(['Cancel job running', 'Cancel job queued1']);
+  });
+});

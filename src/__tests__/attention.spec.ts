@@ -1,0 +1,211 @@
+import { nullTranslator } from '@jupyterlab/translation';
+import { describe, expect, it } from 'vitest';
+
+import { DEFAULT_SETTINGS, settingsFrom } from '../model';
+import { attentionOf, SeenKeys } from '../attention';
+import type { ISessionView } from '../sessionStore';
+import { statusSummary } from '../statusbar';
+import { job, sessionView, T0, withJobs } from './fixtures';
+
+const trans = nullTranslator.load('jupyter_session_monitor');
+const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+
+function kinds(
+  view: ISessionView,
+  previous?: ISessionView,
+  now = T0,
+  settings = DEFAULT_SETTINGS
+): string[] {
+  return attentionOf(view, previous, now, 0, settings, trans).map(a => a.kind);
+}
+
+describe('attentionOf', () => {
+  it('warns once per max TTL threshold, only the tightest one crossed', () => {
+    const view = sessionView({
+      deadlines: {
+        max_ttl_at: at(240),
+        interactive_ttl_at: null,
+        idle_close_at: null
+      },
+      ...withJobs([job('q', 'QUEUED'), job('r', 'RUNNING')])
+    });
+    const [fiveMinutes] = attentionOf(
+      view,
+      view,
+      T0,
+      0,
+      DEFAULT_SETTINGS,
+      trans
+    );
+    const [oneMinute] = attentionOf(
+      view,
+      view,
+      T0 + 200_000,
+      0,
+      DEFAULT_SETTINGS,
+      trans
+    );
+
+    expect(fiveMinutes.kind).toBe('max_ttl');
+    expect(fiveMinutes.message).toBe(
+      'Session a11199df (vqe.ipynb) reaches its max TTL in 4 min 00 s: 1 queued job will fail.'
+    );
+    expect(oneMinute.key).not.toBe(fiveMinutes.key);
+    expect(kinds(view, view, T0 - 100_000)).toEqual([]); // 340 s left: no threshold yet
+    expect(oneMinute.offerClose).toBe(true);
+  });
+
+  it('announces state changes only when the page saw them happen', () => {
+    const active = sessionView({ details: { last_job_completed: at(-10) } });
+    const inactive = sessionView({ state: 'inactive', status: 'Pending' });
+    const closed = sessionView({
+      state: 'closed',
+      status: 'Closed',
+      end_reason: 'max_ttl'
+    });
+
+    expect(kinds(inactive, active)).toEqual(['inactive']);
+    expect(kinds(inactive, undefined)).toEqual([]); // just loaded: no replay of history
+    const [ended] = attentionOf(closed, active, T0, 0, DEFAULT_SETTINGS, trans);
+    expect(ended.kind).toBe('closed');
+    expect(ended.type).toBe('warning');
+    expect(ended.message).toContain('maximum time');
+    expect(kinds(closed, closed)).toEqual([]);
+  });
+
+  it('says an idle active session is still billed, after the configured seconds', () => {
+    const idle = sessionView({ details: { last_job_completed: at(-31) } });
+    const busy = sessionView({
+      details: { last_job_completed: at(-31) },
+      ...withJobs([job('r', 'RUNNING')])
+    });
+
+    expect(kinds(idle, idle)).toEqual(['idle']);
+    expect(kinds(busy, busy)).toEqual([]);
+    expect(
+      kinds(idle, idle, T0, { ...DEFAULT_SETTINGS, idleWarningSeconds: 0 })
+    ).toEqual([]);
+  });
+
+  it('reports each failed job once and an orphaned session once', () => {
+    const before = sessionView(withJobs([job('j1', 'RUNNING')]));
+    const after = sessionView({
+      ...withJobs([job('j1', 'ERROR')]),
+      orphaned: true
+    });
+
+    const found = attentionOf(after, before, T0, 0, DEFAULT_SETTINGS, trans);
+    expect(found.map(a => a.kind)).toEqual(['job_failed', 'orphaned']);
+    expect(found[0].key).toBe('a11199df80a94d84840b:job_failed:j1');
+    expect(kinds(after, after)).toEqual([]);
+  });
+
+  it('respects the settings that turn a kind off', () => {
+    const orphan = sessionView({ orphaned: true });
+    const off = settingsFrom({ notify: { orphaned: false } });
+    expect(kinds(orphan, undefined, T0, off)).toEqual([]);
+  });
+});
+
+class MemoryStorage implements Storage {
+  private items = new Map<string, string>();
+  get length(): number {
+    return this.items.size;
+  }
+  clear(): void {
+    this.items.clear();
+  }
+  getItem(key: string): string | null {
+    return this.items.get(key) ?? null;
+  }
+  key(index: number): string | null {
+    return [...this.items.keys()][index] ?? null;
+  }
+  removeItem(key: string): void {
+    this.items.delete(key);
+  }
+  setItem(key: string, value: string): void {
+    this.items.set(key, value);
+  }
+}
+
+describe('SeenKeys', () => {
+  it('lets one tab of the browser claim a key, once', async () => {
+    const shared = new MemoryStorage();
+    const tabA = new SeenKeys(shared);
+    const tabB = new SeenKeys(shared);
+
+    expect(await tabA.claim('s1:orphaned')).toBe(true);
+    expect(await tabA.claim('s1:orphaned')).toBe(false);
+    expect(await tabB.claim('s1:orphaned')).toBe(false);
+    expect(await tabB.claim('s2:orphaned')).toBe(true);
+  });
+
+  it('forgets keys after a day', async () => {
+    const shared = new MemoryStorage();
+    let now = T0;
+    const early = new SeenKeys(shared, () => now);
+    await early.claim('old');
+    now += SeenKeys.KEEP_MS + 1;
+    await new SeenKeys(shared, () => now).claim('new');
+
+    expect(
+      Object.keys(JSON.parse(shared.getItem(SeenKeys.STORAGE_KEY)!))
+    ).toEqual(['new']);
+  });
+});
+
+describe('settings and the status bar', () => {
+  it('falls back to defaults for malformed values and sorts thresholds', () => {
+    const settings = settingsFrom({
+      maxTtlWarnings: [60, 'x', 600],
+      idleWarningSeconds: -5,
+      notify: { closed: false }
+    });
+    expect(settings.maxTtlWarnings).toEqual([600, 60]);
+    expect(settings.idleWarningSeconds).toBe(
+      DEFAULT_SETTINGS.idleWarningSeconds
+    );
+    expect(settings.notify.closed).toBe(false);
+    expect(settings.notify.orphaned).toBe(true);
+  });
+
+  it('counts open sessions and the soonest countdown, warning under the threshold', () => {
+    const sessions = new Map(
+      [
+        sessionView({
+          id: 'a',
+          deadlines: {
+            max_ttl_at: at(900),
+            interactive_ttl_at: null,
+            idle_close_at: null
+          }
+        }),
+        sessionView({
+          id: 'b',
+          deadlines: {
+            max_ttl_at: null,
+            interactive_ttl_at: at(250),
+            idle_close_at: null
+          }
+        }),
+        sessionView({ id: 'c', state: 'closed' })
+      ].map(v => [v.id, v])
+    );
+    const model = {
+      store: { sessions, clockOffset: 0 },
+      settings: DEFAULT_SETTINGS
+    } as unknown as Parameters<typeof statusSummary>[0];
+
+    expect(statusSummary(model, T0)).toEqual({
+      open: 2,
+      soonest: 250,
+      warn: true
+    });
+    expect(statusSummary(model, T0 - 100_000)).toEqual({
+      open: 2,
+      soonest: 350,
+      warn: false
+    });
+  });
+});

@@ -1,0 +1,241 @@
+import { nullTranslator } from '@jupyterlab/translation';
+import { describe, expect, it } from 'vitest';
+
+import {
+  actionsFor,
+  consequence,
+  countdownsOf,
+  formatDuration,
+  groupSessions,
+  groupTitle,
+  jobCountsText,
+  matches,
+  soonestSeconds
+} from '../present';
+import { job, sessionView, T0, withJobs } from './fixtures';
+
+const trans = nullTranslator.load('jupyter_session_monitor');
+const options = {
+  filter: '',
+  show: 'all' as const,
+  recentlyClosedMinutes: 60,
+  now: T0
+};
+
+describe('groupSessions', () => {
+  it('groups open sessions by notebook, then elsewhere, orphaned first, closed last', () => {
+    const groups = groupSessions(
+      [
+        sessionView({ id: 's-vqe', notebook_path: 'b/vqe.ipynb' }),
+        sessionView({ id: 's-qaoa', notebook_path: 'a/qaoa.ipynb' }),
+        sessionView({ id: 's-by-id', notebook_path: null, source: 'tracked' }),
+        sessionView({ id: 's-orphan', orphaned: true }),
+        sessionView({
+          id: 's-closed',
+          state: 'closed',
+          status: 'Closed',
+          details: { closed_at: '2026-01-01T11:30:00.000Z' }
+        })
+      ],
+      options
+    );
+
+    expect(groups.map(g => [g.kind, g.sessions.map(s => s.id)])).toEqual([
+      ['orphaned', ['s-orphan']],
+      ['notebook', ['s-qaoa']],
+      ['notebook', ['s-vqe']],
+      ['elsewhere', ['s-by-id']],
+      ['closed', ['s-closed']]
+    ]);
+    expect(groupTitle(groups[1], trans)).toBe('qaoa.ipynb');
+    expect(groupTitle(groups[3], trans)).toBe('Tracked by id / elsewhere');
+  });
+
+  it('keeps closed sessions only for the configured time, and hides them with "open"', () => {
+    const old = sessionView({
+      id: 'old',
+      state: 'closed',
+      details: { closed_at: '2026-01-01T10:00:00.000Z' }
+    });
+    const recent = sessionView({
+      id: 'recent',
+      state: 'closed',
+      details: { closed_at: '2026-01-01T11:59:00.000Z' }
+    });
+
+    const all = groupSessions([old, recent], options);
+    expect(all.map(g => g.sessions.map(s => s.id))).toEqual([['recent']]);
+    expect(groupSessions([old, recent], { ...options, show: 'open' })).toEqual(
+      []
+    );
+  });
+
+  it('filters on id, backend and job tags, case-insensitively', () => {
+    const tagged = sessionView({
+      id: 'tagged',
+      backend: 'ibm_torino',
+      ...withJobs([job('j1', 'DONE', ['VQE-iteration-3'])])
+    });
+    expect(matches(tagged, 'iteration-3')).toBe(true);
+    expect(matches(tagged, 'TORINO')).toBe(true);
+    expect(matches(tagged, 'tagg')).toBe(true);
+    expect(matches(tagged, 'kolkata')).toBe(false);
+    expect(groupSessions([tagged], { ...options, filter: 'nothing' })).toEqual(
+      []
+    );
+  });
+});
+
+describe('countdownsOf', () => {
+  const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+
+  it('says the max TTL starts with the first job, and the no-job close counts down', () => {
+    const view = sessionView({
+      state: 'open',
+      deadlines: {
+        max_ttl_at: null,
+        interactive_ttl_at: null,
+        idle_close_at: at(1630)
+      }
+    });
+    const countdowns = countdownsOf(view, T0, 0, trans);
+
+    expect(countdowns.map(c => c.text)).toEqual([
+      'closes in 27:10 unless a job is submitted',
+      'max TTL starts with the first job'
+    ]);
+  });
+
+  it('counts the interactive TTL while idle and shows max TTL progress', () => {
+    const view = sessionView({
+      deadlines: {
+        max_ttl_at: at(600),
+        interactive_ttl_at: at(42),
+        idle_close_at: null
+      },
+      details: { max_time: 1200 }
+    });
+    const [first, second] = countdownsOf(view, T0, 0, trans);
+
+    expect(first.text).toBe('deactivates in 0:42');
+    expect(second.text).toBe('max TTL left 10:00');
+    expect(second.progress).toBeCloseTo(0.5);
+  });
+
+  it('corrects for a browser clock that runs ahead of the server', () => {
+    const view = sessionView({
+      deadlines: {
+        max_ttl_at: at(60),
+        interactive_ttl_at: null,
+        idle_close_at: null
+      }
+    });
+    // The browser is 5 s ahead: at its T0 + 5 s, the server's clock reads T0.
+    const [countdown] = countdownsOf(view, T0 + 5000, 5000, trans);
+
+    expect(countdown.seconds).toBe(60);
+  });
+
+  it('puts "inactive" first and says the next job waits', () => {
+    const view = sessionView({
+      state: 'inactive',
+      status: 'Pending',
+      deadlines: {
+        max_ttl_at: at(100),
+        interactive_ttl_at: null,
+        idle_close_at: null
+      }
+    });
+    const [first] = countdownsOf(view, T0, 0, trans);
+
+    expect(first.kind).toBe('inactive');
+    expect(first.text).toBe('inactive — next job waits in the queue');
+  });
+
+  it('has none for a closed session, and never goes below zero', () => {
+    expect(
+      countdownsOf(sessionView({ state: 'closed' }), T0, 0, trans)
+    ).toEqual([]);
+    const passed = sessionView({
+      deadlines: {
+        max_ttl_at: at(-30),
+        interactive_ttl_at: null,
+        idle_close_at: null
+      }
+    });
+    expect(countdownsOf(passed, T0, 0, trans)[0].text).toBe(
+      'max TTL left 0:00'
+    );
+    expect(soonestSeconds(passed, T0, 0)).toBe(0);
+  });
+
+  it('gives screen readers the moment, not a ticking number', () => {
+    const view = sessionView({
+      deadlines: {
+        max_ttl_at: at(60),
+        interactive_ttl_at: null,
+        idle_close_at: null
+      }
+    });
+    const [early] = countdownsOf(view, T0, 0, trans);
+    const [later] = countdownsOf(view, T0 + 3000, 0, trans);
+
+    expect(early.text).not.toBe(later.text);
+    expect(early.label).toBe(later.label);
+  });
+});
+
+describe('Close and Cancel', () => {
+  const busy = sessionView(
+    withJobs([
+      job('q1', 'QUEUED'),
+      job('q2', 'QUEUED'),
+      job('q3', 'QUEUED'),
+      job('r1', 'RUNNING'),
+      job('d1', 'DONE')
+    ])
+  );
+
+  it('states the consequence with numbers', () => {
+    expect(consequence(busy, 'close', trans)).toBe(
+      'Close: no new jobs; 3 queued jobs will still run; 1 running job finishes. The session ends when they are done and is billed until then.'
+    );
+    expect(consequence(busy, 'cancel', trans)).toBe(
+      'Cancel: 3 queued jobs will be cancelled; 1 running job finishes. The session ends now.'
+    );
+    expect(consequence(sessionView(), 'close', trans)).toBe(
+      'Close: no new jobs; nothing is queued or running, so the session ends now.'
+    );
+  });
+
+  it('offers only the actions that apply', () => {
+    expect(actionsFor(busy)).toEqual(['close', 'cancel']);
+    expect(actionsFor(sessionView({ accepting_jobs: false }))).toEqual([
+      'cancel'
+    ]);
+    expect(actionsFor(sessionView({ state: 'closed' }))).toEqual([]);
+  });
+});
+
+describe('words', () => {
+  it('counts jobs by status, leaving out statuses with none', () => {
+    expect(jobCountsText(sessionView(), trans)).toBe('no jobs yet');
+    const view = sessionView(
+      withJobs([
+        job('a', 'QUEUED'),
+        job('b', 'DONE'),
+        job('c', 'DONE'),
+        job('d', 'ERROR')
+      ])
+    );
+    expect(jobCountsText(view, trans)).toBe('1 queued · 2 done · 1 failed');
+  });
+
+  it('formats durations for people', () => {
+    expect(formatDuration(2.5, trans)).toBe('2.5 s');
+    expect(formatDuration(42, trans)).toBe('42 s');
+    expect(formatDuration(723, trans)).toBe('12 min 03 s');
+    expect(formatDuration(7500, trans)).toBe('2 h 05 min');
+    expect(formatDuration(null, trans)).toBe('—');
+  });
+});

@@ -1,0 +1,252 @@
+/**
+ * What needs the user's attention, as a pure function of a session before and after a change,
+ * and the memory of what was already announced (shared by the tabs of one browser).
+ */
+import type { TranslationBundle } from '@jupyterlab/translation';
+
+import type { IMonitorSettings } from './model';
+import {
+  endReasonText,
+  formatDuration,
+  isClosed,
+  notebookName,
+  pendingJobs,
+  shortId
+} from './present';
+import type { ISessionView } from './sessionStore';
+import { secondsLeft } from './timer';
+
+export type AttentionKind =
+  'max_ttl' | 'inactive' | 'idle' | 'job_failed' | 'closed' | 'orphaned';
+
+/** Something that needs the user's decision, once. */
+export interface IAttention {
+  /** Unique per occurrence: the same key is never notified twice, in any tab. */
+  key: string;
+  kind: AttentionKind;
+  sessionId: string;
+  type: 'info' | 'warning' | 'error';
+  message: string;
+  /** Offer "Close now" (the session is open and costs money). */
+  offerClose: boolean;
+}
+
+function where(view: ISessionView, trans: TranslationBundle): string {
+  return view.notebook_path
+    ? trans.__(
+        'Session %1 (%2)',
+        shortId(view.id),
+        notebookName(view.notebook_path)
+      )
+    : trans.__('Session %1', shortId(view.id));
+}
+
+/**
+ * What in `view` needs attention at `now` (local ms, `offset` the clock offset). `previous` is
+ * the same session as this page saw it before the change (undefined when the page has just
+ * loaded): state changes are only announced when the page saw them happen, so opening
+ * JupyterLab does not replay history; thresholds and idleness are announced whenever they hold.
+ */
+export function attentionOf(
+  view: ISessionView,
+  previous: ISessionView | undefined,
+  now: number,
+  offset: number,
+  settings: IMonitorSettings,
+  trans: TranslationBundle
+): IAttention[] {
+  const result: IAttention[] = [];
+  const name = where(view, trans);
+  const base = { sessionId: view.id };
+  const seen = previous !== undefined;
+  const state = (view.state ?? '').toLowerCase();
+  const open = !isClosed(view);
+
+  if (open && settings.notify.maxTtl && view.deadlines.max_ttl_at) {
+    const left = secondsLeft(view.deadlines.max_ttl_at, now, offset);
+    // Only the tightest threshold crossed: loading with 40 s left says "1 min", not "5 min" too.
+    const crossed = settings.maxTtlWarnings.filter(
+      t => left !== null && left <= t
+    );
+    const threshold = crossed.length ? Math.min(...crossed) : null;
+    if (left !== null && left > 0 && threshold !== null) {
+      const { queued } = pendingJobs(view);
+      result.push({
+        ...base,
+        key: `${view.id}:max_ttl:${view.deadlines.max_ttl_at}:${threshold}`,
+        kind: 'max_ttl',
+        type: 'warning',
+        offerClose: true,
+        message:
+          queued > 0
+            ? trans._n(
+                '%2 reaches its max TTL in %3: %1 queued job will fail.',
+                '%2 reaches its max TTL in %3: %1 queued jobs will fail.',
+                queued,
+                name,
+                formatDuration(left, trans)
+              )
+            : trans.__(
+                '%1 reaches its max TTL in %2 and will close.',
+                name,
+                formatDuration(left, trans)
+              )
+      });
+    }
+  }
+
+  if (
+    settings.notify.inactive &&
+    seen &&
+    state === 'inactive' &&
+    (previous.state ?? '').toLowerCase() === 'active'
+  ) {
+    result.push({
+      ...base,
+      key: `${view.id}:inactive:${view.details?.last_job_completed ?? ''}`,
+      kind: 'inactive',
+      type: 'info',
+      offerClose: true,
+      message: trans.__(
+        '%1 went inactive: its next job waits in the queue. Close it if you are done.',
+        name
+      )
+    });
+  }
+
+  if (
+    settings.notify.idle &&
+    settings.idleWarningSeconds > 0 &&
+    state === 'active'
+  ) {
+    const { queued, running } = pendingJobs(view);
+    const last = view.details?.last_job_completed;
+    const lastMs = typeof last === 'string' ? Date.parse(last) : NaN;
+    const idleFor = (now - offset - lastMs) / 1000;
+    if (
+      queued + running === 0 &&
+      !Number.isNaN(lastMs) &&
+      idleFor >= settings.idleWarningSeconds
+    ) {
+      result.push({
+        ...base,
+        key: `${view.id}:idle:${last}`,
+        kind: 'idle',
+        type: 'warning',
+        offerClose: true,
+        message: trans.__(
+          '%1 has had no job for %2 and is still billed. Close it if you are done.',
+          name,
+          formatDuration(idleFor, trans)
+        )
+      });
+    }
+  }
+
+  if (settings.notify.jobFailed && seen) {
+    const before = new Map(
+      (previous.jobs ?? []).map(job => [job.id, job.status])
+    );
+    for (const job of view.jobs ?? []) {
+      if (job.status === 'ERROR' && before.get(job.id) !== 'ERROR') {
+        result.push({
+          ...base,
+          key: `${view.id}:job_failed:${job.id}`,
+          kind: 'job_failed',
+          type: 'error',
+          offerClose: false,
+          message: trans.__('Job %1 of %2 failed.', shortId(job.id), name)
+        });
+      }
+    }
+  }
+
+  if (settings.notify.closed && seen && !open && !isClosed(previous)) {
+    const expected =
+      view.end_reason === 'closed' || view.end_reason === 'cancelled';
+    result.push({
+      ...base,
+      key: `${view.id}:closed`,
+      kind: 'closed',
+      type: expected ? 'info' : 'warning',
+      offerClose: false,
+      message: `${name}: ${endReasonText(view, trans) ?? trans.__('closed.')}`
+    });
+  }
+
+  if (
+    settings.notify.orphaned &&
+    open &&
+    view.orphaned &&
+    (!seen || !previous.orphaned)
+  ) {
+    result.push({
+      ...base,
+      key: `${view.id}:orphaned`,
+      kind: 'orphaned',
+      type: 'warning',
+      offerClose: true,
+      message: trans.__(
+        '%1 is still open but its kernel is gone: nobody can use it and it may still be billed.',
+        name
+      )
+    });
+  }
+  return result;
+}
+
+/**
+ * Remembers which attentions were shown, in this tab and across tabs of the same browser
+ * (localStorage, checked and written under a Web Lock so two tabs cannot both claim a key).
+ */
+export class SeenKeys {
+  constructor(
+    private readonly _storage: Storage | null = typeof localStorage ===
+    'undefined'
+      ? null
+      : localStorage,
+    private readonly _now: () => number = Date.now
+  ) {}
+
+  /** True the first time a key is claimed anywhere; false ever after. */
+  async claim(key: string): Promise<boolean> {
+    if (this._local.has(key)) {
+      return false;
+    }
+    this._local.add(key);
+    const locks =
+      typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    const check = () => this._claimStored(key);
+    return locks ? locks.request(SeenKeys.STORAGE_KEY, check) : check();
+  }
+
+  private _claimStored(key: string): boolean {
+    if (!this._storage) {
+      return true;
+    }
+    let stored: Record<string, number> = {};
+    try {
+      stored = JSON.parse(this._storage.getItem(SeenKeys.STORAGE_KEY) ?? '{}');
+    } catch {
+      stored = {};
+    }
+    if (key in stored) {
+      return false;
+    }
+    const cutoff = this._now() - SeenKeys.KEEP_MS;
+    const kept = Object.fromEntries(
+      Object.entries(stored).filter(([, at]) => at >= cutoff)
+    );
+    kept[key] = this._now();
+    try {
+      this._storage.setItem(SeenKeys.STORAGE_KEY, JSON.stringify(kept));
+    } catch {
+      // Storage full or denied: this tab still remembers.
+    }
+    return true;
+  }
+
+  static readonly STORAGE_KEY = 'jupyter-session-monitor:notified';
+  static readonly KEEP_MS = 24 * 3600 * 1000;
+  private _local = new Set<string>();
+}
