@@ -273,16 +273,23 @@ export function countdownsOf(
       label: text
     });
   }
-  // Being inactive matters more than any clock (the next job waits in the queue); otherwise
-  // the soonest clock first, statements without a clock last.
-  const rank = (c: ICountdown) =>
-    c.kind === 'inactive' ? -1 : (c.seconds ?? Infinity);
-  return result.sort((a, b) => rank(a) - rank(b));
+  // The soonest clock first, statements without a clock after.
+  return result.sort(
+    (a, b) => (a.seconds ?? Infinity) - (b.seconds ?? Infinity)
+  );
 }
 
-/** The countdown that matters now: inactivity, else the soonest clock, else a statement. */
-export function primaryCountdown(countdowns: ICountdown[]): ICountdown | null {
-  return countdowns[0] ?? null;
+/**
+ * What a collapsed row shows: the soonest clock, and "inactive" when it is (being inactive
+ * matters whatever the clocks say); a statement when there is no clock at all.
+ */
+export function primaryCountdowns(countdowns: ICountdown[]): ICountdown[] {
+  const clock = countdowns.find(c => c.seconds !== null);
+  const inactive = countdowns.find(c => c.kind === 'inactive');
+  const shown = [clock, inactive].filter(
+    (c): c is ICountdown => c !== undefined
+  );
+  return shown.length ? shown : countdowns.slice(0, 1);
 }
 
 /** The soonest moment the service will act on its own, in seconds from now; null if none. */

@@ -49,7 +49,9 @@ def test_a_notebook_session_appears_under_its_notebook_and_ticks(
     expect(session.locator(".jp-SessionMonitor-backend")).to_have_text("ibmq_manila")
     expect(session.locator(".jp-SessionMonitor-mode")).to_have_text("session")
 
-    # Once the first job runs, the max TTL (8 h, scaled: 48 min) counts down every second.
+    # Once the first job runs, the max TTL (8 h, scaled: 48 min) counts down every second
+    # (only rows on screen tick: bring it into view, as a user scrolling to it would).
+    session.scroll_into_view_if_needed()
     countdown = session.locator('[data-kind="max_ttl"] [data-testid="countdown-text"]').first
     expect(countdown).to_contain_text("max TTL left", timeout=20_000)
     first = countdown.inner_text()
@@ -61,7 +63,12 @@ def test_a_notebook_session_appears_under_its_notebook_and_ticks(
     statuses = session.get_by_test_id("job-status")
     expect(statuses).to_have_count(4, timeout=20_000)
     expect(statuses.filter(has_text=re.compile("QUEUED|RUNNING")).first).to_be_visible()
-    page.screenshot(path=screenshot_path("session-running"))
+    # Only this notebook's sessions (other tests' sessions share the server).
+    search = page.get_by_label("Filter sessions by id, backend or tag")
+    search.fill("vqe.ipynb")
+    expect(page.locator(f"{PANEL} [data-group]")).to_have_count(1)
+    page.screenshot(path=screenshot_path("sidebar-light"))
+    search.fill("")
     expect(statuses.filter(has_text="DONE")).to_have_count(4, timeout=30_000)
     expect(session.get_by_test_id("job-counts")).to_have_text("4 done")
     expect(session.locator(".jp-SessionMonitor-tag").first).to_have_text("vqe")

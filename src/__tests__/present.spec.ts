@@ -10,6 +10,7 @@ import {
   groupTitle,
   jobCountsText,
   matches,
+  primaryCountdowns,
   soonestSeconds
 } from '../present';
 import { job, sessionView, T0, withJobs } from './fixtures';
@@ -136,20 +137,29 @@ describe('countdownsOf', () => {
     expect(countdown.seconds).toBe(60);
   });
 
-  it('puts "inactive" first and says the next job waits', () => {
+  it('shows "inactive" next to the soonest clock in a collapsed row', () => {
     const view = sessionView({
       state: 'inactive',
       status: 'Pending',
       deadlines: {
-        max_ttl_at: at(100),
+        max_ttl_at: at(39),
         interactive_ttl_at: null,
         idle_close_at: null
       }
     });
-    const [first] = countdownsOf(view, T0, 0, trans);
+    const shown = primaryCountdowns(countdownsOf(view, T0, 0, trans));
 
-    expect(first.kind).toBe('inactive');
-    expect(first.text).toBe('inactive — next job waits in the queue');
+    expect(shown.map(c => c.text)).toEqual([
+      'max TTL left 0:39',
+      'inactive — next job waits in the queue'
+    ]);
+  });
+
+  it('shows a statement in a collapsed row when there is no clock', () => {
+    const view = sessionView({ state: 'open' });
+    expect(
+      primaryCountdowns(countdownsOf(view, T0, 0, trans)).map(c => c.text)
+    ).toEqual(['max TTL starts with the first job']);
   });
 
   it('has none for a closed session, and never goes below zero', () => {

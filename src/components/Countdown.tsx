@@ -1,7 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { countdownsOf, ICountdown } from '../present';
+import { countdownsOf, ICountdown, primaryCountdowns } from '../present';
 import type { ISessionView } from '../sessionStore';
 import { Ticker, useNow, useOnScreen } from '../ticker';
 
@@ -13,8 +13,8 @@ export interface ICountdownProps {
   trans: TranslationBundle;
   /** Every countdown (expanded row) or only the one that matters now. */
   all?: boolean;
-  /** With `all`: leave out the one that matters now (the row already shows it). */
-  skipFirst?: boolean;
+  /** With `all`: leave out those the collapsed row already shows. */
+  skipPrimary?: boolean;
   /** The numbers may be old (the push channel is down): say so next to them. */
   stale?: boolean;
 }
@@ -28,9 +28,12 @@ export function Countdown(props: ICountdownProps): JSX.Element | null {
   const visible = useOnScreen(ref);
   const now = useNow(props.ticker, visible);
   const countdowns = countdownsOf(props.view, now, props.offset, props.trans);
-  const shown = props.all
-    ? countdowns.slice(props.skipFirst ? 1 : 0)
-    : countdowns.slice(0, 1);
+  const primary = primaryCountdowns(countdowns);
+  const shown = !props.all
+    ? primary
+    : props.skipPrimary
+      ? countdowns.filter(c => !primary.includes(c))
+      : countdowns;
   if (!shown.length) {
     return null;
   }

@@ -2,7 +2,8 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   caretDownIcon,
   caretRightIcon,
-  copyIcon
+  copyIcon,
+  stopIcon
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
@@ -158,7 +159,7 @@ export const SessionRow = React.memo(function SessionRow(
             offset={props.offset}
             trans={trans}
             all
-            skipFirst={!closed}
+            skipPrimary={!closed}
             stale={props.stale || view.stale}
           />
           {!view.stale && (
@@ -348,12 +349,13 @@ function JobTable(props: {
               {jobCancellable(job) && (
                 <button
                   type="button"
-                  className="jp-mod-styled jp-mod-warn jp-SessionMonitor-button"
+                  className="jp-SessionMonitor-iconButton jp-SessionMonitor-jobCancel"
                   disabled={actions.busy(job.id)}
                   aria-label={trans.__('Cancel job %1', shortId(job.id))}
+                  title={trans.__('Cancel job %1', shortId(job.id))}
                   onClick={() => void actions.confirmJobCancel(job)}
                 >
-                  {trans.__('Cancel')}
+                  <stopIcon.react tag="span" elementSize="small" />
                 </button>
               )}
             </td>
