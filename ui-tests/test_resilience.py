@@ -1,0 +1,83 @@
+"""The sidebar when the push channel drops, and sessions from elsewhere tracked by id."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from labserver import Lab
+from notebooks import PANEL, SIDEBAR_TAB, open_sidebar
+from playwright.sync_api import Page, WebSocketRoute, expect
+
+from tests.harness import Harness, bell
+
+
+def test_a_dropped_push_channel_says_reconnecting_then_recovers(page: Page, lab: Lab) -> None:
+    sockets: list[WebSocketRoute] = []
+
+    def through(ws: WebSocketRoute) -> None:
+        sockets.append(ws)
+        ws.connect_to_server()
+
+    page.route_web_socket(re.compile(r".*/api/events/subscribe.*"), through)
+    page.goto(lab.lab_url())
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+    open_sidebar(page)
+    banner = page.locator(f"{PANEL} .jp-SessionMonitor-banner")
+    expect(page.locator(f"{PANEL} .jp-SessionMonitor-track")).to_be_visible()
+    expect(banner).to_have_count(0)
+    ours = [ws for ws in sockets if "subscribe" in ws.url]
+    assert ours, "the monitor subscribes to the events socket"
+
+    for ws in ours:
+        ws.close()  # a network blip: every events socket of the page drops
+
+    expect(banner).to_have_text(re.compile("Reconnecting to the Jupyter server"))
+    # It reconnects by itself (the route lets the new socket through) and reloads the snapshot.
+    expect(banner).to_have_count(0, timeout=15_000)
+
+
+def test_track_by_id_and_cancel_one_job(
+    page: Page, lab: Lab, emulator: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from qiskit_ibm_runtime import SamplerV2, Session
+
+    # A session opened by a script elsewhere, with jobs queued behind each other.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for key, value in emulator.emulator.client_environment().items():
+        monkeypatch.setenv(key, value)
+    service = emulator.service()
+    backend = service.backend("ibmq_kolkata")
+    session = Session(backend=backend)
+    sampler = SamplerV2(mode=session)
+    circuit = bell(backend)
+    jobs = [sampler.run([circuit]) for _ in range(4)]
+    page.goto(lab.lab_url())
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+    open_sidebar(page)
+
+    form = page.get_by_role("form", name="Track a session by id")
+    form.get_by_label("Track a session by id").fill("not-a-session")
+    form.get_by_role("button", name="Track").click()
+    expect(form.get_by_role("alert")).to_be_visible()
+    form.get_by_label("Track a session by id").fill(session.session_id)
+    form.get_by_role("button", name="Track").click()
+
+    group = page.locator(f'{PANEL} [data-group="elsewhere"]')
+    row = group.locator(f'[data-session-id="{session.session_id}"]')
+    expect(row).to_be_visible(timeout=20_000)
+    expect(row.locator(".jp-SessionMonitor-expand")).to_have_attribute("aria-expanded", "true")
+    last = jobs[-1].job_id()
+    cancel = row.get_by_role("button", name=f"Cancel job {last[:8]}")
+    expect(cancel).to_be_visible(timeout=20_000)
+    cancel.click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("The queued job will not run.")
+    dialog.get_by_role("button", name="Cancel job").click()
+
+    expect(row.locator(f'[data-job-id="{last}"] [data-testid="job-status"]')).to_have_text(
+        "CANCELLED", timeout=20_000
+    )
+    assert jobs[-1].status() == "CANCELLED"
+    session.cancel()
