@@ -10,7 +10,17 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = ["SessionWidget", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # ipywidgets is imported only when a widget is asked for.
+    if name == "SessionWidget":
+        from .widget import SessionWidget
+
+        return SessionWidget
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Name of the labextension (the npm package) and of the folder it is installed into.
 LABEXTENSION_NAME = "jupyter-session-monitor"

@@ -34,6 +34,24 @@ _patched = False
 _local_mode_said = False
 _reports: queue.Queue[dict[str, Any]] = queue.Queue()
 _reporter: threading.Thread | None = None
+_opened: list[Any] = []  # this kernel's remote sessions, oldest first (for %session)
+_opened_lock = threading.Lock()
+
+
+def opened_sessions() -> list[Any]:
+    """The remote sessions this kernel opened or attached, oldest first."""
+    with _opened_lock:
+        return list(_opened)
+
+
+def remember(session: Any) -> None:
+    """Add a session to this kernel's list (once per id; a re-attach replaces the old object)."""
+    session_id = getattr(session, "_session_id", None)
+    if session_id is None:
+        return
+    with _opened_lock:
+        _opened[:] = [s for s in _opened if getattr(s, "_session_id", None) != session_id]
+        _opened.append(session)
 
 
 def installed() -> bool:
@@ -117,6 +135,7 @@ def _report(session: Any) -> None:
                     file=sys.stderr,
                 )
             return
+        remember(session)
         url, secret = os.environ.get(ENV_URL), os.environ.get(ENV_SECRET)
         if not url or not secret:
             return  # not started by a server with the monitor: nobody to tell

@@ -14,6 +14,10 @@ def _jupyter_session_monitor_startup() -> None:
             print(f"jupyter-session-monitor: not active in this kernel ({error})", file=sys.stderr)
         else:
             install()
+            try:  # the %%session / %session magics, as `%load_ext jupyter_session_monitor`
+                get_ipython().extension_manager.load_extension("jupyter_session_monitor")  # type: ignore[name-defined]  # noqa: F821
+            except Exception as error:
+                print(f"jupyter-session-monitor: magics not loaded ({error})", file=sys.stderr)
     user_startup = os.environ.get("JUPYTER_SESSION_MONITOR_USER_STARTUP")
     if user_startup and os.path.isfile(user_startup):
         with open(user_startup) as source:

@@ -1,0 +1,323 @@
+"""``%%session`` and ``%session``: run cells in a session, see and control this kernel's sessions.
+
+Loaded with the extension (kernels started by a server with the monitor get it automatically).
+Qiskit is imported only when a magic runs. Failures the user can fix (an unknown backend, a
+missing account, the Open Plan refusal, a malformed duration) become one-line ``UsageError``s
+that say what to do, not tracebacks from deep inside the client.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.display import display
+
+from . import hook
+from .durations import DurationError, parse_duration
+
+USAGE = """\
+%session list                   this kernel's sessions
+%session status [ID]            Session.status()
+%session details [ID]           Session.details()
+%session close [ID]             no new jobs; queued jobs still run
+%session cancel [ID] --yes      cancel queued jobs and end the session
+%session watch [ID]             show the live widget
+%session attach ID              re-attach with Session.from_id and track it
+Without ID: the most recent session of this kernel. An ID may be a unique prefix."""
+
+
+def _explain(error: BaseException) -> str | None:
+    """A one-line fix for the client errors users cause; None for anything else."""
+    name = type(error).__name__
+    text = str(error).strip().strip('"')
+    lowered = text.lower()
+    if name == "QiskitBackendNotFoundError" or "no backend matches" in lowered:
+        return f"{text}. List the backends you can use with QiskitRuntimeService().backends()."
+    if name == "AccountNotFoundError":
+        return (
+            f"{text}. Save an account with QiskitRuntimeService.save_account(...), or pass "
+            "--account NAME for a saved one."
+        )
+    if "open plan" in lowered:
+        return (
+            "This instance is on the Open Plan, which cannot open sessions. Run without "
+            "%%session (job mode), use --batch, or use an instance on a paid plan."
+        )
+    if name in ("IBMNotAuthorizedError", "RequestsApiError") and "401" in lowered:
+        return f"The service refused the credentials: {text}. Save a new API key."
+    return None
+
+
+@contextmanager
+def _fixable_errors() -> Iterator[None]:
+    try:
+        yield
+    except UsageError:
+        raise
+    except Exception as error:
+        message = _explain(error)
+        if message is None:
+            raise
+        raise UsageError(message) from None
+
+
+def _tag_jobs(session: Any, tags: list[str]) -> None:
+    """Every job submitted in ``session`` gets ``tags`` (next to the primitive's own)."""
+    if not tags:
+        return
+    original = session._run
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        options = kwargs.get("options")
+        if isinstance(options, dict):
+            existing = list(options.get("job_tags") or [])
+            options["job_tags"] = existing + [t for t in tags if t not in existing]
+        return original(*args, **kwargs)
+
+    session._run = run
+
+
+@magics_class
+class SessionMagics(Magics):
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self._kept: dict[str, Any] = {}  # backend name -> session kept open with --keep
+
+    # ------------------------------------------------------------------ %%session
+
+    @cell_magic("session")  # type: ignore[arg-type]
+    def session_cell(self, line: str, cell: str) -> None:
+        """Run the cell inside a session: %%session --backend NAME | --least-busy [--max-time 25m]
+        [--batch] [--tags a,b] [--keep] [--account NAME]"""
+        options = self._parse_cell_options(line)
+        with _fixable_errors():
+            from qiskit_ibm_runtime import Batch, QiskitRuntimeService, Session
+
+            service = (
+                QiskitRuntimeService(name=options["account"])
+                if options["account"]
+                else QiskitRuntimeService()
+            )
+            if options["backend"]:
+                backend = service.backend(options["backend"])
+            else:
+                backend = service.least_busy(operational=True, simulator=False)
+            session = self._reusable(backend.name, options) if options["keep"] else None
+            if session is None:
+                kind = Batch if options["batch"] else Session
+                session = kind(backend=backend, max_time=options["max_time"])
+                _tag_jobs(session, options["tags"])
+                if options["keep"]:
+                    self._kept[backend.name] = session
+        self._display(session)
+        from qiskit_ibm_runtime.utils.default_session import set_cm_session
+
+        set_cm_session(session)  # primitives created in the cell use it, as inside `with`
+        try:
+            self.shell.run_cell(cell)  # type: ignore[union-attr]
+        finally:
+            set_cm_session(None)
+            if not options["keep"]:
+                # Also after an exception or Ctrl-C in the cell: no orphan.
+                session.close()
+                print(
+                    f"Closed session {session.session_id}: it accepts no new jobs; jobs already "
+                    "queued still run."
+                )
+
+    def _parse_cell_options(self, line: str) -> dict[str, Any]:
+        try:
+            words = shlex.split(line)
+        except ValueError as error:
+            raise UsageError(f"%%session: {error}") from None
+        options: dict[str, Any] = {
+            "backend": None,
+            "least_busy": False,
+            "max_time": None,
+            "batch": False,
+            "tags": [],
+            "keep": False,
+            "account": None,
+        }
+        flags = {"--least-busy": "least_busy", "--batch": "batch", "--keep": "keep"}
+        valued = {"--backend": "backend", "--max-time": "max_time", "--tags": "tags"}
+        valued["--account"] = "account"
+        index = 0
+        while index < len(words):
+            word = words[index]
+            name, _, inline = word.partition("=")
+            if name in flags and not inline:
+                options[flags[name]] = True
+            elif name in valued:
+                value = inline or (words[index + 1] if index + 1 < len(words) else "")
+                if not inline:
+                    index += 1
+                if not value or value.startswith("--"):
+                    raise UsageError(f"%%session: {name} needs a value.")
+                options[valued[name]] = value
+            else:
+                raise UsageError(
+                    f"%%session: unknown option {word!r}. Options: --backend NAME | --least-busy, "
+                    "--max-time DURATION, --batch, --tags a,b, --keep, --account NAME."
+                )
+            index += 1
+        if bool(options["backend"]) == options["least_busy"]:
+            raise UsageError(
+                "%%session: name a backend with --backend NAME, or pass --least-busy (one of them)."
+            )
+        if options["max_time"] is not None:
+            try:
+                options["max_time"] = parse_duration(options["max_time"])
+            except DurationError as error:
+                raise UsageError(f"%%session --max-time: {error}") from None
+        if isinstance(options["tags"], str):
+            options["tags"] = [t.strip() for t in options["tags"].split(",") if t.strip()]
+        return options
+
+    def _reusable(self, backend: str, options: dict[str, Any]) -> Any:
+        session = self._kept.get(backend)
+        if session is None:
+            return None
+        if session.status() == "Closed":
+            del self._kept[backend]
+            return None
+        kind = "batch" if type(session).__name__ == "Batch" else "session"
+        print(
+            f"Reusing the open {kind} {session.session_id} on {backend} (kept by an earlier "
+            "%%session --keep); --max-time and --batch apply only to a new one."
+        )
+        return session
+
+    # ------------------------------------------------------------------ %session
+
+    @line_magic("session")  # type: ignore[arg-type]
+    def session_line(self, line: str) -> Any:
+        """%session list | status | details | close | cancel --yes | watch | attach ID"""
+        try:
+            words = shlex.split(line)
+        except ValueError as error:
+            raise UsageError(f"%session: {error}") from None
+        if not words or words[0] in ("help", "-h", "--help"):
+            print(USAGE)
+            return None
+        command, rest = words[0], words[1:]
+        yes = "--yes" in rest
+        rest = [w for w in rest if w != "--yes"]
+        if len(rest) > 1:
+            raise UsageError(f"%session {command}: one session id at most.\n{USAGE}")
+        ident = rest[0] if rest else None
+        with _fixable_errors():
+            if command == "list":
+                self._list()
+                return None
+            if command == "attach":
+                if ident is None:
+                    raise UsageError("%session attach ID: which session? Give its id.")
+                return self._attach(ident)
+            if command not in ("status", "details", "close", "cancel", "watch"):
+                raise UsageError(f"%session: unknown command {command!r}.\n{USAGE}")
+            session = self._find(ident)
+            if command == "status":
+                print(session.status())
+            elif command == "details":
+                for key, value in (session.details() or {}).items():
+                    print(f"{key:>20}: {value}")
+            elif command == "close":
+                session.close()
+                print(
+                    f"Closed session {session.session_id}: it accepts no new jobs; jobs already "
+                    "queued still run."
+                )
+            elif command == "cancel":
+                self._cancel(session, yes)
+            else:
+                self._display(session)
+        return None
+
+    def _sessions(self) -> list[Any]:
+        return hook.opened_sessions()
+
+    def _find(self, ident: str | None) -> Any:
+        sessions = self._sessions()
+        if not sessions:
+            raise UsageError(
+                "This kernel has opened no Qiskit Runtime session. Open one (Session(...) or "
+                "%%session), or re-attach with %session attach ID."
+            )
+        if ident is None:
+            return sessions[-1]
+        found = [s for s in sessions if str(s.session_id).startswith(ident)]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise UsageError(
+                f"No session of this kernel has an id starting with {ident!r}. "
+                f"%session list shows them; %session attach {ident} tracks one from elsewhere."
+            )
+        raise UsageError(f"{ident!r} matches {len(found)} sessions; give more of the id.")
+
+    def _list(self) -> None:
+        sessions = self._sessions()
+        if not sessions:
+            print("This kernel has opened no Qiskit Runtime session.")
+            return
+        rows = [("id", "backend", "mode", "status")]
+        for session in sessions:
+            try:
+                status = session.status() or "unknown"
+            except Exception as error:  # one unreachable session must not hide the others
+                status = f"unknown ({type(error).__name__})"
+            mode = "batch" if type(session).__name__ == "Batch" else "session"
+            backend = getattr(session._backend, "name", None) or "?"
+            rows.append((str(session.session_id), backend, mode, status))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+    def _cancel(self, session: Any, yes: bool) -> None:
+        if not yes:
+            queued, running = self._pending(session)
+            print(
+                f"Not cancelled. Cancelling session {session.session_id} would cancel "
+                f"{queued} queued job{'s' if queued != 1 else ''}"
+                + (
+                    f"; {running} running job{'s' if running != 1 else ''} would finish"
+                    if running
+                    else ""
+                )
+                + f", and end the session now. To do it: %session cancel {session.session_id} --yes"
+            )
+            return
+        session.cancel()
+        print(f"Cancelled session {session.session_id}: its queued jobs are cancelled.")
+
+    @staticmethod
+    def _pending(session: Any) -> tuple[int, int]:
+        jobs = session.service.jobs(session_id=session.session_id, pending=True, limit=100)
+        statuses = [job.status() for job in jobs]
+        return statuses.count("QUEUED"), statuses.count("RUNNING")
+
+    def _attach(self, session_id: str) -> Any:
+        from qiskit_ibm_runtime import QiskitRuntimeService, Session
+
+        session = Session.from_id(session_id, QiskitRuntimeService())
+        hook.remember(session)  # also when the hook is not installed (reported by from_id if so)
+        print(
+            f"Attached session {session.session_id} ({session.status()}); it is tracked under "
+            "this notebook."
+        )
+        return None
+
+    def _display(self, session: Any) -> None:
+        from jupyter_session_monitor.widget import SessionWidget
+
+        display(SessionWidget(session))  # type: ignore[no-untyped-call]
+
+
+def register(ipython: Any) -> None:
+    ipython.register_magics(SessionMagics)

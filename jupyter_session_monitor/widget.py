@@ -1,0 +1,75 @@
+"""``SessionWidget``: a live view of one session in a cell's output.
+
+The widget's model carries only the session id. Its view, registered by this package's
+labextension, renders from the page's session store, the same one the sidebar reads: no second
+poller, no traffic from the kernel. Where that view is absent (another frontend, a static export),
+the output shows a short text/HTML snapshot instead.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets
+from traitlets import Unicode
+
+from ._version import __version__
+
+MODULE_NAME = "jupyter-session-monitor"
+MODULE_VERSION = f"^{__version__}"
+
+
+def _describe(session: Any) -> tuple[str, str | None, str | None]:
+    """(id, backend, mode) of a Session/Batch or of a bare id, without calling the service."""
+    if isinstance(session, str):
+        return session, None, None
+    session_id = getattr(session, "session_id", None) or getattr(session, "_session_id", None)
+    if not session_id:
+        raise ValueError("This session has no id yet: it was not opened on a remote backend.")
+    backend = getattr(getattr(session, "_backend", None), "name", None)
+    mode = "batch" if type(session).__name__ == "Batch" else "session"
+    return str(session_id), backend, mode
+
+
+class SessionWidget(ipywidgets.DOMWidget):  # type: ignore[misc]
+    """``SessionWidget(session)`` or ``SessionWidget("session-id")``."""
+
+    _model_name = Unicode("SessionModel").tag(sync=True)
+    _model_module = Unicode(MODULE_NAME).tag(sync=True)
+    _model_module_version = Unicode(MODULE_VERSION).tag(sync=True)
+    _view_name = Unicode("SessionView").tag(sync=True)
+    _view_module = Unicode(MODULE_NAME).tag(sync=True)
+    _view_module_version = Unicode(MODULE_VERSION).tag(sync=True)
+
+    session_id = Unicode(help="The Qiskit Runtime session id this widget shows.").tag(sync=True)
+
+    def __init__(self, session: Any, **kwargs: Any) -> None:
+        session_id, self._backend, self._mode = _describe(session)
+        super().__init__(session_id=session_id, **kwargs)
+
+    def _snapshot_text(self) -> str:
+        where = ", ".join(part for part in (self._backend, self._mode) if part)
+        suffix = f" ({where})" if where else ""
+        return (
+            f"Qiskit Runtime session {self.session_id}{suffix}. Live status, countdowns and "
+            "Close/Cancel appear in JupyterLab with jupyter-session-monitor."
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        bundle: dict[str, Any] | None = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        text = self._snapshot_text()
+        bundle["text/plain"] = text
+        bundle["text/html"] = (
+            '<div class="jp-SessionMonitor-snapshot"><strong>Qiskit Runtime session</strong> '
+            f"<code>{html.escape(self.session_id)}</code>"
+            + (f" on {html.escape(self._backend)}" if self._backend else "")
+            + "<br><small>Live status, countdowns and Close/Cancel appear in JupyterLab with "
+            "jupyter-session-monitor.</small></div>"
+        )
+        return bundle
+
+    def __repr__(self) -> str:
+        return self._snapshot_text()

@@ -1,0 +1,226 @@
+"""%%session / %session and duration parsing: bad input in words, and the real client against the
+emulator through a real IPython shell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from jupyter_session_monitor.kernel import hook
+from jupyter_session_monitor.kernel.durations import ACCEPTED, DurationError, parse_duration
+from jupyter_session_monitor.kernel.magics import SessionMagics
+from tests.harness import Harness, wait_until
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (1500, 1500),
+        ("1500", 1500),
+        ("25m", 1500),
+        ("1h30m", 5400),
+        ("2h 10m 20s", 7820),
+        ("1d", 86400),
+        (" 45S ", 45),
+    ],
+)
+def test_durations_accept_what_qiskit_accepts(value: str | int, seconds: int) -> None:
+    assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["5 minutes", "25", "1.5h", "m25", "", "0", "-5m", "0m", True])
+def test_anything_else_is_a_clear_error_naming_the_accepted_forms(value: Any) -> None:
+    if value == "25":
+        assert parse_duration(value) == 25  # plain digits are seconds, as in the client
+        return
+    with pytest.raises(DurationError) as error:
+        parse_duration(value)
+    assert ACCEPTED in str(error.value)
+
+
+@pytest.fixture
+def shell() -> Iterator[InteractiveShell]:
+    ipython = InteractiveShell.instance()
+    ipython.register_magics(SessionMagics)
+    yield ipython
+    InteractiveShell.clear_instance()
+
+
+@pytest.fixture
+def kernel_sessions() -> Iterator[None]:
+    """The hook's list of this kernel's sessions, fresh for each test."""
+    hook.install()
+    saved = hook.opened_sessions()
+    hook._opened.clear()
+    yield
+    hook._opened[:] = saved
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("", "name a backend with --backend NAME, or pass --least-busy"),
+        ("--backend a --least-busy", "one of them"),
+        ("--backend ibm_torino --max-time 5minutes", ACCEPTED),
+        ("--backend ibm_torino --colour red", "unknown option '--colour'"),
+        ("--backend", "--backend needs a value"),
+        ("--backend 'ibm", "No closing quotation"),
+    ],
+)
+def test_cell_magic_refuses_bad_options_in_one_line(
+    shell: InteractiveShell, line: str, words: str
+) -> None:
+    with pytest.raises(UsageError) as error:
+        shell.run_cell_magic("session", line, "print('never runs')")
+    assert words in str(error.value)
+
+
+def _state(emulator: Harness, session_id: str) -> dict[str, Any]:
+    sessions = emulator.admin("GET", "/emulator/state")["sessions"]
+    return next(s for s in sessions if s["id"] == session_id)
+
+
+CELL = """\
+from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_ibm_runtime import SamplerV2
+circuit = QuantumCircuit(2); circuit.h(0); circuit.cx(0, 1); circuit.measure_all()
+sampler = SamplerV2()  # no mode: the %%session's session, as inside `with Session(...)`
+backend = sampler._backend
+isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(circuit)
+job = sampler.run([isa])
+counts = job.result()[0].data.meas.get_counts()
+"""
+
+
+def test_cell_runs_in_a_session_which_closes_when_the_cell_ends(
+    shell: InteractiveShell,
+    emulator: Harness,
+    kernel_sessions: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shell.run_cell_magic("session", "--backend ibmq_manila --max-time 25m --tags vqe,step-1", CELL)
+
+    (session,) = hook.opened_sessions()
+    assert shell.user_ns["job"].session_id == session.session_id
+    assert set(shell.user_ns["counts"]) <= {"00", "11"}
+    body = _state(emulator, session.session_id)
+    assert body["accepting_jobs"] is False  # closed when the cell ended
+    assert body["max_ttl"] == pytest.approx(1500 * 0.02)  # 25m, scaled by the emulator
+    assert set(shell.user_ns["job"].tags) == {"vqe", "step-1"}
+    out = capsys.readouterr().out
+    assert f"Closed session {session.session_id}" in out
+    assert f"Qiskit Runtime session {session.session_id} (ibmq_manila, session)" in out
+
+
+def test_an_exception_in_the_cell_still_closes_the_session(
+    shell: InteractiveShell, emulator: Harness, kernel_sessions: None
+) -> None:
+    result = shell.run_cell_magic("session", "--least-busy --batch", "raise KeyboardInterrupt")
+
+    assert result is None
+    (batch,) = hook.opened_sessions()
+    assert type(batch).__name__ == "Batch"
+    assert _state(emulator, batch.session_id)["accepting_jobs"] is False
+
+
+def test_keep_reuses_the_open_session_and_says_so(
+    shell: InteractiveShell,
+    emulator: Harness,
+    kernel_sessions: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shell.run_cell_magic("session", "--backend ibmq_manila --keep", CELL)
+    first = shell.user_ns["job"].session_id
+    assert _state(emulator, first)["accepting_jobs"] is True  # kept open
+
+    shell.run_cell_magic("session", "--backend ibmq_manila --keep", CELL)
+
+    assert shell.user_ns["job"].session_id == first
+    assert len(hook.opened_sessions()) == 1
+    assert f"Reusing the open session {first} on ibmq_manila" in capsys.readouterr().out
+    shell.run_line_magic("session", f"close {first[:6]}")
+    assert _state(emulator, first)["accepting_jobs"] is False
+
+
+def test_line_magic_lists_shows_and_cancels_only_with_yes(
+    shell: InteractiveShell,
+    make_emulator: Callable[..., Harness],
+    kernel_sessions: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emulator = make_emulator(time_scale=0.02, job_seconds=500)  # jobs queue behind each other
+    shell.run_cell(
+        "from qiskit_ibm_runtime import QiskitRuntimeService, Session, SamplerV2\n"
+        "from qiskit import QuantumCircuit\n"
+        "from qiskit.transpiler import generate_preset_pass_manager\n"
+        "backend = QiskitRuntimeService().backend('ibmq_kolkata')\n"
+        "c = QuantumCircuit(2); c.h(0); c.cx(0, 1); c.measure_all()\n"
+        "isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(c)\n"
+        "session = Session(backend=backend)\n"
+        "jobs = [SamplerV2(mode=session).run([isa]) for _ in range(3)]\n"
+    )
+    session = shell.user_ns["session"]
+    wait_until(lambda: session.status() == "In progress, accepting new jobs")
+    capsys.readouterr()
+
+    shell.run_line_magic("session", "list")
+    listing = capsys.readouterr().out
+    assert session.session_id in listing and "ibmq_kolkata" in listing
+    shell.run_line_magic("session", "details")
+    assert "backend_name: ibmq_kolkata" in capsys.readouterr().out
+
+    shell.run_line_magic("session", "cancel")
+    refusal = capsys.readouterr().out
+    assert "Not cancelled" in refusal
+    assert "2 queued jobs; 1 running job would finish" in refusal
+    assert _state(emulator, session.session_id)["state"] != "closed"
+
+    shell.run_line_magic("session", "cancel --yes")
+    assert _state(emulator, session.session_id)["state"] == "closed"
+    shell.run_line_magic("session", "status")
+    assert capsys.readouterr().out.strip().endswith("Closed")
+
+
+def test_line_magic_errors_are_one_line_with_the_fix(
+    shell: InteractiveShell, emulator: Harness, kernel_sessions: None
+) -> None:
+    with pytest.raises(UsageError, match="has opened no Qiskit Runtime session"):
+        shell.run_line_magic("session", "status")
+    with pytest.raises(UsageError, match="unknown command 'stop'"):
+        shell.run_line_magic("session", "stop")
+    with pytest.raises(UsageError, match=r"QiskitRuntimeService\(\)\.backends\(\)"):
+        shell.run_cell_magic("session", "--backend ibm_nowhere", "pass")
+    with pytest.raises(UsageError, match="save_account"):
+        shell.run_cell_magic("session", "--backend ibmq_manila --account nobody", "pass")
+
+
+def test_open_plan_refusal_is_one_line(
+    shell: InteractiveShell, make_emulator: Callable[..., Harness], kernel_sessions: None
+) -> None:
+    make_emulator(time_scale=0.02, plan="open")
+    with pytest.raises(UsageError, match="Open Plan"):
+        shell.run_cell_magic("session", "--backend ibmq_manila", "pass")
+
+
+def test_attach_tracks_a_session_from_elsewhere(
+    shell: InteractiveShell,
+    emulator: Harness,
+    kernel_sessions: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from qiskit_ibm_runtime import Session
+
+    elsewhere = Session(backend=emulator.service().backend("ibmq_manila"))
+    hook._opened.clear()  # opened "elsewhere": not this kernel's
+
+    shell.run_line_magic("session", f"attach {elsewhere.session_id}")
+
+    assert [s.session_id for s in hook.opened_sessions()] == [elsewhere.session_id]
+    assert f"Attached session {elsewhere.session_id}" in capsys.readouterr().out
+    shell.run_line_magic("session", "watch")
+    elsewhere.close()
