@@ -8,6 +8,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
 
 import { SessionActions } from './actions';
 import { sessionMonitorIcon } from './icons';
@@ -15,7 +16,9 @@ import { MonitorModel, settingsFrom } from './model';
 import { Notifier } from './notifier';
 import { SessionMonitorPanel } from './panel';
 import { SessionStatusItem } from './statusbar';
+import { ISessionMonitor } from './tokens';
 import { VersionModel } from './versionModel';
+import { registerSessionWidget } from './widget';
 
 const PLUGIN_ID = 'jupyter-session-monitor:plugin';
 
@@ -30,11 +33,12 @@ export namespace CommandIDs {
   export const cancel = 'session-monitor:cancel';
 }
 
-const plugin: JupyterFrontEndPlugin<void> = {
+const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
   id: PLUGIN_ID,
   description:
     'A sidebar to see and control the Qiskit Runtime sessions your notebooks open.',
   autoStart: true,
+  provides: ISessionMonitor,
   requires: [ILabShell],
   optional: [
     ICommandPalette,
@@ -51,7 +55,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
     statusBar: IStatusBar | null
-  ): void => {
+  ): ISessionMonitor => {
     const trans = (translator ?? nullTranslator).load(
       'jupyter_session_monitor'
     );
@@ -148,7 +152,31 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     model.start();
     void versions.refresh();
+    return {
+      model,
+      actions,
+      trans,
+      reveal: id => void app.commands.execute(CommandIDs.show, { id })
+    };
   }
 };
 
-export default plugin;
+/** The view of the kernel's `SessionWidget`, where ipywidgets' manager is installed. */
+const widgetPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-session-monitor:widget',
+  description: 'Shows a live Qiskit Runtime session in notebook cell outputs.',
+  autoStart: true,
+  requires: [ISessionMonitor],
+  optional: [IJupyterWidgetRegistry],
+  activate: (
+    _: JupyterFrontEnd,
+    monitor: ISessionMonitor,
+    registry: IJupyterWidgetRegistry | null
+  ): void => {
+    if (registry) {
+      registerSessionWidget(registry, monitor);
+    }
+  }
+};
+
+export default [plugin, widgetPlugin];

@@ -1,0 +1,113 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
+
+import type { SessionActions } from '../actions';
+import type { MonitorModel } from '../model';
+import {
+  endReasonText,
+  formatDuration,
+  isClosed,
+  jobCountsText,
+  modeText,
+  shortId
+} from '../present';
+import { Countdown } from './Countdown';
+import { SessionButtons, StatusBadge } from './SessionRow';
+
+export interface ISessionCardProps {
+  sessionId: string;
+  model: MonitorModel;
+  actions: SessionActions;
+  trans: TranslationBundle;
+  reveal: (sessionId: string) => void;
+}
+
+/**
+ * One session in a cell's output: the same store, words and buttons as the sidebar's row, so the
+ * two never disagree. Re-renders when the store or a request's busy state changes.
+ */
+export function SessionCard(props: ISessionCardProps): JSX.Element {
+  const { model, actions, trans, sessionId } = props;
+  const [, setVersion] = React.useState(0);
+  React.useEffect(() => {
+    const changed = () => setVersion(v => v + 1);
+    model.store.changed.connect(changed);
+    actions.busyChanged.connect(changed);
+    return () => {
+      model.store.changed.disconnect(changed);
+      actions.busyChanged.disconnect(changed);
+    };
+  }, [model, actions]);
+  const view = model.store.sessions.get(sessionId);
+  const stale = model.store.connection === 'reconnecting';
+  if (!view) {
+    return (
+      <div className="jp-SessionMonitor-card" data-session-id={sessionId}>
+        <p className="jp-SessionMonitor-muted" role="status">
+          {model.store.connection === 'error'
+            ? trans.__(
+                'The session monitor is not available: %1',
+                model.store.error ?? ''
+              )
+            : trans.__(
+                'Waiting for the monitor to see session %1…',
+                shortId(sessionId)
+              )}
+        </p>
+      </div>
+    );
+  }
+  const reason = endReasonText(view, trans);
+  return (
+    <div
+      className={
+        'jp-SessionMonitor-card' + (isClosed(view) ? ' jp-mod-closed' : '')
+      }
+      data-session-id={sessionId}
+      role="group"
+      aria-label={trans.__('Qiskit Runtime session %1', shortId(sessionId))}
+    >
+      <div className="jp-SessionMonitor-summary">
+        <StatusBadge view={view} />
+        <span className="jp-SessionMonitor-backend">
+          {view.backend ?? trans.__('unknown backend')}
+        </span>
+        <span className="jp-SessionMonitor-mode">{modeText(view, trans)}</span>
+        <code title={view.id}>{shortId(view.id)}</code>
+        <button
+          type="button"
+          className="jp-SessionMonitor-notebookLink jp-SessionMonitor-reveal"
+          onClick={() => props.reveal(view.id)}
+        >
+          {trans.__('Show in sidebar')}
+        </button>
+      </div>
+      {!isClosed(view) && (
+        <Countdown
+          view={view}
+          ticker={model.ticker}
+          offset={model.store.clockOffset}
+          trans={trans}
+          stale={stale || view.stale}
+        />
+      )}
+      {reason && (
+        <div className="jp-SessionMonitor-endReason" data-testid="end-reason">
+          {reason}
+        </div>
+      )}
+      <div className="jp-SessionMonitor-counts">
+        <span data-testid="job-counts">{jobCountsText(view, trans)}</span>
+        <span className="jp-SessionMonitor-usage">
+          {trans.__('usage %1', formatDuration(view.usage_seconds, trans))}
+        </span>
+      </div>
+      <SessionButtons
+        view={view}
+        actions={actions}
+        busy={actions.busy(view.id)}
+        trans={trans}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,60 @@
+"""%%session in a real notebook: the widget in the cell's output follows the session from the
+page's store, and Close from the widget ends it; the sidebar agrees."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from labserver import Lab
+from notebooks import PANEL, open_sidebar, row, run_notebook, write_notebook
+from playwright.sync_api import Page, expect
+
+CELL = """\
+%%session --backend ibmq_manila --keep --tags widget-demo
+from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_ibm_runtime import SamplerV2
+circuit = QuantumCircuit(2)
+circuit.h(0)
+circuit.cx(0, 1)
+circuit.measure_all()
+sampler = SamplerV2()
+isa = generate_preset_pass_manager(backend=sampler._backend, optimization_level=1).run(circuit)
+jobs = [sampler.run([isa]) for _ in range(3)]
+print("SESSION", jobs[0].session_id)
+"""
+
+
+def test_session_cell_shows_a_live_widget_whose_close_ends_the_session(
+    page: Page, lab: Lab, screenshot_path: Callable[[str], str]
+) -> None:
+    write_notebook(lab, "magic.ipynb", CELL)
+    session_id = run_notebook(page, lab, "magic.ipynb")
+
+    card = page.locator(f'.jp-OutputArea .jp-SessionMonitor-card[data-session-id="{session_id}"]')
+    expect(card).to_be_visible(timeout=20_000)
+    counts = card.get_by_test_id("job-counts")
+    expect(counts).to_contain_text(re.compile("queued|running"), timeout=20_000)
+    expect(counts).to_have_text("3 done", timeout=30_000)
+    countdown = card.get_by_test_id("countdown-text").first
+    first = countdown.inner_text()
+    expect(countdown).not_to_have_text(first, timeout=10_000)
+    page.screenshot(path=screenshot_path("widget"))
+
+    card.get_by_role("button", name=f"Close session {session_id[:8]}").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Close: no new jobs")
+    dialog.get_by_role("button", name="Close session").click()
+
+    expect(card.get_by_test_id("end-reason")).to_have_text(
+        "Closed: it stopped accepting jobs and its jobs finished.", timeout=20_000
+    )
+    open_sidebar(page)
+    closed = page.locator(f'{PANEL} [data-group="closed"]')
+    toggle = closed.locator(".jp-SessionMonitor-groupToggle")
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    expect(row(page, session_id).get_by_test_id("end-reason")).to_have_text(
+        "Closed: it stopped accepting jobs and its jobs finished."
+    )
