@@ -1,0 +1,324 @@
+/**
+ * The sidebar benchmark page. Two variants render the same store in a sidebar-sized box:
+ *
+ * - optimized: the real `SessionList` (src/components), with the real `MonitorModel`,
+ *   `SessionStore`, `Ticker` and `SessionActions`; the snapshot comes from a fake `fetch`;
+ * - naive: `NaiveList` (./naive.tsx), a whole-list re-render on every tick and every change.
+ *
+ * For each: the time from a tick's emission to React having committed and the browser having
+ * recomputed style and layout, and the same for a pushed change applied to the store. Variants
+ * alternate over several rounds, each from a fresh store holding the same snapshot and fed the
+ * same changes. Results go to `window.__results` (or `window.__error`).
+ */
+import { ServerConnection } from '@jupyterlab/services';
+import { nullTranslator } from '@jupyterlab/translation';
+import type { Signal } from '@lumino/signaling';
+import * as React from 'react';
+import ReactModule from 'react';
+import { flushSync } from 'react-dom';
+import { createRoot } from 'react-dom/client';
+
+import '../../style/base.css';
+import './page.css';
+
+import { SessionActions } from '../../src/actions';
+import { SessionList } from '../../src/components/SessionList';
+import { MonitorModel } from '../../src/model';
+import type { Ticker } from '../../src/ticker';
+import { IBenchData, makeData } from './data';
+import { NaiveList } from './naive';
+
+type Variant = 'optimized' | 'naive';
+
+/**
+ * Count the React elements created (a measure of how much was re-rendered): every component
+ * module reads `createElement` from the one `react` module object, so wrapping it there counts
+ * them all.
+ */
+let elements = 0;
+const createElement = ReactModule.createElement;
+(ReactModule as { createElement: typeof createElement }).createElement =
+  function (this: unknown) {
+    elements += 1;
+    // `arguments` rather than a rest parameter: no array copy per element.
+    // eslint-disable-next-line prefer-rest-params
+    const args = arguments as unknown as unknown[];
+    return (createElement as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof createElement;
+
+interface ISample {
+  /** Emission to React's commit (render, DOM writes, effects), ms. */
+  script: number;
+  /** The same plus the style and layout it forces, ms. */
+  total: number;
+  /** DOM mutation records the commit produced. */
+  mutations: number;
+  /** React elements created (components re-rendered, and what they returned). */
+  elements: number;
+}
+
+interface IVariantResult {
+  tick: ISample[];
+  update: ISample[];
+  domNodes: number;
+  rows: number;
+  /** Components listening to the ticker once settled. */
+  tickListeners: number;
+  /** Text of the countdowns on screen after the last tick (to compare the variants). */
+  visibleCountdowns: string[];
+}
+
+const params = new URLSearchParams(location.search);
+const config = {
+  sessions: Number(params.get('sessions') ?? 200),
+  jobs: Number(params.get('jobs') ?? 25),
+  ticks: Number(params.get('ticks') ?? 60),
+  updates: Number(params.get('updates') ?? 200),
+  rounds: Number(params.get('rounds') ?? 3),
+  expand: Number(params.get('expand') ?? 5),
+  /** Every n-th session is stale (1: all, as when the service is unreachable). */
+  staleEvery: Number(params.get('staleEvery') ?? 33),
+  /** Debugging: run only this variant once and leave it on the page. */
+  keep: params.get('keep') as Variant | null
+};
+const trans = nullTranslator.load('jupyter-session-monitor');
+
+/** Server settings whose fetch answers `GET sessions` and `GET sessions/{id}` from `data`. */
+function fakeServer(data: IBenchData): ServerConnection.ISettings {
+  const answer = async (url: string): Promise<Response> => {
+    const path = new URL(url).pathname;
+    const match = /\/sessions\/([^/]+)$/.exec(path);
+    if (match) {
+      const id = decodeURIComponent(match[1]);
+      const view = data.snapshot.sessions.find(s => s.id === id);
+      return new Response(
+        JSON.stringify({ ...view, timeline: data.timelines.get(id) ?? [] }),
+        { status: 200 }
+      );
+    }
+    // As the server does: its clock at the moment it answers (so the offset is about 0).
+    const snapshot = {
+      ...data.snapshot,
+      server_time: new Date().toISOString()
+    };
+    return new Response(JSON.stringify(snapshot), { status: 200 });
+  };
+  return ServerConnection.makeSettings({
+    baseUrl: 'http://bench.invalid/',
+    fetch: ((input: RequestInfo) =>
+      answer(typeof input === 'string' ? input : input.url)) as typeof fetch
+  });
+}
+
+/** The benchmark drives the ticker itself: stop its wall-clock timer from ever starting. */
+function manualTicker(ticker: Ticker): {
+  emit: (now: number) => void;
+  listeners: () => number;
+} {
+  const internals = ticker as unknown as {
+    _schedule: () => void;
+    _listeners: number;
+  };
+  internals._schedule = () => undefined;
+  return {
+    emit: now => (ticker.ticked as Signal<Ticker, number>).emit(now),
+    listeners: () => internals._listeners
+  };
+}
+
+function nextFrame(): Promise<void> {
+  return new Promise(resolve =>
+    requestAnimationFrame(() => setTimeout(resolve, 0))
+  );
+}
+
+/** Wait until the ticker's listener count has not changed for a few frames. */
+async function settle(listeners: () => number): Promise<void> {
+  let last = -1;
+  let same = 0;
+  for (let frame = 0; frame < 120 && same < 4; frame++) {
+    await nextFrame();
+    const count = listeners();
+    same = count === last ? same + 1 : 0;
+    last = count;
+  }
+}
+
+async function runVariant(
+  variant: Variant,
+  data: IBenchData,
+  ticks: number,
+  updates: number,
+  keep = false
+): Promise<IVariantResult> {
+  const host = document.getElementById('sidebar')!;
+  const model = new MonitorModel(fakeServer(data));
+  const ticker = manualTicker(model.ticker);
+  await model.store.resync();
+  const actions = new SessionActions(model, trans);
+  const fetchOne = (id: string) => model.fetchOne(id);
+  const container = document.createElement('div');
+  container.className = 'jp-SessionMonitor';
+  host.replaceChildren(container);
+  const root = createRoot(container);
+  flushSync(() =>
+    root.render(
+      <>
+        <header className="jp-SessionMonitor-header">
+          <h2>{trans.__('Qiskit Runtime sessions')}</h2>
+        </header>
+        {variant === 'optimized' ? (
+          <SessionList
+            model={model}
+            actions={actions}
+            trans={trans}
+            openNotebook={() => undefined}
+          />
+        ) : (
+          <NaiveList
+            store={model.store}
+            ticker={model.ticker}
+            actions={actions}
+            trans={trans}
+            fetchOne={fetchOne}
+          />
+        )}
+      </>
+    )
+  );
+  // Expand the first rows through the UI, as a user would: their job tables render.
+  const buttons = container.querySelectorAll<HTMLButtonElement>(
+    '.jp-SessionMonitor-expand'
+  );
+  for (let i = 0; i < Math.min(config.expand, buttons.length); i++) {
+    buttons[i].click();
+    await nextFrame();
+  }
+  await settle(ticker.listeners);
+
+  const observer = new MutationObserver(() => undefined);
+  observer.observe(container, {
+    subtree: true,
+    childList: true,
+    characterData: true,
+    attributes: true
+  });
+  const measure = (action: () => void): ISample => {
+    observer.takeRecords();
+    elements = 0;
+    const t0 = performance.now();
+    flushSync(action);
+    const t1 = performance.now();
+    void container.offsetHeight; // style and layout, as the next frame would do them
+    const t2 = performance.now();
+    return {
+      script: t1 - t0,
+      total: t2 - t0,
+      mutations: observer.takeRecords().length,
+      elements
+    };
+  };
+
+  const tick: ISample[] = [];
+  let now = data.now;
+  for (let i = 0; i < ticks; i++) {
+    now += 1000;
+    const at = now;
+    tick.push(measure(() => ticker.emit(at)));
+    await nextFrame();
+  }
+  const box = container.getBoundingClientRect();
+  const visibleCountdowns = [
+    ...container.querySelectorAll('[data-testid="countdown-text"]')
+  ]
+    .filter(node => {
+      const rect = node.getBoundingClientRect();
+      return rect.bottom > box.top && rect.top < box.bottom && rect.height > 0;
+    })
+    .map(node => node.textContent ?? '');
+
+  const update: ISample[] = [];
+  for (const change of data.changes.slice(0, updates)) {
+    update.push(measure(() => model.store.apply(change)));
+    await nextFrame();
+  }
+  if (model.store.version !== data.changes[updates - 1].version) {
+    throw new Error(`${variant}: the store missed changes`);
+  }
+  const result: IVariantResult = {
+    tick,
+    update,
+    domNodes: container.getElementsByTagName('*').length,
+    rows: container.querySelectorAll('.jp-SessionMonitor-session').length,
+    tickListeners: ticker.listeners(),
+    visibleCountdowns
+  };
+  observer.disconnect();
+  if (keep) {
+    return result;
+  }
+  root.unmount();
+  model.dispose();
+  host.replaceChildren();
+  return result;
+}
+
+function merge(results: IVariantResult[]): IVariantResult {
+  return {
+    ...results[results.length - 1],
+    tick: results.flatMap(r => r.tick),
+    update: results.flatMap(r => r.update)
+  };
+}
+
+async function main(): Promise<void> {
+  const data = makeData({
+    sessions: config.sessions,
+    jobs: config.jobs,
+    changes: config.updates,
+    staleEvery: config.staleEvery,
+    now: Date.now()
+  });
+  const started = performance.now();
+  if (config.keep) {
+    const result = await runVariant(
+      config.keep,
+      data,
+      config.ticks,
+      config.updates,
+      true
+    );
+    (window as unknown as { __results: unknown }).__results = {
+      config,
+      seconds: 0,
+      optimized: result,
+      naive: result
+    };
+    return;
+  }
+  // Warm-up (JIT, style sheets, icon caches), not counted.
+  for (const variant of ['optimized', 'naive'] as const) {
+    await runVariant(variant, data, 5, Math.min(20, config.updates));
+  }
+  const all: Record<Variant, IVariantResult[]> = { optimized: [], naive: [] };
+  for (let round = 0; round < config.rounds; round++) {
+    const order: Variant[] =
+      round % 2 === 0 ? ['optimized', 'naive'] : ['naive', 'optimized'];
+    for (const variant of order) {
+      all[variant].push(
+        await runVariant(variant, data, config.ticks, config.updates)
+      );
+    }
+  }
+  (window as unknown as { __results: unknown }).__results = {
+    config,
+    seconds: (performance.now() - started) / 1000,
+    optimized: merge(all.optimized),
+    naive: merge(all.naive)
+  };
+}
+
+main().catch((error: Error) => {
+  (window as unknown as { __error: string }).__error =
+    `${error.message}\n${error.stack ?? ''}`;
+});
