@@ -19,7 +19,7 @@ import {
   shortId
 } from '../present';
 import type { IJobView, ISessionView, ITransition } from '../sessionStore';
-import { Ticker, useNow } from '../ticker';
+import { Ticker, useNow, useOnScreen } from '../ticker';
 import { Countdown } from './Countdown';
 
 export interface ISessionRowProps {
@@ -229,13 +229,16 @@ function LastUpdated(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { view, trans } = props;
-  const now = useNow(props.ticker);
+  const ref = React.useRef<HTMLDivElement>(null);
+  const now = useNow(props.ticker, useOnScreen(ref)); // off screen: no ticks
+
   const polled = view.last_polled_at ? Date.parse(view.last_polled_at) : NaN;
   const ago = Number.isNaN(polled)
     ? null
     : Math.max(0, Math.round((now - props.offset - polled) / 1000));
   return (
     <div
+      ref={ref}
       className={
         'jp-SessionMonitor-updated' + (view.stale ? ' jp-mod-stale' : '')
       }
