@@ -292,8 +292,11 @@ export function primaryCountdowns(countdowns: ICountdown[]): ICountdown[] {
   return shown.length ? shown : countdowns.slice(0, 1);
 }
 
-/** The soonest moment the service will act on its own, in seconds from now; null if none. */
-export function soonestSeconds(
+/**
+ * Seconds until the service closes the session on its own (max TTL, or the no-job close); null
+ * if neither applies. Deactivation is left out: it ends nothing and costs nothing.
+ */
+export function soonestCloseSeconds(
   view: ISessionView,
   now: number,
   offset: number
@@ -301,11 +304,7 @@ export function soonestSeconds(
   if (isClosed(view)) {
     return null;
   }
-  const left = [
-    view.deadlines.idle_close_at,
-    view.deadlines.interactive_ttl_at,
-    view.deadlines.max_ttl_at
-  ]
+  const left = [view.deadlines.idle_close_at, view.deadlines.max_ttl_at]
     .map(deadline => secondsLeft(deadline, now, offset))
     .filter((value): value is number => value !== null);
   return left.length ? Math.min(...left) : null;

@@ -3,7 +3,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import type { MonitorModel } from './model';
-import { isClosed, soonestSeconds } from './present';
+import { isClosed, soonestCloseSeconds } from './present';
 import { formatCountdown } from './timer';
 
 /** What the status-bar item says, as a pure function of the sessions and the time. */
@@ -19,7 +19,7 @@ export function statusSummary(
       continue;
     }
     open += 1;
-    const left = soonestSeconds(view, now, offset);
+    const left = soonestCloseSeconds(view, now, offset);
     if (left !== null && (soonest === null || left < soonest)) {
       soonest = left;
     }
@@ -29,7 +29,7 @@ export function statusSummary(
 }
 
 /**
- * The status-bar item: open sessions and the soonest countdown, in warning style under the
+ * The status-bar item: open sessions and the soonest countdown to a close, in warning style under the
  * first threshold; a click opens the sidebar. Absent while no session is open.
  */
 export class SessionStatusItem extends Widget {

@@ -51,13 +51,15 @@ def shell() -> Iterator[InteractiveShell]:
 
 
 @pytest.fixture
-def kernel_sessions() -> Iterator[None]:
-    """The hook's list of this kernel's sessions, fresh for each test."""
+def kernel_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process as a kernel: the hook installed (reporting to no server), its list fresh."""
+    monkeypatch.delenv(hook.ENV_URL, raising=False)
+    monkeypatch.delenv(hook.ENV_SECRET, raising=False)
     hook.install()
-    saved = hook.opened_sessions()
     hook._opened.clear()
     yield
-    hook._opened[:] = saved
+    hook._opened.clear()
+    hook.uninstall()  # later tests in this process open sessions as plain scripts
 
 
 @pytest.mark.parametrize(
@@ -224,3 +226,19 @@ def test_attach_tracks_a_session_from_elsewhere(
     assert f"Attached session {elsewhere.session_id}" in capsys.readouterr().out
     shell.run_line_magic("session", "watch")
     elsewhere.close()
+
+
+def test_widget_carries_only_the_id_and_has_a_readable_snapshot() -> None:
+    from jupyter_session_monitor import SessionWidget
+
+    widget = SessionWidget("<b>s1</b>")
+    bundle = widget._repr_mimebundle_()
+
+    synced = set(widget.keys) - {"_dom_classes", "layout", "tabbable", "tooltip"}
+    assert {k for k in synced if not k.startswith("_")} == {"session_id"}
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == widget.model_id
+    assert "&lt;b&gt;s1&lt;/b&gt;" in bundle["text/html"]  # an id is text, never markup
+    assert "<b>s1</b>" not in bundle["text/html"]
+    assert bundle["text/plain"].startswith("Qiskit Runtime session <b>s1</b>.")
+    widget.close()

@@ -90,6 +90,21 @@ class _Finder(importlib.abc.MetaPathFinder):
         return spec
 
 
+_originals: dict[str, Any] = {}
+
+
+def uninstall() -> None:
+    """Undo ``install()`` (tests: the hook must not outlive the test that installed it)."""
+    global _installed, _patched
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _Finder)]
+    if _patched:
+        package = sys.modules[TARGET]
+        package.Session.__init__ = _originals["session_init"]
+        package.Session.from_id = _originals["from_id"]
+        package.QiskitRuntimeService.__init__ = _originals["service_init"]
+    _installed = _patched = False
+
+
 def _patch(package: ModuleType) -> None:
     global _patched
     if _patched:
@@ -100,6 +115,11 @@ def _patch(package: ModuleType) -> None:
     original_init = session_class.__init__
     original_from_id = session_class.__dict__["from_id"].__func__
     original_service_init = service_class.__init__
+    _originals.update(
+        session_init=original_init,
+        from_id=session_class.__dict__["from_id"],
+        service_init=original_service_init,
+    )
 
     def session_init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)

@@ -185,8 +185,8 @@ describe('settings and the status bar', () => {
           id: 'b',
           deadlines: {
             max_ttl_at: null,
-            interactive_ttl_at: at(250),
-            idle_close_at: null
+            interactive_ttl_at: at(10), // deactivation is not a close: not counted
+            idle_close_at: at(250)
           }
         }),
         sessionView({ id: 'c', state: 'closed' })

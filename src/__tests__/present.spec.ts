@@ -11,7 +11,7 @@ import {
   jobCountsText,
   matches,
   primaryCountdowns,
-  soonestSeconds
+  soonestCloseSeconds
 } from '../present';
 import { job, sessionView, T0, withJobs } from './fixtures';
 
@@ -176,7 +176,7 @@ describe('countdownsOf', () => {
     expect(countdownsOf(passed, T0, 0, trans)[0].text).toBe(
       'max TTL left 0:00'
     );
-    expect(soonestSeconds(passed, T0, 0)).toBe(0);
+    expect(soonestCloseSeconds(passed, T0, 0)).toBe(0);
   });
 
   it('gives screen readers the moment, not a ticking number', () => {
