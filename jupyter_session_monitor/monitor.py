@@ -20,6 +20,7 @@ from typing import Any
 from . import derive
 from .models import (
     SOURCE_DISCOVERED,
+    SOURCE_KERNEL,
     SOURCE_TRACKED,
     AccountRef,
     JobRecord,
@@ -163,6 +164,10 @@ class SessionMonitor:
                 existing.orphaned = False
                 self.store.save_session(existing)
                 self._changed(session_id)
+            if source == SOURCE_KERNEL and not existing.closed:
+                # The kernel reports again when it submits the first job, closes or cancels:
+                # look now rather than at the next scheduled poll.
+                self._scheduler.schedule(session_id, 0)
             return existing
         try:
             body = await self.gateway.session(account, session_id)

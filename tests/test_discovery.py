@@ -247,10 +247,41 @@ def jp_server_config(
     if request.node.get_closest_marker("discover_workloads"):
         jp_server_config["SessionMonitorApp"]["discover_workloads"] = True
         jp_server_config["SessionMonitorApp"]["discovery_interval"] = 0.3
+    if request.node.get_closest_marker("slow_polls"):
+        for name in ("poll_busy_interval", "poll_active_interval", "poll_idle_interval"):
+            jp_server_config["SessionMonitorApp"][name] = 60.0
     if request.node.get_closest_marker("close_orphans"):
         jp_server_config["SessionMonitorApp"]["orphan_policy"] = "close"
         jp_server_config["SessionMonitorApp"]["orphan_grace_seconds"] = 0.5
     return jp_server_config
+
+
+@pytest.mark.slow_polls
+async def test_the_first_job_and_close_in_the_kernel_are_seen_at_once(
+    jp_fetch: Fetch, open_notebook: Callable[[str], Awaitable[NotebookKernel]], harness: Harness
+) -> None:
+    kernel = await open_notebook("prompt.ipynb")
+    stdout, _ = await kernel.run(OPEN_SESSION)
+    session_id = stdout.strip()
+    await until(lambda: listed(jp_fetch, 1))
+
+    async def state_is(state: str) -> bool:
+        _, body = await api(jp_fetch, "GET", f"sessions/{session_id}")
+        return bool(body["state"] == state)
+
+    # Polls are a minute apart here; the kernel's reports make the monitor look at once.
+    await kernel.run(
+        "from qiskit_ibm_runtime import SamplerV2\n"
+        "from qiskit import QuantumCircuit\n"
+        "from qiskit.transpiler import generate_preset_pass_manager\n"
+        "c = QuantumCircuit(1); c.x(0); c.measure_all()\n"
+        "backend = session._backend\n"
+        "isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(c)\n"
+        "SamplerV2(mode=session).run([isa]).result()\n"
+    )
+    await until(lambda: state_is("active"), within=10)
+    await kernel.run("session.close()")
+    await until(lambda: state_is("closed"), within=10)
 
 
 async def orphans(fetch: Fetch) -> list[dict[str, Any]] | None:

@@ -50,7 +50,12 @@ def remember(session: Any) -> None:
     if session_id is None:
         return
     with _opened_lock:
-        _opened[:] = [s for s in _opened if getattr(s, "_session_id", None) != session_id]
+        for index, known in enumerate(_opened):
+            if getattr(known, "_session_id", None) == session_id:
+                _opened[index] = (
+                    session  # keeps its place: "most recent" means most recently opened
+                )
+                return
         _opened.append(session)
 
 
@@ -102,6 +107,8 @@ def uninstall() -> None:
         package.Session.__init__ = _originals["session_init"]
         package.Session.from_id = _originals["from_id"]
         package.QiskitRuntimeService.__init__ = _originals["service_init"]
+        for name in ("close", "cancel", "_run"):
+            setattr(package.Session, name, _originals[name])
     _installed = _patched = False
 
 
@@ -140,14 +147,34 @@ def _patch(package: ModuleType) -> None:
     session_class.from_id = classmethod(from_id)
     service_class.__init__ = service_init
 
+    # Report again when something changes that the monitor would otherwise see only at its
+    # next poll: the first job (the session starts), close() and cancel().
+    def reporting_again(name: str, first_only: bool) -> None:
+        original = getattr(session_class, name)
+        _originals[name] = original
 
-def _report(session: Any) -> None:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(self, *args, **kwargs)
+            if not (first_only and getattr(self, "_session_monitor_reported_job", False)):
+                if first_only:
+                    self._session_monitor_reported_job = True
+                _report(self, quiet=True)
+            return result
+
+        setattr(session_class, name, wrapper)
+
+    reporting_again("_run", first_only=True)
+    reporting_again("close", first_only=False)
+    reporting_again("cancel", first_only=False)
+
+
+def _report(session: Any, *, quiet: bool = False) -> None:
     global _local_mode_said
     try:
         session_id = getattr(session, "_session_id", None)
         service = getattr(session, "_service", None)
         if session_id is None or service is None or getattr(service, "is_local", False):
-            if not _local_mode_said:
+            if not _local_mode_said and not quiet:
                 _local_mode_said = True
                 print(
                     "jupyter-session-monitor: local testing mode (a fake backend or Aer) opens no "
