@@ -64,9 +64,12 @@ export function attentionOf(
 
   if (open && settings.notify.maxTtl && view.deadlines.max_ttl_at) {
     const left = secondsLeft(view.deadlines.max_ttl_at, now, offset);
-    // Only the tightest threshold crossed: loading with 40 s left says "1 min", not "5 min" too.
+    const maxTime = view.details?.max_time;
+    const total = typeof maxTime === 'number' ? maxTime : Infinity;
+    // Only the tightest threshold crossed (loading with 40 s left says "1 min", not "5 min"
+    // too), and none the session was opened under: a 2-minute max_time is a choice, not news.
     const crossed = settings.maxTtlWarnings.filter(
-      t => left !== null && left <= t
+      t => left !== null && left <= t && total > t
     );
     const threshold = crossed.length ? Math.min(...crossed) : null;
     if (left !== null && left > 0 && threshold !== null) {
@@ -80,15 +83,17 @@ export function attentionOf(
         message:
           queued > 0
             ? trans._n(
-                '%2 reaches its max TTL in %3: %1 queued job will fail.',
-                '%2 reaches its max TTL in %3: %1 queued jobs will fail.',
+                '%2 reaches its max TTL at %3 (in %4): %1 queued job will fail.',
+                '%2 reaches its max TTL at %3 (in %4): %1 queued jobs will fail.',
                 queued,
                 name,
+                new Date(view.deadlines.max_ttl_at).toLocaleTimeString(),
                 formatDuration(left, trans)
               )
             : trans.__(
-                '%1 reaches its max TTL in %2 and will close.',
+                '%1 reaches its max TTL at %2 (in %3) and will close.',
                 name,
+                new Date(view.deadlines.max_ttl_at).toLocaleTimeString(),
                 formatDuration(left, trans)
               )
       });
@@ -161,14 +166,22 @@ export function attentionOf(
     }
   }
 
-  if (settings.notify.closed && seen && !open && !isClosed(previous)) {
-    const expected =
-      view.end_reason === 'closed' || view.end_reason === 'cancelled';
+  // A session closed or cancelled on request ended as asked: only the service's own ends
+  // (max TTL, no job in time, or a reason it did not give) are news.
+  const expected =
+    view.end_reason === 'closed' || view.end_reason === 'cancelled';
+  if (
+    settings.notify.closed &&
+    seen &&
+    !open &&
+    !isClosed(previous) &&
+    !expected
+  ) {
     result.push({
       ...base,
       key: `${view.id}:closed`,
       kind: 'closed',
-      type: expected ? 'info' : 'warning',
+      type: 'warning',
       offerClose: false,
       message: `${name}: ${endReasonText(view, trans) ?? trans.__('closed.')}`
     });

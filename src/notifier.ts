@@ -3,6 +3,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 
 import { attentionOf, IAttention, SeenKeys } from './attention';
 import type { MonitorModel } from './model';
+import { isClosed } from './present';
 import type { ISessionView } from './sessionStore';
 
 /** Watches the store and the ticker and raises JupyterLab notifications with actions. */
@@ -39,6 +40,9 @@ export class Notifier {
     const firstLoad = !this._loaded;
     this._loaded = true;
     for (const view of store.sessions.values()) {
+      if (isClosed(view)) {
+        this._withdraw(view.id); // its warnings no longer hold
+      }
       const previous = firstLoad ? undefined : this._previous.get(view.id);
       for (const attention of attentionOf(
         view,
@@ -73,14 +77,29 @@ export class Notifier {
       label: trans.__('Show in sidebar'),
       callback: () => this._commands.reveal(attention.sessionId)
     });
-    Notification.emit(attention.message, attention.type, {
+    const id = Notification.emit(attention.message, attention.type, {
       autoClose: attention.type === 'info' ? 8000 : false,
       actions,
       data: { sessionId: attention.sessionId, kind: attention.kind }
     });
+    if (attention.kind !== 'closed' && attention.kind !== 'job_failed') {
+      const shown = this._shown.get(attention.sessionId) ?? [];
+      shown.push(id);
+      this._shown.set(attention.sessionId, shown);
+    }
+  }
+
+  /** Dismiss the warnings shown about a session once they no longer hold (it closed). */
+  private _withdraw(sessionId: string): void {
+    const shown = this._shown.get(sessionId);
+    if (shown) {
+      shown.forEach(id => Notification.dismiss(id));
+      this._shown.delete(sessionId);
+    }
   }
 
   private _previous = new Map<string, ISessionView>();
+  private _shown = new Map<string, string[]>();
   private _loaded = false;
   private _stopTick: () => void;
 }

@@ -80,15 +80,28 @@ export class SessionStatusItem extends Widget {
     const text =
       summary.soonest === null
         ? count
-        : `${count} · ${formatCountdown(summary.soonest)}`;
+        : trans.__(
+            '%1 · closes in %2',
+            count,
+            formatCountdown(summary.soonest)
+          );
     if (this._button.textContent !== text) {
       this._button.textContent = text;
     }
     this._button.classList.toggle('jp-mod-warning', summary.warn);
-    const title = trans.__(
-      'Open Qiskit Runtime sessions: %1. Click to show them.',
-      summary.open
-    );
+    const title =
+      summary.soonest === null
+        ? trans._n(
+            '%1 open Qiskit Runtime session. Click to show it.',
+            '%1 open Qiskit Runtime sessions. Click to show them.',
+            summary.open
+          )
+        : trans._n(
+            '%1 open Qiskit Runtime session; the service closes it in %2 (max TTL or no job). Click to show it.',
+            '%1 open Qiskit Runtime sessions; the service closes the first in %2 (max TTL or no job). Click to show them.',
+            summary.open,
+            formatCountdown(summary.soonest)
+          );
     if (this._button.title !== title) {
       this._button.title = title;
       this._button.setAttribute('aria-label', title);

@@ -48,11 +48,26 @@ describe('attentionOf', () => {
 
     expect(fiveMinutes.kind).toBe('max_ttl');
     expect(fiveMinutes.message).toBe(
-      'Session a11199df (vqe.ipynb) reaches its max TTL in 4 min 00 s: 1 queued job will fail.'
+      `Session a11199df (vqe.ipynb) reaches its max TTL at ${new Date(
+        T0 + 240_000
+      ).toLocaleTimeString()} (in 4 min 00 s): 1 queued job will fail.`
     );
     expect(oneMinute.key).not.toBe(fiveMinutes.key);
     expect(kinds(view, view, T0 - 100_000)).toEqual([]); // 340 s left: no threshold yet
     expect(oneMinute.offerClose).toBe(true);
+  });
+
+  it('does not warn of a threshold the session was opened under', () => {
+    const short = sessionView({
+      deadlines: {
+        max_ttl_at: at(150),
+        interactive_ttl_at: null,
+        idle_close_at: null
+      },
+      details: { max_time: 150 }
+    });
+    expect(kinds(short, short)).toEqual([]); // 5-minute warning: it never had 5 minutes
+    expect(kinds(short, short, T0 + 100_000)).toEqual(['max_ttl']); // 1 minute left
   });
 
   it('announces state changes only when the page saw them happen', () => {
@@ -71,6 +86,9 @@ describe('attentionOf', () => {
     expect(ended.type).toBe('warning');
     expect(ended.message).toContain('maximum time');
     expect(kinds(closed, closed)).toEqual([]);
+    // Closed or cancelled on request: it ended as asked, no notification.
+    const asked = { ...closed, end_reason: 'closed' };
+    expect(kinds(asked, active)).toEqual([]);
   });
 
   it('says an idle active session is still billed, after the configured seconds', () => {

@@ -285,7 +285,16 @@ function Group(props: {
             {title}
           </button>
         ) : (
-          <span className="jp-SessionMonitor-groupTitle">{title}</span>
+          <button
+            type="button"
+            className="jp-SessionMonitor-groupTitle"
+            aria-expanded={!collapsed}
+            aria-controls={listId}
+            tabIndex={-1}
+            onClick={props.onCollapse}
+          >
+            {title}
+          </button>
         )}
         <span className="jp-SessionMonitor-count">{group.sessions.length}</span>
       </h3>
@@ -315,9 +324,18 @@ function EmptyState({ trans }: { trans: TranslationBundle }): JSX.Element {
       </pre>
       <p>
         {trans.__(
-          'No IBM Quantum account? The local emulator answers like the real service: `./dev demo` starts it with this JupyterLab, or run `python -m jupyter_session_monitor.emulator serve --port 8765` and use the environment it prints.'
+          'No IBM Quantum account? The local emulator answers like the real service. From a clone of this project, this starts it with JupyterLab:'
         )}
       </p>
+      <pre className="jp-SessionMonitor-code">./dev demo</pre>
+      <p>
+        {trans.__(
+          'or run it alone and use the environment variables it prints:'
+        )}
+      </p>
+      <pre className="jp-SessionMonitor-code">
+        python -m jupyter_session_monitor.emulator serve --port 8765
+      </pre>
       <p>
         {trans.__(
           'A session opened elsewhere (another machine, a script) can be tracked by its id below.'

@@ -142,6 +142,7 @@ export const SessionRow = React.memo(function SessionRow(
           {trans.__('usage %1', formatDuration(view.usage_seconds, trans))}
         </span>
       </div>
+      <RowFacts view={view} trans={trans} />
       {view.stale && (
         <LastUpdated
           view={view}
@@ -181,6 +182,40 @@ export const SessionRow = React.memo(function SessionRow(
   );
 });
 
+/** What tells sessions apart in a list: the tags of their jobs; when it closed. */
+function RowFacts(props: {
+  view: ISessionView;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { view, trans } = props;
+  const tags = [...new Set((view.jobs ?? []).flatMap(job => job.tags))];
+  const closedAt = view.details?.closed_at;
+  const closedText =
+    isClosed(view) && typeof closedAt === 'string'
+      ? trans.__('closed at %1', when(closedAt))
+      : null;
+  if (!tags.length && !closedText) {
+    return null;
+  }
+  const shown = tags.slice(0, 4);
+  return (
+    <div className="jp-SessionMonitor-facts">
+      {closedText && <span>{closedText}</span>}
+      {shown.length > 0 && (
+        <span aria-label={trans.__('Job tags')}>
+          {shown.map(tag => (
+            <span className="jp-SessionMonitor-tag" key={tag}>
+              {tag}
+            </span>
+          ))}
+          {tags.length > shown.length &&
+            trans.__('+%1 more', tags.length - shown.length)}
+        </span>
+      )}
+    </div>
+  );
+}
+
 export function SessionButtons(props: {
   view: ISessionView;
   actions: SessionActions;
@@ -197,7 +232,7 @@ export function SessionButtons(props: {
       {available.includes('close') && (
         <button
           type="button"
-          className="jp-mod-styled jp-SessionMonitor-button"
+          className="jp-mod-styled jp-mod-accept jp-SessionMonitor-button"
           disabled={busy}
           aria-label={trans.__('Close session %1', shortId(view.id))}
           title={trans.__(
@@ -210,7 +245,7 @@ export function SessionButtons(props: {
       )}
       <button
         type="button"
-        className="jp-mod-styled jp-mod-warn jp-SessionMonitor-button"
+        className="jp-mod-styled jp-SessionMonitor-button jp-SessionMonitor-danger"
         disabled={busy}
         aria-label={trans.__('Cancel session %1', shortId(view.id))}
         title={trans.__('Cancel queued jobs and end the session now')}
@@ -303,7 +338,6 @@ function JobTable(props: {
       <thead>
         <tr>
           <th scope="col">{trans.__('Job')}</th>
-          <th scope="col">{trans.__('Primitive')}</th>
           <th scope="col">{trans.__('Status')}</th>
           <th scope="col">
             <span className="jp-SessionMonitor-srOnly">
@@ -316,7 +350,8 @@ function JobTable(props: {
         {[...jobs].reverse().map(job => (
           <tr key={job.id} data-job-id={job.id}>
             <td>
-              <code title={job.id}>{shortId(job.id)}</code>
+              <code title={job.id}>{shortId(job.id)}</code>{' '}
+              <span className="jp-SessionMonitor-muted">{job.program_id}</span>
               <div className="jp-SessionMonitor-muted">
                 <span className="jp-SessionMonitor-srOnly">
                   {trans.__('created')}{' '}
@@ -333,7 +368,6 @@ function JobTable(props: {
                 </div>
               )}
             </td>
-            <td>{job.program_id}</td>
             <td>
               <div
                 className={`jp-SessionMonitor-jobStatus jp-mod-${job.status.toLowerCase()}`}
