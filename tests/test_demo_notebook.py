@@ -4,6 +4,7 @@ opened, under that notebook, in the states the notebook left them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,9 @@ async def test_demo_notebook_runs_and_the_monitor_lists_its_sessions(
             outputs.append(stdout)
     text = "\n".join(outputs)
     assert "after the block: Closed" in text
-    assert "iterations, energy" in text
+    vqe = re.search(r"iterations, energy (-?[\d.]+) \(exact (-?[\d.]+)\)", text)
+    assert vqe, text
+    assert abs(float(vqe.group(1)) - float(vqe.group(2))) < 0.01  # COBYLA converged
     assert "optimizer-a: best energy" in text and "optimizer-b: best energy" in text
     assert "Closed session" in text  # the %%session cell closed its session
     assert "max_time: 30 s (scaled by the emulator)" in text
