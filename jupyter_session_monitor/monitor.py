@@ -291,9 +291,7 @@ class SessionMonitor:
             self.store.record_action(
                 user=user, action=action, target=session_id, result="failed", detail=error.message
             )
-            raise MonitorError(
-                502, error.kind, f"Could not {action} the session: {error.message}"
-            ) from None
+            raise MonitorError(502, error.kind, f"{error.message} Nothing was changed.") from None
         session.last_action = action
         self.store.save_session(session)
         self.store.record_action(user=user, action=action, target=session_id, result="accepted")

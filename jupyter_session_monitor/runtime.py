@@ -175,6 +175,11 @@ class RuntimeGateway:
     def _translate(self, error: Exception, account: AccountRef) -> RuntimeCallError:
         status = getattr(error, "status_code", None)
         text = self._scrub(str(error), account)
+        if status is None:
+            # Some client errors carry the HTTP status only in their text
+            # ("Unexpected response received from server: 503 ...").
+            found = re.search(r"\b([45]\d\d)\b", text) if "response" in text.lower() else None
+            status = int(found.group(1)) if found else None
         name = type(error).__name__
         if name == "IBMNotAuthorizedError" or status == 401:
             return RuntimeCallError(
@@ -205,7 +210,9 @@ class RuntimeGateway:
             )
         if isinstance(status, int) and status >= 500:
             return RuntimeCallError(
-                "service_error", f"The Qiskit Runtime service failed ({status}): {text}", status
+                "service_error",
+                f"The Qiskit Runtime service failed ({status}). Try again in a minute.",
+                status,
             )
         if isinstance(status, int) and status >= 400:
             return RuntimeCallError(
@@ -215,7 +222,7 @@ class RuntimeGateway:
             return RuntimeCallError(
                 "unreachable", f"The Qiskit Runtime service cannot be reached: {text}"
             )
-        return RuntimeCallError("service_error", f"{name}: {text}")
+        return RuntimeCallError("service_error", f"{name}: {text[:300]}")
 
     def _scrub(self, text: str, account: AccountRef) -> str:
         with self._lock:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from labserver import Lab
-from notebooks import PANEL, SIDEBAR_TAB, open_sidebar
+from notebooks import PANEL, SIDEBAR_TAB, open_sidebar, run_notebook, session_code, write_notebook
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.harness import Harness, bell
@@ -81,3 +81,34 @@ def test_track_by_id_and_cancel_one_job(
     )
     assert jobs[-1].status() == "CANCELLED"
     session.cancel()
+
+
+def test_a_failed_close_is_a_notification_saying_what_to_do(
+    page: Page, lab: Lab, emulator: Harness
+) -> None:
+    write_notebook(lab, "failing.ipynb", session_code(jobs=1))
+    session_id = run_notebook(page, lab, "failing.ipynb")
+    open_sidebar(page)
+    session = page.locator(f'{PANEL} [data-session-id="{session_id}"]')
+    expect(session).to_be_visible(timeout=20_000)
+    # The service answers every change to a session with 503 for a while.
+    emulator.admin(
+        "POST",
+        "/emulator/faults",
+        {"kind": "status", "status": 503, "route": "/sessions/", "methods": ["PATCH"]},
+    )
+    try:
+        session.get_by_role("button", name=f"Close session {session_id[:8]}").click()
+        page.locator(".jp-Dialog").get_by_role("button", name="Close session").click()
+
+        toast = page.locator(".Toastify__toast").filter(
+            has_text=f"Could not close session {session_id[:8]}"
+        )
+        expect(toast).to_be_visible(timeout=30_000)
+        expect(toast).to_contain_text(re.compile("try again|later|retry", re.IGNORECASE))
+        # Nothing was lost: the session is still open, and Close is offered again.
+        expect(
+            session.get_by_role("button", name=f"Close session {session_id[:8]}")
+        ).to_be_enabled()
+    finally:
+        emulator.admin("DELETE", "/emulator/faults")
