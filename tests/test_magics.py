@@ -3,6 +3,7 @@ emulator through a real IPython shell."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -174,7 +175,9 @@ def test_line_magic_lists_shows_and_cancels_only_with_yes(
     listing = capsys.readouterr().out
     assert session.session_id in listing and "ibmq_kolkata" in listing
     shell.run_line_magic("session", "details")
-    assert "backend_name: ibmq_kolkata" in capsys.readouterr().out
+    details = capsys.readouterr().out
+    assert "backend_name: ibmq_kolkata" in details
+    assert re.search(r"max_time: [\d.]+ s\n", details)  # durations with their unit
 
     shell.run_line_magic("session", "cancel")
     refusal = capsys.readouterr().out

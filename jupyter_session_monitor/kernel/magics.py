@@ -82,6 +82,22 @@ def _tag_jobs(session: Any, tags: list[str]) -> None:
     session._run = run
 
 
+_SECONDS = ("interactive_timeout", "max_time", "active_timeout", "usage_time")
+
+
+def _print_details(details: dict[str, Any]) -> None:
+    """``Session.details()``, one key per line, durations with their unit, timestamps listed."""
+    for key, value in details.items():
+        if key == "timestamps" and isinstance(value, list):
+            print(f"{key:>20}:")
+            for entry in value:
+                if isinstance(entry, dict):
+                    print(f"{'':>22}{entry.get('timestamp')}  {entry.get('status')}")
+            continue
+        shown = f"{value} s" if key in _SECONDS and isinstance(value, int | float) else value
+        print(f"{key:>20}: {shown}")
+
+
 @magics_class
 class SessionMagics(Magics):
     def __init__(self, shell: Any) -> None:
@@ -225,8 +241,7 @@ class SessionMagics(Magics):
             if command == "status":
                 print(session.status())
             elif command == "details":
-                for key, value in (session.details() or {}).items():
-                    print(f"{key:>20}: {value}")
+                _print_details(session.details() or {})
             elif command == "close":
                 session.close()
                 print(
