@@ -3,16 +3,9 @@ import * as React from 'react';
 
 import type { SessionActions } from '../actions';
 import type { MonitorModel } from '../model';
-import {
-  endReasonText,
-  formatDuration,
-  isClosed,
-  jobCountsText,
-  modeText,
-  shortId
-} from '../present';
+import { isClosed, modeText, shortId } from '../present';
 import { Countdown } from './Countdown';
-import { SessionButtons, StatusBadge } from './SessionRow';
+import { SessionButtons, SessionOutcome, StatusBadge } from './SessionRow';
 
 export interface ISessionCardProps {
   sessionId: string;
@@ -57,7 +50,6 @@ export function SessionCard(props: ISessionCardProps): JSX.Element {
       </div>
     );
   }
-  const reason = endReasonText(view, trans);
   return (
     <div
       className={
@@ -91,17 +83,7 @@ export function SessionCard(props: ISessionCardProps): JSX.Element {
           stale={stale || view.stale}
         />
       )}
-      {reason && (
-        <div className="jp-SessionMonitor-endReason" data-testid="end-reason">
-          {reason}
-        </div>
-      )}
-      <div className="jp-SessionMonitor-counts">
-        <span data-testid="job-counts">{jobCountsText(view, trans)}</span>
-        <span className="jp-SessionMonitor-usage">
-          {trans.__('usage %1', formatDuration(view.usage_seconds, trans))}
-        </span>
-      </div>
+      <SessionOutcome view={view} trans={trans} />
       <SessionButtons
         view={view}
         actions={actions}

@@ -86,7 +86,6 @@ export const SessionRow = React.memo(function SessionRow(
   const { view, trans, expanded, busy } = props;
   const detailsId = `jp-SessionMonitor-details-${view.id}`;
   const closed = isClosed(view);
-  const reason = endReasonText(view, trans);
   const Caret = expanded ? caretDownIcon : caretRightIcon;
   return (
     <li
@@ -131,17 +130,7 @@ export const SessionRow = React.memo(function SessionRow(
           stale={props.stale || view.stale}
         />
       )}
-      {reason && (
-        <div className="jp-SessionMonitor-endReason" data-testid="end-reason">
-          {reason}
-        </div>
-      )}
-      <div className="jp-SessionMonitor-counts">
-        <span data-testid="job-counts">{jobCountsText(view, trans)}</span>
-        <span className="jp-SessionMonitor-usage">
-          {trans.__('usage %1', formatDuration(view.usage_seconds, trans))}
-        </span>
-      </div>
+      <SessionOutcome view={view} trans={trans} />
       <RowFacts view={view} trans={trans} />
       {view.stale && (
         <LastUpdated
@@ -181,6 +170,30 @@ export const SessionRow = React.memo(function SessionRow(
     </li>
   );
 });
+
+/** The end reason once closed, the job counts and the usage: shared by rows and widgets. */
+export function SessionOutcome(props: {
+  view: ISessionView;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { view, trans } = props;
+  const reason = endReasonText(view, trans);
+  return (
+    <>
+      {reason && (
+        <div className="jp-SessionMonitor-endReason" data-testid="end-reason">
+          {reason}
+        </div>
+      )}
+      <div className="jp-SessionMonitor-counts">
+        <span data-testid="job-counts">{jobCountsText(view, trans)}</span>
+        <span className="jp-SessionMonitor-usage">
+          {trans.__('usage %1', formatDuration(view.usage_seconds, trans))}
+        </span>
+      </div>
+    </>
+  );
+}
 
 /** What tells sessions apart in a list: the tags of their jobs; when it closed. */
 function RowFacts(props: {
