@@ -179,6 +179,8 @@ class SessionMonitor:
                     f"The Qiskit Runtime service does not know session '{session_id}' for this "
                     "account. Check the id and the account.",
                 ) from None
+            if error.kind == "account":  # the request named an account that cannot be used
+                raise MonitorError(400, error.kind, error.message) from None
             raise MonitorError(502, error.kind, error.message) from None
         session = TrackedSession(
             id=session_id,

@@ -117,6 +117,7 @@ async def view_with_jobs(fetch: Fetch, session_id: str) -> dict[str, Any] | None
         ({"session_id": "abc", "colour": "red"}, 400, "bad_request"),
         ({"session_id": "abc", "account": 7}, 400, "bad_request"),
         ({"session_id": "no-such-session"}, 404, "not_found"),
+        ({"session_id": "abc", "account": "no-such-saved-account"}, 400, "account"),
     ],
 )
 async def test_tracking_refuses_bad_input_with_a_clear_error(
