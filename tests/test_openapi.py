@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 from jupyter_server.base.handlers import JupyterHandler
+from qiskit_ibm_runtime import SamplerV2 as Sampler
+from qiskit_ibm_runtime import Session
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from tornado.httpclient import HTTPClientError
@@ -31,8 +33,10 @@ from jupyter_session_monitor.kernel.hook import SECRET_HEADER
 from jupyter_session_monitor.models import SOURCE_KERNEL, AccountRef, JobRecord, TrackedSession
 from jupyter_session_monitor.models import Transition as TransitionRecord
 from jupyter_session_monitor.monitor import MonitorConfig, SessionMonitor
-from jupyter_session_monitor.runtime import RuntimeCallError, RuntimeGateway
+from jupyter_session_monitor.runtime import RuntimeGateway
 from jupyter_session_monitor.store import Store
+from tests.harness import Harness, bell
+from tests.test_monitor_api import in_thread, until
 
 from .routes import monitor_routes
 
@@ -334,92 +338,23 @@ def test_real_changes_conform_to_the_document_and_the_event_schema(
 # ---------------------------------------------------------------------- live responses
 
 
-SERVICE_BODY: dict[str, Any] = {
-    "id": "s-1",
-    "backend_name": "ibm_torino",
-    "mode": "dedicated",
-    "state": "active",
-    "state_reason": None,
-    "accepting_jobs": True,
-    "interactive_ttl": 60,
-    "max_ttl": 28800,
-    "active_ttl": 28800,
-    "created_at": "2026-01-01T11:59:00Z",
-    "started_at": "2026-01-01T11:59:30Z",
-    "activated_at": "2026-01-01T11:59:30Z",
-    "closed_at": None,
-    "last_job_started": "2026-01-01T11:59:50Z",
-    "last_job_completed": "2026-01-01T11:59:40Z",
-    "elapsed_time": 30.0,
-    "timestamps": [{"status": "open", "timestamp": "2026-01-01T11:59:00Z"}],
-}
-SERVICE_JOBS: list[dict[str, Any]] = [
-    {
-        "id": "j-done",
-        "status": "Completed",
-        "state": {"status": "Completed"},
-        "program": {"id": "sampler"},
-        "created": "2026-01-01T11:59:30Z",
-        "tags": [],
-        "usage": {"seconds": 2},
-    },
-    {
-        "id": "j-queued",
-        "status": "Queued",
-        "state": {"status": "Queued"},
-        "program": {"id": "sampler"},
-        "created": "2026-01-01T11:59:50Z",
-        "tags": ["a"],
-    },
-]
-
-
-class FakeGateway:
-    """Stands in for the Qiskit Runtime service: two known sessions, one with a queued and a
-    finished job. Statuses and bodies still come from the real handlers and monitor."""
-
-    def __init__(self) -> None:
-        self.tokens: list[str] = []
-
-    async def session(self, account: AccountRef, session_id: str) -> dict[str, Any]:
-        if session_id not in ("s-1", "s-2"):
-            raise RuntimeCallError("not_found", "The Qiskit Runtime service does not know it.")
-        return {**SERVICE_BODY, "id": session_id}
-
-    async def session_jobs(
-        self, account: AccountRef, session_id: str, limit: int
-    ) -> list[dict[str, Any]]:
-        return [dict(job) for job in SERVICE_JOBS] if session_id == "s-1" else []
-
-    async def close(self, account: AccountRef, session_id: str) -> None:
-        return None
-
-    async def cancel(self, account: AccountRef, session_id: str) -> None:
-        return None
-
-    async def cancel_job(self, account: AccountRef, job_id: str) -> None:
-        return None
-
-    async def open_workloads(self, account: AccountRef) -> list[dict[str, Any]]:
-        return []
-
-    def remember_token(self, account: AccountRef, token: str) -> None:
-        self.tokens.append(token)
-
-    def shutdown(self) -> None:
-        return None
-
-
 async def test_every_operation_answers_as_documented(
-    jp_serverapp: Any, jp_fetch: Any, jp_ws_fetch: Any
+    make_emulator: Callable[..., Harness], jp_serverapp: Any, jp_fetch: Any, jp_ws_fetch: Any
 ) -> None:
-    stand_ins = {name for name in vars(FakeGateway) if not name.startswith("_")}
-    assert stand_ins <= set(dir(RuntimeGateway)), stand_ins - set(dir(RuntimeGateway))
+    # The real client and the emulator behind the live monitor: two sessions, one with a job
+    # running (2 s) and one queued behind it.
+    harness = make_emulator(time_scale=0.02, job_seconds=100)
+
+    def submit() -> tuple[str, str, list[str]]:
+        backend = harness.service().backend("ibmq_manila")
+        busy, other = Session(backend=backend), Session(backend=backend)
+        sampler = Sampler(mode=busy)
+        jobs = [sampler.run([bell(backend)], shots=5) for _ in range(2)]
+        return busy.session_id, other.session_id, [job.job_id() for job in jobs]
+
+    busy_id, other_id, (_running, queued_job) = await in_thread(submit)
     settings = jp_serverapp.web_app.settings
     monitor: SessionMonitor = settings["session_monitor"]
-    real_gateway, fake = monitor.gateway, FakeGateway()
-    monitor.gateway = fake  # type: ignore[assignment]  # the live monitor, a fake service
-    real_gateway.shutdown()
     secret = {SECRET_HEADER: settings["session_monitor_kernel_secret"]}
     seen: set[tuple[str, str, int]] = set()
     bodies: list[bytes] = []
@@ -464,7 +399,7 @@ async def test_every_operation_answers_as_documented(
 
     socket = await jp_ws_fetch("api", "events", "subscribe")
     assert (await call("GET", "version"))[0] == 200
-    assert (await call("POST", "sessions", {"session_id": "s-1", "account": None}))[0] == 201
+    assert (await call("POST", "sessions", {"session_id": busy_id, "account": None}))[0] == 201
     frame: dict[str, Any] = {}
     async with asyncio.timeout(20):
         while frame.get("schema_id") != SESSION_CHANGES_ID:
@@ -472,41 +407,51 @@ async def test_every_operation_answers_as_documented(
     assert_conforms(frame, component("SessionChangeMessage"), "pushed frame")
     socket.close()
     assert (await call("POST", "sessions", {"session_id": "unknown"}))[0] == 404
-    assert (await call("POST", "sessions", {"session_id": "s-1", "colour": "red"}))[0] == 400
+    assert (await call("POST", "sessions", {"session_id": busy_id, "colour": "red"}))[0] == 400
     assert (await call("GET", "sessions"))[0] == 200
-    async with asyncio.timeout(20):  # the first poll lists the session's jobs
-        while True:
-            _, detailed = await call("GET", "sessions/s-1", template="sessions/{id}")
-            if len(detailed["jobs"]) == 2:
-                break
-            await asyncio.sleep(0.1)
-    assert (await call("GET", "sessions/unknown", template="sessions/{id}"))[0] == 404
-    for job_id, expected in (("j-queued", 202), ("j-done", 409), ("j-unknown", 404)):
-        status, _ = await call("POST", f"jobs/{job_id}/cancel", {}, template="jobs/{id}/cancel")
-        assert status == expected, job_id
+    by_id = "sessions/{id}"
+
+    async def job_listed(status: str) -> bool:
+        _, detailed = await call("GET", f"sessions/{busy_id}", template=by_id)
+        return any(j["id"] == queued_job and j["status"] == status for j in detailed["jobs"])
+
+    await until(lambda: job_listed("QUEUED"))  # the first poll lists the session's jobs
+    assert (await call("GET", "sessions/unknown", template=by_id))[0] == 404
+    cancel_job = "jobs/{id}/cancel"
+    assert (await call("POST", f"jobs/{queued_job}/cancel", {}, template=cancel_job))[0] == 202
+    await until(lambda: job_listed("CANCELLED"))
+    assert (await call("POST", f"jobs/{queued_job}/cancel", {}, template=cancel_job))[0] == 409
+    assert (await call("POST", "jobs/j-unknown/cancel", {}, template=cancel_job))[0] == 404
     for action in ("close", "cancel"):
         template = f"sessions/{{id}}/{action}"
-        assert (await call("POST", f"sessions/s-1/{action}", {}, template=template))[0] == 202
+        assert (await call("POST", f"sessions/{busy_id}/{action}", {}, template=template))[0] == 202
         assert (await call("POST", f"sessions/unknown/{action}", {}, template=template))[0] == 404
+    environment = harness.emulator.client_environment()
+    token = environment["QISKIT_IBM_TOKEN"]
     registration = {
-        "session_id": "s-2",
+        "session_id": other_id,
         "kernel_id": None,
         "mode": "dedicated",
-        "backend": "ibm_torino",
-        "account": {"name": None, "channel": "ibm_quantum_platform", "instance": None, "url": None},
-        "token": "kernel-token-never-echoed",
+        "backend": "ibmq_manila",
+        "account": {  # what the client in a kernel pointed at the emulator reports
+            "name": None,
+            "channel": "ibm_quantum_platform",
+            "instance": environment["QISKIT_IBM_INSTANCE"],
+            "url": environment["QISKIT_IBM_URL"],
+        },
+        "token": token,  # the emulator's API key, handed over as a kernel would
     }
     assert (await call("POST", "kernel-registrations", registration, secret))[0] == 201
-    assert fake.tokens == ["kernel-token-never-echoed"]
+    assert token in monitor.gateway._tokens.values()  # kept in the server's memory
     assert (await call("POST", "kernel-registrations", registration))[0] == 403
     elsewhere = {**registration, "kernel_id": "no-such-kernel"}
     assert (await call("POST", "kernel-registrations", elsewhere, secret))[0] == 404
     assert (await call("POST", "kernel-registrations", {"session_id": 7}, secret))[0] == 400
-    assert (await call("DELETE", "sessions/s-1", template="sessions/{id}"))[0] == 204
-    assert (await call("DELETE", "sessions/s-1", template="sessions/{id}"))[0] == 404
+    assert (await call("DELETE", f"sessions/{busy_id}", template=by_id))[0] == 204
+    assert (await call("DELETE", f"sessions/{busy_id}", template=by_id))[0] == 404
     assert (await call("GET", "no-such-route"))[0] == 404
 
-    assert not any(b"kernel-token-never-echoed" in body for body in bodies)
+    assert not any(token.encode() in body for body in bodies)
     # Every documented operation was called at least once.
     called = {(method.lower(), normalized(f"/{template}")) for method, template, _ in seen}
     documented = {
