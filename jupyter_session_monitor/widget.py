@@ -15,6 +15,7 @@ import ipywidgets
 from traitlets import Unicode
 
 from ._version import __version__
+from .kernel.hook import is_batch
 
 MODULE_NAME = "jupyter-session-monitor"
 MODULE_VERSION = f"^{__version__}"
@@ -28,7 +29,7 @@ def _describe(session: Any) -> tuple[str, str | None, str | None]:
     if not session_id:
         raise ValueError("This session has no id yet: it was not opened on a remote backend.")
     backend = getattr(getattr(session, "_backend", None), "name", None)
-    mode = "batch" if type(session).__name__ == "Batch" else "session"
+    mode = "batch" if is_batch(session) else "session"
     return str(session_id), backend, mode
 
 

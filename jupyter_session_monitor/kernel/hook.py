@@ -45,18 +45,22 @@ def opened_sessions() -> list[Any]:
 
 
 def remember(session: Any) -> None:
-    """Add a session to this kernel's list (once per id; a re-attach replaces the old object)."""
+    """Add a session to this kernel's list, once per id: a later report (a re-attach, close())
+    replaces the object but keeps its place, so "most recent" means most recently opened."""
     session_id = getattr(session, "_session_id", None)
     if session_id is None:
         return
     with _opened_lock:
         for index, known in enumerate(_opened):
             if getattr(known, "_session_id", None) == session_id:
-                _opened[index] = (
-                    session  # keeps its place: "most recent" means most recently opened
-                )
+                _opened[index] = session
                 return
         _opened.append(session)
+
+
+def is_batch(session: Any) -> bool:
+    """A ``Batch`` (a subclass of ``Session``), by name: the hook never imports qiskit itself."""
+    return type(session).__name__ == "Batch"
 
 
 def installed() -> bool:
@@ -191,7 +195,7 @@ def _report(session: Any, *, quiet: bool = False) -> None:
         payload = {
             "kernel_id": _kernel_id(),
             "session_id": session_id,
-            "mode": "batch" if type(session).__name__ == "Batch" else "dedicated",
+            "mode": "batch" if is_batch(session) else "dedicated",
             "backend": getattr(session._backend, "name", None),
             "account": {
                 "name": name,

@@ -82,6 +82,18 @@ def _tag_jobs(session: Any, tags: list[str]) -> None:
     session._run = run
 
 
+def _close(session: Any) -> None:
+    session.close()
+    print(
+        f"Closed session {session.session_id}: it accepts no new jobs; jobs already queued "
+        "still run."
+    )
+
+
+def _kind(session: Any) -> str:
+    return "batch" if hook.is_batch(session) else "session"
+
+
 _SECONDS = ("interactive_timeout", "max_time", "active_timeout", "usage_time")
 
 
@@ -123,7 +135,7 @@ class SessionMagics(Magics):
                 backend = service.backend(options["backend"])
             else:
                 backend = service.least_busy(operational=True, simulator=False)
-            session = self._reusable(backend.name, options) if options["keep"] else None
+            session = self._reusable(backend.name) if options["keep"] else None
             if session is None:
                 kind = Batch if options["batch"] else Session
                 session = kind(backend=backend, max_time=options["max_time"])
@@ -139,12 +151,7 @@ class SessionMagics(Magics):
         finally:
             set_cm_session(None)
             if not options["keep"]:
-                # Also after an exception or Ctrl-C in the cell: no orphan.
-                session.close()
-                print(
-                    f"Closed session {session.session_id}: it accepts no new jobs; jobs already "
-                    "queued still run."
-                )
+                _close(session)  # also after an exception or Ctrl-C in the cell: no orphan
 
     def _parse_cell_options(self, line: str) -> dict[str, Any]:
         try:
@@ -195,17 +202,16 @@ class SessionMagics(Magics):
             options["tags"] = [t.strip() for t in options["tags"].split(",") if t.strip()]
         return options
 
-    def _reusable(self, backend: str, options: dict[str, Any]) -> Any:
+    def _reusable(self, backend: str) -> Any:
         session = self._kept.get(backend)
         if session is None:
             return None
         if session.status() == "Closed":
             del self._kept[backend]
             return None
-        kind = "batch" if type(session).__name__ == "Batch" else "session"
         print(
-            f"Reusing the open {kind} {session.session_id} on {backend} (kept by an earlier "
-            "%%session --keep); --max-time and --batch apply only to a new one."
+            f"Reusing the open {_kind(session)} {session.session_id} on {backend} (kept by an "
+            "earlier %%session --keep); --max-time and --batch apply only to a new one."
         )
         return session
 
@@ -243,22 +249,15 @@ class SessionMagics(Magics):
             elif command == "details":
                 _print_details(session.details() or {})
             elif command == "close":
-                session.close()
-                print(
-                    f"Closed session {session.session_id}: it accepts no new jobs; jobs already "
-                    "queued still run."
-                )
+                _close(session)
             elif command == "cancel":
                 self._cancel(session, yes)
             else:
                 self._display(session)
         return None
 
-    def _sessions(self) -> list[Any]:
-        return hook.opened_sessions()
-
     def _find(self, ident: str | None) -> Any:
-        sessions = self._sessions()
+        sessions = hook.opened_sessions()
         if not sessions:
             raise UsageError(
                 "This kernel has opened no Qiskit Runtime session. Open one (Session(...) or "
@@ -277,7 +276,7 @@ class SessionMagics(Magics):
         raise UsageError(f"{ident!r} matches {len(found)} sessions; give more of the id.")
 
     def _list(self) -> None:
-        sessions = self._sessions()
+        sessions = hook.opened_sessions()
         if not sessions:
             print("This kernel has opened no Qiskit Runtime session.")
             return
@@ -287,9 +286,8 @@ class SessionMagics(Magics):
                 status = session.status() or "unknown"
             except Exception as error:  # one unreachable session must not hide the others
                 status = f"unknown ({type(error).__name__})"
-            mode = "batch" if type(session).__name__ == "Batch" else "session"
             backend = getattr(session._backend, "name", None) or "?"
-            rows.append((str(session.session_id), backend, mode, status))
+            rows.append((str(session.session_id), backend, _kind(session), status))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         for row in rows:
             print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
