@@ -6,6 +6,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { IMonitorSettings } from './model';
 import {
+  clockTime,
   endReasonText,
   formatDuration,
   isClosed,
@@ -87,13 +88,13 @@ export function attentionOf(
                 '%2 reaches its max TTL at %3 (in %4): %1 queued jobs will fail.',
                 queued,
                 name,
-                new Date(view.deadlines.max_ttl_at).toLocaleTimeString(),
+                clockTime(view.deadlines.max_ttl_at),
                 formatDuration(left, trans)
               )
             : trans.__(
                 '%1 reaches its max TTL at %2 (in %3) and will close.',
                 name,
-                new Date(view.deadlines.max_ttl_at).toLocaleTimeString(),
+                clockTime(view.deadlines.max_ttl_at),
                 formatDuration(left, trans)
               )
       });
@@ -209,8 +210,8 @@ export function attentionOf(
 }
 
 /**
- * Remembers which attentions were shown, in this tab and across tabs of the same browser
- * (localStorage, checked and written under a Web Lock so two tabs cannot both claim a key).
+ * Remembers which attentions were shown, in this tab and across tabs of the same browser: a
+ * Web Lock per key held by the tab that showed it, and localStorage for later tabs and reloads.
  */
 export class SeenKeys {
   constructor(
@@ -229,8 +230,27 @@ export class SeenKeys {
     this._local.add(key);
     const locks =
       typeof navigator !== 'undefined' ? navigator.locks : undefined;
-    const check = () => this._claimStored(key);
-    return locks ? locks.request(SeenKeys.STORAGE_KEY, check) : check();
+    if (!locks) {
+      return this._claimStored(key);
+    }
+    // localStorage alone is not atomic across tabs (another tab may read before this write
+    // reaches it), so the tab that shows a key also holds a Web Lock named after it for as long
+    // as it lives; another tab asking for it meanwhile is refused at once. localStorage then
+    // covers reloads and tabs opened later.
+    return new Promise<boolean>(resolve => {
+      void locks.request(
+        `${SeenKeys.STORAGE_KEY}:${key}`,
+        { ifAvailable: true },
+        lock => {
+          if (!lock) {
+            resolve(false);
+            return;
+          }
+          resolve(this._claimStored(key));
+          return new Promise<void>(() => undefined); // held until the tab closes
+        }
+      );
+    });
   }
 
   private _claimStored(key: string): boolean {

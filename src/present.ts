@@ -193,8 +193,13 @@ export interface ICountdown {
   progress?: number;
 }
 
-function clockTime(deadline: string): string {
-  return new Date(deadline).toLocaleTimeString();
+/** A server timestamp as this browser's local clock time; "—" when there is none. */
+export function clockTime(value: string | null | undefined): string {
+  if (!value) {
+    return '—';
+  }
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? value : new Date(ms).toLocaleTimeString();
 }
 
 /**

@@ -2,6 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import type { SessionActions } from '../actions';
+import { useSignalVersion } from '../hooks';
 import type { MonitorModel } from '../model';
 import { isClosed, modeText, shortId } from '../present';
 import { Countdown } from './Countdown';
@@ -21,16 +22,8 @@ export interface ISessionCardProps {
  */
 export function SessionCard(props: ISessionCardProps): JSX.Element {
   const { model, actions, trans, sessionId } = props;
-  const [, setVersion] = React.useState(0);
-  React.useEffect(() => {
-    const changed = () => setVersion(v => v + 1);
-    model.store.changed.connect(changed);
-    actions.busyChanged.connect(changed);
-    return () => {
-      model.store.changed.disconnect(changed);
-      actions.busyChanged.disconnect(changed);
-    };
-  }, [model, actions]);
+  useSignalVersion(model.store.changed);
+  useSignalVersion(actions.busyChanged);
   const view = model.store.sessions.get(sessionId);
   const stale = model.store.connection === 'reconnecting';
   if (!view) {

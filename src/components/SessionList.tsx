@@ -3,6 +3,7 @@ import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { SessionActions } from '../actions';
+import { useSignalVersion } from '../hooks';
 import type { MonitorModel } from '../model';
 import { groupSessions, groupTitle, IGroup } from '../present';
 import { SessionRow } from './SessionRow';
@@ -18,43 +19,13 @@ export interface ISessionListProps {
   onRetry?: () => void;
 }
 
-function useSignalCount(connect: (listener: () => void) => () => void): number {
-  const [count, setCount] = React.useState(0);
-  React.useEffect(() => connect(() => setCount(c => c + 1)), [connect]);
-  return count;
-}
-
 /** The sidebar's body: filter, groups of sessions, the track-by-id form. */
 export function SessionList(props: ISessionListProps): JSX.Element {
   const { model, actions, trans } = props;
   const store = model.store;
-  const storeVersion = useSignalCount(
-    React.useCallback(
-      listener => {
-        store.changed.connect(listener);
-        return () => void store.changed.disconnect(listener);
-      },
-      [store]
-    )
-  );
-  const busyVersion = useSignalCount(
-    React.useCallback(
-      listener => {
-        actions.busyChanged.connect(listener);
-        return () => void actions.busyChanged.disconnect(listener);
-      },
-      [actions]
-    )
-  );
-  const settingsVersion = useSignalCount(
-    React.useCallback(
-      listener => {
-        model.settingsChanged.connect(listener);
-        return () => void model.settingsChanged.disconnect(listener);
-      },
-      [model]
-    )
-  );
+  const storeVersion = useSignalVersion(store.changed);
+  const busyVersion = useSignalVersion(actions.busyChanged);
+  const settingsVersion = useSignalVersion(model.settingsChanged);
   const [filter, setFilter] = React.useState('');
   const [show, setShow] = React.useState<'open' | 'all'>('all');
   const [expanded, setExpanded] = React.useState<ReadonlySet<string>>(

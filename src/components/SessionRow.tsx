@@ -8,8 +8,10 @@ import {
 import * as React from 'react';
 
 import type { SessionActions } from '../actions';
+import { useSignalVersion } from '../hooks';
 import {
   actionsFor,
+  clockTime,
   endReasonText,
   formatDuration,
   isClosed,
@@ -205,7 +207,7 @@ function RowFacts(props: {
   const closedAt = view.details?.closed_at;
   const closedText =
     isClosed(view) && typeof closedAt === 'string'
-      ? trans.__('closed at %1', when(closedAt))
+      ? trans.__('closed at %1', clockTime(closedAt))
       : null;
   if (!tags.length && !closedText) {
     return null;
@@ -317,14 +319,6 @@ function jobDuration(job: IJobView, trans: TranslationBundle): string {
   return formatDuration(job.usage_seconds, trans);
 }
 
-function when(value: string | null | undefined): string {
-  if (!value) {
-    return '—';
-  }
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? value : new Date(ms).toLocaleTimeString();
-}
-
 function JobTable(props: {
   view: ISessionView;
   actions: SessionActions;
@@ -332,12 +326,7 @@ function JobTable(props: {
 }): JSX.Element {
   const { view, actions, trans } = props;
   const jobs = view.jobs ?? [];
-  const [, setVersion] = React.useState(0);
-  React.useEffect(() => {
-    const changed = () => setVersion(v => v + 1);
-    actions.busyChanged.connect(changed);
-    return () => void actions.busyChanged.disconnect(changed);
-  }, [actions]);
+  useSignalVersion(actions.busyChanged); // a job's Cancel shows its request in flight
   if (!jobs.length) {
     return (
       <p className="jp-SessionMonitor-muted">
@@ -369,7 +358,7 @@ function JobTable(props: {
                 <span className="jp-SessionMonitor-srOnly">
                   {trans.__('created')}{' '}
                 </span>
-                {when(job.created)}
+                {clockTime(job.created)}
               </div>
               {job.tags.length > 0 && (
                 <div aria-label={trans.__('Tags')}>
@@ -488,7 +477,7 @@ function Timeline(props: {
         <ol>
           {timeline.map((step, index) => (
             <li key={index}>
-              <time dateTime={step.at}>{when(step.at)}</time> {step.status}
+              <time dateTime={step.at}>{clockTime(step.at)}</time> {step.status}
             </li>
           ))}
         </ol>
