@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from jupyter_session_monitor.emulator import EmulatorConfig
 from jupyter_session_monitor.emulator.runner import EmulatorThread
 
 from .harness import Harness
+from .kernels import NotebookKernel
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
@@ -67,3 +69,29 @@ def make_emulator(
 def emulator(make_emulator: Callable[..., Harness]) -> Harness:
     # Interactive TTL 60 s -> 1.2 s; a job runs 3 s -> 0.06 s.
     return make_emulator(time_scale=0.02)
+
+
+@pytest.fixture
+def open_notebook(
+    jp_fetch: Callable[..., Awaitable[Any]], jp_serverapp: Any
+) -> Iterator[Callable[[str], Awaitable[NotebookKernel]]]:
+    """Open a notebook's kernel through the server's sessions API, with a client to run code."""
+    kernels: list[NotebookKernel] = []
+
+    async def start(path: str) -> NotebookKernel:
+        response = await jp_fetch(
+            "api",
+            "sessions",
+            method="POST",
+            body=json.dumps(
+                {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}
+            ),
+        )
+        kernel = NotebookKernel(jp_serverapp, json.loads(response.body))
+        await kernel.connect()
+        kernels.append(kernel)
+        return kernel
+
+    yield start
+    for kernel in kernels:  # the server's own teardown shuts the kernels down
+        kernel.close()

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from tests.harness import Harness
-from tests.test_discovery import NotebookKernel, open_notebook  # noqa: F401 (a fixture)
+from tests.kernels import NotebookKernel
 from tests.test_monitor_api import api, until
 
 DEMO = Path(__file__).resolve().parent.parent / "demo" / "sessions.ipynb"
@@ -22,7 +22,7 @@ Fetch = Callable[..., Awaitable[Any]]
 
 async def test_demo_notebook_runs_and_the_monitor_lists_its_sessions(
     make_emulator: Callable[..., Harness],
-    open_notebook: Callable[[str], Awaitable[NotebookKernel]],  # noqa: F811
+    open_notebook: Callable[[str], Awaitable[NotebookKernel]],
     jp_fetch: Fetch,
 ) -> None:
     harness = make_emulator(time_scale=0.02)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.harness import Harness
+from tests.kernels import NotebookKernel
 from tests.test_monitor_api import api, until
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -26,65 +27,6 @@ service = QiskitRuntimeService()
 session = Session(backend=service.backend("ibmq_manila"))
 print(session.session_id)
 """
-
-
-class NotebookKernel:
-    """A notebook session created through ``POST /api/sessions``, and a client to run code in it."""
-
-    def __init__(self, server: Any, model: dict[str, Any]) -> None:
-        self.server = server
-        self.model = model
-        self.kernel_id: str = model["kernel"]["id"]
-        self.client: Any = None
-
-    async def connect(self) -> None:
-        manager = self.server.kernel_manager.get_kernel(self.kernel_id)
-        self.client = manager.client()
-        self.client.start_channels()
-        await self.client.wait_for_ready(timeout=60)
-
-    async def run(self, code: str) -> tuple[str, str]:
-        """Execute ``code``; return (stdout, stderr). Fails on an error in the cell."""
-        streams = {"stdout": "", "stderr": ""}
-        errors: list[str] = []
-
-        def collect(message: dict[str, Any]) -> None:
-            kind, content = message["header"]["msg_type"], message["content"]
-            if kind == "stream":
-                streams[content["name"]] += content["text"]
-            elif kind == "error":
-                errors.append("\n".join(content["traceback"]))
-
-        reply = await self.client.execute_interactive(code, output_hook=collect, timeout=120)
-        assert reply["content"]["status"] == "ok", errors
-        return streams["stdout"], streams["stderr"]
-
-    def close(self) -> None:
-        if self.client is not None:
-            self.client.stop_channels()
-
-
-@pytest.fixture
-def open_notebook(jp_fetch: Fetch, jp_serverapp: Any) -> Any:
-    kernels: list[NotebookKernel] = []
-
-    async def start(path: str) -> NotebookKernel:
-        response = await jp_fetch(
-            "api",
-            "sessions",
-            method="POST",
-            body=json.dumps(
-                {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}
-            ),
-        )
-        kernel = NotebookKernel(jp_serverapp, json.loads(response.body))
-        await kernel.connect()
-        kernels.append(kernel)
-        return kernel
-
-    yield start
-    for kernel in kernels:  # the server's own teardown shuts the kernels down
-        kernel.close()
 
 
 @pytest.fixture
