@@ -18,17 +18,24 @@ export class Notifier {
     private readonly _seen = new SeenKeys()
   ) {
     this._snapshot();
-    _model.store.changed.connect(this._check, this);
+    _model.store.changed.connect(this._onChange, this);
+    // Thresholds and idleness are crossed with time, not with a change: check on the tick too.
     this._stopTick = _model.ticker.subscribe(() => this._check());
   }
 
   dispose(): void {
-    this._model.store.changed.disconnect(this._check, this);
+    this._model.store.changed.disconnect(this._onChange, this);
     this._stopTick();
   }
 
   private _snapshot(): void {
     this._previous = new Map(this._model.store.sessions);
+  }
+
+  /** A change: check it against the sessions as they were, then remember them as they are. */
+  private _onChange(): void {
+    this._check();
+    this._snapshot();
   }
 
   private _check(): void {
@@ -59,7 +66,6 @@ export class Notifier {
         });
       }
     }
-    this._snapshot();
   }
 
   private _show(attention: IAttention): void {
