@@ -325,19 +325,23 @@ async def test_a_token_handed_over_by_a_kernel_never_leaves_the_server(
     events.close()
 
 
-@pytest.mark.discover_workloads
-async def test_account_wide_discovery_finds_sessions_opened_elsewhere(
-    harness: Harness, jp_fetch: Fetch
-) -> None:
+@pytest.fixture
+def opened_elsewhere(harness: Harness) -> tuple[str, str]:
+    """(open id, closed id): sessions a script opened before the server started, so that the
+    monitor's first look at the account never catches the closed one while it was still open."""
     from qiskit_ibm_runtime import Session
 
-    def open_elsewhere() -> tuple[str, str]:
-        backend = harness.service().backend("ibmq_manila")
-        with Session(backend=backend) as finished:
-            pass
-        return Session(backend=backend).session_id, finished.session_id
+    backend = harness.service().backend("ibmq_manila")
+    with Session(backend=backend) as finished:
+        pass
+    return Session(backend=backend).session_id, finished.session_id
 
-    open_id, closed_id = await asyncio.get_running_loop().run_in_executor(None, open_elsewhere)
+
+@pytest.mark.discover_workloads
+async def test_account_wide_discovery_finds_sessions_opened_elsewhere(
+    opened_elsewhere: tuple[str, str], jp_fetch: Fetch
+) -> None:
+    open_id, closed_id = opened_elsewhere
 
     (found,) = await until(lambda: listed(jp_fetch, 1))
     assert found["id"] == open_id != closed_id
