@@ -243,3 +243,25 @@ def test_widget_carries_only_the_id_and_has_a_readable_snapshot() -> None:
     assert "<b>s1</b>" not in bundle["text/html"]
     assert bundle["text/plain"].startswith("Qiskit Runtime session <b>s1</b>.")
     widget.close()
+
+
+# ---------------------------------------------------------------- issue #10
+
+
+def test_keep_reuse_tags_each_cells_jobs_with_that_cells_tags(
+    shell: InteractiveShell, emulator: Harness, kernel_sessions: None
+) -> None:
+    shell.run_cell_magic("session", "--backend ibmq_manila --keep --tags first", CELL)
+    first = shell.user_ns["job"]
+    shell.run_cell_magic("session", "--backend ibmq_manila --keep --tags second,again", CELL)
+    second = shell.user_ns["job"]
+    shell.run_cell_magic("session", "--backend ibmq_manila --keep", CELL)
+    third = shell.user_ns["job"]
+
+    assert first.session_id == second.session_id == third.session_id  # one kept session
+    tags = {job.job_id(): set(job.tags) for job in emulator.service().jobs(limit=10)}
+    assert tags[first.job_id()] == {"first"}
+    assert tags[second.job_id()] == {"second", "again"}  # not the first cell's
+    assert tags[third.job_id()] == set()  # nothing left over from earlier cells
+    shell.run_line_magic("session", "close")
+

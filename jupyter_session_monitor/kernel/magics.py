@@ -66,9 +66,17 @@ def _fixable_errors() -> Iterator[None]:
         raise UsageError(message) from None
 
 
-def _tag_jobs(session: Any, tags: list[str]) -> None:
-    """Every job submitted in ``session`` gets ``tags`` (next to the primitive's own)."""
+@contextmanager
+def _tagged(session: Any, tags: list[str]) -> Iterator[None]:
+    """While the cell runs, every job it submits in ``session`` gets ``tags`` (next to the
+    primitive's own).
+
+    Per cell, not per session: a session kept with ``--keep`` and reused by a later cell tags that
+    cell's jobs with that cell's ``--tags``, and a cell without ``--tags`` adds none. The wrapper
+    is an attribute of this one session object, removed when the cell ends (the class's ``_run``,
+    which the hook wraps, shows through again)."""
     if not tags:
+        yield
         return
     original = session._run
 
@@ -80,6 +88,11 @@ def _tag_jobs(session: Any, tags: list[str]) -> None:
         return original(*args, **kwargs)
 
     session._run = run
+    try:
+        yield
+    finally:
+        if vars(session).get("_run") is run:
+            del session._run
 
 
 def _close(session: Any) -> None:
@@ -139,7 +152,6 @@ class SessionMagics(Magics):
             if session is None:
                 kind = Batch if options["batch"] else Session
                 session = kind(backend=backend, max_time=options["max_time"])
-                _tag_jobs(session, options["tags"])
                 if options["keep"]:
                     self._kept[backend.name] = session
         self._display(session)
@@ -147,7 +159,8 @@ class SessionMagics(Magics):
 
         set_cm_session(session)  # primitives created in the cell use it, as inside `with`
         try:
-            self.shell.run_cell(cell)  # type: ignore[union-attr]
+            with _tagged(session, options["tags"]):
+                self.shell.run_cell(cell)  # type: ignore[union-attr]
         finally:
             set_cm_session(None)
             if not options["keep"]:
