@@ -118,17 +118,6 @@ def test_cell_runs_in_a_session_which_closes_when_the_cell_ends(
     assert f"Qiskit Runtime session {session.session_id} (ibmq_manila, session)" in out
 
 
-def test_an_exception_in_the_cell_still_closes_the_session(
-    shell: InteractiveShell, emulator: Harness, kernel_sessions: None
-) -> None:
-    result = shell.run_cell_magic("session", "--least-busy --batch", "raise KeyboardInterrupt")
-
-    assert result is None
-    (batch,) = hook.opened_sessions()
-    assert type(batch).__name__ == "Batch"
-    assert _state(emulator, batch.session_id)["accepting_jobs"] is False
-
-
 def test_keep_reuses_the_open_session_and_says_so(
     shell: InteractiveShell,
     emulator: Harness,
@@ -265,3 +254,61 @@ def test_keep_reuse_tags_each_cells_jobs_with_that_cells_tags(
     assert tags[third.job_id()] == set()  # nothing left over from earlier cells
     shell.run_line_magic("session", "close")
 
+
+@pytest.mark.parametrize("raised", ["ValueError('boom')", "KeyboardInterrupt"])
+def test_a_failing_cell_fails_the_session_cell_after_the_session_closed(
+    shell: InteractiveShell,
+    emulator: Harness,
+    kernel_sessions: None,
+    capsys: pytest.CaptureFixture[str],
+    raised: str,
+) -> None:
+    outer = shell.run_cell(f"%%session --least-busy --batch\nraise {raised}\n")
+
+    assert outer.success is False  # "Run All" stops here, as after any failing cell
+    expected = ValueError if raised.startswith("ValueError") else KeyboardInterrupt
+    assert isinstance(outer.error_in_exec, expected)  # the cell's own error, not a wrapper
+    (batch,) = hook.opened_sessions()
+    assert _state(emulator, batch.session_id)["accepting_jobs"] is False
+    out = capsys.readouterr().out
+    assert out.count("Traceback (most recent call last)") == 1  # shown once, not twice
+    assert out.index(f"Closed session {batch.session_id}") < out.rindex(expected.__name__)
+    shell.run_line_magic("tb", "")
+    assert "Traceback (most recent call last)" in capsys.readouterr().out  # %tb: in full again
+
+
+def test_a_failing_cell_is_an_error_in_a_real_kernel_shown_once(emulator: Harness) -> None:
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", startup_timeout=60)
+    try:
+        events: list[tuple[str, dict[str, Any]]] = []
+
+        def collect(message: dict[str, Any]) -> None:
+            if message["header"]["msg_type"] in ("stream", "error"):
+                events.append((message["header"]["msg_type"], message["content"]))
+
+        reply = client.execute_interactive("%load_ext jupyter_session_monitor", timeout=60)
+        assert reply["content"]["status"] == "ok"
+        reply = client.execute_interactive(
+            "%%session --least-busy --batch\nprint('in the cell')\nraise ValueError('boom')",
+            output_hook=collect,
+            timeout=120,
+        )
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+    assert reply["content"]["status"] == "error"  # the notebook marks it failed; Run All stops
+    assert (reply["content"]["ename"], reply["content"]["evalue"]) == ("ValueError", "boom")
+    errors = [content for kind, content in events if kind == "error"]
+    full = [e for e in errors if any("Traceback" in line for line in e["traceback"])]
+    assert len(full) == 1  # IPython's traceback of the cell, once
+    assert all(len(e["traceback"]) == 1 for e in errors if e not in full)  # then one line at most
+    printed = "".join(content.get("text", "") for kind, content in events if kind == "stream")
+    closed = re.search(r"Closed session (\S+):", printed)
+    assert closed, printed
+    assert _state(emulator, closed.group(1))["accepting_jobs"] is False
+    kinds = [kind for kind, _ in events]
+    closing = next(i for i, (kind, c) in enumerate(events) if "Closed session" in c.get("text", ""))
+    assert kinds[closing + 1 :].count("error") == len(errors) - 1  # closed before the cell failed

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import contextmanager, suppress
+from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -103,6 +103,30 @@ def _close(session: Any) -> None:
     )
 
 
+def _raise_shown(error: BaseException) -> NoReturn:
+    """Fail the ``%%session`` cell with the error its body raised, whose traceback IPython has
+    already shown.
+
+    The body ran through ``run_cell``, which shows the traceback and returns; without this, the
+    ``%%session`` cell itself would succeed and "Run All" would go on. Raising the body's own
+    exception (not a wrapper) keeps what a plain failing cell gives: the kernel's reply names it
+    (``ValueError: boom``, as nbclient and papermill report it), ``except``/``%debug`` see the
+    real one, and a Ctrl-C stays a ``KeyboardInterrupt``. Its second rendering is one line, not
+    the whole traceback again: IPython renders an exception through ``_render_traceback_`` when
+    it has one. That hook is set on this instance and removes itself on first use, so a later
+    ``%tb`` shows the full traceback.
+    """
+
+    def render() -> list[str]:
+        vars(error).pop("_render_traceback_", None)
+        said = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        return [f"{said} (in the %%session cell; its traceback is above)"]
+
+    with suppress(AttributeError, TypeError):  # one that refuses attributes is shown in full
+        error._render_traceback_ = render  # type: ignore[attr-defined]
+    raise error
+
+
 def _kind(session: Any) -> str:
     return "batch" if hook.is_batch(session) else "session"
 
@@ -160,11 +184,14 @@ class SessionMagics(Magics):
         set_cm_session(session)  # primitives created in the cell use it, as inside `with`
         try:
             with _tagged(session, options["tags"]):
-                self.shell.run_cell(cell)  # type: ignore[union-attr]
+                result = self.shell.run_cell(cell)  # type: ignore[union-attr]
         finally:
             set_cm_session(None)
             if not options["keep"]:
                 _close(session)  # also after an exception or Ctrl-C in the cell: no orphan
+        error = result.error_before_exec or result.error_in_exec
+        if error is not None:
+            _raise_shown(error)
 
     def _parse_cell_options(self, line: str) -> dict[str, Any]:
         try:
