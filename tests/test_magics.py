@@ -41,6 +41,16 @@ def test_anything_else_is_a_clear_error_naming_the_accepted_forms(value: Any) ->
     assert ACCEPTED in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("value", "suggestion"), [("5 minutes", "5m"), ("2 hours", "2h"), ("90 secs", "90s")]
+)
+def test_a_number_and_a_unit_word_suggest_the_short_form(value: str, suggestion: str) -> None:
+    with pytest.raises(DurationError) as error:
+        parse_duration(value)
+    assert f"write {suggestion}" in str(error.value)
+    assert ACCEPTED in str(error.value)
+
+
 @pytest.fixture
 def shell() -> Iterator[InteractiveShell]:
     ipython = InteractiveShell.instance()
@@ -68,6 +78,9 @@ def kernel_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         ("--backend a --least-busy", "one of them"),
         ("--backend ibm_torino --max-time 5minutes", ACCEPTED),
         ("--backend ibm_torino --colour red", "unknown option '--colour'"),
+        ("--backend ibm_torino --max-time 5 minutes", "write --max-time 5m"),
+        ("--backend ibm_torino --max-time=2 Hours --keep", "write --max-time 2h"),
+        ("--backend ibm_torino --max-time '5 minutes'", "write 5m"),
         ("--backend", "--backend needs a value"),
         ("--backend 'ibm", "No closing quotation"),
     ],
@@ -312,3 +325,35 @@ def test_a_failing_cell_is_an_error_in_a_real_kernel_shown_once(emulator: Harnes
     kinds = [kind for kind, _ in events]
     closing = next(i for i, (kind, c) in enumerate(events) if "Closed session" in c.get("text", ""))
     assert kinds[closing + 1 :].count("error") == len(errors) - 1  # closed before the cell failed
+
+
+@pytest.mark.parametrize(
+    ("typed", "limit"), [("9h", "8h"), ("540m", "480m"), ("32400", "28800s"), ("1d", "8h")]
+)
+def test_max_time_beyond_the_plan_is_one_line_naming_the_limit_in_the_users_units(
+    shell: InteractiveShell, emulator: Harness, kernel_sessions: None, typed: str, limit: str
+) -> None:
+    with pytest.raises(UsageError) as error:
+        shell.run_cell_magic("session", f"--backend ibmq_manila --max-time {typed}", "pass")
+
+    assert str(error.value) == (
+        f"%%session: --max-time {typed} is longer than this instance's plan allows ({limit})."
+    )
+    assert emulator.admin("GET", "/emulator/state")["sessions"] == []  # nothing left open
+
+
+def test_a_bare_max_time_is_seconds_and_the_opening_says_so(
+    shell: InteractiveShell,
+    emulator: Harness,
+    kernel_sessions: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shell.run_cell_magic("session", "--backend ibmq_manila --max-time 5", "pass")
+    assert "max_time 5 s (a bare number is seconds; write 5m for 5 minutes)" in (
+        capsys.readouterr().out
+    )
+    (session,) = hook.opened_sessions()
+    assert _state(emulator, session.session_id)["max_ttl"] == round(5 * 0.02)
+
+    shell.run_cell_magic("session", "--backend ibmq_manila --max-time 25m", "pass")
+    assert "bare number" not in capsys.readouterr().out  # a unit says what it means

@@ -8,6 +8,7 @@ that say what to do, not tracebacks from deep inside the client.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -18,7 +19,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
 
 from . import hook
-from .durations import DurationError, parse_duration
+from .durations import DurationError, format_duration, largest_unit, parse_duration, short_form
 
 USAGE = """\
 %session list                   this kernel's sessions
@@ -64,6 +65,37 @@ def _fixable_errors() -> Iterator[None]:
         if message is None:
             raise
         raise UsageError(message) from None
+
+
+# The service's refusal of a max_ttl, as IBM words it (and the emulator after it).
+_MAX_TTL_RANGE = re.compile(
+    r"max_ttl\s+([\d.]+)\s+is outside the allowed range of\s+([\d.]+)\s+to\s+([\d.]+)\s+seconds",
+    re.IGNORECASE,
+)
+
+
+def _max_time_refusal(error: BaseException, typed: str | None, seconds: int | None) -> str | None:
+    """The service's refusal of ``--max-time`` as one line with the plan's limit in the units the
+    user typed; ``None`` for any other error."""
+    match = _MAX_TTL_RANGE.search(str(error))
+    if match is None or typed is None or seconds is None:
+        return None
+    received, low, high = (float(group) for group in match.groups())
+    if received > 0:
+        # The service names the max_ttl it received and its range on one scale. Brought back to
+        # the seconds that were sent, the range is in the user's terms also where the two differ
+        # (the emulator scales every duration by its --time-scale).
+        low, high = low * seconds / received, high * seconds / received
+    unit = largest_unit(typed)
+    if seconds < low:
+        return (
+            f"%%session: --max-time {typed} is shorter than this instance allows (at least "
+            f"{format_duration(round(low), unit)})."
+        )
+    return (
+        f"%%session: --max-time {typed} is longer than this instance's plan allows "
+        f"({format_duration(round(high), unit)})."
+    )
 
 
 @contextmanager
@@ -175,7 +207,23 @@ class SessionMagics(Magics):
             session = self._reusable(backend.name) if options["keep"] else None
             if session is None:
                 kind = Batch if options["batch"] else Session
-                session = kind(backend=backend, max_time=options["max_time"])
+                try:
+                    session = kind(backend=backend, max_time=options["max_time"])
+                except Exception as error:
+                    refusal = _max_time_refusal(
+                        error, options["max_time_text"], options["max_time"]
+                    )
+                    if refusal is None:
+                        raise
+                    raise UsageError(refusal) from None
+                typed = options["max_time_text"]
+                if typed is not None and typed.strip().isdigit():
+                    # What max_time=5 means in the client, kept; but rarely what was meant.
+                    number = int(typed)
+                    print(
+                        f"max_time {number} s (a bare number is seconds; write {number}m for "
+                        f"{number} minute{'s' if number != 1 else ''})"
+                    )
                 if options["keep"]:
                     self._kept[backend.name] = session
         self._display(session)
@@ -189,9 +237,9 @@ class SessionMagics(Magics):
             set_cm_session(None)
             if not options["keep"]:
                 _close(session)  # also after an exception or Ctrl-C in the cell: no orphan
-        error = result.error_before_exec or result.error_in_exec
-        if error is not None:
-            _raise_shown(error)
+        failure = result.error_before_exec or result.error_in_exec
+        if failure is not None:
+            _raise_shown(failure)
 
     def _parse_cell_options(self, line: str) -> dict[str, Any]:
         try:
@@ -222,6 +270,12 @@ class SessionMagics(Magics):
                     index += 1
                 if not value or value.startswith("--"):
                     raise UsageError(f"%%session: {name} needs a value.")
+                following = words[index + 1] if index + 1 < len(words) else ""
+                written = short_form(value, following) if name == "--max-time" else None
+                if written:  # "--max-time 5 minutes": one duration in two words
+                    raise UsageError(
+                        f"%%session: --max-time {value} {following}: write --max-time {written}."
+                    )
                 options[valued[name]] = value
             else:
                 raise UsageError(
@@ -233,6 +287,7 @@ class SessionMagics(Magics):
             raise UsageError(
                 "%%session: name a backend with --backend NAME, or pass --least-busy (one of them)."
             )
+        options["max_time_text"] = options["max_time"]
         if options["max_time"] is not None:
             try:
                 options["max_time"] = parse_duration(options["max_time"])
