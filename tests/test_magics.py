@@ -188,7 +188,7 @@ def test_line_magic_lists_shows_and_cancels_only_with_yes(
     shell.run_line_magic("session", "cancel --yes")
     assert _state(emulator, session.session_id)["state"] == "closed"
     shell.run_line_magic("session", "status")
-    assert capsys.readouterr().out.strip().endswith("Closed")
+    assert f"{session.session_id} on ibmq_kolkata: Closed; jobs: " in capsys.readouterr().out
 
 
 def test_line_magic_errors_are_one_line_with_the_fix(
@@ -357,3 +357,95 @@ def test_a_bare_max_time_is_seconds_and_the_opening_says_so(
 
     shell.run_cell_magic("session", "--backend ibmq_manila --max-time 25m", "pass")
     assert "bare number" not in capsys.readouterr().out  # a unit says what it means
+
+
+def test_status_and_list_give_backend_mode_job_counts_and_the_countdown(
+    shell: InteractiveShell,
+    make_emulator: Callable[..., Harness],
+    kernel_sessions: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    make_emulator(time_scale=0.02, job_seconds=500)  # a job runs 10 s: the others queue
+    shell.run_cell(
+        "from qiskit_ibm_runtime import Batch, QiskitRuntimeService, Session, SamplerV2\n"
+        "from tests.harness import bell\n"
+        "service = QiskitRuntimeService()\n"
+        "idle = Batch(backend=service.backend('ibmq_manila'))\n"
+        "backend = service.backend('ibmq_kolkata')\n"
+        "session = Session(backend=backend)\n"
+        "jobs = [SamplerV2(mode=session).run([bell(backend)]) for _ in range(3)]\n"
+    )
+    idle, session = shell.user_ns["idle"], shell.user_ns["session"]
+    wait_until(lambda: session.status() == "In progress, accepting new jobs")
+    capsys.readouterr()
+
+    shell.run_line_magic("session", "status")  # the most recent one
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith(
+        f"Session {session.session_id} on ibmq_kolkata: In progress, accepting new jobs; "
+        "jobs: 2 queued, 1 running, 0 done, 0 failed, 0 cancelled; max TTL in "
+    )
+    assert re.search(r"max TTL in 9m \d+s$", line)  # 8 h scaled by 0.02, just started
+
+    shell.run_line_magic("session", f"status {idle.session_id[:8]}")
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith(
+        f"Batch {idle.session_id} on ibmq_manila: Pending; "
+        "jobs: 0 queued, 0 running, 0 done, 0 failed, 0 cancelled; closes in "
+    )
+    assert line.endswith(" unless a job is submitted")
+
+    shell.run_line_magic("session", "list")
+    header, *rows, footer = capsys.readouterr().out.splitlines()
+    assert header.split() == ["id", "backend", "mode", "status", "jobs", "next"]
+    (newest,) = (row for row in rows if session.session_id in row)
+    (older,) = (row for row in rows if idle.session_id in row)
+    assert newest.startswith("* ") and older.startswith("  ")  # the default one, marked
+    assert re.search(
+        r"ibmq_kolkata +session +In progress, accepting new jobs +2 queued, 1 running +"
+        r"max TTL in 9m \d+s$",
+        newest,
+    )
+    assert re.search(r"ibmq_manila +batch +Pending +no jobs +closes in .+ unless", older)
+    assert footer.startswith("* ") and "when no ID is given" in footer
+    session.cancel()
+    idle.cancel()
+
+
+WIDE = """\
+from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_ibm_runtime import QiskitRuntimeService, Session, SamplerV2
+from tests.harness import bell
+backend = QiskitRuntimeService().backend("ibmq_kolkata")
+ghz = QuantumCircuit(21)
+ghz.h(0)
+for qubit in range(20):
+    ghz.cx(qubit, qubit + 1)
+ghz.measure_all()
+wide = generate_preset_pass_manager(backend=backend, optimization_level=1).run(ghz)
+session = Session(backend=backend)
+good = SamplerV2(mode=session).run([bell(backend)])
+bad = SamplerV2(mode=session).run([wide])  # too wide for the emulator: it fails with a reason
+"""
+
+
+def test_details_lists_failed_jobs_with_the_services_reason(
+    shell: InteractiveShell,
+    emulator: Harness,
+    kernel_sessions: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shell.run_cell(WIDE)
+    good, bad = shell.user_ns["good"], shell.user_ns["bad"]
+    wait_until(lambda: good.status() == "DONE" and bad.status() == "ERROR")
+    capsys.readouterr()
+
+    shell.run_line_magic("session", "details")
+
+    out = capsys.readouterr().out
+    assert "                jobs: 0 queued, 0 running, 1 done, 1 failed, 0 cancelled\n" in out
+    failed = out[out.index("failed jobs:") :]
+    assert re.search(rf"{bad.job_id()}  Error code \d+; The circuit acts on \d+ qubits", failed)
+    assert good.job_id() not in failed
+    shell.user_ns["session"].close()

@@ -12,11 +12,15 @@ import re
 import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
+
+from jupyter_session_monitor import derive
 
 from . import hook
 from .durations import DurationError, format_duration, largest_unit, parse_duration, short_form
@@ -163,7 +167,102 @@ def _kind(session: Any) -> str:
     return "batch" if hook.is_batch(session) else "session"
 
 
+#: Jobs read per session (newest first), as many as the monitor reads.
+JOB_LIST_LIMIT = 200
+#: The service closes a session that got no job within 30 minutes of opening. Not in the session's
+#: body, so the kernel cannot know another value (the emulator's --time-scale shortens it).
+NO_JOB_CLOSE_SECONDS = 1800.0
+
+
+@dataclass
+class _Look:
+    """One session as the service sees it now: ``details()`` and its job list."""
+
+    session: Any
+    details: dict[str, Any]
+    jobs: list[dict[str, Any]]  # the service's job bodies, newest first
+    total: int  # jobs in the session (more than ``jobs`` past JOB_LIST_LIMIT)
+
+    @property
+    def session_id(self) -> str:
+        return str(self.session.session_id)
+
+    @property
+    def backend(self) -> str:
+        name = self.details.get("backend_name") or getattr(self.session._backend, "name", None)
+        return str(name or "?")
+
+    @property
+    def mode(self) -> str:
+        mode = self.details.get("mode")
+        return "batch" if mode == "batch" else "session" if mode else _kind(self.session)
+
+    @property
+    def status(self) -> str:
+        if not self.details:
+            return "unknown"
+        return derive.status_of(self.details.get("state"), self.details.get("accepting_jobs"))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return derive.jobs_summary(derive.job_status(job) for job in self.jobs)
+
+    def jobs_text(self, *, zeros: bool) -> str:
+        """``2 queued, 1 running, 0 done, 0 failed, 0 cancelled`` (without the zeros: ``no jobs``
+        when there are none)."""
+        counts = self.counts
+        words = {"ERROR": "failed"}
+        parts = [
+            f"{counts[status]} {words.get(status, status.lower())}"
+            for status in derive.JOB_STATUSES
+            if zeros or counts[status]
+        ]
+        text = ", ".join(parts) or "no jobs"
+        if self.total > len(self.jobs):
+            text += f" (newest {len(self.jobs)} of {self.total})"
+        return text
+
+    def countdown(self, now: datetime) -> str | None:
+        """The soonest thing the service will do on its own, and when; ``None`` once closed."""
+        body = {field: self.details.get(key) for field, key in derive.DETAILS_KEYS.items()}
+        counts = self.counts
+        due = derive.deadlines(
+            body,
+            pending_jobs=counts["QUEUED"] + counts["RUNNING"],
+            any_job=self.total > 0,
+            no_job_close_seconds=NO_JOB_CLOSE_SECONDS,
+        )
+        soonest = due.soonest()
+        if soonest is None:
+            return None
+        left = format_duration((soonest - now).total_seconds())
+        if soonest == due.max_ttl_at:
+            return f"max TTL in {left}"
+        if soonest == due.interactive_ttl_at:
+            if self.details.get("accepting_jobs"):
+                return f"inactive in {left} unless a job is queued"
+            return f"closes in {left}"
+        return f"closes in {left} unless a job is submitted"
+
+
+def _look(session: Any) -> _Look:
+    """``details()`` and the session's jobs in one request (the client's own ``jobs()`` would ask
+    again for each job's status), as the monitor reads them: the counts agree with the sidebar."""
+    details = session.details() or {}
+    client = session.service._get_api_client(session._instance)  # as Session's own calls do
+    answer = client.jobs_get(session_id=session.session_id, limit=JOB_LIST_LIMIT)
+    jobs = list(answer.get("jobs") or [])
+    total = answer.get("count")
+    return _Look(session, details, jobs, total if isinstance(total, int) else len(jobs))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 _SECONDS = ("interactive_timeout", "max_time", "active_timeout", "usage_time")
+#: Failed jobs whose reason ``%session details`` fetches (each costs the client a few requests).
+FAILED_SHOWN = 10
 
 
 def _print_details(details: dict[str, Any]) -> None:
@@ -177,6 +276,30 @@ def _print_details(details: dict[str, Any]) -> None:
             continue
         shown = f"{value} s" if key in _SECONDS and isinstance(value, int | float) else value
         print(f"{key:>20}: {shown}")
+
+
+def _print_jobs(look: _Look) -> None:
+    """The job counts, then the failed jobs with the service's reason (``error_message()``)."""
+    print(f"{'jobs':>20}: {look.jobs_text(zeros=True)}")
+    failed = [job for job in look.jobs if derive.job_status(job) == "ERROR"]
+    if not failed:
+        return
+    print(f"{'failed jobs':>20}:")
+    service = look.session.service
+    for body in failed[:FAILED_SHOWN]:
+        job_id = str(body.get("id"))
+        try:
+            message = service.job(job_id).error_message() or "no reason given"
+        except Exception as error:  # one unreadable job must not hide the others
+            message = f"reason unavailable ({type(error).__name__})"
+        # The client words it "Job ID has failed:\nREASON"; the id is on this line already.
+        message = message.removeprefix(f"Job {job_id} has failed:").strip()
+        first, *more = message.splitlines() or [""]
+        print(f"{'':>22}{job_id}  {first}")
+        for line in more:
+            print(f"{'':>24}{line}")
+    if len(failed) > FAILED_SHOWN:
+        print(f"{'':>22}and {len(failed) - FAILED_SHOWN} more")
 
 
 @magics_class
@@ -340,9 +463,17 @@ class SessionMagics(Magics):
                 raise UsageError(f"%session: unknown command {command!r}.\n{USAGE}")
             session = self._find(ident)
             if command == "status":
-                print(session.status())
+                look = _look(session)
+                countdown = look.countdown(_now())
+                print(
+                    f"{look.mode.capitalize()} {look.session_id} on {look.backend}: "
+                    f"{look.status}; jobs: {look.jobs_text(zeros=True)}"
+                    + (f"; {countdown}" if countdown else "")
+                )
             elif command == "details":
-                _print_details(session.details() or {})
+                look = _look(session)
+                _print_details(look.details)
+                _print_jobs(look)
             elif command == "close":
                 _close(session)
             elif command == "cancel":
@@ -375,17 +506,38 @@ class SessionMagics(Magics):
         if not sessions:
             print("This kernel has opened no Qiskit Runtime session.")
             return
-        rows = [("id", "backend", "mode", "status")]
+        default = self._find(None)
+        now = _now()
+        rows: list[tuple[str, ...]] = [("", "id", "backend", "mode", "status", "jobs", "next")]
         for session in sessions:
+            marker = "*" if session is default else ""
             try:
-                status = session.status() or "unknown"
+                look = _look(session)
             except Exception as error:  # one unreachable session must not hide the others
+                backend = getattr(session._backend, "name", None) or "?"
                 status = f"unknown ({type(error).__name__})"
-            backend = getattr(session._backend, "name", None) or "?"
-            rows.append((str(session.session_id), backend, _kind(session), status))
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+                rows.append(
+                    (marker, str(session.session_id), backend, _kind(session), status, "?", "")
+                )
+                continue
+            rows.append(
+                (
+                    marker,
+                    look.session_id,
+                    look.backend,
+                    look.mode,
+                    look.status,
+                    look.jobs_text(zeros=False),
+                    look.countdown(now) or "",
+                )
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(7)]
         for row in rows:
-            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        print(
+            "* the default: %session status, details, close, cancel and watch act on it when no "
+            "ID is given (this kernel's most recent session)."
+        )
 
     def _cancel(self, session: Any, yes: bool) -> None:
         if not yes:
