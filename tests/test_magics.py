@@ -186,6 +186,10 @@ def test_line_magic_lists_shows_and_cancels_only_with_yes(
     assert _state(emulator, session.session_id)["state"] != "closed"
 
     shell.run_line_magic("session", "cancel --yes")
+    assert capsys.readouterr().out.strip() == (
+        f"Cancelled session {session.session_id}: 2 queued jobs cancelled; its running job still "
+        "finishes; the session ended."
+    )
     assert _state(emulator, session.session_id)["state"] == "closed"
     shell.run_line_magic("session", "status")
     assert f"{session.session_id} on ibmq_kolkata: Closed; jobs: " in capsys.readouterr().out
@@ -357,6 +361,39 @@ def test_a_bare_max_time_is_seconds_and_the_opening_says_so(
 
     shell.run_cell_magic("session", "--backend ibmq_manila --max-time 25m", "pass")
     assert "bare number" not in capsys.readouterr().out  # a unit says what it means
+
+
+def test_cancel_says_what_happens_when_no_job_is_queued(
+    shell: InteractiveShell,
+    emulator: Harness,
+    kernel_sessions: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shell.run_cell(
+        "from qiskit_ibm_runtime import QiskitRuntimeService, Session\n"
+        "session = Session(backend=QiskitRuntimeService().backend('ibmq_manila'))\n"
+    )
+    session_id = shell.user_ns["session"].session_id
+    capsys.readouterr()
+
+    shell.run_line_magic("session", "cancel")
+    refusal = capsys.readouterr().out
+    assert (
+        f"Not cancelled. Session {session_id} has no queued job; cancelling would just end the "
+        "session now."
+    ) in refusal
+    assert _state(emulator, session_id)["state"] != "closed"
+
+    shell.run_line_magic("session", "cancel --yes")
+    assert capsys.readouterr().out.strip() == (
+        f"Cancelled session {session_id}. No job was queued; the session ended."
+    )
+    assert _state(emulator, session_id)["state"] == "closed"
+
+    shell.run_line_magic("session", "cancel --yes")
+    assert capsys.readouterr().out.strip() == (
+        f"Session {session_id} is already closed: nothing to cancel."
+    )
 
 
 def test_status_and_list_give_backend_mode_job_counts_and_the_countdown(

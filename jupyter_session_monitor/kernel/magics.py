@@ -540,27 +540,46 @@ class SessionMagics(Magics):
         )
 
     def _cancel(self, session: Any, yes: bool) -> None:
+        look = _look(session)
+        ident = look.session_id
+        if look.status == derive.CLOSED:
+            print(f"Session {ident} is already closed: nothing to cancel.")
+            return
+        counts = look.counts
+        queued, running = counts["QUEUED"], counts["RUNNING"]
+        finishing = (
+            f"{running} running job{'s' if running != 1 else ''} would finish" if running else ""
+        )
         if not yes:
-            queued, running = self._pending(session)
-            print(
-                f"Not cancelled. Cancelling session {session.session_id} would cancel "
-                f"{queued} queued job{'s' if queued != 1 else ''}"
-                + (
-                    f"; {running} running job{'s' if running != 1 else ''} would finish"
-                    if running
-                    else ""
+            if queued:
+                what = (
+                    f"Cancelling session {ident} would cancel {queued} queued "
+                    f"job{'s' if queued != 1 else ''}"
+                    + (f"; {finishing}" if finishing else "")
+                    + ", and end the session now."
                 )
-                + f", and end the session now. To do it: %session cancel {session.session_id} --yes"
-            )
+            else:
+                what = (
+                    f"Session {ident} has no queued job; cancelling would just end the session now"
+                    + (f" ({finishing})." if finishing else ".")
+                )
+            print(f"Not cancelled. {what} To do it: %session cancel {ident} --yes")
             return
         session.cancel()
-        print(f"Cancelled session {session.session_id}: its queued jobs are cancelled.")
-
-    @staticmethod
-    def _pending(session: Any) -> tuple[int, int]:
-        jobs = session.service.jobs(session_id=session.session_id, pending=True, limit=100)
-        statuses = [job.status() for job in jobs]
-        return statuses.count("QUEUED"), statuses.count("RUNNING")
+        finishes = (
+            ""
+            if not running
+            else "; its running job still finishes"
+            if running == 1
+            else f"; its {running} running jobs still finish"
+        )
+        if queued:
+            print(
+                f"Cancelled session {ident}: {queued} queued job{'s' if queued != 1 else ''} "
+                f"cancelled{finishes}; the session ended."
+            )
+        else:
+            print(f"Cancelled session {ident}. No job was queued{finishes}; the session ended.")
 
     def _attach(self, session_id: str) -> Any:
         from qiskit_ibm_runtime import QiskitRuntimeService, Session
