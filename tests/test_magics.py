@@ -12,7 +12,12 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_session_monitor.kernel import hook
-from jupyter_session_monitor.kernel.durations import ACCEPTED, DurationError, parse_duration
+from jupyter_session_monitor.kernel.durations import (
+    ACCEPTED,
+    DurationError,
+    format_duration,
+    parse_duration,
+)
 from jupyter_session_monitor.kernel.magics import SessionMagics
 from tests.harness import Harness, wait_until
 
@@ -49,6 +54,25 @@ def test_a_number_and_a_unit_word_suggest_the_short_form(value: str, suggestion:
         parse_duration(value)
     assert f"write {suggestion}" in str(error.value)
     assert ACCEPTED in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "largest", "text"),
+    [
+        (5400, "d", "1h 30m"),
+        (90061, "d", "1d 1h 1m 1s"),
+        (28800, "m", "480m"),
+        (28800, "s", "28800s"),
+        (575.9, "d", "9m 35s"),  # countdowns round down
+        (-3, "d", "0s"),
+    ],
+)
+def test_durations_are_written_as_the_parser_reads_them(
+    seconds: float, largest: str, text: str
+) -> None:
+    assert format_duration(seconds, largest) == text
+    if seconds >= 1:
+        assert parse_duration(text) == int(seconds)
 
 
 @pytest.fixture
