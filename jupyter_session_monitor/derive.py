@@ -117,6 +117,22 @@ def job_usage(raw_job: Mapping[str, Any]) -> float | None:
     return float(seconds) if isinstance(seconds, int | float) else None
 
 
+def job_reason(raw_job: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Why a job failed or was cancelled, in the service's words: ``{code, message}``; ``None``
+    while it is queued, running or done, or when the service gave no reason."""
+    if job_status(raw_job) not in ("ERROR", "CANCELLED"):
+        return None
+    state = raw_job.get("state") or {}
+    message = state.get("reason") or state.get("reason_message")
+    code = state.get("reason_code") or state.get("reasonCode")
+    if not message and code is None:
+        return None
+    return {
+        "code": code if isinstance(code, int) and not isinstance(code, bool) else None,
+        "message": str(message or ""),
+    }
+
+
 def jobs_summary(statuses: Iterable[str]) -> dict[str, int]:
     counts = dict.fromkeys(JOB_STATUSES, 0)
     for status in statuses:

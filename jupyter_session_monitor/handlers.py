@@ -28,6 +28,9 @@ from .monitor import MonitorError, SessionMonitor
 #: Every route of the monitor lives under ``{base_url}`` + this prefix.
 API_PREFIX = "/session-monitor/api"
 
+#: ``GET sessions/{id}?fresh=true`` waits at most this long for the service.
+REFRESH_WITHIN_SECONDS = 10.0
+
 #: The resource name checked by jupyter_server's ``Authorizer`` for every monitor route.
 AUTH_RESOURCE = "session-monitor"
 
@@ -179,14 +182,35 @@ class SessionHandler(MonitorHandler):
 
     @web.authenticated
     @authorized
-    def get(self, session_id: str) -> None:
+    async def get(self, session_id: str) -> None:
         self.monitor.watched_now()
-        self.send(self.monitor.view(self.monitor.get(session_id), with_timeline=True))
+        fresh = self.get_query_argument("fresh", "")
+        if fresh not in ("", "0", "1", "true", "false"):
+            raise MonitorAPIError(400, "bad_request", "'fresh' must be true or false.")
+        if fresh in ("1", "true"):
+            # A confirmation is about to be shown: read the service now, not at the next poll.
+            session = await self.monitor.refresh(session_id, within=REFRESH_WITHIN_SECONDS)
+        else:
+            session = self.monitor.get(session_id)
+        self.send(self.monitor.view(session, with_timeline=True))
 
     @web.authenticated
     @authorized
     def delete(self, session_id: str) -> None:
         self.monitor.forget(session_id)
+        self.set_status(204)
+        self.finish()
+
+
+class ViewerHandler(MonitorHandler):
+    """``POST viewers``: a page that shows sessions is visible. Its push channel rarely makes a
+    REST call, so pages say so every half minute while visible; polls keep their full pace while
+    anybody looks, and polls spaced for "nobody watching" are brought forward."""
+
+    @web.authenticated
+    @authorized
+    def post(self) -> None:
+        self.monitor.watched_now()
         self.set_status(204)
         self.finish()
 
@@ -310,6 +334,7 @@ def handlers() -> list[tuple[str, type[MonitorHandler]]]:
         (f"{API_PREFIX}/sessions", SessionsHandler),
         (f"{API_PREFIX}/sessions/([^/]+)", SessionHandler),
         (f"{API_PREFIX}/sessions/([^/]+)/(close|cancel)", SessionActionHandler),
+        (f"{API_PREFIX}/viewers", ViewerHandler),
         (f"{API_PREFIX}/jobs/([^/]+)/cancel", JobCancelHandler),
         (f"{API_PREFIX}/kernel-registrations", KernelRegistrationHandler),
         (f"{API_PREFIX}/(.*)", NotFoundHandler),

@@ -42,6 +42,7 @@ class JobRecord:
     tags: list[str]
     created: str | None
     usage_seconds: float | None = None  # quantum time billed, once the service reports it
+    reason: dict[str, Any] | None = None  # why it failed or was cancelled: {code, message}
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +52,7 @@ class JobRecord:
             "tags": list(self.tags),
             "created": self.created,
             "usage_seconds": self.usage_seconds,
+            "reason": None if self.reason is None else dict(self.reason),
         }
 
 
@@ -72,6 +74,7 @@ class TrackedSession:
     last_action: str | None = None  # "close" / "cancel": what this monitor did, for end_reason
     error: dict[str, str] | None = None  # the last polling failure, while it lasts
     stale: bool = False
+    not_found: bool = False  # the service answered 404: it no longer knows this session
     jobs: list[JobRecord] = field(default_factory=list)
 
     @property

@@ -82,6 +82,11 @@ class SessionMonitor:
         self._last_watched = float("-inf")
         self._orphan_timers: dict[str, asyncio.TimerHandle] = {}
         self._discovery: asyncio.Task[None] | None = None
+        # The last view pushed per session, without ``last_polled_at``: a poll that changed
+        # nothing else is pushed as a small batched "polled" notice, not as a whole view.
+        self._pushed: dict[str, dict[str, Any]] = {}
+        self._polled: dict[str, str | None] = {}
+        self._polled_flush: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -105,6 +110,8 @@ class SessionMonitor:
     async def stop(self) -> None:
         for timer in self._orphan_timers.values():
             timer.cancel()
+        if self._polled_flush is not None:
+            self._polled_flush.cancel()
         if self._discovery is not None:
             self._discovery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -114,8 +121,24 @@ class SessionMonitor:
         self.store.close()
 
     def watched_now(self) -> None:
-        """A browser looked: keep polling at full pace for a while."""
+        """A browser looked (or says it is visible): keep polling at full pace for a while. When
+        nobody was watching, polls spaced for "nobody watching" are brought forward to when they
+        would have been due at full pace."""
+        was_watched = self.watched
         self._last_watched = time.monotonic()
+        if was_watched or not self._started:
+            return
+        now = _now()
+        for session in self.sessions.values():
+            planned = self._scheduler.planned(session.id)
+            if planned is None or self._failures.get(session.id):
+                continue
+            delay = self._delay(session, 0, now)
+            if delay is None:
+                continue
+            last = session.last_polled_at
+            since = (now - last).total_seconds() if last is not None else delay
+            self._scheduler.schedule(session.id, max(0.0, delay - since))
 
     @property
     def watched(self) -> bool:
@@ -126,16 +149,43 @@ class SessionMonitor:
         return lambda: self._listeners.remove(listener)
 
     def _changed(self, session_id: str, kind: str = "updated") -> None:
-        self.version += 1
         session = self.sessions.get(session_id)
-        change = {
-            "version": self.version,
-            "kind": kind,
-            "session_id": session_id,
-            "session": self.view(session) if session is not None and kind != "removed" else None,
-        }
+        view = self.view(session) if session is not None and kind != "removed" else None
+        if view is None:
+            self._pushed.pop(session_id, None)
+            self._polled.pop(session_id, None)
+        else:
+            comparable = {k: v for k, v in view.items() if k != "last_polled_at"}
+            if kind == "updated" and self._pushed.get(session_id) == comparable:
+                self._note_polled(session_id, view["last_polled_at"])
+                return
+            self._pushed[session_id] = comparable
+            self._polled.pop(session_id, None)
+        self._emit({"kind": kind, "session_id": session_id, "session": view, "polled": None})
+
+    def _emit(self, change: dict[str, Any]) -> None:
+        self.version += 1
+        change = {"version": self.version, **change}
         for listener in list(self._listeners):
-            listener(change)
+            try:
+                listener(change)
+            except Exception:  # one broken listener must not stop the poll or the others
+                log.exception("A session change listener failed")
+
+    #: Seconds between the batched notices of polls that changed nothing but their time.
+    POLLED_NOTICE_SECONDS = 1.0
+
+    def _note_polled(self, session_id: str, at: str | None) -> None:
+        self._polled[session_id] = at
+        if self._polled_flush is None:
+            loop = asyncio.get_running_loop()
+            self._polled_flush = loop.call_later(self.POLLED_NOTICE_SECONDS, self._flush_polled)
+
+    def _flush_polled(self) -> None:
+        self._polled_flush = None
+        if self._polled:
+            polled, self._polled = self._polled, {}
+            self._emit({"kind": "polled", "session_id": "", "session": None, "polled": polled})
 
     # ------------------------------------------------------------------ tracking
 
@@ -164,7 +214,7 @@ class SessionMonitor:
                 existing.orphaned = False
                 self.store.save_session(existing)
                 self._changed(session_id)
-            if source == SOURCE_KERNEL and not existing.closed:
+            if source == SOURCE_KERNEL and (not existing.closed or existing.not_found):
                 # The kernel reports again when it submits the first job, closes or cancels:
                 # look now rather than at the next scheduled poll.
                 self._scheduler.schedule(session_id, 0)
@@ -282,23 +332,58 @@ class SessionMonitor:
         self, session_id: str, user: str | None, action: str, call: Any
     ) -> TrackedSession:
         session = self.get(session_id)
+        if session.not_found:
+            raise MonitorError(
+                409,
+                "not_found",
+                f"The Qiskit Runtime service no longer knows session '{session_id}', so it cannot "
+                "be closed or cancelled (there is nothing left to bill). Forget removes it from "
+                "the list.",
+            )
         if session.closed:
             self.store.record_action(
                 user=user, action=action, target=session_id, result="already closed"
             )
             return session
+        counts = derive.jobs_summary(j.status for j in session.jobs)
+        seen = f"queued={counts['QUEUED']} running={counts['RUNNING']}"
         try:
             await call(session.account, session_id)
         except RuntimeCallError as error:
             self.store.record_action(
-                user=user, action=action, target=session_id, result="failed", detail=error.message
+                user=user,
+                action=action,
+                target=session_id,
+                result="failed",
+                detail=f"{seen}; {error.message}",
             )
+            if error.kind == "timeout":  # the request may have reached the service: look
+                self._scheduler.schedule(session_id, 0)
+                raise MonitorError(
+                    504,
+                    "timeout",
+                    "The Qiskit Runtime service did not answer in time, so the session may or "
+                    "may not have closed. The monitor is checking; the list shows the outcome "
+                    "in a moment.",
+                ) from None
             raise MonitorError(502, error.kind, f"{error.message} Nothing was changed.") from None
         session.last_action = action
         self.store.save_session(session)
-        self.store.record_action(user=user, action=action, target=session_id, result="accepted")
+        self.store.record_action(
+            user=user, action=action, target=session_id, result="accepted", detail=seen
+        )
         self._scheduler.schedule(session_id, 0)  # show the outcome at once
         return session
+
+    async def refresh(self, session_id: str, within: float) -> TrackedSession:
+        """Read the session and its jobs from the service now (a confirmation is about to be
+        shown): returns once a poll that started after this call has ended, or after
+        ``within`` seconds with what is known then (``stale`` and ``last_polled_at`` say so)."""
+        session = self.get(session_id)
+        if not session.closed or not self._jobs_final(session):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._scheduler.poll_now(session_id)), within)
+        return self.get(session_id)
 
     async def cancel_job(self, job_id: str, user: str | None) -> TrackedSession:
         session = next(
@@ -346,26 +431,54 @@ class SessionMonitor:
         previous = dict(session.body or {})
         try:
             body = await self.gateway.session(session.account, session_id)
-            if session_id not in self._jobs_synced or self._jobs_needed(session, previous, body):
+            if self._jobs_needed(session, previous, body):
                 raw_jobs = await self.gateway.session_jobs(
                     session.account, session_id, JOB_LIST_LIMIT
                 )
+                if session_id not in self.sessions:  # forgotten while the call was in flight
+                    return None
                 self._apply_jobs(session, raw_jobs)
                 self._jobs_synced.add(session_id)
         except RuntimeCallError as error:
+            if session_id not in self.sessions:
+                return None
             failures = self._failures.get(session_id, 0) + 1
             self._failures[session_id] = failures
-            session.stale = True
-            session.error = {"kind": error.kind, "message": error.message}
-            self._changed(session_id)
-            log.warning("Polling session %s failed (%s): %s", session_id, error.kind, error.message)
+            if error.kind == "not_found":
+                self._not_found(session)
+            else:
+                session.stale = True
+                session.error = {"kind": error.kind, "message": error.message}
+                self._changed(session_id)
+                log.warning(
+                    "Polling session %s failed (%s): %s", session_id, error.kind, error.message
+                )
             return self._delay(session, failures)
+        if session_id not in self.sessions:
+            return None
         self._failures.pop(session_id, None)
-        session.stale, session.error = False, None
+        if session.not_found:
+            log.info("Session %s is known to the service again", session_id)
+        session.stale, session.error, session.not_found = False, None, False
         self._apply_body(session, body, _now())
         self.store.save_session(session)
         self._changed(session_id)
         return self._delay(session, 0, now)
+
+    def _not_found(self, session: TrackedSession) -> None:
+        """The service answered 404: it no longer knows the session (deleted, or the service was
+        reset). It stops counting as open; the monitor keeps checking, slowly, until forgotten."""
+        if not session.not_found:
+            log.info("The service no longer knows session %s", session.id)
+        session.not_found, session.stale = True, False
+        session.error = {
+            "kind": "not_found",
+            "message": "The Qiskit Runtime service no longer knows this session (it was deleted, "
+            "or the service was reset). It is not counted as open and cannot be closed from "
+            "here; Forget removes it from the list.",
+        }
+        self.store.save_session(session)
+        self._changed(session.id)
 
     def _delay(
         self, session: TrackedSession, failures: int, now: datetime | None = None
@@ -380,18 +493,20 @@ class SessionMonitor:
             now=now or _now(),
             failures=failures,
             watched=self.watched,
+            submitted_elsewhere=session.source != SOURCE_KERNEL,
         )
 
-    @staticmethod
     def _jobs_needed(
-        session: TrackedSession, previous: dict[str, Any], body: dict[str, Any]
+        self, session: TrackedSession, previous: dict[str, Any], body: dict[str, Any]
     ) -> bool:
-        if any(j.status not in derive.FINAL_JOB_STATUSES for j in session.jobs):
+        """Whether this poll must read the job list. It is skipped only when it provably cannot
+        have changed: the session was already closed at the last read (no job can be submitted
+        to a closed session) and every job it listed then was final."""
+        if session.id not in self._jobs_synced:
             return True
-        watched = ("last_job_started", "last_job_completed", "state", "accepting_jobs")
-        if not previous:
-            return True
-        return any(previous.get(key) != body.get(key) for key in watched)
+        closed_before = str(previous.get("state") or "") == "closed"
+        closed_now = str(body.get("state") or "") == "closed"
+        return not (closed_before and closed_now and self._jobs_final(session))
 
     def _apply_body(self, session: TrackedSession, body: dict[str, Any], now: datetime) -> None:
         old = session.body or {}
@@ -424,6 +539,7 @@ class SessionMonitor:
                 tags=[str(t) for t in raw.get("tags") or []],
                 created=raw.get("created"),
                 usage_seconds=derive.job_usage(raw),
+                reason=derive.job_reason(raw),
             )
             for raw in raw_jobs
         ]
@@ -463,6 +579,7 @@ class SessionMonitor:
             "notebook_path": session.notebook_path,
             "kernel_id": session.kernel_id,
             "orphaned": session.orphaned,
+            "not_found": session.not_found,
             "source": session.source,
             "account": session.account.as_json(),
             "created_at": derive.iso(derive.created_at(body)),

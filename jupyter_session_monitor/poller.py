@@ -41,8 +41,14 @@ def next_delay(
     now: datetime,
     failures: int,
     watched: bool = True,
+    submitted_elsewhere: bool = False,
 ) -> float | None:
-    """Delay before the next poll; ``None`` once a closed session's jobs are all final."""
+    """Delay before the next poll; ``None`` once a closed session's jobs are all final.
+
+    ``submitted_elsewhere``: no kernel of this server reports this session's submissions (it was
+    tracked by id or discovered), so only a poll can see a new job: while it is open it is polled
+    at least every ``active`` interval, whatever its state.
+    """
     if failures > 0:
         return float(min(intervals.error_max, intervals.error_base * 2.0 ** (failures - 1)))
     if state == "closed":
@@ -53,6 +59,8 @@ def next_delay(
         delay = intervals.active
     else:
         delay = intervals.idle
+    if submitted_elsewhere:
+        delay = min(delay, intervals.active)
     if not watched:
         delay *= intervals.unwatched_factor
     if soonest_deadline is not None:
@@ -73,6 +81,8 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._polls: set[asyncio.Task[None]] = set()
         self._stopping = False
+        # Futures of poll_now() callers, handed to the next poll that starts for that session.
+        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="session-monitor-scheduler")
@@ -83,6 +93,10 @@ class Scheduler:
         # wake-up (asyncio.wait_for in Python 3.11 could swallow one; a server shutdown hung).
         self._stopping = True
         self._wake.set()
+        for waiting in self._waiters.values():
+            for future in waiting:
+                future.cancel()
+        self._waiters.clear()
         polls = list(self._polls)
         for task in polls:
             task.cancel()
@@ -98,8 +112,19 @@ class Scheduler:
             self._due[session_id] = at
             self._wake.set()
 
+    def poll_now(self, session_id: str) -> asyncio.Future[None]:
+        """Poll ``session_id`` at once; the future resolves when a poll that started after this
+        call has ended (a poll already in flight may have read the service too early)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(session_id, []).append(future)
+        self.schedule(session_id, 0)
+        return future
+
     def unschedule(self, session_id: str) -> None:
         self._due.pop(session_id, None)
+        for future in self._waiters.pop(session_id, []):
+            if not future.done():
+                future.set_result(None)
 
     def planned(self, session_id: str) -> float | None:
         at = self._due.get(session_id)
@@ -114,7 +139,8 @@ class Scheduler:
             ]:
                 del self._due[session_id]
                 self._running.add(session_id)
-                task = asyncio.create_task(self._poll_one(session_id))
+                waiters = self._waiters.pop(session_id, [])
+                task = asyncio.create_task(self._poll_one(session_id, waiters))
                 self._polls.add(task)
                 task.add_done_callback(self._polls.discard)
             waiting = [at for s, at in self._due.items() if s not in self._running]
@@ -124,7 +150,7 @@ class Scheduler:
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
 
-    async def _poll_one(self, session_id: str) -> None:
+    async def _poll_one(self, session_id: str, waiters: list[asyncio.Future[None]]) -> None:
         delay: float | None = None
         try:
             delay = await self._poll(session_id)
@@ -135,6 +161,9 @@ class Scheduler:
             delay = 60.0
         finally:
             self._running.discard(session_id)
+            for future in waiters:
+                if not future.done():
+                    future.set_result(None)
         if delay is not None and not self._stopping:
             self.schedule(session_id, delay)
         self._wake.set()

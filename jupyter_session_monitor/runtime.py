@@ -58,6 +58,8 @@ class RuntimeGateway:
     def remember_token(self, account: AccountRef, token: str) -> None:
         """Keep a token a kernel handed over, in memory only, for polling with that account."""
         with self._lock:
+            if self._tokens.get(account.key()) == token:
+                return  # a kernel reports on every job: keep the service it built (IAM, instances)
             self._tokens[account.key()] = token
             self._accounts.pop(account.key(), None)
 

@@ -72,6 +72,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE jobs ADD COLUMN usage_seconds REAL
     """,
+    # 3: why a job failed or was cancelled (the service's code and message); sessions the
+    # service no longer knows (a 404), which no longer count as open.
+    """
+    ALTER TABLE jobs ADD COLUMN reason TEXT;
+    ALTER TABLE sessions ADD COLUMN not_found INTEGER NOT NULL DEFAULT 0
+    """,
 )
 
 
@@ -133,15 +139,16 @@ class Store:
                 """
                 INSERT INTO sessions (id, account_name, channel, instance, url, source, kernel_id,
                     notebook_path, mode, backend, tracked_at, body, last_polled_at, orphaned,
-                    last_action, closed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    last_action, closed_at, not_found)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET
                     account_name=excluded.account_name, channel=excluded.channel,
                     instance=excluded.instance, url=excluded.url, source=excluded.source,
                     kernel_id=excluded.kernel_id, notebook_path=excluded.notebook_path,
                     mode=excluded.mode, backend=excluded.backend, body=excluded.body,
                     last_polled_at=excluded.last_polled_at, orphaned=excluded.orphaned,
-                    last_action=excluded.last_action, closed_at=excluded.closed_at
+                    last_action=excluded.last_action, closed_at=excluded.closed_at,
+                    not_found=excluded.not_found
                 """,
                 (
                     session.id,
@@ -160,6 +167,7 @@ class Store:
                     int(session.orphaned),
                     session.last_action,
                     body.get("closed_at"),
+                    int(session.not_found),
                 ),
             )
 
@@ -167,10 +175,11 @@ class Store:
         with self._transaction() as db:
             db.executemany(
                 """
-                INSERT INTO jobs (id, session_id, program_id, status, tags, created, usage_seconds)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO jobs (id, session_id, program_id, status, tags, created, usage_seconds,
+                    reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET status=excluded.status, tags=excluded.tags,
-                    usage_seconds=excluded.usage_seconds
+                    usage_seconds=excluded.usage_seconds, reason=excluded.reason
                 """,
                 [
                     (
@@ -181,6 +190,7 @@ class Store:
                         json.dumps(j.tags),
                         j.created,
                         j.usage_seconds,
+                        None if j.reason is None else json.dumps(j.reason),
                     )
                     for j in jobs
                 ],
@@ -236,6 +246,7 @@ class Store:
                         tags=json.loads(row["tags"]),
                         created=row["created"],
                         usage_seconds=row["usage_seconds"],
+                        reason=json.loads(row["reason"]) if row["reason"] else None,
                     )
                 )
         return sessions
@@ -254,6 +265,7 @@ class Store:
             last_polled_at=parse_time(row["last_polled_at"]),
             orphaned=bool(row["orphaned"]),
             last_action=row["last_action"],
+            not_found=bool(row["not_found"]),
         )
 
     def prune(self, closed_before: datetime) -> int:

@@ -365,12 +365,14 @@ async def test_every_operation_answers_as_documented(
         body: Any = None,
         headers: dict[str, str] | None = None,
         template: str | None = None,
+        params: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         try:
             response = await jp_fetch(
                 "session-monitor",
                 "api",
                 *path.split("/"),
+                params=params,
                 method=method,
                 body=None if body is None else json.dumps(body),
                 headers=headers or {},
@@ -417,6 +419,10 @@ async def test_every_operation_answers_as_documented(
 
     await until(lambda: job_listed("QUEUED"))  # the first poll lists the session's jobs
     assert (await call("GET", "sessions/unknown", template=by_id))[0] == 404
+    fresh, maybe = {"fresh": "true"}, {"fresh": "maybe"}
+    assert (await call("GET", f"sessions/{busy_id}", template=by_id, params=fresh))[0] == 200
+    assert (await call("GET", f"sessions/{busy_id}", template=by_id, params=maybe))[0] == 400
+    assert (await call("POST", "viewers", {}))[0] == 204
     cancel_job = "jobs/{id}/cancel"
     assert (await call("POST", f"jobs/{queued_job}/cancel", {}, template=cancel_job))[0] == 202
     await until(lambda: job_listed("CANCELLED"))

@@ -37,6 +37,10 @@ DEFAULT = Intervals()
         # A deadline already past (not yet observed): poll soon, never in a busy loop.
         ({"state": "open", "soonest_deadline": NOW - timedelta(seconds=5)}, DEFAULT.minimum),
         ({"state": "open", "soonest_deadline": NOW + timedelta(hours=1)}, DEFAULT.idle),
+        # Nothing reports its submissions (tracked by id): never longer than the active interval.
+        ({"state": "inactive", "submitted_elsewhere": True}, DEFAULT.active),
+        ({"state": "open", "submitted_elsewhere": True, "watched": False}, DEFAULT.active * 4),
+        ({"state": "closed", "submitted_elsewhere": True, "closed_jobs_final": True}, None),
     ],
 )
 def test_next_delay(settings: dict[str, object], expected: float | None) -> None:

@@ -4,6 +4,12 @@
 (a kernel that never does pays nothing), then wraps ``Session.__init__`` (``Batch`` and ``with``
 included) and ``Session.from_id``. Reports go from a background thread, so a busy or slow server
 never delays the user's cell; the session's own calls are not touched.
+
+Every job submission, ``close()`` and ``cancel()`` is reported too, so the monitor reads the job
+list at once instead of at its next poll. Reports of one session are coalesced: at most one per
+``REPORT_SPACING`` seconds, the latest one winning, so a burst of 40 submissions costs the
+monitor a handful of job-list reads, not 40. Reports go straight to the server, never through a
+proxy named in the kernel's environment (they carry the kernel secret and maybe a token).
 """
 
 from __future__ import annotations
@@ -13,7 +19,6 @@ import importlib.machinery
 import json
 import logging
 import os
-import queue
 import sys
 import threading
 import time
@@ -32,7 +37,11 @@ log = logging.getLogger("jupyter_session_monitor.kernel")
 _installed = False
 _patched = False
 _local_mode_said = False
-_reports: queue.Queue[dict[str, Any]] = queue.Queue()
+#: Seconds between two reports of the same session (a burst of submissions is coalesced).
+REPORT_SPACING = 0.3
+
+_pending: dict[str, dict[str, Any]] = {}  # session id -> its latest unsent report
+_pending_changed = threading.Condition()
 _reporter: threading.Thread | None = None
 _opened: list[Any] = []  # this kernel's remote sessions, oldest first (for %session)
 _opened_lock = threading.Lock()
@@ -152,24 +161,20 @@ def _patch(package: ModuleType) -> None:
     service_class.__init__ = service_init
 
     # Report again when something changes that the monitor would otherwise see only at its
-    # next poll: the first job (the session starts), close() and cancel().
-    def reporting_again(name: str, first_only: bool) -> None:
+    # next poll: every job submitted (the job list changed), close() and cancel().
+    def reporting_again(name: str) -> None:
         original = getattr(session_class, name)
         _originals[name] = original
 
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             result = original(self, *args, **kwargs)
-            if not (first_only and getattr(self, "_session_monitor_reported_job", False)):
-                if first_only:
-                    self._session_monitor_reported_job = True
-                _report(self, quiet=True)
+            _report(self, quiet=True)
             return result
 
         setattr(session_class, name, wrapper)
 
-    reporting_again("_run", first_only=True)
-    reporting_again("close", first_only=False)
-    reporting_again("cancel", first_only=False)
+    for name in ("_run", "close", "cancel"):
+        reporting_again(name)
 
 
 def _report(session: Any, *, quiet: bool = False) -> None:
@@ -206,7 +211,9 @@ def _report(session: Any, *, quiet: bool = False) -> None:
         }
         if name is None:
             payload["token"] = account.token  # to the server's memory only, over loopback
-        _reports.put({"url": url, "secret": secret, "payload": payload})
+        with _pending_changed:
+            _pending[session_id] = {"url": url, "secret": secret, "payload": payload}
+            _pending_changed.notify()
         _start_reporter()
     except Exception:  # the user's session must never fail because of the monitor
         log.exception("jupyter-session-monitor could not report a session")
@@ -234,8 +241,21 @@ def _start_reporter() -> None:
 
 
 def _send_reports() -> None:
+    sent_at: dict[str, float] = {}  # session id -> when its last report was sent
     while True:
-        report = _reports.get()
+        with _pending_changed:
+            while True:
+                now = time.monotonic()
+                due = [s for s in _pending if now - sent_at.get(s, -1e9) >= REPORT_SPACING]
+                if due:
+                    session_id = due[0]
+                    report = _pending.pop(session_id)
+                    break
+                soonest = min(
+                    (sent_at.get(s, now) + REPORT_SPACING - now for s in _pending), default=None
+                )
+                _pending_changed.wait(soonest)
+        sent_at[session_id] = time.monotonic()
         for attempt in range(5):
             try:
                 _post(report)
@@ -247,6 +267,10 @@ def _send_reports() -> None:
                     time.sleep(0.5 * 2**attempt)
 
 
+#: Opens the server's URL directly: a proxy from the kernel's environment never sees a report.
+_direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def _post(report: dict[str, Any]) -> None:
     request = urllib.request.Request(  # noqa: S310 (the server's own URL)
         report["url"].rstrip("/") + "/" + REGISTRATION_PATH,
@@ -254,5 +278,5 @@ def _post(report: dict[str, Any]) -> None:
         method="POST",
         headers={"Content-Type": "application/json", SECRET_HEADER: report["secret"]},
     )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+    with _direct.open(request, timeout=30) as response:
         response.read()

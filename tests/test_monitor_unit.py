@@ -1,0 +1,126 @@
+"""``SessionMonitor`` alone, against a scripted gateway (no service, no server): the rules whose
+timing matters, tested fast and deterministically."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_session_monitor.models import AccountRef
+from jupyter_session_monitor.monitor import MonitorConfig, SessionMonitor
+from jupyter_session_monitor.poller import Intervals
+from jupyter_session_monitor.store import Store
+
+
+class ScriptedGateway:
+    """Answers like the service for one open session with no jobs; counts the calls."""
+
+    def __init__(self) -> None:
+        self.session_reads = 0
+        self.job_reads = 0
+        self.read = asyncio.Event()
+
+    async def session(self, account: AccountRef, session_id: str) -> dict[str, Any]:
+        self.session_reads += 1
+        self.read.set()
+        return {"id": session_id, "state": "open", "accepting_jobs": True, "backend_name": "b"}
+
+    async def session_jobs(self, account: AccountRef, session_id: str, limit: int) -> list[Any]:
+        self.job_reads += 1
+        return []
+
+    def shutdown(self) -> None:
+        pass
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "registry.sqlite")
+
+
+async def test_a_viewer_arriving_brings_polls_spaced_for_nobody_forward(store: Store) -> None:
+    gateway = ScriptedGateway()
+    config = MonitorConfig(
+        intervals=Intervals(idle=0.5, active=0.5, unwatched_factor=40.0), watched_for=0.3
+    )
+    monitor = SessionMonitor(store, gateway, config)  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        await monitor.track("s1", AccountRef())
+        await asyncio.sleep(0.4)  # nobody watched: the next poll is planned 20 s out
+        gateway.read.clear()
+        reads = gateway.session_reads
+
+        monitor.watched_now()  # a page says it is visible
+
+        await asyncio.wait_for(gateway.read.wait(), 2.0)
+        assert gateway.session_reads == reads + 1
+    finally:
+        await monitor.stop()
+
+
+async def test_a_poll_that_changes_nothing_pushes_no_view(store: Store) -> None:
+    gateway = ScriptedGateway()
+    monitor = SessionMonitor(store, gateway, MonitorConfig())  # type: ignore[arg-type]
+    changes: list[dict[str, Any]] = []
+    monitor.subscribe(changes.append)
+    await monitor.start()
+    try:
+        monitor.POLLED_NOTICE_SECONDS = 0.05
+        await monitor.track("s1", AccountRef())
+        for _ in range(3):
+            gateway.read.clear()
+            await asyncio.wait_for(monitor._scheduler.poll_now("s1"), 2.0)
+        await asyncio.sleep(0.1)
+    finally:
+        await monitor.stop()
+    assert [c["kind"] for c in changes][:1] == ["added"]
+    assert "updated" not in [c["kind"] for c in changes[1:]]
+    assert changes[-1]["kind"] == "polled" and "s1" in changes[-1]["polled"]
+
+
+async def test_a_listener_that_raises_does_not_stop_the_poll(store: Store) -> None:
+    gateway = ScriptedGateway()
+    monitor = SessionMonitor(store, gateway, MonitorConfig())  # type: ignore[arg-type]
+    seen: list[str] = []
+
+    def broken(change: dict[str, Any]) -> None:
+        raise RuntimeError("a broken listener")
+
+    monitor.subscribe(broken)
+    monitor.subscribe(lambda change: seen.append(change["kind"]))
+    await monitor.start()
+    try:
+        await monitor.track("s1", AccountRef())
+    finally:
+        await monitor.stop()
+    assert seen[:1] == ["added"]
+    assert monitor.get("s1").body is not None
+
+
+async def test_forgetting_during_a_poll_in_flight_does_not_bring_it_back(store: Store) -> None:
+    gateway = ScriptedGateway()
+    release = asyncio.Event()
+    original = gateway.session
+
+    async def slow(account: AccountRef, session_id: str) -> dict[str, Any]:
+        await release.wait()
+        return await original(account, session_id)
+
+    monitor = SessionMonitor(store, gateway, MonitorConfig())  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        await monitor.track("s1", AccountRef())
+        gateway.session = slow  # type: ignore[method-assign]
+        polled = monitor._scheduler.poll_now("s1")
+        await asyncio.sleep(0.05)  # the poll is waiting on the service
+        monitor.forget("s1")
+        release.set()
+        await asyncio.wait_for(polled, 2.0)
+    finally:
+        await monitor.stop()
+    assert "s1" not in monitor.sessions
+    assert [s.id for s in Store(store.path).load_sessions()] == []
