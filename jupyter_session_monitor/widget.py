@@ -1,9 +1,11 @@
 """``SessionWidget``: a live view of one session in a cell's output.
 
-The widget's model carries only the session id. Its view, registered by this package's
-labextension, renders from the page's session store, the same one the sidebar reads: no second
-poller, no traffic from the kernel. Where that view is absent (another frontend, a static export),
-the output shows a short text/HTML snapshot instead.
+The widget's model carries only the session id. Its output also carries the id under its own mime
+type, which this package's labextension draws from the page's session store, the same one the
+sidebar reads: no second poller, no traffic from the kernel, and nothing lost when the kernel
+restarts or the page reloads (a widget model would be gone then). Inside another widget the
+ipywidgets view draws the same card. Where neither is available (another frontend, a static
+export), the output shows a short text/HTML snapshot instead.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from .kernel.hook import is_batch
 
 MODULE_NAME = "jupyter-session-monitor"
 MODULE_VERSION = f"^{__version__}"
+#: The output JupyterLab draws from the session id alone (no live widget model needed, so it
+#: survives a kernel restart and a page reload); ``src/version.ts`` has the same name.
+MIME_TYPE = "application/vnd.jupyter-session-monitor.session+json"
 
 
 def _describe(session: Any) -> tuple[str, str | None, str | None]:
@@ -62,6 +67,7 @@ class SessionWidget(ipywidgets.DOMWidget):  # type: ignore[misc]
         if bundle is None:
             return None
         text = self._snapshot_text()
+        bundle[MIME_TYPE] = {"session_id": self.session_id}
         bundle["text/plain"] = text
         bundle["text/html"] = (
             '<div class="jp-SessionMonitor-snapshot"><strong>Qiskit Runtime session</strong> '

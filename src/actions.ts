@@ -1,10 +1,18 @@
-import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  Notification,
+  ReactWidget,
+  showDialog
+} from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import * as React from 'react';
+
 import { MonitorRequestError } from './api';
+import { LiveConsequence } from './components/LiveConsequence';
 import type { MonitorModel } from './model';
-import { consequence, SessionAction, shortId } from './present';
+import { SessionAction, shortId } from './present';
 import type { IJobView, ISessionView } from './sessionStore';
 
 /**
@@ -33,15 +41,23 @@ export class SessionActions {
     action: SessionAction
   ): Promise<boolean> {
     const trans = this._trans;
-    // Ask about the latest numbers, not those of the moment the button was drawn.
-    const current = this._model.get(view.id) ?? view;
+    // The sentence asks the service at once and follows every change while the dialog is open:
+    // what the user confirms is what was true when they confirmed.
+    const body = ReactWidget.create(
+      React.createElement(LiveConsequence, {
+        model: this._model,
+        sessionId: view.id,
+        action,
+        trans
+      })
+    );
     const title =
       action === 'close'
         ? trans.__('Close session %1?', shortId(view.id))
         : trans.__('Cancel session %1?', shortId(view.id));
     const result = await showDialog({
       title,
-      body: consequence(current, action, trans),
+      body,
       buttons: [
         Dialog.cancelButton({ label: trans.__('Keep it') }),
         Dialog.warnButton({
@@ -60,6 +76,13 @@ export class SessionActions {
         action === 'close'
           ? trans.__('Could not close session %1', shortId(view.id))
           : trans.__('Could not cancel session %1', shortId(view.id))
+    });
+  }
+
+  /** Stop tracking a session the service no longer knows (nothing to close or bill). */
+  async forget(view: ISessionView): Promise<boolean> {
+    return this._run(view.id, () => this._model.forget(view.id), {
+      failure: this._trans.__('Could not forget session %1', shortId(view.id))
     });
   }
 

@@ -9,7 +9,9 @@ import {
   clockTime,
   endReasonText,
   formatDuration,
-  isClosed,
+  isLost,
+  isOpen,
+  jobReasonText,
   notebookName,
   pendingJobs,
   shortId
@@ -61,7 +63,7 @@ export function attentionOf(
   const base = { sessionId: view.id };
   const seen = previous !== undefined;
   const state = (view.state ?? '').toLowerCase();
-  const open = !isClosed(view);
+  const open = isOpen(view);
 
   if (open && settings.notify.maxTtl && view.deadlines.max_ttl_at) {
     const left = secondsLeft(view.deadlines.max_ttl_at, now, offset);
@@ -161,7 +163,14 @@ export function attentionOf(
           kind: 'job_failed',
           type: 'error',
           offerClose: false,
-          message: trans.__('Job %1 of %2 failed.', shortId(job.id), name)
+          message: jobReasonText(job)
+            ? trans.__(
+                'Job %1 of %2 failed: %3',
+                shortId(job.id),
+                name,
+                jobReasonText(job)!
+              )
+            : trans.__('Job %1 of %2 failed.', shortId(job.id), name)
         });
       }
     }
@@ -175,7 +184,7 @@ export function attentionOf(
     settings.notify.closed &&
     seen &&
     !open &&
-    !isClosed(previous) &&
+    isOpen(previous) &&
     !expected
   ) {
     result.push({
@@ -184,7 +193,12 @@ export function attentionOf(
       kind: 'closed',
       type: 'warning',
       offerClose: false,
-      message: `${name}: ${endReasonText(view, trans) ?? trans.__('closed.')}`
+      message: isLost(view)
+        ? trans.__(
+            '%1: the Qiskit Runtime service no longer knows this session. Forget it in the sidebar.',
+            name
+          )
+        : `${name}: ${endReasonText(view, trans) ?? trans.__('closed.')}`
     });
   }
 

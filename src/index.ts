@@ -9,6 +9,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
 import { SessionActions } from './actions';
 import { sessionMonitorIcon } from './icons';
@@ -18,7 +19,11 @@ import { SessionMonitorPanel } from './panel';
 import { SessionStatusItem } from './statusbar';
 import { ISessionMonitor } from './tokens';
 import { VersionModel } from './versionModel';
-import { registerSessionWidget } from './widget';
+import {
+  registerSessionWidget,
+  SESSION_OUTPUT_RANK,
+  sessionOutputFactory
+} from './widget';
 
 const PLUGIN_ID = 'jupyter-session-monitor:plugin';
 
@@ -161,21 +166,27 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
   }
 };
 
-/** The view of the kernel's `SessionWidget`, where ipywidgets' manager is installed. */
+/**
+ * The kernel's `SessionWidget` in cell outputs: drawn from the session id in its output (so it
+ * survives kernel restarts and page reloads), and as an ipywidgets view where it is a child of
+ * another widget.
+ */
 const widgetPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-session-monitor:widget',
   description: 'Shows a live Qiskit Runtime session in notebook cell outputs.',
   autoStart: true,
   requires: [ISessionMonitor],
-  optional: [IJupyterWidgetRegistry],
+  optional: [IJupyterWidgetRegistry, IRenderMimeRegistry],
   activate: (
     _: JupyterFrontEnd,
     monitor: ISessionMonitor,
-    registry: IJupyterWidgetRegistry | null
+    registry: IJupyterWidgetRegistry | null,
+    rendermime: IRenderMimeRegistry | null
   ): void => {
     if (registry) {
       registerSessionWidget(registry, monitor);
     }
+    rendermime?.addFactory(sessionOutputFactory(monitor), SESSION_OUTPUT_RANK);
   }
 };
 

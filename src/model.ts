@@ -6,6 +6,9 @@ import { PushChannel } from './push';
 import { ISessionView, ISnapshot, SessionStore } from './sessionStore';
 import { Ticker } from './ticker';
 
+/** How often a visible page tells the server it is looking (the server counts 2 minutes). */
+export const VIEWER_HEARTBEAT_MS = 30_000;
+
 /** The user's settings (schema/plugin.json), with their defaults. */
 export interface IMonitorSettings {
   /** Warn this many seconds before a session reaches its max TTL (one notification each). */
@@ -132,12 +135,18 @@ export class MonitorModel {
     void this.store.resync();
     this._push.start();
     document.addEventListener('visibilitychange', this._onVisibility);
+    this._sayVisible();
+    this._viewerTimer = setInterval(this._sayVisible, VIEWER_HEARTBEAT_MS);
   }
 
   dispose(): void {
     this._push.dispose();
     this.ticker.dispose();
     document.removeEventListener('visibilitychange', this._onVisibility);
+    if (this._viewerTimer !== null) {
+      clearInterval(this._viewerTimer);
+      this._viewerTimer = null;
+    }
   }
 
   /** Reload now (Retry). */
@@ -159,6 +168,27 @@ export class MonitorModel {
     return requestAPI<ISessionView>(
       `sessions/${encodeURIComponent(sessionId)}`,
       {},
+      this._serverSettings
+    );
+  }
+
+  /**
+   * `GET sessions/{id}?fresh=true`: the server reads the service now (a confirmation is about
+   * to be shown) and answers with what it found.
+   */
+  async fetchFresh(sessionId: string): Promise<ISessionView> {
+    return requestAPI<ISessionView>(
+      `sessions/${encodeURIComponent(sessionId)}?fresh=true`,
+      {},
+      this._serverSettings
+    );
+  }
+
+  /** `DELETE sessions/{id}`: stop tracking (the session itself is not touched). */
+  async forget(sessionId: string): Promise<void> {
+    await requestAPI<void>(
+      `sessions/${encodeURIComponent(sessionId)}`,
+      { method: 'DELETE' },
       this._serverSettings
     );
   }
@@ -186,8 +216,21 @@ export class MonitorModel {
     );
   }
 
+  /** Tell the server a page is looking (its polls keep full pace); only while visible. */
+  private _sayVisible = (): void => {
+    if (document.visibilityState !== 'visible') {
+      return;
+    }
+    void requestAPI<void>(
+      'viewers',
+      { method: 'POST' },
+      this._serverSettings
+    ).catch(() => undefined); // the snapshot's own errors already say what is wrong
+  };
+
   private _onVisibility = (): void => {
     if (document.visibilityState === 'visible') {
+      this._sayVisible();
       // A hidden tab may have been throttled or lost its socket: start from the truth.
       this._push.reconnectNow();
       void this.store.resync();
@@ -195,6 +238,7 @@ export class MonitorModel {
   };
 
   private _push: PushChannel;
+  private _viewerTimer: ReturnType<typeof setInterval> | null = null;
   private _settings: IMonitorSettings = DEFAULT_SETTINGS;
   private _settingsChanged = new Signal<this, IMonitorSettings>(this);
   private _revealRequested = new Signal<this, string>(this);

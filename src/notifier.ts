@@ -3,7 +3,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 
 import { attentionOf, IAttention, SeenKeys } from './attention';
 import type { MonitorModel } from './model';
-import { isClosed } from './present';
+import { isOpen } from './present';
 import type { ISessionView } from './sessionStore';
 
 /** Watches the store and the ticker and raises JupyterLab notifications with actions. */
@@ -47,7 +47,7 @@ export class Notifier {
     const firstLoad = !this._loaded;
     this._loaded = true;
     for (const view of store.sessions.values()) {
-      if (isClosed(view)) {
+      if (!isOpen(view)) {
         this._withdraw(view.id); // its warnings no longer hold
       }
       const previous = firstLoad ? undefined : this._previous.get(view.id);

@@ -21,6 +21,16 @@ export function isClosed(view: ISessionView): boolean {
   return (view.state ?? '').toLowerCase() === 'closed';
 }
 
+/** The service answered that it does not know the session (deleted, or the service reset). */
+export function isLost(view: ISessionView): boolean {
+  return view.not_found === true;
+}
+
+/** Open, as far as the service says: not closed and still known to it. */
+export function isOpen(view: ISessionView): boolean {
+  return !isClosed(view) && !isLost(view);
+}
+
 /** Jobs that will still run (and be billed) unless cancelled. */
 export function pendingJobs(view: ISessionView): {
   queued: number;
@@ -32,7 +42,8 @@ export function pendingJobs(view: ISessionView): {
 
 // ------------------------------------------------------------------ grouping
 
-export type GroupKind = 'orphaned' | 'notebook' | 'elsewhere' | 'closed';
+export type GroupKind =
+  'orphaned' | 'notebook' | 'elsewhere' | 'lost' | 'closed';
 
 export interface IGroup {
   /** Stable key: the notebook path, or the kind for the other groups. */
@@ -83,7 +94,8 @@ function newestFirst(a: ISessionView, b: ISessionView): number {
 /**
  * The sidebar's groups, in display order: orphaned sessions first (they cost money and nobody
  * can reach them), then one group per notebook (by name), then sessions tracked by id or opened
- * elsewhere, then recently closed ones. Empty groups are left out.
+ * elsewhere, then those the service no longer knows (to forget them), then recently closed
+ * ones. Empty groups are left out.
  */
 export function groupSessions(
   sessions: Iterable<ISessionView>,
@@ -92,13 +104,16 @@ export function groupSessions(
   const orphaned: ISessionView[] = [];
   const elsewhere: ISessionView[] = [];
   const closed: ISessionView[] = [];
+  const lost: ISessionView[] = [];
   const byNotebook = new Map<string, ISessionView[]>();
   const cutoff = options.now - options.recentlyClosedMinutes * 60_000;
   for (const view of sessions) {
     if (!matches(view, options.filter)) {
       continue;
     }
-    if (isClosed(view)) {
+    if (isLost(view)) {
+      lost.push(view);
+    } else if (isClosed(view)) {
       const at = closedAt(view);
       if (options.show === 'all' && (at === null || at >= cutoff)) {
         closed.push(view);
@@ -141,6 +156,14 @@ export function groupSessions(
       sessions: elsewhere.sort(newestFirst)
     });
   }
+  if (lost.length) {
+    groups.push({
+      key: 'lost',
+      kind: 'lost',
+      path: null,
+      sessions: lost.sort(newestFirst)
+    });
+  }
   if (closed.length) {
     closed.sort((a, b) => (closedAt(b) ?? 0) - (closedAt(a) ?? 0));
     groups.push({
@@ -167,6 +190,8 @@ export function groupTitle(group: IGroup, trans: TranslationBundle): string {
       return notebookName(group.path ?? '');
     case 'elsewhere':
       return trans.__('Tracked by id / elsewhere');
+    case 'lost':
+      return trans.__('Not found at the service');
     case 'closed':
       return trans.__('Recently closed');
   }
@@ -212,7 +237,7 @@ export function countdownsOf(
   offset: number,
   trans: TranslationBundle
 ): ICountdown[] {
-  if (isClosed(view)) {
+  if (!isOpen(view)) {
     return [];
   }
   const result: ICountdown[] = [];
@@ -270,7 +295,13 @@ export function countdownsOf(
           : Math.min(1, Math.max(0, 1 - maxLeft / total))
     });
   } else {
-    const text = trans.__('max TTL starts with the first job');
+    const text =
+      typeof maxTime === 'number' && maxTime > 0
+        ? trans.__(
+            'max TTL %1, counted from the first job',
+            formatDuration(maxTime, trans)
+          )
+        : trans.__('max TTL starts with the first job');
     result.push({
       kind: 'max_ttl_not_started',
       seconds: null,
@@ -306,7 +337,7 @@ export function soonestCloseSeconds(
   now: number,
   offset: number
 ): number | null {
-  if (isClosed(view)) {
+  if (!isOpen(view)) {
     return null;
   }
   const left = [view.deadlines.idle_close_at, view.deadlines.max_ttl_at]
@@ -380,12 +411,28 @@ export function endReasonText(
       return trans.__(
         'Closed: it stopped accepting jobs and its jobs finished.'
       );
-    case 'cancelled':
-      return trans.__('Cancelled: its queued jobs were cancelled.');
-    case 'max_ttl':
-      return trans.__(
-        'Ended at its maximum time (max TTL); jobs still queued then failed.'
-      );
+    case 'cancelled': {
+      const cancelled = view.jobs_summary?.CANCELLED ?? 0;
+      return cancelled
+        ? trans._n(
+            'Cancelled: it ended at once; %1 job was cancelled.',
+            'Cancelled: it ended at once; %1 jobs were cancelled.',
+            cancelled
+          )
+        : trans.__('Cancelled: it ended at once; no job was queued.');
+    }
+    case 'max_ttl': {
+      const failed = view.jobs_summary?.ERROR ?? 0;
+      return failed
+        ? trans._n(
+            'Ended at its maximum time (max TTL); %1 job failed (jobs still queued then fail).',
+            'Ended at its maximum time (max TTL); %1 jobs failed (jobs still queued then fail).',
+            failed
+          )
+        : trans.__(
+            'Ended at its maximum time (max TTL); no job was left waiting.'
+          );
+    }
     case 'idle_timeout':
       return trans.__('Closed by the service: no job was submitted in time.');
     default:
@@ -399,7 +446,7 @@ export type SessionAction = 'close' | 'cancel';
 
 /** Which of Close and Cancel apply: none once closed; Close only while it accepts jobs. */
 export function actionsFor(view: ISessionView): SessionAction[] {
-  if (isClosed(view)) {
+  if (!isOpen(view)) {
     return [];
   }
   return view.accepting_jobs === false ? ['cancel'] : ['close', 'cancel'];
@@ -438,19 +485,39 @@ export function consequence(
       parts.join('; ')
     );
   }
-  const parts = [
-    trans._n(
-      '%1 queued job will be cancelled',
-      '%1 queued jobs will be cancelled',
-      queued
-    )
-  ];
+  if (queued + running === 0) {
+    return trans.__(
+      'Cancel: nothing is queued or running, so no job is cancelled; the session ends now.'
+    );
+  }
+  const parts: string[] = [];
+  if (queued) {
+    parts.push(
+      trans._n(
+        '%1 queued job will be cancelled',
+        '%1 queued jobs will be cancelled',
+        queued
+      )
+    );
+  }
   if (running) {
     parts.push(
       trans._n('%1 running job finishes', '%1 running jobs finish', running)
     );
   }
   return trans.__('Cancel: %1. The session ends now.', parts.join('; '));
+}
+
+/** A failed or cancelled job's reason in the service's words: "1517: The circuit acts on …". */
+export function jobReasonText(job: IJobView): string | null {
+  const reason = job.reason;
+  if (!reason || (!reason.message && reason.code === null)) {
+    return null;
+  }
+  const code = reason.code === null ? '' : `${reason.code}`;
+  return code && reason.message
+    ? `${code}: ${reason.message}`
+    : code || reason.message;
 }
 
 export function jobCancellable(job: IJobView): boolean {

@@ -12,6 +12,8 @@ export interface IJobView {
   created: string | null;
   /** Quantum seconds billed, once the job is final. */
   usage_seconds?: number | null;
+  /** Why it failed or was cancelled, in the service's words. */
+  reason?: { code: number | null; message: string } | null;
 }
 
 /** One state change the monitor saw (only in `GET sessions/{id}`). */
@@ -33,6 +35,8 @@ export interface ISessionView {
   notebook_path: string | null;
   kernel_id: string | null;
   orphaned: boolean;
+  /** The service answered 404: it no longer knows this session. */
+  not_found?: boolean;
   stale: boolean;
   deadlines: {
     max_ttl_at: string | null;
@@ -65,9 +69,11 @@ export interface ISnapshot {
 /** One pushed change (the `session_changes/v1` event's fields). */
 export interface IChange {
   version: number;
-  kind: 'added' | 'updated' | 'removed';
+  kind: 'added' | 'updated' | 'removed' | 'polled';
   session_id: string;
   session: ISessionView | null;
+  /** For `polled`: sessions read from the service with nothing else changed, and when. */
+  polled?: Record<string, string | null> | null;
 }
 
 export type Connection = 'loading' | 'live' | 'reconnecting' | 'error';
@@ -174,7 +180,14 @@ export class SessionStore {
   }
 
   private _put(change: IChange): void {
-    if (change.kind === 'removed' || change.session === null) {
+    if (change.kind === 'polled') {
+      for (const [id, at] of Object.entries(change.polled ?? {})) {
+        const known = this._sessions.get(id);
+        if (known) {
+          this._sessions.set(id, { ...known, last_polled_at: at });
+        }
+      }
+    } else if (change.kind === 'removed' || change.session === null) {
       this._sessions.delete(change.session_id);
     } else {
       this._sessions.set(change.session_id, change.session);

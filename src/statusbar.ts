@@ -3,7 +3,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import type { MonitorModel } from './model';
-import { isClosed, soonestCloseSeconds } from './present';
+import { isOpen, soonestCloseSeconds } from './present';
 import { formatCountdown } from './timer';
 
 /** What the status-bar item says, as a pure function of the sessions and the time. */
@@ -15,7 +15,7 @@ export function statusSummary(
   let soonest: number | null = null;
   const offset = model.store.clockOffset;
   for (const view of model.store.sessions.values()) {
-    if (isClosed(view)) {
+    if (!isOpen(view)) {
       continue;
     }
     open += 1;

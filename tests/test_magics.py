@@ -269,6 +269,10 @@ def test_widget_carries_only_the_id_and_has_a_readable_snapshot() -> None:
     assert {k for k in synced if not k.startswith("_")} == {"session_id"}
     view = bundle["application/vnd.jupyter.widget-view+json"]
     assert view["model_id"] == widget.model_id
+    # What JupyterLab draws from the id alone, with no live model (after a restart or reload).
+    assert bundle["application/vnd.jupyter-session-monitor.session+json"] == {
+        "session_id": "<b>s1</b>"
+    }
     assert "&lt;b&gt;s1&lt;/b&gt;" in bundle["text/html"]  # an id is text, never markup
     assert "<b>s1</b>" not in bundle["text/html"]
     assert bundle["text/plain"].startswith("Qiskit Runtime session <b>s1</b>.")

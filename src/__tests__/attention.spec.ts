@@ -118,6 +118,34 @@ describe('attentionOf', () => {
     expect(kinds(after, after)).toEqual([]);
   });
 
+  it("says why a job failed, in the service's words", () => {
+    const before = sessionView(withJobs([job('j1', 'RUNNING')]));
+    const failed = {
+      ...job('j1', 'ERROR'),
+      reason: { code: 1517, message: 'The circuit acts on 22 qubits' }
+    };
+    const after = sessionView(withJobs([failed]));
+
+    const [found] = attentionOf(after, before, T0, 0, DEFAULT_SETTINGS, trans);
+    expect(found.message).toBe(
+      'Job j1 of Session a11199df (vqe.ipynb) failed: 1517: The circuit acts on 22 qubits'
+    );
+  });
+
+  it('says once when the service no longer knows a session, and stops counting it', () => {
+    const before = sessionView();
+    const lost = sessionView({ not_found: true });
+
+    const found = attentionOf(lost, before, T0, 0, DEFAULT_SETTINGS, trans);
+    expect(found.map(a => a.kind)).toEqual(['closed']);
+    expect(found[0].message).toContain('no longer knows this session');
+    const model = {
+      store: { sessions: new Map([['a', lost]]), clockOffset: 0 },
+      settings: DEFAULT_SETTINGS
+    } as unknown as Parameters<typeof statusSummary>[0];
+    expect(statusSummary(model, T0).open).toBe(0);
+  });
+
   it('respects the settings that turn a kind off', () => {
     const orphan = sessionView({ orphaned: true });
     const off = settingsFrom({ notify: { orphaned: false } });

@@ -8,7 +8,9 @@ import {
   formatDuration,
   groupSessions,
   groupTitle,
+  endReasonText,
   jobCountsText,
+  jobReasonText,
   matches,
   primaryCountdowns,
   soonestCloseSeconds
@@ -50,6 +52,30 @@ describe('groupSessions', () => {
     ]);
     expect(groupTitle(groups[1], trans)).toBe('qaoa.ipynb');
     expect(groupTitle(groups[3], trans)).toBe('Tracked by id / elsewhere');
+  });
+
+  it('lists sessions the service no longer knows apart, even with "open", with no clock', () => {
+    const lost = sessionView({
+      id: 's-lost',
+      not_found: true,
+      deadlines: {
+        max_ttl_at: '2026-01-01T12:10:00.000Z',
+        interactive_ttl_at: null,
+        idle_close_at: null
+      }
+    });
+    const groups = groupSessions([lost, sessionView({ id: 's-open' })], {
+      ...options,
+      show: 'open'
+    });
+
+    expect(groups.map(g => [g.kind, g.sessions.map(s => s.id)])).toEqual([
+      ['notebook', ['s-open']],
+      ['lost', ['s-lost']]
+    ]);
+    expect(groupTitle(groups[1], trans)).toBe('Not found at the service');
+    expect(countdownsOf(lost, T0, 0, trans)).toEqual([]);
+    expect(soonestCloseSeconds(lost, T0, 0)).toBeNull();
   });
 
   it('keeps closed sessions only for the configured time, and hides them with "open"', () => {
@@ -103,6 +129,10 @@ describe('countdownsOf', () => {
 
     expect(countdowns.map(c => c.text)).toEqual([
       'closes in 27:10 unless a job is submitted',
+      'max TTL 8 h 00 min, counted from the first job'
+    ]);
+    const unknown = sessionView({ state: 'open', details: {} });
+    expect(countdownsOf(unknown, T0, 0, trans).map(c => c.text)).toEqual([
       'max TTL starts with the first job'
     ]);
   });
@@ -159,7 +189,7 @@ describe('countdownsOf', () => {
     const view = sessionView({ state: 'open' });
     expect(
       primaryCountdowns(countdownsOf(view, T0, 0, trans)).map(c => c.text)
-    ).toEqual(['max TTL starts with the first job']);
+    ).toEqual(['max TTL 8 h 00 min, counted from the first job']);
   });
 
   it('has none for a closed session, and never goes below zero', () => {
@@ -218,12 +248,45 @@ describe('Close and Cancel', () => {
     );
   });
 
+  it('never promises to cancel zero jobs', () => {
+    expect(consequence(sessionView(), 'cancel', trans)).toBe(
+      'Cancel: nothing is queued or running, so no job is cancelled; the session ends now.'
+    );
+    const running = sessionView(withJobs([job('r1', 'RUNNING')]));
+    expect(consequence(running, 'cancel', trans)).toBe(
+      'Cancel: 1 running job finishes. The session ends now.'
+    );
+  });
+
+  it('says what a cancel or max TTL end did, counting the jobs', () => {
+    const ended = (changes: Partial<ISessionView>) =>
+      endReasonText(sessionView({ state: 'closed', ...changes }), trans);
+    expect(ended({ end_reason: 'cancelled' })).toBe(
+      'Cancelled: it ended at once; no job was queued.'
+    );
+    expect(
+      ended({
+        end_reason: 'cancelled',
+        ...withJobs([job('c1', 'CANCELLED'), job('c2', 'CANCELLED')])
+      })
+    ).toBe('Cancelled: it ended at once; 2 jobs were cancelled.');
+    expect(ended({ end_reason: 'max_ttl' })).toBe(
+      'Ended at its maximum time (max TTL); no job was left waiting.'
+    );
+    expect(
+      ended({ end_reason: 'max_ttl', ...withJobs([job('e1', 'ERROR')]) })
+    ).toBe(
+      'Ended at its maximum time (max TTL); 1 job failed (jobs still queued then fail).'
+    );
+  });
+
   it('offers only the actions that apply', () => {
     expect(actionsFor(busy)).toEqual(['close', 'cancel']);
     expect(actionsFor(sessionView({ accepting_jobs: false }))).toEqual([
       'cancel'
     ]);
     expect(actionsFor(sessionView({ state: 'closed' }))).toEqual([]);
+    expect(actionsFor(sessionView({ not_found: true }))).toEqual([]);
   });
 });
 
@@ -239,6 +302,18 @@ describe('words', () => {
       ])
     );
     expect(jobCountsText(view, trans)).toBe('1 queued · 2 done · 1 failed');
+  });
+
+  it("gives a failed job's reason in the service's words", () => {
+    const failed = {
+      ...job('e1', 'ERROR'),
+      reason: { code: 1517, message: 'The circuit acts on 22 qubits' }
+    };
+    expect(jobReasonText(failed)).toBe('1517: The circuit acts on 22 qubits');
+    expect(
+      jobReasonText({ ...failed, reason: { code: null, message: 'x' } })
+    ).toBe('x');
+    expect(jobReasonText(job('d1', 'DONE'))).toBeNull();
   });
 
   it('formats durations for people', () => {

@@ -101,6 +101,33 @@ describe('SessionStore', () => {
     expect(notified).toBe(3);
   });
 
+  it('takes the time of polls that changed nothing else from a polled notice', async () => {
+    const { store } = await loaded([view('a'), view('b')], 7);
+    const before = store.sessions.get('b');
+    let notified = 0;
+    store.changed.connect(() => (notified += 1));
+
+    store.apply({
+      version: 8,
+      kind: 'polled',
+      session_id: '',
+      session: null,
+      polled: {
+        a: '2026-01-01T12:00:09.000Z',
+        gone: '2026-01-01T12:00:09.000Z'
+      }
+    });
+
+    expect(store.sessions.get('a')?.last_polled_at).toBe(
+      '2026-01-01T12:00:09.000Z'
+    );
+    expect(store.sessions.get('a')?.status).toBe('Pending');
+    expect(store.sessions.get('b')).toBe(before);
+    expect(store.sessions.has('gone')).toBe(false);
+    expect(store.version).toBe(8);
+    expect(notified).toBe(1);
+  });
+
   it('ignores a change the snapshot already holds', async () => {
     const { store, source } = await loaded([view('a', 'Closed')], 7);
 

@@ -17,6 +17,8 @@ export interface ICountdownProps {
   skipPrimary?: boolean;
   /** The numbers may be old (the push channel is down): say so next to them. */
   stale?: boolean;
+  /** Besides the one that matters now, the max TTL (a cell's widget: it was just set). */
+  withMaxTtl?: boolean;
 }
 
 /**
@@ -29,8 +31,15 @@ export function Countdown(props: ICountdownProps): JSX.Element | null {
   const now = useNow(props.ticker, visible);
   const countdowns = countdownsOf(props.view, now, props.offset, props.trans);
   const primary = primaryCountdowns(countdowns);
+  const isMaxTtl = (c: ICountdown) =>
+    c.kind === 'max_ttl' || c.kind === 'max_ttl_not_started';
   const shown = !props.all
-    ? primary
+    ? props.withMaxTtl
+      ? [
+          ...primary,
+          ...countdowns.filter(c => isMaxTtl(c) && !primary.includes(c))
+        ]
+      : primary
     : props.skipPrimary
       ? countdowns.filter(c => !primary.includes(c))
       : countdowns;

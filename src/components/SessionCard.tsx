@@ -4,7 +4,7 @@ import * as React from 'react';
 import type { SessionActions } from '../actions';
 import { useSignalVersion } from '../hooks';
 import type { MonitorModel } from '../model';
-import { isClosed, modeText, shortId } from '../present';
+import { isOpen, modeText, shortId } from '../present';
 import { Countdown } from './Countdown';
 import { SessionButtons, SessionOutcome, StatusBadge } from './SessionRow';
 
@@ -46,14 +46,14 @@ export function SessionCard(props: ISessionCardProps): JSX.Element {
   return (
     <div
       className={
-        'jp-SessionMonitor-card' + (isClosed(view) ? ' jp-mod-closed' : '')
+        'jp-SessionMonitor-card' + (isOpen(view) ? '' : ' jp-mod-closed')
       }
       data-session-id={sessionId}
       role="group"
       aria-label={trans.__('Qiskit Runtime session %1', shortId(sessionId))}
     >
       <div className="jp-SessionMonitor-summary">
-        <StatusBadge view={view} />
+        <StatusBadge view={view} trans={trans} />
         <span className="jp-SessionMonitor-backend">
           {view.backend ?? trans.__('unknown backend')}
         </span>
@@ -67,13 +67,14 @@ export function SessionCard(props: ISessionCardProps): JSX.Element {
           {trans.__('Show in sidebar')}
         </button>
       </div>
-      {!isClosed(view) && (
+      {isOpen(view) && (
         <Countdown
           view={view}
           ticker={model.ticker}
           offset={model.store.clockOffset}
           trans={trans}
           stale={stale || view.stale}
+          withMaxTtl
         />
       )}
       <SessionOutcome view={view} trans={trans} />

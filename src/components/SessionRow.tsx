@@ -15,8 +15,11 @@ import {
   endReasonText,
   formatDuration,
   isClosed,
+  isLost,
+  isOpen,
   jobCancellable,
   jobCountsText,
+  jobReasonText,
   modeText,
   shortId
 } from '../present';
@@ -43,14 +46,20 @@ export interface ISessionRowProps {
 }
 
 /** A status word with a state class for colour; the words carry the meaning. */
-export function StatusBadge({ view }: { view: ISessionView }): JSX.Element {
-  const state = (view.state ?? 'unknown').toLowerCase();
+export function StatusBadge({
+  view,
+  trans
+}: {
+  view: ISessionView;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const state = isLost(view) ? 'lost' : (view.state ?? 'unknown').toLowerCase();
   return (
     <span
       className={`jp-SessionMonitor-status jp-mod-${state}`}
       data-testid="session-status"
     >
-      {view.status}
+      {isLost(view) ? trans.__('Not found at the service') : view.status}
     </span>
   );
 }
@@ -87,7 +96,7 @@ export const SessionRow = React.memo(function SessionRow(
 ): JSX.Element {
   const { view, trans, expanded, busy } = props;
   const detailsId = `jp-SessionMonitor-details-${view.id}`;
-  const closed = isClosed(view);
+  const closed = !isOpen(view);
   const Caret = expanded ? caretDownIcon : caretRightIcon;
   return (
     <li
@@ -122,7 +131,15 @@ export const SessionRow = React.memo(function SessionRow(
         <span className="jp-SessionMonitor-mode">{modeText(view, trans)}</span>
         <CopyId id={view.id} trans={trans} />
       </div>
-      <StatusBadge view={view} />
+      <StatusBadge view={view} trans={trans} />
+      {isLost(view) && (
+        <div className="jp-SessionMonitor-lost" role="note">
+          {view.error?.message ??
+            trans.__(
+              'The Qiskit Runtime service no longer knows this session. It is not counted as open.'
+            )}
+        </div>
+      )}
       {!closed && (
         <Countdown
           view={view}
@@ -239,6 +256,24 @@ export function SessionButtons(props: {
 }): JSX.Element | null {
   const { view, actions, busy, trans } = props;
   const available = actionsFor(view);
+  if (isLost(view)) {
+    return (
+      <div className="jp-SessionMonitor-actions">
+        <button
+          type="button"
+          className="jp-mod-styled jp-SessionMonitor-button"
+          disabled={busy}
+          aria-label={trans.__('Forget session %1', shortId(view.id))}
+          title={trans.__(
+            'Remove it from this list; there is nothing left to close'
+          )}
+          onClick={() => void actions.forget(view)}
+        >
+          {busy ? trans.__('Working…') : trans.__('Forget')}
+        </button>
+      </div>
+    );
+  }
   if (!available.length) {
     return null;
   }
@@ -367,6 +402,20 @@ function JobTable(props: {
                       {tag}
                     </span>
                   ))}
+                </div>
+              )}
+              {jobReasonText(job) && (
+                <div
+                  className="jp-SessionMonitor-jobReason"
+                  data-testid="job-reason"
+                  title={jobReasonText(job)!}
+                >
+                  <span className="jp-SessionMonitor-srOnly">
+                    {job.status === 'ERROR'
+                      ? trans.__('failed because')
+                      : trans.__('cancelled because')}{' '}
+                  </span>
+                  {jobReasonText(job)}
                 </div>
               )}
             </td>
