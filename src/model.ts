@@ -102,7 +102,8 @@ export class MonitorModel {
     );
     this._push = new PushChannel(
       {
-        opened: () => void this.store.resync(),
+        // Changes made before the socket subscribed are only in a snapshot asked for after it.
+        opened: () => void this.store.resync({ fresh: true }),
         closed: () => this.store.disconnected(),
         change: change => this.store.apply(change)
       },
@@ -141,6 +142,7 @@ export class MonitorModel {
 
   dispose(): void {
     this._push.dispose();
+    this.store.dispose();
     this.ticker.dispose();
     document.removeEventListener('visibilitychange', this._onVisibility);
     if (this._viewerTimer !== null) {

@@ -83,7 +83,9 @@ export type Connection = 'loading' | 'live' | 'reconnecting' | 'error';
  *
  * Every change carries the server's version; a change that skips one means something was missed
  * (a dropped connection, a hidden tab), so the store reloads the snapshot. Changes that arrive
- * while it reloads are kept and applied on top of it if they are newer.
+ * while it reloads are kept and applied on top of it if they are newer; a hole among them means
+ * another reload. Order at start: the snapshot is requested, the push channel subscribes, and
+ * when it has subscribed a snapshot requested after that is loaded too (`resync({fresh})`).
  */
 export class SessionStore {
   constructor(
@@ -117,13 +119,24 @@ export class SessionStore {
     return this._changed;
   }
 
-  /** Reload the snapshot (at start, on reconnect, when the tab becomes visible, after a gap). */
-  async resync(): Promise<void> {
+  /**
+   * Reload the snapshot (at start, on reconnect, when the tab becomes visible, after a gap).
+   * Callers share a reload in flight; with `fresh`, a reload that *starts after* this call is
+   * made too: the push channel has just subscribed, and a change made between an earlier
+   * snapshot request and the subscription is only in a snapshot taken after it.
+   */
+  async resync(options: { fresh?: boolean } = {}): Promise<void> {
     if (this._resyncing) {
+      this._again = this._again || options.fresh === true;
       return this._resyncing;
     }
-    this._buffer = [];
-    this._resyncing = this._load().finally(() => {
+    this._resyncing = (async () => {
+      do {
+        this._again = false;
+        this._buffer = [];
+        await this._load();
+      } while (this._again);
+    })().finally(() => {
       this._resyncing = null;
     });
     return this._resyncing;
@@ -162,8 +175,10 @@ export class SessionStore {
       this._connection = 'error';
       this._error = (error as Error).message;
       this._changed.emit();
+      this._retryLater();
       return;
     }
+    this._failures = 0;
     this._sessions = new Map(snapshot.sessions.map(s => [s.id, s]));
     this._version = snapshot.version;
     this._offset = clockOffset(snapshot.server_time, this._now());
@@ -172,11 +187,46 @@ export class SessionStore {
     const pending = this._buffer.sort((a, b) => a.version - b.version);
     this._buffer = [];
     for (const change of pending) {
-      if (change.version === this._version + 1) {
-        this._put(change);
+      if (change.version <= this._version) {
+        continue; // the snapshot already holds it
       }
+      if (change.version !== this._version + 1) {
+        this._again = true; // a hole in what arrived meanwhile: only a new snapshot fills it
+        break;
+      }
+      this._put(change);
     }
     this._changed.emit();
+  }
+
+  /**
+   * A failed reload is tried again by itself: after 1 s, doubling to 30 s, with jitter so that
+   * tabs do not retry together; not while the page is hidden (it reloads when shown again).
+   */
+  private _retryLater(): void {
+    this._failures += 1;
+    if (this._retry !== null) {
+      return;
+    }
+    const base = Math.min(30_000, 1_000 * 2 ** (this._failures - 1));
+    const delay = base * (0.75 + Math.random() * 0.5);
+    this._retry = setTimeout(() => {
+      this._retry = null;
+      if (
+        typeof document === 'undefined' ||
+        document.visibilityState !== 'hidden'
+      ) {
+        void this.resync();
+      }
+    }, delay);
+  }
+
+  /** Stop retrying (the page is going away). */
+  dispose(): void {
+    if (this._retry !== null) {
+      clearTimeout(this._retry);
+      this._retry = null;
+    }
   }
 
   private _put(change: IChange): void {
@@ -202,5 +252,8 @@ export class SessionStore {
   private _error: string | null = null;
   private _buffer: IChange[] = [];
   private _resyncing: Promise<void> | null = null;
+  private _again = false;
+  private _failures = 0;
+  private _retry: ReturnType<typeof setTimeout> | null = null;
   private _changed = new Signal<this, void>(this);
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import {
   IChange,
@@ -154,6 +154,88 @@ describe('SessionStore', () => {
     expect(store.version).toBe(11);
     expect(store.sessions.get('a')?.status).toBe('Closed');
     expect(store.sessions.has('b')).toBe(true);
+  });
+
+  it('loads a snapshot asked for after the push channel subscribed, not only the one in flight', async () => {
+    const source = new Snapshots();
+    const store = new SessionStore(source.fetch);
+    const first = store.resync(); // at start, before the socket is open
+    const firstAnswer = source.answer;
+
+    void store.resync({ fresh: true }); // the socket opened while the first request was out
+    firstAnswer({
+      sessions: [view('a', 'Pending')],
+      server_time: SERVER_TIME,
+      version: 3
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(source.calls).toBe(2); // asked again, after the subscription
+    source.answer({
+      sessions: [view('a', 'In progress, accepting new jobs')],
+      server_time: SERVER_TIME,
+      version: 4
+    });
+    await first;
+
+    expect(store.version).toBe(4);
+    expect(store.sessions.get('a')?.status).toBe(
+      'In progress, accepting new jobs'
+    );
+  });
+
+  it('reloads again when the changes kept during a reload have a hole', async () => {
+    const { store, source } = await loaded([view('a')], 7);
+
+    const reload = store.resync();
+    store.apply(change(9, 'a', 'at 9'));
+    store.apply(change(11, 'a', 'at 11')); // 10 never arrived
+    source.answer({
+      sessions: [view('a')],
+      server_time: SERVER_TIME,
+      version: 8
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(source.calls).toBe(3);
+    source.answer({
+      sessions: [view('a', 'at 11')],
+      server_time: SERVER_TIME,
+      version: 11
+    });
+    await reload;
+
+    expect(store.version).toBe(11);
+    expect(store.sessions.get('a')?.status).toBe('at 11');
+  });
+
+  it('tries a failed reload again by itself, later and later', async () => {
+    vi.useFakeTimers();
+    try {
+      const source = new Snapshots();
+      const store = new SessionStore(source.fetch);
+      const first = store.resync();
+      source.fail(new Error('502'));
+      await first;
+      expect(store.connection).toBe('error');
+
+      vi.advanceTimersByTime(1_300); // 1 s with jitter
+      expect(source.calls).toBe(2);
+      source.fail(new Error('502'));
+      await vi.advanceTimersByTimeAsync(0);
+      vi.advanceTimersByTime(1_400);
+      expect(source.calls).toBe(2); // the second wait is about 2 s
+      vi.advanceTimersByTime(1_200);
+      expect(source.calls).toBe(3);
+      source.answer({ sessions: [], server_time: SERVER_TIME, version: 1 });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(store.connection).toBe('live');
+      store.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('says reconnecting when the push channel drops, and live again after a reload', async () => {
