@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,37 @@ from .monitor import MonitorConfig, SessionMonitor
 from .poller import Intervals
 from .runtime import RuntimeGateway
 from .store import Store
+
+#: File systems on which SQLite's locking (and WAL's shared memory) cannot be trusted.
+NETWORK_FILESYSTEMS = frozenset(
+    {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "afs", "lustre", "gpfs", "9p"}
+)
+
+
+def network_filesystem_warning(db_path: str, mounts: str = "/proc/mounts") -> str | None:
+    """What to tell the admin when the registry would live on a network file system (NFS home
+    directories on hubs): SQLite in WAL mode is not safe there."""
+    try:
+        with open(mounts, encoding="utf-8") as table:
+            entries = [line.split()[1:3] for line in table if len(line.split()) >= 3]
+    except OSError:
+        return None
+    target = str(Path(db_path).expanduser().resolve().parent)
+    best = ("", "")
+    for mount_point, fs_type in entries:
+        mount_point = mount_point.replace("\\040", " ")
+        inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
+        if inside and len(mount_point) > len(best[0]):
+            best = (mount_point, fs_type)
+    if best[1] not in NETWORK_FILESYSTEMS:
+        return None
+    return (
+        f"The session monitor's registry {db_path} is on a network file system ({best[1]}), "
+        "where SQLite cannot lock reliably: history may be lost or corrupted when two servers "
+        "use it. Set SessionMonitorApp.db_path to a file on local disk (for example under /tmp "
+        "or the server's runtime directory)."
+    )
+
 
 SESSION_CHANGES_ID = "https://events.jupyter.org/jupyter_session_monitor/session_changes/v1"
 SESSION_CHANGES_SCHEMA = Path(__file__).parent / "event_schemas" / "session_changes" / "v1.yaml"
@@ -105,7 +137,12 @@ class SessionMonitorApp(ExtensionApp):
     monitor: SessionMonitor | None = None
 
     def initialize_settings(self) -> None:
-        store = Store(self.db_path)
+        warning = network_filesystem_warning(self.db_path)
+        if warning:
+            self.log.warning(warning)
+        # A fresh identity per start: the registry scopes rows to it, adopting those of servers
+        # that are gone (this one's previous run included).
+        store = Store(self.db_path, server_id=uuid.uuid4().hex)
         gateway = RuntimeGateway(max_workers=self.max_workers, request_timeout=self.request_timeout)
         config = MonitorConfig(
             intervals=Intervals(
@@ -119,6 +156,7 @@ class SessionMonitorApp(ExtensionApp):
             orphan_policy=self.orphan_policy,
             orphan_grace_seconds=self.orphan_grace_seconds,
             discovery_interval=self.discovery_interval if self.discover_workloads else None,
+            server_url=self.serverapp.connection_url if self.serverapp is not None else None,
         )
         assert self.serverapp is not None
         kernels = self.serverapp.kernel_manager

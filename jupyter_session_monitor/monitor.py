@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +56,8 @@ class MonitorConfig:
     orphan_grace_seconds: float = 300.0
     watched_for: float = 120.0  # a browser asked within this many seconds: poll at full pace
     discovery_interval: float | None = None  # seconds between workload listings; None: off
+    server_url: str | None = None  # recorded with this server's identity in the registry
+    heartbeat_seconds: float = 30.0  # how often this server says in the registry it is alive
 
 
 def _now() -> datetime:
@@ -79,6 +83,7 @@ class SessionMonitor:
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
         self.version = 0
         self._started = False
+        self._stopped = False
         self._last_watched = float("-inf")
         self._orphan_timers: dict[str, asyncio.TimerHandle] = {}
         self._discovery: asyncio.Task[None] | None = None
@@ -87,6 +92,9 @@ class SessionMonitor:
         self._pushed: dict[str, dict[str, Any]] = {}
         self._polled: dict[str, str | None] = {}
         self._polled_flush: asyncio.TimerHandle | None = None
+        self._tracking: dict[str, asyncio.Future[TrackedSession]] = {}  # tracks in flight
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._host = socket.gethostname()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -96,6 +104,12 @@ class SessionMonitor:
             return
         self._started = True
         self.store.prune(_now() - self.config.retention)
+        if self.store.server_id is not None:
+            # Only this server's sessions (and those of servers that are gone) are loaded:
+            # another live server's kernels are not this one's to judge, its sessions not
+            # this one's to close.
+            self.store.register_server(host=self._host, pid=os.getpid(), url=self.config.server_url)
+            self._heartbeat = asyncio.create_task(self._beat_forever())
         for session in self.store.load_sessions():
             self.sessions[session.id] = session
         self._scheduler.start()
@@ -106,19 +120,40 @@ class SessionMonitor:
         for session in self.sessions.values():
             if not session.closed or not self._jobs_final(session):
                 self._scheduler.schedule(session.id, 0)
+            if session.orphaned and not session.closed:
+                self._arm_orphan_close(session)  # the grace period starts again
 
     async def stop(self) -> None:
+        """Stop everything, in order (nothing may touch the store once it is closed); never
+        raises."""
+        self._stopped = True
         for timer in self._orphan_timers.values():
             timer.cancel()
+        self._orphan_timers.clear()
         if self._polled_flush is not None:
             self._polled_flush.cancel()
-        if self._discovery is not None:
-            self._discovery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._discovery
-        await self._scheduler.stop()
-        self.gateway.shutdown()
-        self.store.close()
+        for task in (self._discovery, self._heartbeat):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        try:
+            await self._scheduler.stop()
+            self.gateway.shutdown()
+            if self._started and self.store.server_id is not None:
+                self.store.unregister_server()
+        except Exception:
+            log.exception("Stopping the session monitor failed")
+        finally:
+            self.store.close()
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.heartbeat_seconds)
+            try:
+                self.store.heartbeat()
+            except Exception:  # a locked or unwritable file must not end the heartbeat
+                log.exception("Could not record this server's heartbeat in the registry")
 
     def watched_now(self) -> None:
         """A browser looked (or says it is visible): keep polling at full pace for a while. When
@@ -198,7 +233,13 @@ class SessionMonitor:
         kernel_id: str | None = None,
         notebook_path: str | None = None,
     ) -> TrackedSession:
-        """Track a session by id, after checking that the service knows it (one GET)."""
+        """Track a session by id, after checking that the service knows it (one GET).
+
+        Concurrent calls for one id (a kernel's report and a user's request) share one GET and
+        one "added"; a session another live server of this registry monitors is refused."""
+        in_flight = self._tracking.get(session_id)
+        if in_flight is not None and session_id not in self.sessions:
+            await asyncio.shield(in_flight)
         existing = self.sessions.get(session_id)
         if existing is not None:
             changed = existing.orphaned and kernel_id is not None
@@ -219,6 +260,38 @@ class SessionMonitor:
                 # look now rather than at the next scheduled poll.
                 self._scheduler.schedule(session_id, 0)
             return existing
+        if self.store.server_id is not None:
+            owner = self.store.owner_elsewhere(session_id, self._host)
+            if owner is not None:
+                raise MonitorError(
+                    409,
+                    "elsewhere",
+                    f"Session '{session_id}' is monitored by another Jupyter server of yours "
+                    f"({owner.get('url') or 'process ' + str(owner['pid'])}, started "
+                    f"{owner['started_at']}). Use that server's sidebar, or stop it first.",
+                )
+        future: asyncio.Future[TrackedSession] = asyncio.get_running_loop().create_future()
+        self._tracking[session_id] = future
+        try:
+            session = await self._track_new(session_id, account, source, kernel_id, notebook_path)
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: waiters re-check and try themselves
+            raise
+        else:
+            future.set_result(session)
+            return session
+        finally:
+            self._tracking.pop(session_id, None)
+
+    async def _track_new(
+        self,
+        session_id: str,
+        account: AccountRef,
+        source: str,
+        kernel_id: str | None,
+        notebook_path: str | None,
+    ) -> TrackedSession:
         try:
             body = await self.gateway.session(account, session_id)
         except RuntimeCallError as error:
@@ -232,6 +305,14 @@ class SessionMonitor:
             if error.kind == "account":  # the request named an account that cannot be used
                 raise MonitorError(400, error.kind, error.message) from None
             raise MonitorError(502, error.kind, error.message) from None
+        if session_id in self.sessions:  # tracked while this call was in flight
+            return await self.track(
+                session_id,
+                account,
+                source=source,
+                kernel_id=kernel_id,
+                notebook_path=notebook_path,
+            )
         session = TrackedSession(
             id=session_id,
             account=account,
@@ -265,6 +346,8 @@ class SessionMonitor:
                 await self.discover()
             except (RuntimeCallError, MonitorError) as error:
                 log.warning("Listing the account's workloads failed: %s", error)
+            except Exception:  # a bug must not end discovery silently
+                log.exception("Discovering the account's sessions failed unexpectedly")
             await asyncio.sleep(interval)
 
     def forget(self, session_id: str) -> None:
@@ -292,6 +375,8 @@ class SessionMonitor:
 
     def kernel_gone(self, kernel_id: str, why: str) -> None:
         """The kernel restarted, shut down or died: its open sessions are out of its reach."""
+        if self._stopped:  # the server shuts its kernels down after the monitor stopped
+            return
         for session in self.sessions.values():
             if session.kernel_id == kernel_id and not session.closed and not session.orphaned:
                 self._orphan(session, why)
@@ -301,18 +386,27 @@ class SessionMonitor:
         self.store.save_session(session)
         log.info("Session %s is orphaned (%s)", session.id, why)
         self._changed(session.id)
-        if self.config.orphan_policy == "close":
-            loop = asyncio.get_running_loop()
-            self._orphan_timers[session.id] = loop.call_later(
-                self.config.orphan_grace_seconds,
-                lambda: asyncio.ensure_future(self._close_orphan(session.id)),
-            )
+        self._arm_orphan_close(session)
+
+    def _arm_orphan_close(self, session: TrackedSession) -> None:
+        if self.config.orphan_policy != "close" or session.id in self._orphan_timers:
+            return
+        loop = asyncio.get_running_loop()
+        self._orphan_timers[session.id] = loop.call_later(
+            self.config.orphan_grace_seconds,
+            lambda: asyncio.ensure_future(self._close_orphan(session.id)),
+        )
 
     async def _close_orphan(self, session_id: str) -> None:
         self._orphan_timers.pop(session_id, None)
         session = self.sessions.get(session_id)
-        if session is None or session.closed or not session.orphaned:
+        if self._stopped or session is None or session.closed or not session.orphaned:
             return
+        log.info(
+            "Closing orphaned session %s (orphan_policy='close', %g s after its kernel was lost)",
+            session_id,
+            self.config.orphan_grace_seconds,
+        )
         try:
             await self.close(session_id, "session-monitor (orphan policy)")
         except MonitorError as error:

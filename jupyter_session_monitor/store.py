@@ -9,6 +9,7 @@ Credentials are never stored: accounts are kept by name and identity only.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,15 +79,55 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN reason TEXT;
     ALTER TABLE sessions ADD COLUMN not_found INTEGER NOT NULL DEFAULT 0
     """,
+    # 4: which Jupyter server monitors each session. Several servers of one user share the
+    # default file (a second JupyterLab, named servers on a hub); each judges and acts only on
+    # its own sessions, and adopts those of servers that are gone.
+    """
+    CREATE TABLE servers (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        url TEXT,
+        started_at TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL
+    );
+    ALTER TABLE sessions ADD COLUMN server_id TEXT
+    """,
 )
+
+#: A server whose heartbeat is older than this is taken to be gone (its sessions are adopted).
+SERVER_STALE_SECONDS = 90.0
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _pid_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: it exists
+    return True
+
+
+def _alive(server: sqlite3.Row, host: str) -> bool:
+    """Whether a recorded server still runs: on this host its process must exist; anywhere its
+    heartbeat must be recent."""
+    if server["heartbeat_at"] is None:
+        return False
+    beat = parse_time(server["heartbeat_at"])
+    if beat is None or (_now() - beat).total_seconds() > SERVER_STALE_SECONDS:
+        return False
+    return not (server["host"] == host and not _pid_running(int(server["pid"])))
+
+
 class Store:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, server_id: str | None = None) -> None:
+        #: The server this store writes for: its rows are the ones it loads and may change.
+        self.server_id = server_id
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,8 +180,8 @@ class Store:
                 """
                 INSERT INTO sessions (id, account_name, channel, instance, url, source, kernel_id,
                     notebook_path, mode, backend, tracked_at, body, last_polled_at, orphaned,
-                    last_action, closed_at, not_found)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    last_action, closed_at, not_found, server_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET
                     account_name=excluded.account_name, channel=excluded.channel,
                     instance=excluded.instance, url=excluded.url, source=excluded.source,
@@ -149,6 +190,7 @@ class Store:
                     last_polled_at=excluded.last_polled_at, orphaned=excluded.orphaned,
                     last_action=excluded.last_action, closed_at=excluded.closed_at,
                     not_found=excluded.not_found
+                WHERE sessions.server_id IS NULL OR sessions.server_id = excluded.server_id
                 """,
                 (
                     session.id,
@@ -168,6 +210,7 @@ class Store:
                     session.last_action,
                     body.get("closed_at"),
                     int(session.not_found),
+                    self.server_id,
                 ),
             )
 
@@ -233,7 +276,12 @@ class Store:
             return db.execute("DELETE FROM sessions WHERE id=?", (session_id,)).rowcount > 0
 
     def load_sessions(self) -> list[TrackedSession]:
-        sessions = [self._session(row) for row in self._db.execute("SELECT * FROM sessions")]
+        """This server's sessions (all of them when the store belongs to no server)."""
+        if self.server_id is None:
+            rows = self._db.execute("SELECT * FROM sessions")
+        else:
+            rows = self._db.execute("SELECT * FROM sessions WHERE server_id=?", (self.server_id,))
+        sessions = [self._session(row) for row in rows]
         by_id = {s.id: s for s in sessions}
         for row in self._db.execute("SELECT * FROM jobs ORDER BY created, id"):
             if row["session_id"] in by_id:
@@ -275,6 +323,61 @@ class Store:
                 "DELETE FROM sessions WHERE closed_at IS NOT NULL AND closed_at < ?",
                 (iso(closed_before),),
             ).rowcount
+
+    # ------------------------------------------------------------------ servers
+
+    def register_server(self, *, host: str, pid: int, url: str | None) -> None:
+        """Say this server is alive, then adopt the sessions of servers that are gone (and of
+        rows written before servers were recorded)."""
+        assert self.server_id is not None
+        now = iso(_now())
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO servers (id, host, pid, url, started_at, heartbeat_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (self.server_id, host, pid, url, now, now),
+            )
+            for row in db.execute(
+                "SELECT DISTINCT s.server_id AS owner, v.host, v.pid, v.heartbeat_at "
+                "FROM sessions s LEFT JOIN servers v ON v.id = s.server_id "
+                "WHERE s.server_id IS NULL OR s.server_id != ?",
+                (self.server_id,),
+            ).fetchall():
+                if row["owner"] is not None and _alive(row, host):
+                    continue
+                if row["owner"] is None:
+                    db.execute(
+                        "UPDATE sessions SET server_id=? WHERE server_id IS NULL",
+                        (self.server_id,),
+                    )
+                else:
+                    db.execute(
+                        "UPDATE sessions SET server_id=? WHERE server_id=?",
+                        (self.server_id, row["owner"]),
+                    )
+                    db.execute("DELETE FROM servers WHERE id=?", (row["owner"],))
+
+    def heartbeat(self) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE servers SET heartbeat_at=? WHERE id=?", (iso(_now()), self.server_id)
+            )
+
+    def unregister_server(self) -> None:
+        """A clean stop: the next server to start adopts this one's sessions at once."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM servers WHERE id=?", (self.server_id,))
+
+    def owner_elsewhere(self, session_id: str, host: str) -> dict[str, Any] | None:
+        """The live server, other than this one, that monitors ``session_id``; None if none."""
+        row = self._db.execute(
+            "SELECT v.id, v.host, v.pid, v.url, v.started_at, v.heartbeat_at FROM sessions s "
+            "JOIN servers v ON v.id = s.server_id WHERE s.id=? AND s.server_id != ?",
+            (session_id, self.server_id or ""),
+        ).fetchone()
+        if row is None or not _alive(row, host):
+            return None
+        return dict(row)
 
     # ------------------------------------------------------------------ audit
 

@@ -124,3 +124,60 @@ async def test_forgetting_during_a_poll_in_flight_does_not_bring_it_back(store: 
         await monitor.stop()
     assert "s1" not in monitor.sessions
     assert [s.id for s in Store(store.path).load_sessions()] == []
+
+
+async def test_a_kernels_report_and_a_users_request_together_track_once(store: Store) -> None:
+    gateway = ScriptedGateway()
+    release = asyncio.Event()
+    original = gateway.session
+
+    async def slow(account: AccountRef, session_id: str) -> dict[str, Any]:
+        await release.wait()
+        return await original(account, session_id)
+
+    gateway.session = slow  # type: ignore[method-assign]
+    monitor = SessionMonitor(store, gateway, MonitorConfig())  # type: ignore[arg-type]
+    changes: list[dict[str, Any]] = []
+    monitor.subscribe(changes.append)
+    await monitor.start()
+    try:
+        by_user = asyncio.ensure_future(monitor.track("s1", AccountRef()))
+        by_kernel = asyncio.ensure_future(
+            monitor.track(
+                "s1", AccountRef(), source="kernel", kernel_id="k1", notebook_path="a.ipynb"
+            )
+        )
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.gather(by_user, by_kernel)
+    finally:
+        await monitor.stop()
+    assert [c["kind"] for c in changes].count("added") == 1
+    session = monitor.sessions["s1"]
+    assert (session.kernel_id, session.notebook_path) == ("k1", "a.ipynb")  # nothing lost
+
+
+async def test_an_orphan_close_is_armed_again_after_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "registry.sqlite"
+    config = MonitorConfig(orphan_policy="close", orphan_grace_seconds=0.2)
+    closed: list[str] = []
+    closing = asyncio.Event()
+
+    class Closing(ScriptedGateway):
+        async def close(self, account: AccountRef, session_id: str) -> None:
+            closed.append(session_id)
+            closing.set()
+
+    first = SessionMonitor(Store(path, server_id="a"), Closing(), MonitorConfig())  # type: ignore[arg-type]
+    await first.start()
+    await first.track("s1", AccountRef(), source="kernel", kernel_id="k1")
+    first.kernel_gone("k1", "its kernel restarted")  # flagged; this server's policy: flag only
+    await first.stop()
+
+    second = SessionMonitor(Store(path, server_id="b"), Closing(), config)  # type: ignore[arg-type]
+    await second.start()
+    try:
+        await asyncio.wait_for(closing.wait(), 2.0)
+    finally:
+        await second.stop()
+    assert closed == ["s1"]

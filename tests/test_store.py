@@ -158,3 +158,63 @@ def test_actions_are_audited(tmp_path: Path) -> None:
     assert (entry["user"], entry["action"], entry["result"]) == ("alice", "close", "accepted")
     assert entry["at"].endswith("Z")
     assert os.path.exists(tmp_path / "monitor.sqlite")
+
+
+# ---------------------------------------------------------------- several servers, one file
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_each_server_loads_its_own_sessions_and_adopts_only_those_of_servers_that_are_gone(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "registry.sqlite"
+    legacy = Store(path)  # rows written before servers were recorded belong to nobody
+    legacy.save_session(tracked("s-legacy"))
+    legacy.close()
+    live = Store(path, server_id="live")
+    live.register_server(host="here", pid=os.getpid(), url="http://live/")
+    live.save_session(tracked("s-live"))
+    gone = Store(path, server_id="gone")
+    gone.register_server(host="here", pid=_dead_pid(), url="http://gone/")
+    gone.save_session(tracked("s-gone"))
+
+    newcomer = Store(path, server_id="new")
+    newcomer.register_server(host="here", pid=os.getpid(), url="http://new/")
+
+    assert {s.id for s in newcomer.load_sessions()} == {"s-gone"}  # the legacy row went to live
+    assert {s.id for s in live.load_sessions()} == {"s-live", "s-legacy"}
+    owner = newcomer.owner_elsewhere("s-live", "here")
+    assert owner is not None
+    assert (owner["id"], owner["pid"], owner["url"]) == ("live", os.getpid(), "http://live/")
+    assert newcomer.owner_elsewhere("s-gone", "here") is None
+    # Saving another live server's session changes nothing of its row.
+    newcomer.save_session(tracked("s-live", notebook_path="stolen.ipynb"))
+    assert next(s for s in live.load_sessions() if s.id == "s-live").notebook_path != "stolen.ipynb"
+    for store in (live, gone, newcomer):
+        store.close()
+
+
+def test_a_server_that_stopped_cleanly_or_stopped_beating_is_gone(tmp_path: Path) -> None:
+    path = tmp_path / "registry.sqlite"
+    stopped = Store(path, server_id="stopped")
+    stopped.register_server(host="here", pid=os.getpid(), url=None)
+    stopped.save_session(tracked("s-1"))
+    stopped.unregister_server()
+    silent = Store(path, server_id="silent")
+    silent.register_server(host="elsewhere", pid=1, url=None)  # another host: only its beat
+    silent.save_session(tracked("s-2"))
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE servers SET heartbeat_at='2020-01-01T00:00:00.000Z' WHERE id='silent'")
+
+    newcomer = Store(path, server_id="new")
+    newcomer.register_server(host="here", pid=os.getpid(), url=None)
+
+    assert {s.id for s in newcomer.load_sessions()} == {"s-1", "s-2"}
+    for store in (stopped, silent, newcomer):
+        store.close()
