@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import socket
 import time
 from collections.abc import Callable
@@ -293,7 +294,7 @@ class SessionMonitor:
         notebook_path: str | None,
     ) -> TrackedSession:
         try:
-            body = await self.gateway.session(account, session_id)
+            body = await self.gateway.session_for_action(account, session_id)
         except RuntimeCallError as error:
             if error.kind == "not_found":
                 raise MonitorError(
@@ -541,16 +542,32 @@ class SessionMonitor:
             if error.kind == "not_found":
                 self._not_found(session)
             else:
+                first = not session.stale or (session.error or {}).get("kind") != error.kind
                 session.stale = True
                 session.error = {"kind": error.kind, "message": error.message}
                 self._changed(session_id)
-                log.warning(
-                    "Polling session %s failed (%s): %s", session_id, error.kind, error.message
+                if first:  # a state change is logged once, not every retry
+                    log.warning(
+                        "Polling session %s failed (%s): %s; retrying by itself",
+                        session_id,
+                        error.kind,
+                        error.message,
+                    )
+            delay = self._delay(session, failures)
+            if delay is not None and error.retry_after is not None:
+                # When the service says, not an own guess; jitter so that sessions do not all
+                # come back at once.
+                delay = max(
+                    self.config.intervals.minimum,
+                    error.retry_after + random.uniform(0.0, 1.0),  # noqa: S311
                 )
-            return self._delay(session, failures)
+            return delay
         if session_id not in self.sessions:
             return None
-        self._failures.pop(session_id, None)
+        if self._failures.pop(session_id, None):
+            if session.stale:
+                log.info("Polling session %s works again", session_id)
+            self._bring_back(session)
         if session.not_found:
             log.info("Session %s is known to the service again", session_id)
         session.stale, session.error, session.not_found = False, None, False
@@ -558,6 +575,17 @@ class SessionMonitor:
         self.store.save_session(session)
         self._changed(session_id)
         return self._delay(session, 0, now)
+
+    def _bring_back(self, recovered: TrackedSession) -> None:
+        """A poll worked again after failures: the other sessions of the same account that are
+        backing off are polled now too, rather than each at the end of its own backoff."""
+        for session in self.sessions.values():
+            if (
+                session.id != recovered.id
+                and session.account == recovered.account
+                and self._failures.get(session.id)
+            ):
+                self._scheduler.schedule(session.id, 0)
 
     def _not_found(self, session: TrackedSession) -> None:
         """The service answered 404: it no longer knows the session (deleted, or the service was

@@ -1,9 +1,13 @@
 """The gateway to the Qiskit Runtime service: the only server module that imports the client.
 
 The import happens on first use (JupyterLab's start-up does not pay for it). Every client call is
-a blocking ``requests`` call with no read timeout, so calls run in a bounded thread pool and the
-caller waits at most ``request_timeout`` seconds. One ``QiskitRuntimeService`` is built per account
-(construction costs IAM, instance discovery and a backend list) and a small pool of its
+a blocking ``requests`` call, so calls run in thread pools and the caller waits at most
+``request_timeout`` seconds. The client sets no read timeout and sleeps a 429's ``Retry-After``
+inside the calling thread, so a few hung or throttled calls would hold every thread: each client
+the gateway builds gets a read timeout and does not sleep on ``Retry-After`` (the monitor spaces
+its polls by it instead). User actions (close, cancel, track) have their own threads, so they
+never queue behind polls of a service that hangs. One ``QiskitRuntimeService`` is built per
+account (construction costs IAM, instance discovery and a backend list) and a small pool of its
 ``RuntimeClient``s serves concurrent calls, because a client's HTTP session is not thread-safe.
 
 Credentials: saved accounts are loaded by name by the client itself; a token handed over by a
@@ -13,7 +17,6 @@ kernel is held in this object's memory only, and scrubbed from any error message
 from __future__ import annotations
 
 import asyncio
-import os
 import queue
 import re
 import threading
@@ -28,11 +31,18 @@ from .models import AccountRef
 class RuntimeCallError(Exception):
     """A failed call, described for people. ``kind`` is stable, for code and the API."""
 
-    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.status = status
+        self.retry_after = retry_after  # seconds the service asked to wait (429/503)
 
 
 @dataclass
@@ -43,17 +53,22 @@ class _Account:
 
 
 class RuntimeGateway:
-    def __init__(self, *, max_workers: int = 4, request_timeout: float = 20.0) -> None:
-        # The client builds a usage header from inspect.stack() per call unless told not to.
-        os.environ.setdefault("USAGE_DATA_OPT_OUT", "True")
+    def __init__(
+        self, *, max_workers: int = 4, request_timeout: float = 20.0, action_workers: int = 2
+    ) -> None:
+        # Not USAGE_DATA_OPT_OUT in os.environ: every kernel of the server would inherit it.
         self.request_timeout = request_timeout
         self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="session-monitor-api")
+        self._actions = ThreadPoolExecutor(
+            action_workers, thread_name_prefix="session-monitor-action"
+        )
         self._accounts: dict[str, _Account] = {}
         self._tokens: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._actions.shutdown(wait=False, cancel_futures=True)
 
     def remember_token(self, account: AccountRef, token: str) -> None:
         """Keep a token a kernel handed over, in memory only, for polling with that account."""
@@ -91,18 +106,28 @@ class RuntimeGateway:
         result: list[dict[str, Any]] = await self._call(account, listing)
         return result
 
+    async def session_for_action(self, account: AccountRef, session_id: str) -> dict[str, Any]:
+        """``session`` on the actions' threads (tracking by id is a user's request)."""
+        result: dict[str, Any] = await self._call(
+            account, lambda c: c.session_details(session_id), action=True
+        )
+        return result
+
     async def close(self, account: AccountRef, session_id: str) -> None:
-        await self._call(account, lambda c: c.close_session(session_id))
+        await self._call(account, lambda c: c.close_session(session_id), action=True)
 
     async def cancel(self, account: AccountRef, session_id: str) -> None:
-        await self._call(account, lambda c: c.cancel_session(session_id))
+        await self._call(account, lambda c: c.cancel_session(session_id), action=True)
 
     async def cancel_job(self, account: AccountRef, job_id: str) -> None:
-        await self._call(account, lambda c: c.job_cancel(job_id))
+        await self._call(account, lambda c: c.job_cancel(job_id), action=True)
 
-    async def _call(self, account: AccountRef, operation: Callable[[Any], Any]) -> Any:
+    async def _call(
+        self, account: AccountRef, operation: Callable[[Any], Any], *, action: bool = False
+    ) -> Any:
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._run, account, operation)
+        executor = self._actions if action else self._executor
+        future = loop.run_in_executor(executor, self._run, account, operation)
         try:
             return await asyncio.wait_for(future, self.request_timeout)
         except TimeoutError:
@@ -161,7 +186,7 @@ class RuntimeGateway:
             from qiskit_ibm_runtime.api.client_parameters import ClientParameters
 
             saved = entry.service._account
-            return RuntimeClient(
+            client = RuntimeClient(
                 ClientParameters(
                     channel=saved.channel,
                     token=saved.token,
@@ -173,6 +198,32 @@ class RuntimeGateway:
                     url_resolver=entry.service._url_resolver,
                 )
             )
+            self._tune(client)
+            return client
+
+    def _tune(self, client: Any) -> None:
+        """A read timeout, and no sleeping on ``Retry-After`` in this thread. Best effort: a
+        client release that moved these attributes keeps its own behaviour."""
+        session = getattr(client, "_session", None)
+        if session is None:
+            return
+        if hasattr(session, "_timeout"):
+            session._timeout = (5.0, self.request_timeout)
+        try:
+            from requests.adapters import HTTPAdapter
+
+            for prefix in ("http://", "https://"):
+                retry = session.get_adapter(prefix).max_retries
+                session.mount(
+                    prefix,
+                    HTTPAdapter(
+                        # A read that timed out is not tried again in this thread (a poll
+                        # comes again soon); Retry-After is honoured by the monitor.
+                        max_retries=retry.new(respect_retry_after_header=False, read=0)
+                    ),
+                )
+        except Exception:  # noqa: S110 (the client's own retry policy then stays)
+            pass
 
     def _translate(self, error: Exception, account: AccountRef) -> RuntimeCallError:
         status = getattr(error, "status_code", None)
@@ -183,7 +234,17 @@ class RuntimeGateway:
             found = re.search(r"\b([45]\d\d)\b", text) if "response" in text.lower() else None
             status = int(found.group(1)) if found else None
         name = type(error).__name__
+        if "timeout" in name.lower() or "timed out" in text.lower():
+            return RuntimeCallError(
+                "timeout",
+                f"The Qiskit Runtime service did not answer within {self.request_timeout:g} s; "
+                "the monitor keeps retrying.",
+            )
         if name == "IBMNotAuthorizedError" or status == 401:
+            # The cached login may be what is refused (the service restarted, the token was
+            # revoked): the next call logs in again instead of reusing it for an hour.
+            with self._lock:
+                self._accounts.pop(account.key(), None)
             return RuntimeCallError(
                 "unauthorized",
                 "The Qiskit Runtime service refused the account's credentials (401). Check the "
@@ -196,11 +257,15 @@ class RuntimeGateway:
             return RuntimeCallError(
                 "not_found", "The Qiskit Runtime service does not know it.", 404
             )
+        retry_after = _retry_after(error)
         if status == 429:
             return RuntimeCallError(
                 "rate_limited",
-                "The Qiskit Runtime service is limiting requests (429); the monitor slows down.",
+                "The Qiskit Runtime service is limiting requests (429)"
+                + (f" and asked to wait {retry_after:g} s" if retry_after else "")
+                + "; the monitor waits as asked, then tries again.",
                 429,
+                retry_after,
             )
         exhausted = re.search(r"too many (\d{3}) error responses", text)
         if exhausted:  # the client's own retries of a 5xx ran out
@@ -215,6 +280,7 @@ class RuntimeGateway:
                 "service_error",
                 f"The Qiskit Runtime service failed ({status}). Try again in a minute.",
                 status,
+                retry_after,
             )
         if isinstance(status, int) and status >= 400:
             return RuntimeCallError(
@@ -235,3 +301,21 @@ class RuntimeGateway:
         for secret in filter(None, secrets):
             text = text.replace(secret, "***")
         return text
+
+
+def _retry_after(error: BaseException) -> float | None:
+    """The ``Retry-After`` seconds of the response behind a client error, if it had one."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        response = getattr(current, "response", None)
+        headers = getattr(response, "headers", None)
+        value = headers.get("Retry-After") if headers is not None else None
+        if value is not None:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return None  # an HTTP date: rare for this service; back off as usual
+        current = current.__cause__ or current.__context__
+    return None

@@ -28,6 +28,9 @@ class ScriptedGateway:
         self.read.set()
         return {"id": session_id, "state": "open", "accepting_jobs": True, "backend_name": "b"}
 
+    async def session_for_action(self, account: AccountRef, session_id: str) -> dict[str, Any]:
+        return await self.session(account, session_id)
+
     async def session_jobs(self, account: AccountRef, session_id: str, limit: int) -> list[Any]:
         self.job_reads += 1
         return []
@@ -181,3 +184,44 @@ async def test_an_orphan_close_is_armed_again_after_a_restart(tmp_path: Path) ->
     finally:
         await second.stop()
     assert closed == ["s1"]
+
+
+async def test_the_first_success_brings_the_accounts_other_failing_sessions_back(
+    store: Store,
+) -> None:
+    from jupyter_session_monitor.runtime import RuntimeCallError
+
+    gateway = ScriptedGateway()
+    failing = True
+    original = gateway.session
+    reads: list[str] = []
+
+    async def flaky(account: AccountRef, session_id: str) -> dict[str, Any]:
+        reads.append(session_id)
+        if failing:
+            raise RuntimeCallError("unauthorized", "401", 401)
+        return await original(account, session_id)
+
+    config = MonitorConfig(intervals=Intervals(error_base=30.0, error_max=30.0))
+    monitor = SessionMonitor(store, gateway, config)  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        for name in ("s1", "s2", "s3"):
+            await monitor.track(name, AccountRef())
+        gateway.session = flaky  # type: ignore[method-assign]
+        for name in ("s1", "s2", "s3"):
+            await asyncio.wait_for(monitor._scheduler.poll_now(name), 2.0)
+        assert all(monitor.get(n).stale for n in ("s1", "s2", "s3"))  # next tries in 30 s
+        failing = False
+
+        await asyncio.wait_for(monitor._scheduler.poll_now("s1"), 2.0)  # one success...
+
+        fresh = asyncio.Event()
+        monitor.subscribe(
+            lambda change: (
+                fresh.set() if not any(monitor.get(n).stale for n in ("s2", "s3")) else None
+            )
+        )
+        await asyncio.wait_for(fresh.wait(), 2.0)  # ...brings the others back, not in 30 s
+    finally:
+        await monitor.stop()
