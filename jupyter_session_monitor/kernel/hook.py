@@ -14,8 +14,9 @@ proxy named in the kernel's environment (they carry the kernel secret and maybe 
 
 from __future__ import annotations
 
+import functools
 import importlib.abc
-import importlib.machinery
+import inspect
 import json
 import logging
 import os
@@ -89,22 +90,43 @@ def install() -> None:
 
 
 class _Finder(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: wraps the real loader of ``qiskit_ibm_runtime`` to patch it."""
+    """Finds nothing itself: asks the finders after it for ``qiskit_ibm_runtime`` (an editable
+    install's finder included, not only the path finder) and wraps the loader it gets, so the
+    package is patched once it has run. It leaves ``sys.meta_path`` as it is while the import
+    system walks it (removing itself then could make importlib skip the next finder); it steps
+    aside once it has done its work."""
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname != TARGET:
+        if fullname != TARGET or _patched or getattr(self, "_searching", False):
             return None
-        sys.meta_path.remove(self)  # once only
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or spec.loader is None:
-            return spec
-        real_exec = spec.loader.exec_module
+        self._searching = True  # the finders below may import; do not recurse into this
+        try:
+            spec = None
+            later = sys.meta_path[sys.meta_path.index(self) + 1 :] if self in sys.meta_path else []
+            for finder in later:
+                find = getattr(finder, "find_spec", None)
+                spec = find(fullname, path, target) if find is not None else None
+                if spec is not None:
+                    break
+        finally:
+            self._searching = False
+        loader = getattr(spec, "loader", None)
+        real_exec = getattr(loader, "exec_module", None)
+        if spec is None or real_exec is None:
+            return spec  # not found, or a loader this hook does not know how to wrap
+
+        finder = self
 
         def exec_module(module: ModuleType) -> None:
             real_exec(module)
             _patch(module)
+            if finder in sys.meta_path:  # the import system is done walking it by now
+                sys.meta_path.remove(finder)
 
-        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        try:
+            loader.exec_module = exec_module  # type: ignore[union-attr]
+        except Exception:  # a loader that refuses new attributes: the import goes on unhooked
+            _say_off("its loader cannot be wrapped")
         return spec
 
 
@@ -125,32 +147,72 @@ def uninstall() -> None:
     _installed = _patched = False
 
 
+#: Attributes of the client the hook wraps; a release without one of them is not monitored.
+REQUIRED = (
+    ("Session", "__init__"),
+    ("Session", "from_id"),
+    ("Session", "_run"),
+    ("Session", "close"),
+    ("Session", "cancel"),
+    ("QiskitRuntimeService", "__init__"),
+)
+
+
+def _say_off(why: str) -> None:
+    print(
+        f"jupyter-session-monitor: sessions of this kernel are not monitored ({why}); "
+        "qiskit_ibm_runtime works as usual.",
+        file=sys.stderr,
+    )
+
+
 def _patch(package: ModuleType) -> None:
+    """Wrap the client's session class; never raises, so ``import qiskit_ibm_runtime`` always
+    succeeds (with a client release the hook does not know, monitoring is off, said once)."""
     global _patched
     if _patched:
         return
-    _patched = True
+    missing = [
+        f"{owner}.{name}"
+        for owner, name in REQUIRED
+        if not hasattr(getattr(package, owner, None), name)
+    ]
+    if missing:
+        _say_off(f"this qiskit-ibm-runtime has no {', '.join(missing)}")
+        return
+    try:
+        _wrap(package)
+    except Exception as error:
+        _say_off(f"{type(error).__name__}: {error}")
+    else:
+        _patched = True
+
+
+def _wrap(package: ModuleType) -> None:
     session_class = package.Session
     service_class = package.QiskitRuntimeService
     original_init = session_class.__init__
-    original_from_id = session_class.__dict__["from_id"].__func__
+    original_from_id = inspect.getattr_static(session_class, "from_id").__func__
     original_service_init = service_class.__init__
     _originals.update(
         session_init=original_init,
-        from_id=session_class.__dict__["from_id"],
+        from_id=inspect.getattr_static(session_class, "from_id"),
         service_init=original_service_init,
     )
 
+    @functools.wraps(original_init)
     def session_init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
         if kwargs.get("create_new", True) is not False:
             _report(self)
 
+    @functools.wraps(original_from_id)
     def from_id(cls: Any, *args: Any, **kwargs: Any) -> Any:
         session = original_from_id(cls, *args, **kwargs)
         _report(session)
         return session
 
+    @functools.wraps(original_service_init)
     def service_init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_service_init(self, *args, **kwargs)
         # The client forgets which saved account it loaded; the monitor polls with the same one.
@@ -166,6 +228,7 @@ def _patch(package: ModuleType) -> None:
         original = getattr(session_class, name)
         _originals[name] = original
 
+        @functools.wraps(original)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             result = original(self, *args, **kwargs)
             _report(self, quiet=True)
