@@ -28,6 +28,34 @@ from .monitor import MonitorError, SessionMonitor
 #: Every route of the monitor lives under ``{base_url}`` + this prefix.
 API_PREFIX = "/session-monitor/api"
 
+#: The largest request body the API reads (its bodies are a few hundred bytes).
+MAX_BODY_BYTES = 64 * 1024
+#: The deepest nesting of a request body (its bodies nest two levels).
+MAX_NESTING = 32
+
+
+def _nesting(raw: bytes) -> int:
+    """How deep brackets nest in a JSON text, strings skipped (a cheap check before parsing)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
 #: ``GET sessions/{id}?fresh=true`` waits at most this long for the service.
 REFRESH_WITHIN_SECONDS = 10.0
 
@@ -80,16 +108,44 @@ class MonitorHandler(ExtensionHandlerMixin, APIHandler):
         user = self.current_user
         return getattr(user, "username", None) or (user if isinstance(user, str) else None)
 
-    def json_body(self) -> dict[str, Any]:
+    def json_body(self, *, optional: bool = False) -> dict[str, Any]:
+        """The body as a JSON object (``optional``: an empty body is ``{}``). Size and nesting
+        are limited, and every malformed body gets a JSON 4xx, never a 500."""
+        raw = self.request.body or b""
+        if optional and not raw.strip():
+            return {}
+        if len(raw) > MAX_BODY_BYTES:
+            raise MonitorAPIError(
+                413, "too_large", f"The request body is larger than {MAX_BODY_BYTES} bytes."
+            )
+        if _nesting(raw) > MAX_NESTING:
+            raise MonitorAPIError(
+                400, "bad_request", f"The request body nests deeper than {MAX_NESTING} levels."
+            )
         try:
-            body = json.loads(self.request.body or b"")
-        except (ValueError, UnicodeDecodeError):
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise MonitorAPIError(
                 400, "bad_request", "The request body is not valid JSON."
             ) from None
         if not isinstance(body, dict):
             raise MonitorAPIError(400, "bad_request", "The request body must be a JSON object.")
         return body
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        # An answer the API meant to give (404, 409, 502 ...) is one line, not a traceback.
+        if isinstance(value, MonitorError | MonitorAPIError):
+            status = value.status if isinstance(value, MonitorError) else value.status_code
+            self.log.info(
+                "%s %s -> %s %s: %s",
+                self.request.method,
+                self.request.path,
+                status,
+                value.kind,
+                value.message,
+            )
+            return
+        super().log_exception(typ, value, tb)
 
     def send(self, body: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -110,8 +166,24 @@ class MonitorHandler(ExtensionHandlerMixin, APIHandler):
                 message = "The session monitor hit an internal error; see the Jupyter server log."
             else:
                 message = _status_phrase(status_code)
+        if self.get_status() == 405 or status_code == 405:
+            self.set_header("Allow", ", ".join(self._allowed()))
+            kind = "method_not_allowed"
+            message = (
+                f"{self.request.method} is not allowed here; this route answers "
+                f"{', '.join(self._allowed())}."
+            )
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error": {"kind": kind, "message": message}}))
+
+    def _allowed(self) -> list[str]:
+        """The methods this route declares (the ones its class defines)."""
+        return [
+            method
+            for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+            if getattr(type(self), method.lower())
+            is not getattr(web.RequestHandler, method.lower())
+        ]
 
 
 def _distribution_version(name: str) -> str | None:
@@ -136,11 +208,11 @@ class VersionHandler(MonitorHandler):
         )
 
 
-_SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 
 
 def _session_id(value: Any, name: str = "session_id") -> str:
-    if not isinstance(value, str) or not _SESSION_ID.match(value):
+    if not isinstance(value, str) or not _SESSION_ID.fullmatch(value):
         raise MonitorAPIError(
             400,
             "bad_request",
@@ -221,6 +293,7 @@ class SessionActionHandler(MonitorHandler):
     @web.authenticated
     @authorized
     async def post(self, session_id: str, action: str) -> None:
+        self.json_body(optional=True)  # nothing is read from it, but it must be an object
         if action == "close":
             session = await self.monitor.close(session_id, self.username)
         else:
@@ -234,6 +307,7 @@ class JobCancelHandler(MonitorHandler):
     @web.authenticated
     @authorized
     async def post(self, job_id: str) -> None:
+        self.json_body(optional=True)
         session = await self.monitor.cancel_job(job_id, self.username)
         self.send({"job_id": job_id, "session": self.monitor.view(session)}, 202)
 
@@ -276,8 +350,11 @@ class KernelRegistrationHandler(MonitorHandler):
             url=_optional_text(account_body, "url"),
         )
         token = _optional_text(body, "token")
-        if token:
-            self.monitor.gateway.remember_token(account, token)
+        if token and not (account.channel and account.url):
+            # Keyed by an empty account, the token would replace the server's default login.
+            raise MonitorAPIError(
+                400, "bad_request", "A token needs the account's 'channel' and 'url'."
+            )
         notebook_path = None
         if kernel_id:
             if kernel_id not in self.kernel_manager:
@@ -285,13 +362,19 @@ class KernelRegistrationHandler(MonitorHandler):
             for model in await self.session_manager.list_sessions():  # type: ignore[no-untyped-call]
                 if (model.get("kernel") or {}).get("id") == kernel_id:
                     notebook_path = model.get("path")
-        session = await self.monitor.track(
-            session_id,
-            account,
-            source=SOURCE_KERNEL,
-            kernel_id=kernel_id,
-            notebook_path=notebook_path,
-        )
+        previous = self.monitor.gateway.remember_token(account, token) if token else None
+        try:
+            session = await self.monitor.track(
+                session_id,
+                account,
+                source=SOURCE_KERNEL,
+                kernel_id=kernel_id,
+                notebook_path=notebook_path,
+            )
+        except Exception:
+            if token:  # a rejected registration changes nothing
+                self.monitor.gateway.restore_token(account, previous)
+            raise
         self.send({"id": session.id, "notebook_path": session.notebook_path}, 201)
 
 

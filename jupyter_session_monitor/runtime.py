@@ -70,12 +70,26 @@ class RuntimeGateway:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._actions.shutdown(wait=False, cancel_futures=True)
 
-    def remember_token(self, account: AccountRef, token: str) -> None:
-        """Keep a token a kernel handed over, in memory only, for polling with that account."""
+    def remember_token(self, account: AccountRef, token: str) -> str | None:
+        """Keep a token a kernel handed over, in memory only, for polling with that account.
+        Returns the token it replaces (to put back with ``restore_token`` if the registration
+        that brought it is refused)."""
         with self._lock:
-            if self._tokens.get(account.key()) == token:
-                return  # a kernel reports on every job: keep the service it built (IAM, instances)
+            previous = self._tokens.get(account.key())
+            if previous == token:
+                return previous  # a kernel reports on every job: keep the service it built
             self._tokens[account.key()] = token
+            self._accounts.pop(account.key(), None)
+            return previous
+
+    def restore_token(self, account: AccountRef, previous: str | None) -> None:
+        with self._lock:
+            if self._tokens.get(account.key()) == previous:
+                return
+            if previous is None:
+                self._tokens.pop(account.key(), None)
+            else:
+                self._tokens[account.key()] = previous
             self._accounts.pop(account.key(), None)
 
     # ------------------------------------------------------------------ calls

@@ -1,0 +1,152 @@
+"""Bad input gets a clear JSON error and changes nothing: nested or oversized bodies, undeclared
+methods, ids with control characters, bodies of the wrong shape, a registration with a bogus
+token. Expected refusals are logged as one line, not as tracebacks.
+
+A real jupyter_server with the extension; the emulator where a session is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from qiskit_ibm_runtime import Session
+from tornado.httpclient import HTTPClientError
+
+from tests.harness import Harness
+from tests.test_freshness import view_when
+from tests.test_monitor_api import api, in_thread, until
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+Fetch = Callable[..., Awaitable[Any]]
+
+
+async def raw(
+    fetch: Fetch, method: str, path: str, body: bytes | None = None, **headers: str
+) -> tuple[int, dict[str, str], Any]:
+    try:
+        response = await fetch(
+            "session-monitor",
+            "api",
+            *path.split("/"),
+            method=method,
+            body=body,
+            headers=headers,
+            allow_nonstandard_methods=True,
+        )
+    except HTTPClientError as error:
+        if error.response is None:
+            raise
+        return error.code, dict(error.response.headers), json.loads(error.response.body)
+    return response.code, dict(response.headers), json.loads(response.body or b"null")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "kind"),
+    [
+        (b"[" * 20_000 + b"]" * 20_000, 400, "bad_request"),  # was a 500
+        (json.dumps({"session_id": "x" * 100_000}).encode(), 413, "too_large"),
+        (json.dumps({"session_id": "abc\n"}).encode(), 400, "bad_request"),
+        (json.dumps({"session_id": "abc\u0000"}).encode(), 400, "bad_request"),
+    ],
+)
+async def test_malformed_bodies_get_a_json_4xx(
+    jp_fetch: Fetch, body: bytes, status: int, kind: str
+) -> None:
+    code, _, answer = await raw(jp_fetch, "POST", "sessions", body)
+
+    assert (code, answer["error"]["kind"]) == (status, kind)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "sessions", "GET, POST"),
+        ("PATCH", "sessions/abc", "GET, DELETE"),
+        ("GET", "sessions/abc/close", "POST"),
+        ("DELETE", "viewers", "POST"),
+        ("TRACE", "sessions", "GET, POST"),
+    ],
+)
+async def test_an_undeclared_method_is_a_405_that_says_what_is_allowed(
+    jp_fetch: Fetch, method: str, path: str, allowed: str
+) -> None:
+    code, headers, answer = await raw(jp_fetch, method, path, b"{}" if method != "GET" else None)
+
+    assert code == 405
+    assert headers["Allow"] == allowed
+    assert answer["error"]["kind"] == "method_not_allowed"
+    assert allowed in answer["error"]["message"]
+
+
+async def test_close_refuses_a_body_that_is_not_an_object(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+) -> None:
+    harness = make_emulator(time_scale=0.02)
+    session = await in_thread(lambda: Session(backend=harness.service().backend("ibmq_manila")))
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+
+    code, _, answer = await raw(
+        jp_fetch, "POST", f"sessions/{session.session_id}/close", b"[null, null]"
+    )
+
+    assert (code, answer["error"]["kind"]) == (400, "bad_request")
+    assert (await view_when(jp_fetch, session.session_id, lambda v: True))["state"] != "closed"  # type: ignore[index]
+    await in_thread(session.close)
+
+
+async def test_a_registration_with_a_bogus_token_changes_nothing(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch, jp_serverapp: Any
+) -> None:
+    harness = make_emulator(time_scale=0.02)
+    session = await in_thread(lambda: Session(backend=harness.service().backend("ibmq_manila")))
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    secret = jp_serverapp.web_app.settings["session_monitor_kernel_secret"]
+    bogus = {"session_id": session.session_id, "account": {}, "token": "garbage"}
+    elsewhere = {
+        "session_id": "no-such-session",
+        "account": {"channel": "ibm_quantum_platform", "url": "http://127.0.0.1:9/"},
+        "token": "garbage",
+    }
+
+    first = await raw(
+        jp_fetch,
+        "POST",
+        "kernel-registrations",
+        json.dumps(bogus).encode(),
+        **{"X-Session-Monitor-Secret": secret},
+    )
+    second = await raw(
+        jp_fetch,
+        "POST",
+        "kernel-registrations",
+        json.dumps(elsewhere).encode(),
+        **{"X-Session-Monitor-Secret": secret},
+    )
+
+    assert first[0] == 400 and "channel" in first[2]["error"]["message"]
+    assert second[0] >= 400
+    monitor = jp_serverapp.web_app.settings["session_monitor"]
+    assert "garbage" not in monitor.gateway._tokens.values()
+    # The default account still works: tracking goes on, the tracked session stays fresh.
+    other = await in_thread(lambda: Session(backend=harness.service().backend("ibmq_manila")))
+    assert (await api(jp_fetch, "POST", "sessions", {"session_id": other.session_id}))[0] == 201
+    await until(lambda: view_when(jp_fetch, session.session_id, lambda v: not v["stale"]))
+    for opened in (session, other):
+        await in_thread(opened.close)
+
+
+async def test_expected_refusals_are_logged_in_one_line(
+    jp_fetch: Fetch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        await raw(jp_fetch, "GET", "sessions/not-tracked")
+        await raw(jp_fetch, "POST", "sessions/not-tracked/close", b"{}")
+
+    text = caplog.text
+    assert "Uncaught exception" not in text and "Traceback" not in text
+    assert "404 not_found" in text
