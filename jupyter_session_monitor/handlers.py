@@ -21,7 +21,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from ._version import __version__
-from .kernel.hook import SECRET_HEADER
+from .kernel.hook import PROOF_HEADER, SECRET_HEADER, proof
 from .models import SOURCE_KERNEL, AccountRef
 from .monitor import MonitorError, SessionMonitor
 
@@ -359,9 +359,28 @@ class KernelRegistrationHandler(MonitorHandler):
         if kernel_id:
             if kernel_id not in self.kernel_manager:
                 raise MonitorAPIError(404, "not_found", f"No kernel '{kernel_id}' on this server.")
+            key = getattr(
+                getattr(self.kernel_manager.get_kernel(kernel_id), "session", None), "key", b""
+            )
+            sent = self.request.headers.get(PROOF_HEADER, "")
+            if not key or not hmac.compare_digest(sent, proof(key, self.request.body)):
+                # The secret is in the environment of every child of the server (a terminal
+                # too); only the kernel itself knows its connection key.
+                raise MonitorAPIError(
+                    403,
+                    "forbidden",
+                    f"This registration is not signed by kernel '{kernel_id}'.",
+                )
             for model in await self.session_manager.list_sessions():  # type: ignore[no-untyped-call]
                 if (model.get("kernel") or {}).get("id") == kernel_id:
                     notebook_path = model.get("path")
+        elif token:
+            raise MonitorAPIError(
+                403,
+                "forbidden",
+                "Only a kernel of this server can hand over a token (name its kernel_id and sign "
+                "with its key).",
+            )
         previous = self.monitor.gateway.remember_token(account, token) if token else None
         try:
             session = await self.monitor.track(

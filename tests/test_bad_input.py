@@ -150,3 +150,42 @@ async def test_expected_refusals_are_logged_in_one_line(
     text = caplog.text
     assert "Uncaught exception" not in text and "Traceback" not in text
     assert "404 not_found" in text
+
+
+async def test_a_process_with_the_secret_cannot_speak_for_a_kernel(
+    make_emulator: Callable[..., Harness],
+    jp_fetch: Fetch,
+    jp_serverapp: Any,
+    open_notebook: Callable[[str], Awaitable[Any]],
+) -> None:
+    # A terminal of the server has the secret in its environment, but not a kernel's key.
+    make_emulator(time_scale=0.02)
+    kernel = await open_notebook("own.ipynb")
+    stdout, _ = await kernel.run(
+        "from qiskit_ibm_runtime import QiskitRuntimeService, Session\n"
+        "session = Session(backend=QiskitRuntimeService().backend('ibmq_manila'))\n"
+        "print(session.session_id)\n"
+    )
+    session_id = stdout.strip()
+    tracked = await until(lambda: view_when(jp_fetch, session_id, lambda v: True))
+    monitor = jp_serverapp.web_app.settings["session_monitor"]
+    tokens = dict(monitor.gateway._tokens)
+    secret = jp_serverapp.web_app.settings["session_monitor_kernel_secret"]
+    impostor = {
+        "session_id": session_id,
+        "kernel_id": kernel.kernel_id,
+        "account": tracked["account"],
+        "token": "replaced",
+    }
+
+    code, _, answer = await raw(
+        jp_fetch,
+        "POST",
+        "kernel-registrations",
+        json.dumps(impostor).encode(),
+        **{"X-Session-Monitor-Secret": secret},
+    )
+
+    assert code == 403 and "not signed by kernel" in answer["error"]["message"]
+    assert monitor.gateway._tokens == tokens
+    await kernel.run("session.close()")

@@ -29,7 +29,7 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_session_monitor.app import SESSION_CHANGES_ID, SESSION_CHANGES_SCHEMA
 from jupyter_session_monitor.handlers import API_PREFIX
-from jupyter_session_monitor.kernel.hook import SECRET_HEADER
+from jupyter_session_monitor.kernel.hook import PROOF_HEADER, SECRET_HEADER, proof
 from jupyter_session_monitor.models import SOURCE_KERNEL, AccountRef, JobRecord, TrackedSession
 from jupyter_session_monitor.models import Transition as TransitionRecord
 from jupyter_session_monitor.monitor import MonitorConfig, SessionMonitor
@@ -434,9 +434,11 @@ async def test_every_operation_answers_as_documented(
         assert (await call("POST", f"sessions/unknown/{action}", {}, template=template))[0] == 404
     environment = harness.emulator.client_environment()
     token = environment["QISKIT_IBM_TOKEN"]
+    kernel_id = await jp_serverapp.kernel_manager.start_kernel()
+    kernel_key = jp_serverapp.kernel_manager.get_kernel(kernel_id).session.key
     registration = {
         "session_id": other_id,
-        "kernel_id": None,
+        "kernel_id": kernel_id,
         "mode": "dedicated",
         "backend": "ibmq_manila",
         "account": {  # what the client in a kernel pointed at the emulator reports
@@ -447,7 +449,9 @@ async def test_every_operation_answers_as_documented(
         },
         "token": token,  # the emulator's API key, handed over as a kernel would
     }
-    assert (await call("POST", "kernel-registrations", registration, secret))[0] == 201
+    signed = {**secret, PROOF_HEADER: proof(kernel_key, json.dumps(registration).encode())}
+    assert (await call("POST", "kernel-registrations", registration, secret))[0] == 403  # unsigned
+    assert (await call("POST", "kernel-registrations", registration, signed))[0] == 201
     assert token in monitor.gateway._tokens.values()  # kept in the server's memory
     assert (await call("POST", "kernel-registrations", registration))[0] == 403
     elsewhere = {**registration, "kernel_id": "no-such-kernel"}

@@ -15,6 +15,8 @@ proxy named in the kernel's environment (they carry the kernel secret and maybe 
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import importlib.abc
 import inspect
 import json
@@ -30,6 +32,10 @@ from typing import Any
 ENV_URL = "JUPYTER_SESSION_MONITOR_URL"
 ENV_SECRET = "JUPYTER_SESSION_MONITOR_SECRET"  # noqa: S105 (a variable's name, not a secret)
 SECRET_HEADER = "X-Session-Monitor-Secret"  # noqa: S105
+#: HMAC-SHA256 of the request body with the kernel's own connection key: only that kernel (and
+#: its server) knows the key, so another process of the server that has the secret (a terminal)
+#: cannot speak for a kernel.
+PROOF_HEADER = "X-Session-Monitor-Kernel-Proof"
 REGISTRATION_PATH = "session-monitor/api/kernel-registrations"
 TARGET = "qiskit_ibm_runtime"
 
@@ -294,6 +300,22 @@ def _kernel_id() -> str | None:
     )
 
 
+def _kernel_key() -> bytes | None:
+    """This kernel's message-signing key, from its connection file."""
+    try:
+        from ipykernel.connect import get_connection_file
+
+        with open(get_connection_file(), encoding="utf-8") as connection:
+            key = json.load(connection).get("key")
+    except Exception:
+        return None
+    return key.encode() if isinstance(key, str) and key else None
+
+
+def proof(key: bytes, body: bytes) -> str:
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
 def _start_reporter() -> None:
     global _reporter
     if _reporter is None or not _reporter.is_alive():
@@ -335,11 +357,16 @@ _direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _post(report: dict[str, Any]) -> None:
+    body = json.dumps(report["payload"]).encode()
+    headers = {"Content-Type": "application/json", SECRET_HEADER: report["secret"]}
+    key = _kernel_key()
+    if key is not None:
+        headers[PROOF_HEADER] = proof(key, body)
     request = urllib.request.Request(  # noqa: S310 (the server's own URL)
         report["url"].rstrip("/") + "/" + REGISTRATION_PATH,
-        data=json.dumps(report["payload"]).encode(),
+        data=body,
         method="POST",
-        headers={"Content-Type": "application/json", SECRET_HEADER: report["secret"]},
+        headers=headers,
     )
     with _direct.open(request, timeout=30) as response:
         response.read()
