@@ -261,7 +261,9 @@ export class SeenKeys {
             return;
           }
           resolve(this._claimStored(key));
-          return new Promise<void>(() => undefined); // held until the tab closes
+          // Held while the claim reaches localStorage (and other tabs), then released: a tab
+          // that lives for days does not keep a lock per notification it ever showed.
+          return new Promise<void>(done => setTimeout(done, SeenKeys.LOCK_MS));
         }
       );
     });
@@ -295,5 +297,65 @@ export class SeenKeys {
 
   static readonly STORAGE_KEY = 'jupyter-session-monitor:notified';
   static readonly KEEP_MS = 24 * 3600 * 1000;
+  static readonly LOCK_MS = 10_000;
   private _local = new Set<string>();
+}
+
+/**
+ * Which tab of the browser should show a notification: the one the user looks at. A visible tab
+ * says so in localStorage on every tick; a hidden tab shows a notification only when no tab has
+ * said so for a few seconds (the user is in another application, and one tab must still warn).
+ */
+export class VisibleTabs {
+  constructor(
+    private readonly _storage: Storage | null = typeof localStorage ===
+    'undefined'
+      ? null
+      : localStorage,
+    private readonly _now: () => number = Date.now,
+    private readonly _visible: () => boolean = () =>
+      typeof document === 'undefined' || document.visibilityState === 'visible'
+  ) {}
+
+  get visible(): boolean {
+    return this._visible();
+  }
+
+  /** On every tick: a visible tab says so. */
+  beat(): void {
+    if (this._visible() && this._storage) {
+      try {
+        this._storage.setItem(
+          VisibleTabs.STORAGE_KEY,
+          JSON.stringify({ tab: this._id, at: this._now() })
+        );
+      } catch {
+        // Storage denied: hidden tabs then warn too, which is the safe side.
+      }
+    }
+  }
+
+  /** Whether this tab should show a notification now. */
+  shouldShow(): boolean {
+    if (this._visible()) {
+      return true;
+    }
+    try {
+      const other = JSON.parse(
+        this._storage?.getItem(VisibleTabs.STORAGE_KEY) ?? 'null'
+      ) as { tab: string; at: number } | null;
+      return !(
+        other &&
+        other.tab !== this._id &&
+        this._now() - other.at < VisibleTabs.FRESH_MS
+      );
+    } catch {
+      return true;
+    }
+  }
+
+  static readonly STORAGE_KEY = 'jupyter-session-monitor:visible-tab';
+  /** A visible tab beats every second; older than this, it is hidden or gone. */
+  static readonly FRESH_MS = 3_000;
+  private readonly _id = Math.random().toString(36).slice(2);
 }

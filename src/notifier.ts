@@ -1,7 +1,7 @@
 import { Notification } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import { attentionOf, IAttention, SeenKeys } from './attention';
+import { attentionOf, IAttention, SeenKeys, VisibleTabs } from './attention';
 import type { MonitorModel } from './model';
 import { isOpen } from './present';
 import type { ISessionView } from './sessionStore';
@@ -15,12 +15,16 @@ export class Notifier {
       close: (sessionId: string) => void;
       reveal: (sessionId: string) => void;
     },
-    private readonly _seen = new SeenKeys()
+    private readonly _seen = new SeenKeys(),
+    private readonly _tabs = new VisibleTabs()
   ) {
     this._snapshot();
     _model.store.changed.connect(this._onChange, this);
     // Thresholds and idleness are crossed with time, not with a change: check on the tick too.
-    this._stopTick = _model.ticker.subscribe(() => this._check());
+    this._stopTick = _model.ticker.subscribe(() => {
+      this._tabs.beat();
+      this._check();
+    });
   }
 
   dispose(): void {
@@ -59,13 +63,45 @@ export class Notifier {
         this._model.settings,
         this._trans
       )) {
-        void this._seen.claim(attention.key).then(fresh => {
-          if (fresh) {
-            this._show(attention);
-          }
-        });
+        this._offer(attention);
       }
     }
+    if (this._deferred.size && this._tabs.shouldShow()) {
+      // This tab is looked at now (or no tab is): what waited is shown if it still holds.
+      const waiting = [...this._deferred.values()];
+      this._deferred.clear();
+      const stillOpen = (id: string) => {
+        const view = store.sessions.get(id);
+        return view !== undefined && isOpen(view);
+      };
+      for (const { attention, at } of waiting) {
+        const holds =
+          attention.kind === 'closed' ||
+          attention.kind === 'job_failed' ||
+          stillOpen(attention.sessionId);
+        if (holds && now - at < Notifier.DEFER_MS) {
+          this._offer(attention);
+        }
+      }
+    }
+  }
+
+  /**
+   * Show it in this tab if the user looks at this tab (or at no tab); else keep it until this
+   * tab is looked at: another tab that is visible shows it, and the claim makes it once only.
+   */
+  private _offer(attention: IAttention): void {
+    if (!this._tabs.shouldShow()) {
+      if (!this._deferred.has(attention.key)) {
+        this._deferred.set(attention.key, { attention, at: Date.now() });
+      }
+      return;
+    }
+    void this._seen.claim(attention.key).then(fresh => {
+      if (fresh) {
+        this._show(attention);
+      }
+    });
   }
 
   private _show(attention: IAttention): void {
@@ -104,6 +140,9 @@ export class Notifier {
     }
   }
 
+  /** A hidden tab's notification waits this long at most for the tab to be looked at. */
+  static readonly DEFER_MS = 10 * 60_000;
+  private _deferred = new Map<string, { attention: IAttention; at: number }>();
   private _previous = new Map<string, ISessionView>();
   private _shown = new Map<string, string[]>();
   private _loaded = false;

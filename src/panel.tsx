@@ -19,6 +19,15 @@ export class SessionMonitorPanel extends ReactWidget {
   ) {
     super();
     this.addClass('jp-SessionMonitor');
+    // The store reloads by itself after a failure; the footer, once it failed too, follows it.
+    _model.store.changed.connect(() => {
+      if (
+        _model.store.connection === 'live' &&
+        _versions.state.status === 'error'
+      ) {
+        void _versions.refresh();
+      }
+    }, this);
   }
 
   render(): JSX.Element {

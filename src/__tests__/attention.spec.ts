@@ -2,7 +2,7 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { describe, expect, it } from 'vitest';
 
 import { DEFAULT_SETTINGS, settingsFrom } from '../model';
-import { attentionOf, SeenKeys } from '../attention';
+import { attentionOf, SeenKeys, VisibleTabs } from '../attention';
 import type { ISessionView } from '../sessionStore';
 import { statusSummary } from '../statusbar';
 import { job, sessionView, T0, withJobs } from './fixtures';
@@ -253,5 +253,33 @@ describe('settings and the status bar', () => {
       soonest: 350,
       warn: false
     });
+  });
+});
+
+describe('VisibleTabs', () => {
+  it('lets the tab the user looks at show a notification, and a hidden one only when no tab is looked at', () => {
+    const shared = new MemoryStorage();
+    let now = 1_000_000;
+    let aVisible = true;
+    const tabA = new VisibleTabs(
+      shared,
+      () => now,
+      () => aVisible
+    );
+    const tabB = new VisibleTabs(
+      shared,
+      () => now,
+      () => false
+    );
+
+    tabA.beat();
+    tabB.beat(); // hidden: says nothing
+    expect(tabA.shouldShow()).toBe(true);
+    expect(tabB.shouldShow()).toBe(false); // A is looked at: A shows it
+
+    now += VisibleTabs.FRESH_MS + 1; // A stopped beating: the user left the browser
+    aVisible = false;
+    expect(tabB.shouldShow()).toBe(true);
+    expect(tabA.shouldShow()).toBe(true); // its own old beat does not hold it back
   });
 });
