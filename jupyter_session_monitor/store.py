@@ -317,12 +317,19 @@ class Store:
         )
 
     def prune(self, closed_before: datetime) -> int:
-        """Forget sessions that closed before the given time (their jobs and timeline too)."""
+        """Forget sessions that closed before the given time (their jobs and timeline too).
+        ``closed_at`` is the service's text ("Z", an offset, or none, with or without
+        milliseconds), so it is compared as a time, not as a string."""
         with self._transaction() as db:
-            return db.execute(
-                "DELETE FROM sessions WHERE closed_at IS NOT NULL AND closed_at < ?",
-                (iso(closed_before),),
-            ).rowcount
+            old = [
+                row["id"]
+                for row in db.execute(
+                    "SELECT id, closed_at FROM sessions WHERE closed_at IS NOT NULL"
+                ).fetchall()
+                if (closed := parse_time(row["closed_at"])) is not None and closed < closed_before
+            ]
+            db.executemany("DELETE FROM sessions WHERE id=?", [(i,) for i in old])
+            return len(old)
 
     # ------------------------------------------------------------------ servers
 

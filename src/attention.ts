@@ -17,7 +17,7 @@ import {
   shortId
 } from './present';
 import type { ISessionView } from './sessionStore';
-import { secondsLeft } from './timer';
+import { parseTime, secondsLeft } from './timer';
 
 export type AttentionKind =
   'max_ttl' | 'inactive' | 'idle' | 'job_failed' | 'closed' | 'orphaned';
@@ -129,7 +129,7 @@ export function attentionOf(
   ) {
     const { queued, running } = pendingJobs(view);
     const last = view.details?.last_job_completed;
-    const lastMs = typeof last === 'string' ? Date.parse(last) : NaN;
+    const lastMs = typeof last === 'string' ? (parseTime(last) ?? NaN) : NaN;
     const idleFor = (now - offset - lastMs) / 1000;
     if (
       queued + running === 0 &&

@@ -6,7 +6,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { IJobView, ISessionView } from './sessionStore';
-import { formatCountdown, secondsLeft } from './timer';
+import { formatCountdown, parseTime, secondsLeft } from './timer';
 
 /** Job statuses as `job.status()` names them, in the order the sidebar counts them. */
 export const JOB_STATUSES = [
@@ -67,7 +67,7 @@ export interface IGroupOptions {
 
 function closedAt(view: ISessionView): number | null {
   const value = view.details?.closed_at;
-  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  const ms = typeof value === 'string' ? (parseTime(value) ?? NaN) : NaN;
   return Number.isNaN(ms) ? null : ms;
 }
 
@@ -223,8 +223,8 @@ export function clockTime(value: string | null | undefined): string {
   if (!value) {
     return '—';
   }
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? value : new Date(ms).toLocaleTimeString();
+  const ms = parseTime(value);
+  return ms === null ? value : new Date(ms).toLocaleTimeString();
 }
 
 /**

@@ -169,6 +169,7 @@ export class SessionStore {
 
   private async _load(): Promise<void> {
     let snapshot: ISnapshot;
+    const sentAt = this._now();
     try {
       snapshot = await this._fetchSnapshot();
     } catch (error) {
@@ -181,7 +182,7 @@ export class SessionStore {
     this._failures = 0;
     this._sessions = new Map(snapshot.sessions.map(s => [s.id, s]));
     this._version = snapshot.version;
-    this._offset = clockOffset(snapshot.server_time, this._now());
+    this._offset = clockOffset(snapshot.server_time, sentAt, this._now());
     this._connection = 'live';
     this._error = null;
     const pending = this._buffer.sort((a, b) => a.version - b.version);

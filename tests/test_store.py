@@ -7,7 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -121,11 +121,22 @@ def test_prune_drops_only_sessions_closed_before_the_cutoff(tmp_path: Path) -> N
         tracked("recent", body={"state": "closed", "closed_at": "2026-01-01T11:00:00.000Z"})
     )
     store.save_session(tracked("open"))
+    # The service's text varies: "2025-12-26T01:00:00+14:00" is 11:00 UTC on the 25th, before
+    # the cutoff, though as text it sorts after it; a time without an offset is UTC.
+    store.save_session(
+        tracked("east", body={"state": "closed", "closed_at": "2025-12-26T01:00:00+14:00"})
+    )
+    store.save_session(
+        tracked("west", body={"state": "closed", "closed_at": "2025-12-25T06:00:00-08:00"})
+    )
+    store.save_session(
+        tracked("naive", body={"state": "closed", "closed_at": "2025-12-01T11:00:00"})
+    )
 
-    removed = store.prune(NOW - timedelta(days=7))
+    removed = store.prune(datetime(2025, 12, 25, 12, tzinfo=UTC))
 
-    assert removed == 1
-    assert sorted(s.id for s in store.load_sessions()) == ["open", "recent"]
+    assert removed == 3
+    assert sorted(s.id for s in store.load_sessions()) == ["open", "recent", "west"]
 
 
 def test_a_database_from_a_newer_version_is_refused_with_advice(tmp_path: Path) -> None:

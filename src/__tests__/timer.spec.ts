@@ -1,41 +1,28 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import {
-  clockOffset,
-  deadlinesOf,
-  formatCountdown,
-  secondsLeft
-} from '../timer';
+import { clockOffset, formatCountdown, parseTime, secondsLeft } from '../timer';
 
-interface ICase {
-  name: string;
-  body: Record<string, unknown>;
-  pending_jobs: number;
-  any_job: boolean;
-  no_job_close_seconds: number;
-  expected: Record<string, string | null>;
-}
-
-// The same table the server's derive.deadlines is tested against.
-const table = JSON.parse(
-  readFileSync(resolve(__dirname, '../../tests/cases/deadlines.json'), 'utf-8')
-) as { cases: ICase[] };
-
-describe('deadlinesOf (shared table with the server)', () => {
-  it.each(table.cases.map(c => [c.name, c] as const))('%s', (_, testCase) => {
-    const result = deadlinesOf(testCase.body, {
-      pendingJobs: testCase.pending_jobs,
-      anyJob: testCase.any_job,
-      noJobCloseSeconds: testCase.no_job_close_seconds
-    });
-
-    expect(result).toEqual(testCase.expected);
+describe('parseTime', () => {
+  it('reads a time without an offset as UTC, as the server does, whatever the browser zone', () => {
+    expect(parseTime('2026-01-01T12:00:00')).toBe(
+      Date.UTC(2026, 0, 1, 12, 0, 0)
+    );
+    expect(parseTime('2026-01-01T12:00:00.250')).toBe(
+      Date.UTC(2026, 0, 1, 12, 0, 0, 250)
+    );
+    expect(parseTime('2026-01-01T12:00:00Z')).toBe(
+      Date.UTC(2026, 0, 1, 12, 0, 0)
+    );
+    expect(parseTime('2026-01-01T13:00:00+01:00')).toBe(
+      Date.UTC(2026, 0, 1, 12, 0, 0)
+    );
+    expect(parseTime('soon')).toBeNull();
+    expect(parseTime(null)).toBeNull();
   });
 
-  it('reads the whole table', () => {
-    expect(table.cases.length).toBeGreaterThanOrEqual(8);
+  it('counts down to a deadline written without an offset', () => {
+    const server = Date.UTC(2026, 0, 1, 12, 0, 0);
+    expect(secondsLeft('2026-01-01T12:00:42', server, 0)).toBe(42);
   });
 });
 
@@ -51,6 +38,10 @@ describe('countdowns on the server clock', () => {
   it('corrects a browser clock that runs ahead or behind', () => {
     const ahead = clockOffset('2026-01-01T12:00:00.000Z', server + 90_000);
     const behind = clockOffset('2026-01-01T12:00:00.000Z', server - 30_000);
+    // The server wrote its time while the request was out: the midpoint of the round trip.
+    expect(
+      clockOffset('2026-01-01T12:00:00.000Z', server - 400, server + 600)
+    ).toBe(100);
 
     expect(ahead).toBe(90_000);
     expect(secondsLeft(deadline, server + 90_000, ahead)).toBe(42);

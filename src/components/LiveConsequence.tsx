@@ -5,6 +5,7 @@ import { useSignalVersion } from '../hooks';
 import type { MonitorModel } from '../model';
 import { clockTime, consequence, SessionAction } from '../present';
 import type { ISessionView } from '../sessionStore';
+import { parseTime } from '../timer';
 
 /** The newer of two views of one session, by when the server last read the service. */
 export function newerView(
@@ -14,7 +15,7 @@ export function newerView(
   if (!a || !b) {
     return a ?? b;
   }
-  const at = (v: ISessionView) => Date.parse(v.last_polled_at ?? '') || 0;
+  const at = (v: ISessionView) => parseTime(v.last_polled_at) ?? 0;
   return at(b) > at(a) ? b : a;
 }
 

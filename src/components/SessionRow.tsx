@@ -25,6 +25,7 @@ import {
 } from '../present';
 import type { IJobView, ISessionView, ITransition } from '../sessionStore';
 import { Ticker, useNow, useOnScreen } from '../ticker';
+import { parseTime } from '../timer';
 import { Countdown } from './Countdown';
 
 export interface ISessionRowProps {
@@ -317,7 +318,7 @@ function LastUpdated(props: {
   const ref = React.useRef<HTMLDivElement>(null);
   const now = useNow(props.ticker, useOnScreen(ref)); // off screen: no ticks
 
-  const polled = view.last_polled_at ? Date.parse(view.last_polled_at) : NaN;
+  const polled = parseTime(view.last_polled_at) ?? NaN;
   const ago = Number.isNaN(polled)
     ? null
     : Math.max(0, Math.round((now - props.offset - polled) / 1000));
