@@ -245,17 +245,26 @@ def test_attach_tracks_a_session_from_elsewhere(
     emulator: Harness,
     kernel_sessions: None,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from qiskit_ibm_runtime import Session
 
+    from jupyter_session_monitor import SessionWidget
+    from jupyter_session_monitor.kernel import magics
+
     elsewhere = Session(backend=emulator.service().backend("ibmq_manila"))
     hook._opened.clear()  # opened "elsewhere": not this kernel's
+    shown: list[Any] = []
+    monkeypatch.setattr(magics, "display", shown.append)
 
     shell.run_line_magic("session", f"attach {elsewhere.session_id}")
 
     assert [s.session_id for s in hook.opened_sessions()] == [elsewhere.session_id]
     assert f"Attached session {elsewhere.session_id}" in capsys.readouterr().out
-    shell.run_line_magic("session", "watch")
+    shell.run_line_magic("session", "watch")  # the attached one is now this kernel's default
+    assert [type(w) for w in shown] == [SessionWidget]
+    assert shown[0].session_id == elsewhere.session_id
+    shown[0].close()
     elsewhere.close()
 
 

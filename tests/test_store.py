@@ -82,7 +82,13 @@ def test_sessions_jobs_and_timeline_survive_reopening(tmp_path: Path) -> None:
     assert [t.state for t in reopened.transitions("s1")] == ["active"]
 
 
-def test_committed_writes_survive_kill_9(tmp_path: Path) -> None:
+def test_each_write_is_committed_as_it_is_made_so_a_killed_server_keeps_all_of_them(
+    tmp_path: Path,
+) -> None:
+    # What this proves: every save is its own committed transaction (no batching left in the
+    # process's memory), so a server killed right after its last write loses none. A process
+    # crash cannot lose committed SQLite pages anyway (the OS has them); a power loss, with
+    # synchronous=NORMAL in WAL mode, may lose the last transactions, which this does not test.
     path = tmp_path / "monitor.sqlite"
     writer = f"""
 import os, signal, sys
