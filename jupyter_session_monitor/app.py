@@ -20,10 +20,10 @@ from tornado.ioloop import IOLoop
 from traitlets import Bool, Enum, Float, Int, Unicode, default
 
 from ._version import __version__
-from .handlers import API_PREFIX, handlers
-from .kernel import hook
+from .handlers import handlers
 from .monitor import MonitorConfig, SessionMonitor
 from .poller import Intervals
+from .protocol import API_PREFIX, ENV_SECRET, ENV_URL, SESSION_CHANGES_ID
 from .runtime import RuntimeGateway
 from .store import Store
 
@@ -58,7 +58,6 @@ def network_filesystem_warning(db_path: str, mounts: str = "/proc/mounts") -> st
     )
 
 
-SESSION_CHANGES_ID = "https://events.jupyter.org/jupyter_session_monitor/session_changes/v1"
 SESSION_CHANGES_SCHEMA = Path(__file__).parent / "event_schemas" / "session_changes" / "v1.yaml"
 KERNEL_ACTIONS_ID = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 
@@ -197,7 +196,7 @@ class SessionMonitorApp(ExtensionApp):
 
     def _prepare_kernel_environment(self) -> None:
         """Kernels inherit this process's environment: tell them where and how to register."""
-        os.environ[hook.ENV_SECRET] = self.settings["session_monitor_kernel_secret"]
+        os.environ[ENV_SECRET] = self.settings["session_monitor_kernel_secret"]
         self._publish_url()
         if not self.inject_kernel_hook:
             return
@@ -209,7 +208,7 @@ class SessionMonitorApp(ExtensionApp):
 
     def _publish_url(self) -> None:
         if self.serverapp is not None and not self.serverapp.sock:
-            os.environ[hook.ENV_URL] = self.serverapp.connection_url
+            os.environ[ENV_URL] = self.serverapp.connection_url
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())

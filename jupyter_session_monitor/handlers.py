@@ -21,12 +21,9 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from ._version import __version__
-from .kernel.hook import PROOF_HEADER, SECRET_HEADER, proof
 from .models import SOURCE_KERNEL, AccountRef
 from .monitor import MonitorError, SessionMonitor
-
-#: Every route of the monitor lives under ``{base_url}`` + this prefix.
-API_PREFIX = "/session-monitor/api"
+from .protocol import API_PREFIX, PROOF_HEADER, SECRET_HEADER, proof
 
 #: The largest request body the API reads (its bodies are a few hundred bytes).
 MAX_BODY_BYTES = 64 * 1024
@@ -221,7 +218,7 @@ def _session_id(value: Any, name: str = "session_id") -> str:
     return value
 
 
-class SessionsHandler(MonitorHandler):
+class TrackedSessionsHandler(MonitorHandler):
     """``GET sessions``: every tracked session; ``POST sessions``: track one by id."""
 
     @web.authenticated
@@ -249,7 +246,7 @@ class SessionsHandler(MonitorHandler):
         self.send(self.monitor.view(session), 201)
 
 
-class SessionHandler(MonitorHandler):
+class TrackedSessionHandler(MonitorHandler):
     """``GET sessions/{id}``: one session with its jobs and timeline; ``DELETE``: stop tracking."""
 
     @web.authenticated
@@ -433,8 +430,8 @@ def handlers() -> list[tuple[str, type[MonitorHandler]]]:
     """The monitor's routes, relative to the server's ``base_url``; the catch-all comes last."""
     return [
         (f"{API_PREFIX}/version", VersionHandler),
-        (f"{API_PREFIX}/sessions", SessionsHandler),
-        (f"{API_PREFIX}/sessions/([^/]+)", SessionHandler),
+        (f"{API_PREFIX}/sessions", TrackedSessionsHandler),
+        (f"{API_PREFIX}/sessions/([^/]+)", TrackedSessionHandler),
         (f"{API_PREFIX}/sessions/([^/]+)/(close|cancel)", SessionActionHandler),
         (f"{API_PREFIX}/viewers", ViewerHandler),
         (f"{API_PREFIX}/jobs/([^/]+)/cancel", JobCancelHandler),

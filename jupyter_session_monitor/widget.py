@@ -18,12 +18,13 @@ from traitlets import Unicode
 
 from ._version import __version__
 from .kernel.hook import is_batch
+from .protocol import SESSION_MIME_TYPE, WIDGET_MODULE
 
-MODULE_NAME = "jupyter-session-monitor"
+MODULE_NAME = WIDGET_MODULE
 MODULE_VERSION = f"^{__version__}"
 #: The output JupyterLab draws from the session id alone (no live widget model needed, so it
 #: survives a kernel restart and a page reload); ``src/version.ts`` has the same name.
-MIME_TYPE = "application/vnd.jupyter-session-monitor.session+json"
+MIME_TYPE = SESSION_MIME_TYPE
 
 
 def _describe(session: Any) -> tuple[str, str | None, str | None]:
@@ -44,7 +45,7 @@ class SessionWidget(ipywidgets.DOMWidget):  # type: ignore[misc]
     _model_name = Unicode("SessionModel").tag(sync=True)
     _model_module = Unicode(MODULE_NAME).tag(sync=True)
     _model_module_version = Unicode(MODULE_VERSION).tag(sync=True)
-    _view_name = Unicode("SessionView").tag(sync=True)
+    _view_name = Unicode("SessionWidgetView").tag(sync=True)
     _view_module = Unicode(MODULE_NAME).tag(sync=True)
     _view_module_version = Unicode(MODULE_VERSION).tag(sync=True)
 

@@ -29,13 +29,13 @@ const PLUGIN_ID = 'jupyter-session-monitor:plugin';
 
 /** Command ids, for the palette, keyboard shortcuts, notifications and other extensions. */
 export namespace CommandIDs {
-  export const open = 'session-monitor:open';
+  export const open = 'jupyter-session-monitor:open';
   /** Args `{id}`: open the sidebar with that session expanded and focused. */
-  export const show = 'session-monitor:show';
+  export const show = 'jupyter-session-monitor:show';
   /** Args `{id}`: ask, then close the session. */
-  export const close = 'session-monitor:close';
+  export const close = 'jupyter-session-monitor:close';
   /** Args `{id}`: ask, then cancel the session. */
-  export const cancel = 'session-monitor:cancel';
+  export const cancel = 'jupyter-session-monitor:cancel';
 }
 
 const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {

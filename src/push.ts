@@ -29,10 +29,6 @@ export class PushChannel {
     private readonly _settings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {}
 
-  get isOpen(): boolean {
-    return this._open;
-  }
-
   start(): void {
     this._stopped = false;
     this._connect();

@@ -11,11 +11,6 @@ export class Ticker {
     this._last = _now();
   }
 
-  /** The local time of the last tick (ms). */
-  get now(): number {
-    return this._last;
-  }
-
   get ticked(): ISignal<this, number> {
     return this._ticked;
   }

@@ -20,7 +20,7 @@ export class SessionModel extends DOMWidgetModel {
       _model_name: 'SessionModel',
       _model_module: WIDGET_MODULE,
       _model_module_version: PACKAGE_VERSION,
-      _view_name: 'SessionView',
+      _view_name: 'SessionWidgetView',
       _view_module: WIDGET_MODULE,
       _view_module_version: PACKAGE_VERSION,
       session_id: ''
@@ -33,7 +33,7 @@ export function registerSessionWidget(
   registry: IJupyterWidgetRegistry,
   monitor: ISessionMonitor
 ): void {
-  class SessionView extends DOMWidgetView {
+  class SessionWidgetView extends DOMWidgetView {
     render(): void {
       this.el.classList.add('jp-SessionMonitor-widget');
       this._root = createRoot(this.el);
@@ -65,7 +65,7 @@ export function registerSessionWidget(
   registry.registerWidget({
     name: WIDGET_MODULE,
     version: PACKAGE_VERSION,
-    exports: { SessionModel, SessionView }
+    exports: { SessionModel, SessionWidgetView }
   });
 }
 

@@ -27,12 +27,17 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from tornado.httpclient import HTTPClientError
 
-from jupyter_session_monitor.app import SESSION_CHANGES_ID, SESSION_CHANGES_SCHEMA
-from jupyter_session_monitor.handlers import API_PREFIX
-from jupyter_session_monitor.kernel.hook import PROOF_HEADER, SECRET_HEADER, proof
+from jupyter_session_monitor.app import SESSION_CHANGES_SCHEMA
 from jupyter_session_monitor.models import SOURCE_KERNEL, AccountRef, JobRecord, TrackedSession
 from jupyter_session_monitor.models import Transition as TransitionRecord
 from jupyter_session_monitor.monitor import MonitorConfig, SessionMonitor
+from jupyter_session_monitor.protocol import (
+    API_PREFIX,
+    PROOF_HEADER,
+    SECRET_HEADER,
+    SESSION_CHANGES_ID,
+    proof,
+)
 from jupyter_session_monitor.runtime import RuntimeGateway
 from jupyter_session_monitor.store import Store
 from tests.harness import Harness, bell

@@ -15,8 +15,6 @@ proxy named in the kernel's environment (they carry the kernel secret and maybe 
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import importlib.abc
 import inspect
 import json
@@ -29,14 +27,17 @@ import urllib.request
 from types import ModuleType
 from typing import Any
 
-ENV_URL = "JUPYTER_SESSION_MONITOR_URL"
-ENV_SECRET = "JUPYTER_SESSION_MONITOR_SECRET"  # noqa: S105 (a variable's name, not a secret)
-SECRET_HEADER = "X-Session-Monitor-Secret"  # noqa: S105
-#: HMAC-SHA256 of the request body with the kernel's own connection key: only that kernel (and
-#: its server) knows the key, so another process of the server that has the secret (a terminal)
-#: cannot speak for a kernel.
-PROOF_HEADER = "X-Session-Monitor-Kernel-Proof"
-REGISTRATION_PATH = "session-monitor/api/kernel-registrations"
+from jupyter_session_monitor.protocol import (
+    ENV_SECRET,
+    ENV_URL,
+    PROOF_HEADER,
+    REGISTRATION_PATH,
+    SECRET_HEADER,
+    proof,
+)
+
+__all__ = ["ENV_SECRET", "ENV_URL", "install", "installed", "opened_sessions", "remember"]
+
 TARGET = "qiskit_ibm_runtime"
 
 log = logging.getLogger("jupyter_session_monitor.kernel")
@@ -310,10 +311,6 @@ def _kernel_key() -> bytes | None:
     except Exception:
         return None
     return key.encode() if isinstance(key, str) and key else None
-
-
-def proof(key: bytes, body: bytes) -> str:
-    return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
 def _start_reporter() -> None:
