@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import derive
+from . import derive, views
 from .models import (
     SOURCE_DISCOVERED,
     SOURCE_KERNEL,
     SOURCE_TRACKED,
     AccountRef,
-    JobRecord,
     TrackedSession,
     Transition,
 )
@@ -605,7 +604,7 @@ class SessionMonitor:
     def _delay(
         self, session: TrackedSession, failures: int, now: datetime | None = None
     ) -> float | None:
-        pending = sum(1 for j in session.jobs if j.status not in derive.FINAL_JOB_STATUSES)
+        pending = views.pending_jobs(session)
         return next_delay(
             intervals=self.config.intervals,
             state=session.state,
@@ -652,77 +651,26 @@ class SessionMonitor:
             )
 
     def _apply_jobs(self, session: TrackedSession, raw_jobs: list[dict[str, Any]]) -> None:
-        jobs = [
-            JobRecord(
-                id=str(raw.get("id")),
-                session_id=session.id,
-                program_id=str((raw.get("program") or {}).get("id") or ""),
-                status=derive.job_status(raw),
-                tags=[str(t) for t in raw.get("tags") or []],
-                created=raw.get("created"),
-                usage_seconds=derive.job_usage(raw),
-                reason=derive.job_reason(raw),
-            )
-            for raw in raw_jobs
-        ]
-        jobs.sort(key=lambda j: (j.created or "", j.id))
+        jobs = views.job_records(session.id, raw_jobs)
         known = {j.id: j for j in session.jobs}
         known.update({j.id: j for j in jobs})
         session.jobs = sorted(known.values(), key=lambda j: (j.created or "", j.id))
         self.store.save_jobs(session.id, jobs)
 
-    @staticmethod
-    def _jobs_final(session: TrackedSession) -> bool:
-        return all(j.status in derive.FINAL_JOB_STATUSES for j in session.jobs)
+    _jobs_final = staticmethod(views.jobs_final)
 
     # ------------------------------------------------------------------ views
 
     def _deadlines(self, session: TrackedSession) -> derive.Deadlines:
-        body = session.body or {}
-        pending = sum(1 for j in session.jobs if j.status not in derive.FINAL_JOB_STATUSES)
-        return derive.deadlines(
-            body,
-            pending_jobs=pending,
-            any_job=bool(session.jobs) or bool(body.get("last_job_started")),
-            no_job_close_seconds=self.config.no_job_close_seconds,
-        )
+        return views.deadlines_of(session, self.config.no_job_close_seconds)
 
     def view(self, session: TrackedSession, *, with_timeline: bool = False) -> dict[str, Any]:
         """The contract's ``SessionView``."""
-        body = session.body or {}
-        view: dict[str, Any] = {
-            "id": session.id,
-            "mode": session.mode,
-            "backend": session.backend,
-            "status": derive.status_of(body.get("state"), body.get("accepting_jobs")),
-            "state": body.get("state"),
-            "state_reason": body.get("state_reason"),
-            "accepting_jobs": body.get("accepting_jobs"),
-            "notebook_path": session.notebook_path,
-            "kernel_id": session.kernel_id,
-            "orphaned": session.orphaned,
-            "not_found": session.not_found,
-            "source": session.source,
-            "account": session.account.as_json(),
-            "created_at": derive.iso(derive.created_at(body)),
-            "tracked_at": derive.iso(session.tracked_at),
-            "details": derive.details_of(body),
-            "deadlines": self._deadlines(session).as_json(),
-            "usage_seconds": body.get("elapsed_time"),
-            "jobs": [j.as_json() for j in session.jobs],
-            "jobs_summary": derive.jobs_summary(j.status for j in session.jobs),
-            "last_polled_at": derive.iso(session.last_polled_at),
-            "stale": session.stale,
-            "error": session.error,
-            "end_reason": derive.end_reason(
-                body,
-                action=session.last_action,
-                no_job_close_seconds=self.config.no_job_close_seconds,
-            ),
-        }
-        if with_timeline:
-            view["timeline"] = [t.as_json() for t in self.store.transitions(session.id)]
-        return view
+        return views.session_view(
+            session,
+            no_job_close_seconds=self.config.no_job_close_seconds,
+            timeline=self.store.transitions(session.id) if with_timeline else None,
+        )
 
     def snapshot(self) -> dict[str, Any]:
         ordered = sorted(self.sessions.values(), key=lambda s: s.tracked_at, reverse=True)

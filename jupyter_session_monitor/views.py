@@ -1,0 +1,90 @@
+"""What the monitor serves about one tracked session, as pure functions of the record: the
+contract's ``SessionView``, its deadlines, and job records read from the service's job list.
+
+No I/O and no state: the monitor hands in the record (and the timeline, when asked for one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from . import derive
+from .models import JobRecord, TrackedSession, Transition
+
+
+def pending_jobs(session: TrackedSession) -> int:
+    return sum(1 for j in session.jobs if j.status not in derive.FINAL_JOB_STATUSES)
+
+
+def jobs_final(session: TrackedSession) -> bool:
+    return all(j.status in derive.FINAL_JOB_STATUSES for j in session.jobs)
+
+
+def deadlines_of(session: TrackedSession, no_job_close_seconds: float) -> derive.Deadlines:
+    body = session.body or {}
+    return derive.deadlines(
+        body,
+        pending_jobs=pending_jobs(session),
+        any_job=bool(session.jobs) or bool(body.get("last_job_started")),
+        no_job_close_seconds=no_job_close_seconds,
+    )
+
+
+def job_records(session_id: str, raw_jobs: Iterable[dict[str, Any]]) -> list[JobRecord]:
+    """The service's job list as records, oldest first."""
+    jobs = [
+        JobRecord(
+            id=str(raw.get("id")),
+            session_id=session_id,
+            program_id=str((raw.get("program") or {}).get("id") or ""),
+            status=derive.job_status(raw),
+            tags=[str(t) for t in raw.get("tags") or []],
+            created=raw.get("created"),
+            usage_seconds=derive.job_usage(raw),
+            reason=derive.job_reason(raw),
+        )
+        for raw in raw_jobs
+    ]
+    return sorted(jobs, key=lambda j: (j.created or "", j.id))
+
+
+def session_view(
+    session: TrackedSession,
+    *,
+    no_job_close_seconds: float,
+    timeline: list[Transition] | None = None,
+) -> dict[str, Any]:
+    """The contract's ``SessionView`` (with ``timeline`` when one is given)."""
+    body = session.body or {}
+    view: dict[str, Any] = {
+        "id": session.id,
+        "mode": session.mode,
+        "backend": session.backend,
+        "status": derive.status_of(body.get("state"), body.get("accepting_jobs")),
+        "state": body.get("state"),
+        "state_reason": body.get("state_reason"),
+        "accepting_jobs": body.get("accepting_jobs"),
+        "notebook_path": session.notebook_path,
+        "kernel_id": session.kernel_id,
+        "orphaned": session.orphaned,
+        "not_found": session.not_found,
+        "source": session.source,
+        "account": session.account.as_json(),
+        "created_at": derive.iso(derive.created_at(body)),
+        "tracked_at": derive.iso(session.tracked_at),
+        "details": derive.details_of(body),
+        "deadlines": deadlines_of(session, no_job_close_seconds).as_json(),
+        "usage_seconds": body.get("elapsed_time"),
+        "jobs": [j.as_json() for j in session.jobs],
+        "jobs_summary": derive.jobs_summary(j.status for j in session.jobs),
+        "last_polled_at": derive.iso(session.last_polled_at),
+        "stale": session.stale,
+        "error": session.error,
+        "end_reason": derive.end_reason(
+            body, action=session.last_action, no_job_close_seconds=no_job_close_seconds
+        ),
+    }
+    if timeline is not None:
+        view["timeline"] = [t.as_json() for t in timeline]
+    return view
