@@ -1,6 +1,8 @@
 """Qiskit Runtime API calls per session-minute: the monitor against the straightforward loop.
 
-One active session runs 20 jobs on the emulator. Three browser tabs watch it:
+Scenario "busy": one active session runs 20 jobs on the emulator. Scenario "idle": one open
+session with no job, tracked by id (opened elsewhere, so the monitor polls it every active
+interval to see a submission nobody reports). Three browser tabs watch it:
 
 - baseline, "public-API loop": each tab refreshes every ``--interval`` seconds with what a notebook
   widget would call: ``session.status()``, ``session.details()``, ``service.jobs(session_id=...)``
@@ -9,13 +11,16 @@ One active session runs 20 jobs on the emulator. Three browser tabs watch it:
   the server at the same cadence.
 
 Both watch the same session over the same window; the emulator's request log counts the calls.
+With ``--before REV`` the monitor is measured a second time, in the same run, with the code of an
+older commit (a temporary git worktree first on the server's PYTHONPATH).
 
-Run: .venv/bin/python bench/api_cost.py [--window 40] [--interval 2]
+Run: .venv/bin/python bench/api_cost.py [--window 40] [--interval 2] [--before 80214d0]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -48,12 +53,14 @@ def _log_length(emulator_url: str) -> int:
         return len(json.loads(response.read()))
 
 
-def _start_jobs(service: object, seconds_per_job: float) -> tuple[object, list[object]]:
+def _start_jobs(service: object, busy: bool) -> tuple[object, list[object]]:
     from qiskit import QuantumCircuit
     from qiskit.transpiler import generate_preset_pass_manager
     from qiskit_ibm_runtime import SamplerV2, Session
 
     backend = service.backend("ibmq_manila")  # type: ignore[attr-defined]
+    if not busy:
+        return Session(backend=backend), []
     circuit = QuantumCircuit(1)
     circuit.h(0)
     circuit.measure_all()
@@ -73,11 +80,11 @@ def _run_tabs(tab: object) -> None:
         thread.join()
 
 
-def measure_public_loop(emulator_url: str, window: float, interval: float) -> float:
+def measure_public_loop(emulator_url: str, window: float, interval: float, busy: bool) -> float:
     from qiskit_ibm_runtime import QiskitRuntimeService
 
     service = QiskitRuntimeService()
-    session, _ = _start_jobs(service, window / JOBS)
+    session, _ = _start_jobs(service, busy)
     stop = time.monotonic() + window
     start_index = _log_length(emulator_url)
 
@@ -97,12 +104,24 @@ def measure_public_loop(emulator_url: str, window: float, interval: float) -> fl
     return calls / (window / 60)
 
 
-def measure_monitor(emulator_url: str, window: float, interval: float, workdir: Path) -> float:
+def measure_monitor(
+    emulator_url: str,
+    window: float,
+    interval: float,
+    workdir: Path,
+    busy: bool,
+    code: Path | None = None,
+) -> float:
+    """``code``: a checkout whose package the server imports instead of this one."""
     from qiskit_ibm_runtime import QiskitRuntimeService
 
     service = QiskitRuntimeService()
-    session, _ = _start_jobs(service, window / JOBS)
-    with running_server(sys.executable, workdir, env=dict(os.environ)) as (url, token):
+    session, _ = _start_jobs(service, busy)
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(code), *filter(None, [env.get("PYTHONPATH")])])
+    workdir.mkdir()
+    with running_server(sys.executable, workdir, env=env) as (url, token):
 
         def call(method: str, path: str, body: object = None) -> object:
             request = urllib.request.Request(  # noqa: S310
@@ -133,24 +152,56 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--window", type=float, default=40.0, help="seconds watched per variant")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between tab refreshes")
+    parser.add_argument(
+        "--scenario", choices=("busy", "idle", "both"), default="both", help="which session"
+    )
+    parser.add_argument(
+        "--before", default="", help="also measure the monitor with this commit's code"
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     os.environ["USAGE_DATA_OPT_OUT"] = "True"
-    with tempfile.TemporaryDirectory() as scratch:
+    scenarios = ["busy", "idle"] if args.scenario == "both" else [args.scenario]
+    rows: list[tuple[str, str, float]] = []
+    with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory())
+        code = None
+        if args.before:
+            from bench.freshness import checkout_at
+
+            code = stack.enter_context(checkout_at(args.before))
         os.environ["HOME"] = scratch
-        # Jobs take 1.5 * window / 20 s each, so the session stays busy through the window.
-        config = EmulatorConfig(job_seconds=1.5 * args.window / JOBS)
-        with running_emulator(config) as emulator:
-            os.environ.update(emulator.emulator.client_environment())
-            public = measure_public_loop(emulator.emulator.url, args.window, args.interval)
-            monitor = measure_monitor(
-                emulator.emulator.url, args.window, args.interval, Path(scratch)
-            )
-    title = f"API calls per session-minute, {JOBS} jobs, {TABS} tabs"
-    print(f"{title} refreshing every {args.interval:g} s")
-    print(f"{'variant':<22} {'calls/min':>10} {'vs baseline':>12}")
-    print(f"{'public-API loop':<22} {public:>10.0f} {1:>11.2f}x")
-    print(f"{'session monitor':<22} {monitor:>10.0f} {monitor / public:>11.3f}x")
+        for scenario in scenarios:
+            busy = scenario == "busy"
+            # Jobs take 1.5 * window / 20 s each, so the session stays busy through the window.
+            config = EmulatorConfig(job_seconds=1.5 * args.window / JOBS)
+            with running_emulator(config) as emulator:
+                os.environ.update(emulator.emulator.client_environment())
+                url = emulator.emulator.url
+                window, interval = args.window, args.interval
+                rows.append(
+                    (scenario, "public-API loop", measure_public_loop(url, window, interval, busy))
+                )
+                workdir = Path(scratch) / f"{scenario}-this"
+                rows.append(
+                    (
+                        scenario,
+                        "session monitor",
+                        measure_monitor(url, window, interval, workdir, busy),
+                    )
+                )
+                if code is not None:
+                    workdir = Path(scratch) / f"{scenario}-before"
+                    calls = measure_monitor(url, window, interval, workdir, busy, code)
+                    rows.append((scenario, f"monitor at {args.before}", calls))
+    title = f"API calls per session-minute, {TABS} tabs refreshing every {args.interval:g} s"
+    print(f"{title} ({args.window:g} s per variant)")
+    print(f"{'session':<8} {'variant':<22} {'calls/min':>10} {'vs public loop':>15}")
+    baseline = {scenario: calls for scenario, variant, calls in rows if variant.startswith("pub")}
+    for scenario, variant, calls in rows:
+        ratio = calls / baseline[scenario]
+        fewer = f" ({1 / ratio:.0f}x fewer)" if 0 < ratio < 1 else ""
+        print(f"{scenario:<8} {variant:<22} {calls:>10.0f} {ratio:>14.3f}x{fewer}")
 
 
 if __name__ == "__main__":
