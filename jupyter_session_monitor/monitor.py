@@ -232,8 +232,10 @@ class SessionMonitor:
         source: str = SOURCE_TRACKED,
         kernel_id: str | None = None,
         notebook_path: str | None = None,
+        background: bool = False,
     ) -> TrackedSession:
         """Track a session by id, after checking that the service knows it (one GET).
+        ``background`` (discovery): that GET uses the polls' threads, not the user actions'.
 
         Concurrent calls for one id (a kernel's report and a user's request) share one GET and
         one "added"; a session another live server of this registry monitors is refused."""
@@ -273,7 +275,9 @@ class SessionMonitor:
         future: asyncio.Future[TrackedSession] = asyncio.get_running_loop().create_future()
         self._tracking[session_id] = future
         try:
-            session = await self._track_new(session_id, account, source, kernel_id, notebook_path)
+            session = await self._track_new(
+                session_id, account, source, kernel_id, notebook_path, background
+            )
         except BaseException as error:
             future.set_exception(error)
             future.exception()  # retrieved: waiters re-check and try themselves
@@ -291,9 +295,11 @@ class SessionMonitor:
         source: str,
         kernel_id: str | None,
         notebook_path: str | None,
+        background: bool = False,
     ) -> TrackedSession:
+        read = self.gateway.session if background else self.gateway.session_for_action
         try:
-            body = await self.gateway.session_for_action(account, session_id)
+            body = await read(account, session_id)
         except RuntimeCallError as error:
             if error.kind == "not_found":
                 raise MonitorError(
@@ -336,7 +342,7 @@ class SessionMonitor:
         for workload in await self.gateway.open_workloads(account):
             session_id = str(workload.get("id") or "")
             if session_id and session_id not in self.sessions:
-                await self.track(session_id, account, source=SOURCE_DISCOVERED)
+                await self.track(session_id, account, source=SOURCE_DISCOVERED, background=True)
                 added += 1
         return added
 

@@ -27,6 +27,9 @@ from typing import Any
 
 from .models import AccountRef
 
+#: A call may wait this many request timeouts for a free thread before it is given up as "busy".
+QUEUE_WAIT_FACTOR = 5
+
 
 class RuntimeCallError(Exception):
     """A failed call, described for people. ``kind`` is stable, for code and the API."""
@@ -141,7 +144,32 @@ class RuntimeGateway:
     ) -> Any:
         loop = asyncio.get_running_loop()
         executor = self._actions if action else self._executor
-        future = loop.run_in_executor(executor, self._run, account, operation)
+        started: asyncio.Future[None] = loop.create_future()
+
+        def mark_started() -> None:
+            if not started.done():
+                started.set_result(None)
+
+        def run() -> Any:
+            loop.call_soon_threadsafe(mark_started)
+            return self._run(account, operation)
+
+        future = loop.run_in_executor(executor, run)
+        try:
+            # The service's deadline starts when a thread makes the call, not while the call
+            # waits for a free thread (many sessions, a slow service): waiting is not the
+            # service's silence. A wait many times the deadline means the threads are stuck.
+            await asyncio.wait_for(
+                asyncio.shield(started), QUEUE_WAIT_FACTOR * self.request_timeout
+            )
+        except TimeoutError:
+            future.cancel()
+            raise RuntimeCallError(
+                "busy",
+                "The session monitor has more calls to make than threads to make them (the "
+                "service is slow); this one is tried again later. Raise "
+                "SessionMonitorApp.max_workers if this persists.",
+            ) from None
         try:
             return await asyncio.wait_for(future, self.request_timeout)
         except TimeoutError:

@@ -225,3 +225,25 @@ async def test_the_first_success_brings_the_accounts_other_failing_sessions_back
         await asyncio.wait_for(fresh.wait(), 2.0)  # ...brings the others back, not in 30 s
     finally:
         await monitor.stop()
+
+
+async def test_a_call_waiting_for_a_thread_is_not_taken_for_a_silent_service() -> None:
+    import time as clock
+
+    from jupyter_session_monitor.runtime import RuntimeGateway
+
+    gateway = RuntimeGateway(max_workers=1, request_timeout=0.5)
+
+    def quick_call(account: AccountRef, operation: Any) -> str:
+        clock.sleep(0.3)  # the service answers in 0.3 s, well within the 0.5 s deadline
+        return "answer"
+
+    gateway._run = quick_call  # type: ignore[method-assign]
+    try:
+        # One thread, four calls at once: the last waits 0.9 s for the thread.
+        answers = await asyncio.gather(
+            *(gateway._call(AccountRef(), lambda client: None) for _ in range(4))
+        )
+    finally:
+        gateway.shutdown()
+    assert answers == ["answer"] * 4
