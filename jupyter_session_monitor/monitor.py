@@ -447,15 +447,18 @@ class SessionMonitor:
             return session
         counts = derive.jobs_summary(j.status for j in session.jobs)
         seen = f"queued={counts['QUEUED']} running={counts['RUNNING']}"
+        # Audited before the service is asked: a server killed meanwhile leaves "requested",
+        # which says honestly that the outcome is not known.
+        audit = self.store.record_action(
+            user=user, action=action, target=session_id, result="requested", detail=seen
+        )
         try:
             await call(session.account, session_id)
         except RuntimeCallError as error:
-            self.store.record_action(
-                user=user,
-                action=action,
-                target=session_id,
-                result="failed",
-                detail=f"{seen}; {error.message}",
+            self.store.settle_action(
+                audit,
+                "unknown" if error.kind == "timeout" else "failed",
+                f"{seen}; {error.message}",
             )
             if error.kind == "timeout":  # the request may have reached the service: look
                 self._scheduler.schedule(session_id, 0)
@@ -469,9 +472,7 @@ class SessionMonitor:
             raise MonitorError(502, error.kind, f"{error.message} Nothing was changed.") from None
         session.last_action = action
         self.store.save_session(session)
-        self.store.record_action(
-            user=user, action=action, target=session_id, result="accepted", detail=seen
-        )
+        self.store.settle_action(audit, "accepted")
         self._scheduler.schedule(session_id, 0)  # show the outcome at once
         return session
 

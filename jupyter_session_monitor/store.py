@@ -390,12 +390,22 @@ class Store:
 
     def record_action(
         self, *, user: str | None, action: str, target: str, result: str, detail: str | None = None
-    ) -> None:
+    ) -> int:
+        """Add an audit row; returns its id (to settle its result later)."""
         with self._transaction() as db:
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO actions (at, user, action, target, result, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (iso(_now()), user, action, target, result, detail),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def settle_action(self, action_id: int, result: str, detail: str | None = None) -> None:
+        """The outcome of an action recorded as "requested" before it was made."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE actions SET result=?, detail=COALESCE(?, detail) WHERE id=?",
+                (result, detail, action_id),
             )
 
     def actions(self, target: str | None = None) -> list[dict[str, Any]]:

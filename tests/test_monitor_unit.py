@@ -247,3 +247,32 @@ async def test_a_call_waiting_for_a_thread_is_not_taken_for_a_silent_service() -
     finally:
         gateway.shutdown()
     assert answers == ["answer"] * 4
+
+
+async def test_an_action_is_audited_before_the_service_is_asked(store: Store) -> None:
+    gateway = ScriptedGateway()
+    release = asyncio.Event()
+    asked = asyncio.Event()
+
+    async def close(account: AccountRef, session_id: str) -> None:
+        asked.set()
+        await release.wait()
+
+    gateway.close = close  # type: ignore[attr-defined]
+    monitor = SessionMonitor(store, gateway, MonitorConfig())  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        await monitor.track("s1", AccountRef())
+        closing = asyncio.ensure_future(monitor.close("s1", "alice"))
+        await asyncio.wait_for(asked.wait(), 2.0)
+
+        # A server killed now would leave this row: the outcome honestly unknown.
+        in_flight = [(a["action"], a["result"]) for a in store.actions("s1")]
+        release.set()
+        await closing
+    finally:
+        await monitor.stop()
+    assert in_flight == [("close", "requested")]
+    assert [(a["action"], a["result"]) for a in Store(store.path).actions("s1")] == [
+        ("close", "accepted")
+    ]
