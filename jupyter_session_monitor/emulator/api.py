@@ -11,7 +11,6 @@ from .base import (
     TOKEN_LIFETIME,
     EmulatorHandler,
     RuntimeHandler,
-    _now,
 )
 from .model import JobStatus, ServiceError
 from .wire import job_body, job_metrics, session_body
@@ -100,7 +99,7 @@ class BackendsHandler(RuntimeHandler):
         )
 
     def _queue_length(self, backend: str) -> int:
-        self.service.advance(_now())
+        self.service.advance(self.emulator.now())
         return sum(1 for j in self.service.jobs.values() if j.backend == backend and not j.final)
 
 
@@ -128,7 +127,7 @@ class BackendHandler(BackendsHandler):
 
 class UsageHandler(RuntimeHandler):
     def get(self) -> None:
-        now = _now()
+        now = self.emulator.now()
         self.service.advance(now)
         used = sum(s.elapsed(now) for s in self.service.sessions.values())
         self.send(
@@ -170,7 +169,7 @@ class SessionsHandler(RuntimeHandler):
             instance=self.emulator.instance_crn,
             # A requested max_ttl is scaled like every other duration.
             max_ttl=None if max_ttl is None else float(max_ttl) * self.emulator.config.time_scale,
-            now=_now(),
+            now=self.emulator.now(),
         )
         self.send(
             {
@@ -185,28 +184,28 @@ class SessionsHandler(RuntimeHandler):
 
 class SessionHandler(RuntimeHandler):
     def get(self, session_id: str) -> None:
-        now = _now()
+        now = self.emulator.now()
         self.send(session_body(self.service.session(session_id, now), now))
 
     def patch(self, session_id: str) -> None:
         body = self.json_body()
         if body.get("accepting_jobs") is not False:
             raise ServiceError(400, 'Only {"accepting_jobs": false} can be set on a session.', 1200)
-        self.service.stop_accepting(session_id, _now())
+        self.service.stop_accepting(session_id, self.emulator.now())
         self.set_status(204)
         self.finish()
 
 
 class SessionCloseHandler(RuntimeHandler):
     def delete(self, session_id: str) -> None:
-        self.service.cancel_session(session_id, _now())
+        self.service.cancel_session(session_id, self.emulator.now())
         self.set_status(204)
         self.finish()
 
 
 class WorkloadsHandler(RuntimeHandler):
     def get(self) -> None:
-        now = _now()
+        now = self.emulator.now()
         self.service.advance(now)
         mode = self.get_query_argument("mode", default=None)
         limit = int(self.get_query_argument("limit", default="50"))
@@ -267,7 +266,7 @@ class JobsHandler(RuntimeHandler):
         backend = body.get("backend")
         tags = _tags(body.get("tags"))
         # Check the session and backend before spending time on the simulation.
-        now = _now()
+        now = self.emulator.now()
         if session_id is not None:
             self.service.session(str(session_id), now)
         failure: str | None = None
@@ -288,16 +287,18 @@ class JobsHandler(RuntimeHandler):
             session_id=str(session_id) if session_id is not None else None,
             tags=tags,
             params=params,
-            now=_now(),
+            now=self.emulator.now(),
             private=bool(body.get("private", False)),
         )
         job.result_text = result_text
         if failure is not None:
-            self.service.fail_job(job.id, failure, execution.REASON_CODE_INVALID_INPUT, _now())
+            self.service.fail_job(
+                job.id, failure, execution.REASON_CODE_INVALID_INPUT, self.emulator.now()
+            )
         self.send({"id": job.id, "backend": job.backend, "session_id": job.session_id}, 200)
 
     def get(self) -> None:
-        now = _now()
+        now = self.emulator.now()
         self.service.advance(now)
         jobs = list(self.service.jobs.values())
         session_id = self.get_query_argument("session_id", default=None)
@@ -338,14 +339,14 @@ class JobsHandler(RuntimeHandler):
 
 class JobHandler(RuntimeHandler):
     def get(self, job_id: str) -> None:
-        job = self.service.job(job_id, _now())
+        job = self.service.job(job_id, self.emulator.now())
         include_params = (
             self.get_query_argument("exclude_params", default="false").lower() != "true"
         )
         self.send(job_body(job, self.service, include_params=include_params))
 
     def delete(self, job_id: str) -> None:
-        job = self.service.job(job_id, _now())
+        job = self.service.job(job_id, self.emulator.now())
         if not job.final:
             raise ServiceError(
                 409, f"Job {job_id} is not in a final state and cannot be deleted.", 1306
@@ -357,7 +358,7 @@ class JobHandler(RuntimeHandler):
 
 class JobDataHandler(RuntimeHandler):
     def get(self, job_id: str, what: str) -> None:
-        now = _now()
+        now = self.emulator.now()
         job = self.service.job(job_id, now)
         if what == "metrics":
             self.send(job_metrics(job, self.service, now))
@@ -379,14 +380,14 @@ class JobDataHandler(RuntimeHandler):
 
 class JobCancelHandler(RuntimeHandler):
     def post(self, job_id: str) -> None:
-        self.service.cancel_job(job_id, _now())
+        self.service.cancel_job(job_id, self.emulator.now())
         self.set_status(204)
         self.finish()
 
 
 class JobTagsHandler(RuntimeHandler):
     def put(self, job_id: str) -> None:
-        job = self.service.job(job_id, _now())
+        job = self.service.job(job_id, self.emulator.now())
         job.tags = _tags(self.json_body().get("tags"))
         self.set_status(204)
         self.finish()

@@ -12,6 +12,7 @@ import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from tornado import httpserver, web
@@ -80,6 +81,9 @@ class Emulator:
         self.faults = FaultBook()
         self.requests: list[RequestRecord] = []
         self.tokens: dict[str, float] = {}  # access token -> expiry (epoch seconds)
+        # Seconds the service's clock runs ahead of the real one (POST /emulator/clock): tests
+        # move time forward instead of waiting for it, so a transition never races a slow CI.
+        self.clock_offset = 0.0
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="emulator-exec")
         plan = PLANS[self.config.plan]
         self.instance_crn = (
@@ -89,6 +93,10 @@ class Emulator:
         self.plan = plan
         self._server: httpserver.HTTPServer | None = None
         self.port = self.config.port
+
+    def now(self) -> datetime:
+        """The service's time: the real time plus what tests advanced it by."""
+        return _now() + timedelta(seconds=self.clock_offset)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -113,6 +121,7 @@ class Emulator:
             (r"/emulator/requests", admin.RequestLogHandler, ctx),
             (r"/emulator/faults", admin.FaultsHandler, ctx),
             (r"/emulator/state", admin.StateHandler, ctx),
+            (r"/emulator/clock", admin.ClockHandler, ctx),
             (r"/.*", admin.NotFoundHandler, ctx),
         ]
         return web.Application(routes, log_function=self._log_request)
@@ -160,7 +169,7 @@ class Emulator:
                 method=request.method or "",
                 path=request.path,
                 status=handler.get_status(),
-                time=_now().isoformat(timespec="milliseconds"),
+                time=_now().isoformat(timespec="milliseconds"),  # real time: for counting
                 duration_ms=round(1000.0 * request.request_time(), 2),
             )
         )

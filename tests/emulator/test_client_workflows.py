@@ -219,17 +219,21 @@ def test_max_ttl_expiry_fails_queued_jobs(make_emulator: Callable[..., Harness])
 def test_interactive_ttl_deactivates_and_next_job_reactivates(
     make_emulator: Callable[..., Harness],
 ) -> None:
-    harness = make_emulator(time_scale=0.01)  # interactive TTL 0.6 s
+    # Real durations (interactive TTL 60 s), a job of 0.1 s, and the service's clock moved
+    # forward past the TTL: no wall-clock race between the job's end and the next call.
+    harness = make_emulator(time_scale=1.0, job_seconds=0.1)
     backend = harness.service().backend("ibmq_manila")
     session = Session(backend=backend)
     sampler = Sampler(mode=session)
     sampler.run([bell(backend)], shots=10).result()
+    assert session.details()["state"] == "active"
 
-    wait_until(lambda: session.details()["state"] == "inactive")
+    harness.admin("POST", "/emulator/clock", {"advance": 61})
+
+    assert session.details()["state"] == "inactive"
     assert session.status() == "Pending"
     # Billed: from the first job's start to deactivation, the idle interactive TTL included.
-    # (job 0.03 s + interactive TTL 0.6 s; the upper bound only guards against runaway accrual)
-    assert 0.63 <= session.usage() < 5
+    assert 60.1 <= session.usage() < 62
     first_activation = session.details()["activated_at"]
 
     sampler.run([bell(backend)], shots=10).result()

@@ -257,3 +257,16 @@ def test_workloads_list_sessions_and_batches(
     assert [w["id"] for w in sessions] == [dedicated.session_id]
     assert [w["id"] for w in batches] == [batch.session_id]
     assert sessions[0]["status"] == "closed"
+
+
+def test_the_clock_moves_forward_only_and_says_so(emulator: Harness) -> None:
+    import urllib.error
+
+    before = emulator.admin("GET", "/emulator/clock")
+    after = emulator.admin("POST", "/emulator/clock", {"advance": 90})
+
+    assert after["advanced_seconds"] == before["advanced_seconds"] + 90
+    assert after["now"] > before["now"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        emulator.admin("POST", "/emulator/clock", {"advance": -5})
+    assert refused.value.code == 400
