@@ -570,9 +570,9 @@ class SessionMonitor:
             return delay
         if session_id not in self.sessions:
             return None
-        if self._failures.pop(session_id, None):
-            if session.stale:
-                log.info("Polling session %s works again", session_id)
+        if self._failures.pop(session_id, None) and session.stale:
+            log.info("Polling session %s works again", session_id)
+        if self._failures:  # the account answers: its sessions that are backing off try now
             self._bring_back(session)
         if session.not_found:
             log.info("Session %s is known to the service again", session_id)

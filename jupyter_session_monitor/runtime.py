@@ -293,6 +293,16 @@ class RuntimeGateway:
                 "saved account or its token; the monitor retries by itself.",
                 401,
             )
+        if name == "InvalidAccountError" and "retrieve instances" in text.lower():
+            # Logging in again was refused: to the user that is the service refusing the
+            # credentials (or failing for a moment), not a broken saved account.
+            return RuntimeCallError(
+                "unauthorized",
+                "The Qiskit Runtime service refused to log in with the account's credentials. "
+                "If the service is having trouble this passes by itself; otherwise check the "
+                "saved account or its token. The monitor retries by itself.",
+                401,
+            )
         if name in ("AccountNotFoundError", "InvalidAccountError", "IBMInputValueError"):
             return RuntimeCallError("account", f"The account cannot be used: {text}")
         if status == 404:

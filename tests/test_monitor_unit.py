@@ -206,15 +206,16 @@ async def test_the_first_success_brings_the_accounts_other_failing_sessions_back
     monitor = SessionMonitor(store, gateway, config)  # type: ignore[arg-type]
     await monitor.start()
     try:
-        for name in ("s1", "s2", "s3"):
+        for name in ("s1", "s2", "s3", "s4"):
             await monitor.track(name, AccountRef())
         gateway.session = flaky  # type: ignore[method-assign]
+        # s4 was not polled during the outage: its success alone must bring the others back.
         for name in ("s1", "s2", "s3"):
             await asyncio.wait_for(monitor._scheduler.poll_now(name), 2.0)
         assert all(monitor.get(n).stale for n in ("s1", "s2", "s3"))  # next tries in 30 s
         failing = False
 
-        await asyncio.wait_for(monitor._scheduler.poll_now("s1"), 2.0)  # one success...
+        await asyncio.wait_for(monitor._scheduler.poll_now("s4"), 2.0)  # one success...
 
         fresh = asyncio.Event()
         monitor.subscribe(
