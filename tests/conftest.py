@@ -27,9 +27,11 @@ def _restore_environment() -> Iterator[None]:
 
 
 @pytest.fixture
-def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+def jp_server_config(
+    jp_server_config: dict[str, Any], request: pytest.FixtureRequest
+) -> dict[str, Any]:
     # The extension is enabled the way the wheel enables it: jpserver_extensions in the config.
-    return {
+    config: dict[str, Any] = {
         "ServerApp": {"jpserver_extensions": {"jupyter_session_monitor": True}},
         # Tests watch transitions happen: poll often, give up on a silent service quickly.
         "SessionMonitorApp": {
@@ -40,6 +42,11 @@ def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
             "request_timeout": 3.0,
         },
     }
+    # @pytest.mark.intervals(name=value, ...): SessionMonitorApp traitlets for one test.
+    marker = request.node.get_closest_marker("intervals")
+    if marker is not None:
+        config["SessionMonitorApp"].update(marker.kwargs)
+    return config
 
 
 @pytest.fixture

@@ -55,6 +55,20 @@ def wait_until(check: Callable[[], T], timeout: float = 30.0, interval: float = 
         time.sleep(interval)
 
 
+def ghz(backend: Any, width: int) -> Any:
+    """A ``width``-qubit GHZ circuit transpiled for ``backend``: wider than 20 entangled qubits,
+    the emulator fails it with a reason, as the service fails what it cannot run."""
+    from qiskit import QuantumCircuit
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    circuit = QuantumCircuit(width)
+    circuit.h(0)
+    for qubit in range(1, width):
+        circuit.cx(qubit - 1, qubit)
+    circuit.measure_all()
+    return generate_preset_pass_manager(backend=backend, optimization_level=1).run(circuit)
+
+
 def bell(backend: Any) -> Any:
     """A Bell-state circuit transpiled for ``backend`` (an ISA circuit, as the client requires)."""
     from qiskit import QuantumCircuit

@@ -20,23 +20,13 @@ import pytest
 from qiskit_ibm_runtime import SamplerV2 as Sampler
 from qiskit_ibm_runtime import Session
 
-from tests.harness import Harness, bell
+from tests.harness import Harness, bell, ghz
 from tests.kernels import NotebookKernel
 from tests.test_monitor_api import api, in_thread, until, view
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 Fetch = Callable[..., Awaitable[Any]]
-
-
-@pytest.fixture
-def jp_server_config(
-    jp_server_config: dict[str, Any], request: pytest.FixtureRequest
-) -> dict[str, Any]:
-    marker = request.node.get_closest_marker("intervals")
-    if marker is not None:
-        jp_server_config["SessionMonitorApp"].update(marker.kwargs)
-    return jp_server_config
 
 
 async def view_when(
@@ -179,16 +169,8 @@ async def test_a_failed_jobs_reason_is_served_with_the_job(
     harness = make_emulator(time_scale=0.02, job_seconds=5)
 
     def fail_one() -> tuple[str, str]:
-        from qiskit import QuantumCircuit
-        from qiskit.transpiler import generate_preset_pass_manager
-
         backend = harness.service().backend("ibm_torino")
-        ghz = QuantumCircuit(22)
-        ghz.h(0)
-        for qubit in range(1, 22):
-            ghz.cx(qubit - 1, qubit)
-        ghz.measure_all()
-        isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(ghz)
+        isa = ghz(backend, 22)
         session = Session(backend=backend)
         job = Sampler(mode=session).run([isa], shots=10)
         return session.session_id, job.job_id()

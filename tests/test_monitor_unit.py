@@ -38,6 +38,18 @@ class ScriptedGateway:
     def shutdown(self) -> None:
         pass
 
+    def hold(self) -> asyncio.Event:
+        """From now on the session read waits until the returned event is set."""
+        release = asyncio.Event()
+        original = self.session
+
+        async def held(account: AccountRef, session_id: str) -> dict[str, Any]:
+            await release.wait()
+            return await original(account, session_id)
+
+        self.session = held  # type: ignore[method-assign]
+        return release
+
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
@@ -106,18 +118,11 @@ async def test_a_listener_that_raises_does_not_stop_the_poll(store: Store) -> No
 
 async def test_forgetting_during_a_poll_in_flight_does_not_bring_it_back(store: Store) -> None:
     gateway = ScriptedGateway()
-    release = asyncio.Event()
-    original = gateway.session
-
-    async def slow(account: AccountRef, session_id: str) -> dict[str, Any]:
-        await release.wait()
-        return await original(account, session_id)
-
     monitor = SessionMonitor(store, gateway, MonitorConfig())  # type: ignore[arg-type]
     await monitor.start()
     try:
         await monitor.track("s1", AccountRef())
-        gateway.session = slow  # type: ignore[method-assign]
+        release = gateway.hold()
         polled = monitor._scheduler.poll_now("s1")
         await asyncio.sleep(0.05)  # the poll is waiting on the service
         monitor.forget("s1")
@@ -131,14 +136,7 @@ async def test_forgetting_during_a_poll_in_flight_does_not_bring_it_back(store: 
 
 async def test_a_kernels_report_and_a_users_request_together_track_once(store: Store) -> None:
     gateway = ScriptedGateway()
-    release = asyncio.Event()
-    original = gateway.session
-
-    async def slow(account: AccountRef, session_id: str) -> dict[str, Any]:
-        await release.wait()
-        return await original(account, session_id)
-
-    gateway.session = slow  # type: ignore[method-assign]
+    release = gateway.hold()
     monitor = SessionMonitor(store, gateway, MonitorConfig())  # type: ignore[arg-type]
     changes: list[dict[str, Any]] = []
     monitor.subscribe(changes.append)

@@ -22,16 +22,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 Fetch = Callable[..., Awaitable[Any]]
 
 
-@pytest.fixture
-def jp_server_config(
-    jp_server_config: dict[str, Any], request: pytest.FixtureRequest
-) -> dict[str, Any]:
-    marker = request.node.get_closest_marker("intervals")
-    if marker is not None:
-        jp_server_config["SessionMonitorApp"].update(marker.kwargs)
-    return jp_server_config
-
-
 async def tracked_sessions(harness: Harness, fetch: Fetch, count: int) -> list[Session]:
     def open_them() -> list[Session]:
         backend = harness.service().backend("ibmq_kolkata")

@@ -17,7 +17,7 @@ from qiskit_ibm_runtime import Batch, QiskitRuntimeService, Session
 from qiskit_ibm_runtime import EstimatorV2 as Estimator
 from qiskit_ibm_runtime import SamplerV2 as Sampler
 
-from tests.harness import Harness, bell, wait_until
+from tests.harness import Harness, bell, ghz, wait_until
 
 # The legacy V2 primitives are what the seed documentation uses; their deprecation is not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -347,12 +347,7 @@ def test_too_wide_circuit_fails_with_a_reason(emulator: Harness) -> None:
     from qiskit_ibm_runtime.exceptions import RuntimeJobFailureError
 
     backend = emulator.service().backend("ibm_torino")
-    ghz = QuantumCircuit(24)
-    ghz.h(0)
-    for qubit in range(1, 24):
-        ghz.cx(qubit - 1, qubit)
-    ghz.measure_all()
-    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(ghz)
+    isa = ghz(backend, 24)
 
     job = Sampler(mode=backend).run([isa], shots=10)
 
