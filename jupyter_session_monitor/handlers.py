@@ -21,8 +21,9 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from ._version import __version__
+from .errors import MonitorError
 from .models import SOURCE_KERNEL, AccountRef
-from .monitor import MonitorError, SessionMonitor
+from .monitor import SessionMonitor
 from .protocol import API_PREFIX, PROOF_HEADER, SECRET_HEADER, proof
 
 #: The largest request body the API reads (its bodies are a few hundred bytes).

@@ -1,11 +1,12 @@
-"""The domain: tracked sessions, what is derived from them, and the actions on them.
+"""The domain: tracked sessions and their polling.
 
 The monitor owns the in-memory view of every tracked session, persists it through ``Store``, polls
-through ``RuntimeGateway`` on the ``Scheduler``'s timing, and tells listeners what changed (the
-push channel subscribes). Per poll of one session: one session GET, plus the job list in one call
-only when the details show job activity or some job is not final.
+through ``RuntimeGateway`` on the ``Scheduler``'s timing, and tells listeners what changed through
+its ``ChangeFeed`` (the push channel subscribes). Orphans (``OrphanWatch``) and the actions on the
+service (``Actions``) live in their own modules and work on the monitor's sessions. Per poll of one
+session: one session GET, plus the job list in one call unless the session was already closed at
+the last read and every job was final (then the list cannot change).
 """
-
 from __future__ import annotations
 
 import asyncio
@@ -21,6 +22,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import derive, views
+from .actions import Actions
+from .changes import ChangeFeed
+from .errors import MonitorError
 from .models import (
     SOURCE_DISCOVERED,
     SOURCE_KERNEL,
@@ -29,6 +33,7 @@ from .models import (
     TrackedSession,
     Transition,
 )
+from .orphans import OrphanWatch
 from .poller import Intervals, Scheduler, next_delay
 from .runtime import RuntimeCallError, RuntimeGateway
 from .store import Store
@@ -37,14 +42,6 @@ log = logging.getLogger(__name__)
 
 #: At most this many jobs per session are listed (newest first), in one call.
 JOB_LIST_LIMIT = 200
-
-
-class MonitorError(Exception):
-    """An action the monitor refuses: HTTP status, a stable kind, a message for people."""
-
-    def __init__(self, status: int, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.kind, self.message = status, kind, message
 
 
 @dataclass
@@ -80,18 +77,13 @@ class SessionMonitor:
         self._failures: dict[str, int] = {}
         self._jobs_synced: set[str] = set()  # sessions whose job list was fetched since start
         self._scheduler = Scheduler(self._poll)
-        self._listeners: list[Callable[[dict[str, Any]], None]] = []
-        self.version = 0
+        self.changes = ChangeFeed(self._current_view)
+        self.orphans = OrphanWatch(self)
+        self.actions = Actions(self)
         self._started = False
         self._stopped = False
         self._last_watched = float("-inf")
-        self._orphan_timers: dict[str, asyncio.TimerHandle] = {}
         self._discovery: asyncio.Task[None] | None = None
-        # The last view pushed per session, without ``last_polled_at``: a poll that changed
-        # nothing else is pushed as a small batched "polled" notice, not as a whole view.
-        self._pushed: dict[str, dict[str, Any]] = {}
-        self._polled: dict[str, str | None] = {}
-        self._polled_flush: asyncio.TimerHandle | None = None
         self._tracking: dict[str, asyncio.Future[TrackedSession]] = {}  # tracks in flight
         self._heartbeat: asyncio.Task[None] | None = None
         self._host = socket.gethostname()
@@ -121,17 +113,14 @@ class SessionMonitor:
             if not session.closed or not self._jobs_final(session):
                 self._scheduler.schedule(session.id, 0)
             if session.orphaned and not session.closed:
-                self._arm_orphan_close(session)  # the grace period starts again
+                self.orphans.arm(session)  # the grace period starts again
 
     async def stop(self) -> None:
         """Stop everything, in order (nothing may touch the store once it is closed); never
         raises."""
         self._stopped = True
-        for timer in self._orphan_timers.values():
-            timer.cancel()
-        self._orphan_timers.clear()
-        if self._polled_flush is not None:
-            self._polled_flush.cancel()
+        self.orphans.stop()
+        self.changes.stop()
         for task in (self._discovery, self._heartbeat):
             if task is not None:
                 task.cancel()
@@ -180,47 +169,19 @@ class SessionMonitor:
         return time.monotonic() - self._last_watched < self.config.watched_for
 
     def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self.changes.subscribe(listener)
 
-    def _changed(self, session_id: str, kind: str = "updated") -> None:
+    @property
+    def version(self) -> int:
+        return self.changes.version
+
+    def _current_view(self, session_id: str) -> dict[str, Any] | None:
         session = self.sessions.get(session_id)
-        view = self.view(session) if session is not None and kind != "removed" else None
-        if view is None:
-            self._pushed.pop(session_id, None)
-            self._polled.pop(session_id, None)
-        else:
-            comparable = {k: v for k, v in view.items() if k != "last_polled_at"}
-            if kind == "updated" and self._pushed.get(session_id) == comparable:
-                self._note_polled(session_id, view["last_polled_at"])
-                return
-            self._pushed[session_id] = comparable
-            self._polled.pop(session_id, None)
-        self._emit({"kind": kind, "session_id": session_id, "session": view, "polled": None})
+        return self.view(session) if session is not None else None
 
-    def _emit(self, change: dict[str, Any]) -> None:
-        self.version += 1
-        change = {"version": self.version, **change}
-        for listener in list(self._listeners):
-            try:
-                listener(change)
-            except Exception:  # one broken listener must not stop the poll or the others
-                log.exception("A session change listener failed")
-
-    #: Seconds between the batched notices of polls that changed nothing but their time.
-    POLLED_NOTICE_SECONDS = 1.0
-
-    def _note_polled(self, session_id: str, at: str | None) -> None:
-        self._polled[session_id] = at
-        if self._polled_flush is None:
-            loop = asyncio.get_running_loop()
-            self._polled_flush = loop.call_later(self.POLLED_NOTICE_SECONDS, self._flush_polled)
-
-    def _flush_polled(self) -> None:
-        self._polled_flush = None
-        if self._polled:
-            polled, self._polled = self._polled, {}
-            self._emit({"kind": "polled", "session_id": "", "session": None, "polled": polled})
+    def poll_soon(self, session_id: str) -> None:
+        """Look at the session now rather than at its next planned poll."""
+        self._scheduler.schedule(session_id, 0)
 
     # ------------------------------------------------------------------ tracking
 
@@ -246,9 +207,7 @@ class SessionMonitor:
         if existing is not None:
             changed = existing.orphaned and kernel_id is not None
             if changed:
-                timer = self._orphan_timers.pop(session_id, None)
-                if timer is not None:
-                    timer.cancel()
+                self.orphans.disarm(session_id)
             for name, value in (("kernel_id", kernel_id), ("notebook_path", notebook_path)):
                 if value and getattr(existing, name) != value:
                     setattr(existing, name, value)
@@ -256,7 +215,7 @@ class SessionMonitor:
             if changed:
                 existing.orphaned = False
                 self.store.save_session(existing)
-                self._changed(session_id)
+                self.changes.changed(session_id)
             if source == SOURCE_KERNEL and (not existing.closed or existing.not_found):
                 # The kernel reports again when it submits the first job, closes or cancels:
                 # look now rather than at the next scheduled poll.
@@ -330,7 +289,7 @@ class SessionMonitor:
         self.sessions[session_id] = session
         self._apply_body(session, body, _now())
         self.store.save_session(session)
-        self._changed(session_id, "added")
+        self.changes.changed(session_id, "added")
         self._scheduler.schedule(session_id, 0)  # fetch its jobs at once
         return session
 
@@ -362,8 +321,9 @@ class SessionMonitor:
         self._scheduler.unschedule(session_id)
         self._failures.pop(session_id, None)
         self._jobs_synced.discard(session_id)
+        self.orphans.disarm(session_id)
         self.store.forget(session_id)
-        self._changed(session_id, "removed")
+        self.changes.changed(session_id, "removed")
 
     def get(self, session_id: str) -> TrackedSession:
         session = self.sessions.get(session_id)
@@ -377,104 +337,19 @@ class SessionMonitor:
             404, "not_found", f"Session '{session_id}' is not tracked by this Jupyter server."
         )
 
-    # ------------------------------------------------------------------ orphans
+    # ------------------------------------------------------------------ orphans and actions
 
     def kernel_gone(self, kernel_id: str, why: str) -> None:
-        """The kernel restarted, shut down or died: its open sessions are out of its reach."""
-        if self._stopped:  # the server shuts its kernels down after the monitor stopped
-            return
-        for session in self.sessions.values():
-            if session.kernel_id == kernel_id and not session.closed and not session.orphaned:
-                self._orphan(session, why)
-
-    def _orphan(self, session: TrackedSession, why: str) -> None:
-        session.orphaned = True
-        self.store.save_session(session)
-        log.info("Session %s is orphaned (%s)", session.id, why)
-        self._changed(session.id)
-        self._arm_orphan_close(session)
-
-    def _arm_orphan_close(self, session: TrackedSession) -> None:
-        if self.config.orphan_policy != "close" or session.id in self._orphan_timers:
-            return
-        loop = asyncio.get_running_loop()
-        self._orphan_timers[session.id] = loop.call_later(
-            self.config.orphan_grace_seconds,
-            lambda: asyncio.ensure_future(self._close_orphan(session.id)),
-        )
-
-    async def _close_orphan(self, session_id: str) -> None:
-        self._orphan_timers.pop(session_id, None)
-        session = self.sessions.get(session_id)
-        if self._stopped or session is None or session.closed or not session.orphaned:
-            return
-        log.info(
-            "Closing orphaned session %s (orphan_policy='close', %g s after its kernel was lost)",
-            session_id,
-            self.config.orphan_grace_seconds,
-        )
-        try:
-            await self.close(session_id, "session-monitor (orphan policy)")
-        except MonitorError as error:
-            log.warning("Could not close orphaned session %s: %s", session_id, error.message)
-
-    # ------------------------------------------------------------------ actions
+        self.orphans.kernel_gone(kernel_id, why)
 
     async def close(self, session_id: str, user: str | None) -> TrackedSession:
-        """Graceful close: no new jobs; queued jobs still run. Idempotent."""
-        return await self._act(session_id, user, "close", self.gateway.close)
+        return await self.actions.close(session_id, user)
 
     async def cancel(self, session_id: str, user: str | None) -> TrackedSession:
-        """Cancel queued jobs and end the session. Idempotent."""
-        return await self._act(session_id, user, "cancel", self.gateway.cancel)
+        return await self.actions.cancel(session_id, user)
 
-    async def _act(
-        self, session_id: str, user: str | None, action: str, call: Any
-    ) -> TrackedSession:
-        session = self.get(session_id)
-        if session.not_found:
-            raise MonitorError(
-                409,
-                "not_found",
-                f"The Qiskit Runtime service no longer knows session '{session_id}', so it cannot "
-                "be closed or cancelled (there is nothing left to bill). Forget removes it from "
-                "the list.",
-            )
-        if session.closed:
-            self.store.record_action(
-                user=user, action=action, target=session_id, result="already closed"
-            )
-            return session
-        counts = derive.jobs_summary(j.status for j in session.jobs)
-        seen = f"queued={counts['QUEUED']} running={counts['RUNNING']}"
-        # Audited before the service is asked: a server killed meanwhile leaves "requested",
-        # which says honestly that the outcome is not known.
-        audit = self.store.record_action(
-            user=user, action=action, target=session_id, result="requested", detail=seen
-        )
-        try:
-            await call(session.account, session_id)
-        except RuntimeCallError as error:
-            self.store.settle_action(
-                audit,
-                "unknown" if error.kind == "timeout" else "failed",
-                f"{seen}; {error.message}",
-            )
-            if error.kind == "timeout":  # the request may have reached the service: look
-                self._scheduler.schedule(session_id, 0)
-                raise MonitorError(
-                    504,
-                    "timeout",
-                    "The Qiskit Runtime service did not answer in time, so the session may or "
-                    "may not have closed. The monitor is checking; the list shows the outcome "
-                    "in a moment.",
-                ) from None
-            raise MonitorError(502, error.kind, f"{error.message} Nothing was changed.") from None
-        session.last_action = action
-        self.store.save_session(session)
-        self.store.settle_action(audit, "accepted")
-        self._scheduler.schedule(session_id, 0)  # show the outcome at once
-        return session
+    async def cancel_job(self, job_id: str, user: str | None) -> TrackedSession:
+        return await self.actions.cancel_job(job_id, user)
 
     async def refresh(self, session_id: str, within: float) -> TrackedSession:
         """Read the session and its jobs from the service now (a confirmation is about to be
@@ -485,34 +360,6 @@ class SessionMonitor:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._scheduler.poll_now(session_id)), within)
         return self.get(session_id)
-
-    async def cancel_job(self, job_id: str, user: str | None) -> TrackedSession:
-        session = next(
-            (s for s in self.sessions.values() if any(j.id == job_id for j in s.jobs)), None
-        )
-        if session is None:
-            raise MonitorError(404, "not_found", f"Job '{job_id}' is not in a tracked session.")
-        job = next(j for j in session.jobs if j.id == job_id)
-        if job.status in derive.FINAL_JOB_STATUSES:
-            raise MonitorError(
-                409, "conflict", f"Job '{job_id}' is already {job.status} and cannot be cancelled."
-            )
-        try:
-            await self.gateway.cancel_job(session.account, job_id)
-        except RuntimeCallError as error:
-            self.store.record_action(
-                user=user, action="cancel_job", target=job_id, result="failed", detail=error.message
-            )
-            if error.status == 409:
-                raise MonitorError(
-                    409, "conflict", f"Job '{job_id}' can no longer be cancelled."
-                ) from None
-            raise MonitorError(
-                502, error.kind, f"Could not cancel the job: {error.message}"
-            ) from None
-        self.store.record_action(user=user, action="cancel_job", target=job_id, result="accepted")
-        self._scheduler.schedule(session.id, 0)
-        return session
 
     # ------------------------------------------------------------------ polling
 
@@ -527,7 +374,7 @@ class SessionMonitor:
             and not session.closed
             and not self.kernel_exists(kernel_id)
         ):
-            self._orphan(session, "its kernel is gone")
+            self.orphans.mark(session, "its kernel is gone")
         now = _now()
         previous = dict(session.body or {})
         try:
@@ -551,7 +398,7 @@ class SessionMonitor:
                 first = not session.stale or (session.error or {}).get("kind") != error.kind
                 session.stale = True
                 session.error = {"kind": error.kind, "message": error.message}
-                self._changed(session_id)
+                self.changes.changed(session_id)
                 if first:  # a state change is logged once, not every retry
                     log.warning(
                         "Polling session %s failed (%s): %s; retrying by itself",
@@ -579,7 +426,7 @@ class SessionMonitor:
         session.stale, session.error, session.not_found = False, None, False
         self._apply_body(session, body, _now())
         self.store.save_session(session)
-        self._changed(session_id)
+        self.changes.changed(session_id)
         return self._delay(session, 0, now)
 
     def _bring_back(self, recovered: TrackedSession) -> None:
@@ -606,7 +453,7 @@ class SessionMonitor:
             "here; Forget removes it from the list.",
         }
         self.store.save_session(session)
-        self._changed(session.id)
+        self.changes.changed(session.id)
 
     def _delay(
         self, session: TrackedSession, failures: int, now: datetime | None = None

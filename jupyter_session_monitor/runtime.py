@@ -272,8 +272,11 @@ class RuntimeGateway:
         text = self._scrub(str(error), account)
         if status is None:
             # Some client errors carry the HTTP status only in their text
-            # ("Unexpected response received from server: 503 ...").
-            found = re.search(r"\b([45]\d\d)\b", text) if "response" in text.lower() else None
+            # ("Unexpected response received from server: 503 ...", or requests' own
+            # "429 Client Error: ..." wrapped in "Error closing session: ...").
+            found = re.search(r"\b([45]\d\d) (?:Client|Server) Error\b", text)
+            if found is None and "response" in text.lower():
+                found = re.search(r"\b([45]\d\d)\b", text)
             status = int(found.group(1)) if found else None
         name = type(error).__name__
         if "timeout" in name.lower() or "timed out" in text.lower():
@@ -310,6 +313,9 @@ class RuntimeGateway:
                 "not_found", "The Qiskit Runtime service does not know it.", 404
             )
         retry_after = _retry_after(error)
+        exhausted = re.search(r"too many (\d{3}) error responses", text)
+        if exhausted and exhausted.group(1) == "429":  # the client's own retries were limited
+            status = 429
         if status == 429:
             return RuntimeCallError(
                 "rate_limited",
@@ -319,7 +325,6 @@ class RuntimeGateway:
                 429,
                 retry_after,
             )
-        exhausted = re.search(r"too many (\d{3}) error responses", text)
         if exhausted:  # the client's own retries of a 5xx ran out
             return RuntimeCallError(
                 "service_error",

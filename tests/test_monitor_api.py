@@ -65,7 +65,10 @@ async def in_thread(function: Callable[[], Any]) -> Any:
 
 @pytest.fixture
 def harness(make_emulator: Callable[..., Harness]) -> Harness:
-    return make_emulator(time_scale=0.02, job_seconds=5)  # a job runs 0.1 s; interactive TTL 1.2 s
+    # Real durations (interactive TTL 60 s) and a job of 0.1 s: a session that just ran a job is
+    # still active when the test looks, however slow the machine. Tests that need a TTL to pass
+    # move the service's clock (POST /emulator/clock) instead of waiting for it.
+    return make_emulator(time_scale=1.0, job_seconds=0.1)
 
 
 async def test_track_by_id_serves_the_session_view(
@@ -99,6 +102,32 @@ async def test_track_by_id_serves_the_session_view(
     _, listing = await api(jp_fetch, "GET", "sessions")
     assert [s["id"] for s in listing["sessions"]] == [session.session_id]
     assert listing["server_time"].endswith("Z")
+    await in_thread(session.close)
+
+
+async def test_the_interactive_ttl_passing_shows_as_inactive_with_no_deadline_left(
+    harness: Harness, jp_fetch: Fetch
+) -> None:
+    def open_and_run() -> Session:
+        backend = harness.service().backend("ibmq_manila")
+        session = Session(backend=backend)
+        Sampler(mode=session).run([bell(backend)], shots=10).result()
+        return session
+
+    session = await in_thread(open_and_run)
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    active = await until(lambda: view_with_jobs(jp_fetch, session.session_id))
+    assert active["deadlines"]["interactive_ttl_at"] is not None
+
+    await in_thread(lambda: harness.admin("POST", "/emulator/clock", {"advance": 61}))
+    response = await jp_fetch(
+        "session-monitor", "api", "sessions", session.session_id, params={"fresh": "true"}
+    )
+    fresh = json.loads(response.body)
+
+    assert fresh["details"]["state"] == "inactive" and fresh["status"] == "Pending"
+    assert fresh["deadlines"]["interactive_ttl_at"] is None
+    assert fresh["deadlines"]["max_ttl_at"] is not None  # the max TTL still runs
     await in_thread(session.close)
 
 
@@ -169,6 +198,68 @@ async def test_close_through_the_monitor_reaches_the_service(
         ("close", "accepted"),
         ("close", "already closed"),
     ]
+
+
+async def test_a_close_whose_answer_is_lost_says_the_outcome_is_unknown_and_looks(
+    harness: Harness, jp_fetch: Fetch, jp_serverapp: Any
+) -> None:
+    backend = await in_thread(lambda: harness.service().backend("ibmq_manila"))
+    session = await in_thread(lambda: Session(backend=backend))
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    # The service closes the session, then a proxy answers 502 (every retry alike).
+    await in_thread(
+        lambda: harness.admin(
+            "POST",
+            "/emulator/faults",
+            {
+                "kind": "status",
+                "status": 502,
+                "after": True,
+                "route": "/sessions/[^/]+$",
+                "methods": ["PATCH"],  # what a graceful close sends
+            },
+        )
+    )
+
+    status, body = await api(jp_fetch, "POST", f"sessions/{session.session_id}/close", {})
+
+    assert status == 502
+    assert "Nothing was changed" not in body["error"]["message"]
+    assert "may or may not have closed" in body["error"]["message"]
+    audit = jp_serverapp.web_app.settings["session_monitor"].store.actions(session.session_id)
+    assert [(a["action"], a["result"]) for a in audit] == [("close", "unknown")]
+    # It looks by itself and shows what happened.
+    closed = await until(
+        lambda: view_if(jp_fetch, session.session_id, lambda v: v["status"] == "Closed")
+    )
+    assert closed["accepting_jobs"] is False
+
+
+async def test_a_refused_close_says_nothing_was_changed(harness: Harness, jp_fetch: Fetch) -> None:
+    backend = await in_thread(lambda: harness.service().backend("ibmq_manila"))
+    session = await in_thread(lambda: Session(backend=backend))
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    await in_thread(
+        lambda: harness.admin(
+            "POST",
+            "/emulator/faults",
+            {
+                "kind": "status",
+                "status": 429,
+                "retry_after": 60,
+                "route": "/sessions/[^/]+$",
+                "methods": ["PATCH"],
+            },
+        )
+    )
+
+    status, body = await api(jp_fetch, "POST", f"sessions/{session.session_id}/close", {})
+
+    assert (status, body["error"]["kind"]) == (502, "rate_limited"), body
+    assert "Nothing was changed" in body["error"]["message"]
+    await in_thread(lambda: harness.admin("DELETE", "/emulator/faults"))
+    assert await in_thread(session.status) == "Pending"  # and indeed still open
+    await in_thread(session.close)
 
 
 async def view_if(

@@ -84,7 +84,7 @@ async def test_a_poll_that_changes_nothing_pushes_no_view(store: Store) -> None:
     monitor.subscribe(changes.append)
     await monitor.start()
     try:
-        monitor.POLLED_NOTICE_SECONDS = 0.05
+        monitor.changes.POLLED_NOTICE_SECONDS = 0.05
         await monitor.track("s1", AccountRef())
         for _ in range(3):
             gateway.read.clear()
@@ -275,3 +275,35 @@ async def test_an_action_is_audited_before_the_service_is_asked(store: Store) ->
     assert [(a["action"], a["result"]) for a in Store(store.path).actions("s1")] == [
         ("close", "accepted")
     ]
+
+
+async def test_stopping_with_work_in_flight_touches_nothing_after_the_store_closed(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    gateway = ScriptedGateway()
+    closes: list[str] = []
+
+    async def close(account: AccountRef, session_id: str) -> None:
+        closes.append(session_id)
+
+    gateway.close = close  # type: ignore[attr-defined]
+    config = MonitorConfig(orphan_policy="close", orphan_grace_seconds=0.0)
+    monitor = SessionMonitor(store, gateway, config)  # type: ignore[arg-type]
+    await monitor.start()
+    await monitor.track("s1", AccountRef(), kernel_id="k1")
+    await monitor.track("s2", AccountRef(), kernel_id="k2")
+    monitor.kernel_gone("k2", "restarted")  # an orphan close is due at once
+    release = gateway.hold()
+    polling = asyncio.ensure_future(monitor._scheduler.poll_now("s1"))  # a read in flight
+
+    await monitor.stop()  # must not raise
+    release.set()
+    # The server shuts its kernels down after the extensions stopped.
+    monitor.kernel_gone("k1", "shut down")
+    await asyncio.gather(polling, return_exceptions=True)
+    await asyncio.sleep(0)  # any callback still due would run now
+
+    assert closes == []  # the orphan close was not carried out by a stopping server
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    with pytest.raises(Exception, match="closed database"):
+        store.save_session(monitor.get("s1"))  # the store is closed: nothing wrote to it

@@ -42,6 +42,7 @@ class EmulatorHandler(web.RequestHandler):
     """Faults, JSON bodies and the service's error shapes, for every route."""
 
     emulator: Emulator
+    _lost_answer: int | None = None  # a status fault "after": the work is done, this is answered
 
     def initialize(self, emulator: Emulator) -> None:
         self.emulator = emulator
@@ -64,12 +65,26 @@ class EmulatorHandler(web.RequestHandler):
             await self.emulator.faults.hang()
         elif fault.kind == "token_expiry":
             raise ServiceError(401, "Invalid credentials: the access token has expired.", 1201)
+        elif fault.kind == "status" and fault.after:
+            self._lost_answer = fault.status  # as a proxy failing after the service acted
         elif fault.kind == "status":
             if fault.retry_after is not None:
                 self.set_header("Retry-After", str(fault.retry_after))
             raise ServiceError(
                 fault.status, f"Injected fault: HTTP {fault.status}.", 1000 + fault.status
             )
+
+    def finish(self, chunk: Any = None) -> Any:
+        status, self._lost_answer = self._lost_answer, None
+        if status is not None and self.get_status() < 400:
+            self.clear()
+            self.set_status(status)
+            self.set_header("Content-Type", "application/json")
+            body = {
+                "errors": [{"code": 1000 + status, "message": f"Injected fault: HTTP {status}."}]
+            }
+            return super().finish(json.dumps(body))
+        return super().finish(chunk)
 
     def json_body(self) -> dict[str, Any]:
         try:

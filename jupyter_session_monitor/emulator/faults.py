@@ -28,6 +28,7 @@ class Fault:
     status: int = 500
     retry_after: int | None = None
     remaining: int | None = None  # None: until cleared
+    after: bool = False  # status: the request is carried out, then its answer is replaced
 
     def delay(self) -> float:
         if self.max_seconds is None or self.max_seconds <= self.seconds:
@@ -50,6 +51,7 @@ class Fault:
             "status": self.status,
             "retry_after": self.retry_after,
             "remaining": self.remaining,
+            "after": self.after,
         }
 
 
@@ -93,6 +95,9 @@ class FaultBook:
         count = spec.get("count")
         if count is not None and (not isinstance(count, int) or count < 1):
             raise FaultError("'count' must be a positive integer")
+        after = spec.get("after", False)
+        if not isinstance(after, bool) or (after and kind != "status"):
+            raise FaultError("'after' must be true or false, and only for a 'status' fault")
         fault = Fault(
             id=next(self._ids),
             kind=kind,
@@ -103,6 +108,7 @@ class FaultBook:
             status=401 if kind == "token_expiry" else status,
             retry_after=retry_after,
             remaining=count,
+            after=after,
         )
         self.faults.append(fault)
         return fault

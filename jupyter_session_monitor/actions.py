@@ -1,0 +1,118 @@
+"""What the monitor changes at the service on a user's behalf: close, cancel, cancel one job.
+
+Every action is audited before the service is asked ("requested") and settled after: accepted,
+failed (the service refused: nothing changed) or unknown (the request may have been carried out:
+the monitor looks at once and the list shows the outcome)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from . import derive
+from .errors import MonitorError
+from .models import AccountRef, TrackedSession
+from .runtime import RuntimeCallError
+
+if TYPE_CHECKING:
+    from .monitor import SessionMonitor
+
+#: Failures after which an action's outcome is not known: the request may have reached the
+#: service and been carried out (no answer in time, a 5xx from it or a proxy, a dropped
+#: connection). The others are refusals: the service did not act.
+OUTCOME_UNKNOWN = frozenset({"timeout", "service_error", "unreachable"})
+
+Call = Callable[[AccountRef, str], Awaitable[None]]
+
+
+class Actions:
+    def __init__(self, monitor: SessionMonitor) -> None:
+        self.monitor = monitor
+
+    async def close(self, session_id: str, user: str | None) -> TrackedSession:
+        """Graceful close: no new jobs; queued jobs still run. Idempotent."""
+        return await self._act(session_id, user, "close", self.monitor.gateway.close)
+
+    async def cancel(self, session_id: str, user: str | None) -> TrackedSession:
+        """Cancel queued jobs and end the session. Idempotent."""
+        return await self._act(session_id, user, "cancel", self.monitor.gateway.cancel)
+
+    async def _act(
+        self, session_id: str, user: str | None, action: str, call: Call
+    ) -> TrackedSession:
+        monitor = self.monitor
+        store = monitor.store
+        session = monitor.get(session_id)
+        if session.not_found:
+            raise MonitorError(
+                409,
+                "not_found",
+                f"The Qiskit Runtime service no longer knows session '{session_id}', so it cannot "
+                "be closed or cancelled (there is nothing left to bill). Forget removes it from "
+                "the list.",
+            )
+        if session.closed:
+            store.record_action(
+                user=user, action=action, target=session_id, result="already closed"
+            )
+            return session
+        counts = derive.jobs_summary(j.status for j in session.jobs)
+        seen = f"queued={counts['QUEUED']} running={counts['RUNNING']}"
+        # Audited before the service is asked: a server killed meanwhile leaves "requested",
+        # which says honestly that the outcome is not known.
+        audit = store.record_action(
+            user=user, action=action, target=session_id, result="requested", detail=seen
+        )
+        try:
+            await call(session.account, session_id)
+        except RuntimeCallError as error:
+            unknown = error.kind in OUTCOME_UNKNOWN
+            store.settle_action(
+                audit, "unknown" if unknown else "failed", f"{seen}; {error.message}"
+            )
+            if unknown:  # the request may have reached the service and been carried out: look
+                monitor.poll_soon(session_id)
+                raise MonitorError(
+                    504 if error.kind == "timeout" else 502,
+                    error.kind,
+                    f"{error.message} The request may have reached the service, so the session "
+                    "may or may not have closed. The monitor is checking; the list shows the "
+                    "outcome in a moment.",
+                ) from None
+            raise MonitorError(502, error.kind, f"{error.message} Nothing was changed.") from None
+        session.last_action = action
+        store.save_session(session)
+        store.settle_action(audit, "accepted")
+        monitor.poll_soon(session_id)  # show the outcome at once
+        return session
+
+    async def cancel_job(self, job_id: str, user: str | None) -> TrackedSession:
+        monitor = self.monitor
+        session = next(
+            (s for s in monitor.sessions.values() if any(j.id == job_id for j in s.jobs)), None
+        )
+        if session is None:
+            raise MonitorError(404, "not_found", f"Job '{job_id}' is not in a tracked session.")
+        job = next(j for j in session.jobs if j.id == job_id)
+        if job.status in derive.FINAL_JOB_STATUSES:
+            raise MonitorError(
+                409, "conflict", f"Job '{job_id}' is already {job.status} and cannot be cancelled."
+            )
+        try:
+            await monitor.gateway.cancel_job(session.account, job_id)
+        except RuntimeCallError as error:
+            monitor.store.record_action(
+                user=user, action="cancel_job", target=job_id, result="failed", detail=error.message
+            )
+            if error.status == 409:
+                raise MonitorError(
+                    409, "conflict", f"Job '{job_id}' can no longer be cancelled."
+                ) from None
+            raise MonitorError(
+                502, error.kind, f"Could not cancel the job: {error.message}"
+            ) from None
+        monitor.store.record_action(
+            user=user, action="cancel_job", target=job_id, result="accepted"
+        )
+        monitor.poll_soon(session.id)
+        return session

@@ -1,0 +1,77 @@
+"""Sessions whose kernel is gone (restarted, shut down, died): flagged as orphaned and, with
+``orphan_policy="close"``, closed after a grace period. Only this server's sessions are ever
+judged: the monitor loads no other live server's rows."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from .errors import MonitorError
+from .models import TrackedSession
+
+if TYPE_CHECKING:
+    from .monitor import SessionMonitor
+
+log = logging.getLogger(__name__)
+
+
+class OrphanWatch:
+    def __init__(self, monitor: SessionMonitor) -> None:
+        self.monitor = monitor
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._stopped = False
+
+    def kernel_gone(self, kernel_id: str, why: str) -> None:
+        """The kernel restarted, shut down or died: its open sessions are out of its reach."""
+        if self._stopped:  # the server shuts its kernels down after the monitor stopped
+            return
+        for session in self.monitor.sessions.values():
+            if session.kernel_id == kernel_id and not session.closed and not session.orphaned:
+                self.mark(session, why)
+
+    def mark(self, session: TrackedSession, why: str) -> None:
+        session.orphaned = True
+        self.monitor.store.save_session(session)
+        log.info("Session %s is orphaned (%s)", session.id, why)
+        self.monitor.changes.changed(session.id)
+        self.arm(session)
+
+    def arm(self, session: TrackedSession) -> None:
+        """Start the grace period before an orphan close (again, after a server restart)."""
+        config = self.monitor.config
+        if self._stopped or config.orphan_policy != "close" or session.id in self._timers:
+            return
+        loop = asyncio.get_running_loop()
+        self._timers[session.id] = loop.call_later(
+            config.orphan_grace_seconds,
+            lambda: asyncio.ensure_future(self._close(session.id)),
+        )
+
+    def disarm(self, session_id: str) -> None:
+        """A kernel took the session back, or it was forgotten: no close."""
+        timer = self._timers.pop(session_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _close(self, session_id: str) -> None:
+        self._timers.pop(session_id, None)
+        session = self.monitor.sessions.get(session_id)
+        if self._stopped or session is None or session.closed or not session.orphaned:
+            return
+        log.info(
+            "Closing orphaned session %s (orphan_policy='close', %g s after its kernel was lost)",
+            session_id,
+            self.monitor.config.orphan_grace_seconds,
+        )
+        try:
+            await self.monitor.close(session_id, "session-monitor (orphan policy)")
+        except MonitorError as error:
+            log.warning("Could not close orphaned session %s: %s", session_id, error.message)
+
+    def stop(self) -> None:
+        self._stopped = True
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
