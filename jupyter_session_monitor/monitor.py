@@ -7,6 +7,7 @@ service (``Actions``) live in their own modules and work on the monitor's sessio
 session: one session GET, plus the job list in one call unless the session was already closed at
 the last read and every job was final (then the list cannot change).
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -48,6 +48,21 @@ def parser() -> argparse.ArgumentParser:
         help="unscaled run time of one job (default 3)",
     )
     serve.add_argument(
+        "--instance-limit",
+        type=_positive,
+        default=None,
+        metavar="SECONDS",
+        help="unscaled billed seconds the instance may use per usage period (default: no "
+        "limit); once used, jobs wait in the queue until the next period",
+    )
+    serve.add_argument(
+        "--usage-period",
+        type=_positive,
+        default=30 * 24 * 3600.0,
+        metavar="SECONDS",
+        help="unscaled length of a usage period (default 30 days)",
+    )
+    serve.add_argument(
         "--plan",
         choices=("premium", "open"),
         default="premium",
@@ -68,6 +83,8 @@ async def serve(args: argparse.Namespace) -> None:
             port=args.port,
             time_scale=args.time_scale,
             job_seconds=args.job_seconds,
+            instance_limit=args.instance_limit,
+            usage_period=args.usage_period,
             plan=args.plan,
         )
     )
@@ -80,7 +97,9 @@ async def serve(args: argparse.Namespace) -> None:
     exports = "\n".join(f"  export {k}={v}" for k, v in environment.items())
     print(
         f"Qiskit Runtime emulator listening on {emulator.url} "
-        f"(plan {args.plan}, time scale {args.time_scale:g}, job {args.job_seconds:g} s)\n"
+        f"(plan {args.plan}, time scale {args.time_scale:g}, job {args.job_seconds:g} s"
+        + (f", instance limit {args.instance_limit:g} s" if args.instance_limit else "")
+        + ")\n"
         f"Point an unmodified QiskitRuntimeService() at it with:\n{exports}\n"
         "Press Ctrl-C to stop.",
         flush=True,

@@ -12,7 +12,7 @@ from .base import (
     EmulatorHandler,
     RuntimeHandler,
 )
-from .model import JobStatus, ServiceError
+from .model import JobStatus, ServiceError, iso
 from .wire import job_body, job_metrics, session_body
 
 # ---------------------------------------------------------------------- identity and instances
@@ -128,18 +128,23 @@ class BackendHandler(BackendsHandler):
 class UsageHandler(RuntimeHandler):
     def get(self) -> None:
         now = self.emulator.now()
-        self.service.advance(now)
-        used = sum(s.elapsed(now) for s in self.service.sessions.values())
+        service = self.service
+        service.advance(now)
+        used = service.consumed(now)
+        limit = service.durations.instance_limit
+        start, end = service.period(now)
         self.send(
             {
                 "instance_id": self.emulator.instance_crn,
                 "plan_id": self.emulator.plan["id"],
-                "usage_consumed_seconds": round(used),
-                "usage_limit_seconds": None,
+                "usage_consumed_seconds": round(used, 3),
+                "usage_limit_seconds": None if limit is None else round(limit, 3),
                 "usage_allocation_seconds": None,
-                "usage_remaining_seconds": None,
-                "usage_limit_reached": False,
-                "usage_period": {"start_time": None, "end_time": None},
+                "usage_remaining_seconds": None
+                if limit is None
+                else round(max(0.0, limit - used), 3),
+                "usage_limit_reached": service.limit_reached(now),
+                "usage_period": {"start_time": iso(start), "end_time": iso(end)},
             }
         )
 

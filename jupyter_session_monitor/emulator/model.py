@@ -56,9 +56,12 @@ class Durations:
     no_job_close: float = 30 * 60.0
     job_run: float = 3.0
     batch_interactive_ttl: float = 1.0
+    instance_limit: float | None = None  # billed seconds per usage period; None: no limit
+    usage_period: float = 30 * 24 * 3600.0
 
     def scaled(self, factor: float) -> Durations:
-        return Durations(*(getattr(self, f) * factor for f in self.__dataclass_fields__))
+        values = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        return Durations(**{f: None if v is None else v * factor for f, v in values.items()})
 
 
 @dataclass
@@ -139,6 +142,9 @@ class Service:
         self._sequence = itertools.count()
         self._order: dict[str, int] = {}  # job id -> submission order (FIFO tie-break)
         self._now: datetime | None = None
+        # The instance's usage period: what was billed before it began is not counted in it.
+        self.period_start: datetime | None = None
+        self._billed_before_period = 0.0
 
     # ------------------------------------------------------------------ requests
 
@@ -298,6 +304,38 @@ class Service:
         )
         return 1 + [j.id for j in queued].index(job.id)
 
+    # ------------------------------------------------------------------ instance usage
+
+    def billed(self, now: datetime) -> float:
+        """Everything the instance was billed, as the service bills it: a dedicated session its
+        active wall-clock time (idle gaps inside the interactive TTL included); a job outside
+        one (batch, or no session) its own quantum seconds."""
+        total = sum(s.elapsed(now) for s in self.sessions.values() if s.mode == "dedicated")
+        for job in self.jobs.values():
+            session = self.sessions.get(job.session_id) if job.session_id else None
+            if session is None or session.mode != "dedicated":
+                total += job.usage_seconds(now)
+        return total
+
+    def period(self, now: datetime) -> tuple[datetime, datetime]:
+        if self.period_start is None:
+            self.period_start = now
+        length = timedelta(seconds=self.durations.usage_period)
+        return self.period_start, self.period_start + length
+
+    def consumed(self, now: datetime) -> float:
+        """Billed seconds in the current usage period."""
+        self.period(now)
+        return max(0.0, self.billed(now) - self._billed_before_period)
+
+    def limit_reached(self, now: datetime) -> bool:
+        limit = self.durations.instance_limit
+        return limit is not None and self.consumed(now) >= limit
+
+    def _new_period(self, now: datetime) -> None:
+        self._billed_before_period = self.billed(now)
+        self.period_start = now
+
     # ------------------------------------------------------------------ time
 
     def next_due(self) -> datetime | None:
@@ -307,6 +345,8 @@ class Service:
 
     def advance(self, now: datetime) -> None:
         """Apply every transition due by ``now``, each at its own time, in time order."""
+        if self.period_start is None:
+            self.period_start = now  # the instance's first usage period begins
         while True:
             events = [(t, action) for t, action in self._due_events() if t <= now]
             if not events:
@@ -318,6 +358,9 @@ class Service:
 
     def _due_events(self) -> list[tuple[datetime, Any]]:
         events: list[tuple[datetime, Any]] = []
+        if self.durations.instance_limit is not None and self.period_start is not None:
+            _, period_end = self.period(self.period_start)
+            events.append((period_end, self._new_period))
         for job in self.jobs.values():
             if job.status is JobStatus.RUNNING and job.started is not None:
                 end = job.started + timedelta(seconds=job.run_seconds)
@@ -343,7 +386,12 @@ class Service:
     # ------------------------------------------------------------------ transitions
 
     def _dispatch(self, now: datetime) -> None:
-        """Start the next job on every free backend (session holders first)."""
+        """Start the next job on every free backend (session holders first). Once the instance
+        used its allowance for the period, nothing starts until the next period: jobs wait in
+        the queue (those running finish, and are billed)."""
+        if self.limit_reached(now):
+            self._hold_for_limit(now)
+            return
         for backend in self.backends:
             if any(
                 j.status is JobStatus.RUNNING and j.backend == backend for j in self.jobs.values()
@@ -363,6 +411,21 @@ class Service:
                 queued = [j for j in queued if j.session_id == holder.id]
             if queued:
                 self._start(queued[0], now)
+
+    def _hold_for_limit(self, now: datetime) -> None:
+        """No time left: a dedicated session with no job running stops holding the QPU (and
+        stops being billed) as at the interactive TTL; its queued jobs wait."""
+        for session in self.sessions.values():
+            if session.mode != "dedicated" or session.state is not SessionState.ACTIVE:
+                continue
+            if any(j.status is JobStatus.RUNNING for j in self._pending_jobs(session)):
+                continue
+            self._deactivate(session, now)
+            self._stamp(session, SessionState.INACTIVE, now)
+            session.state_reason = (
+                "The instance reached its usage limit for this period; queued jobs wait until "
+                "time is made available."
+            )
 
     def _holder(self, backend: str) -> Session | None:
         for session in self.sessions.values():

@@ -46,9 +46,15 @@ class EmulatorConfig:
     job_seconds: float = 3.0
     plan: str = "premium"
     api_key: str = API_KEY
+    instance_limit: float | None = None  # unscaled billed seconds per usage period
+    usage_period: float = 30 * 24 * 3600.0  # unscaled
 
     def durations(self) -> Durations:
-        return Durations(job_run=self.job_seconds).scaled(self.time_scale)
+        return Durations(
+            job_run=self.job_seconds,
+            instance_limit=self.instance_limit,
+            usage_period=self.usage_period,
+        ).scaled(self.time_scale)
 
 
 @dataclass

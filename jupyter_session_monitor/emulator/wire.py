@@ -56,6 +56,9 @@ def job_body(job: Job, service: Service, *, include_params: bool) -> dict[str, A
         "usage": {"seconds": round(job.usage_seconds(job.finished or job.created), 3)}
         if job.final
         else {"seconds": 0},
+        # The service's estimate of the job's quantum seconds (``job.usage_estimation``): here
+        # the emulator's own run-time model, so it is exact.
+        "estimated_running_time_seconds": round(job.run_seconds, 3),
     }
     if include_params:
         body["params"] = job.params
@@ -69,10 +72,14 @@ def job_metrics(job: Job, service: Service, now: datetime) -> dict[str, Any]:
             "running": iso(job.started),
             "finished": iso(job.finished),
         },
-        "bss": {"seconds": round(job.usage_seconds(now))},
+        # Milliseconds kept, as for a session's elapsed_time: meaningful when time is scaled.
+        "bss": {"seconds": round(job.usage_seconds(now), 3)},
         "usage": {
-            "quantum_seconds": round(job.usage_seconds(now)),
-            "seconds": round(job.usage_seconds(now)),
+            "quantum_seconds": round(job.usage_seconds(now), 3),
+            "seconds": round(job.usage_seconds(now), 3),
+            # What ``job.usage()`` reads: 0 until the figure is final, unless ``partial``.
+            "qpu_charge_time_seconds": round(job.usage_seconds(now), 3),
+            "status": "final" if job.final else "pending",
         },
         "executions": 0,
         "num_circuits": 0,
