@@ -60,7 +60,7 @@ class Durations:
     usage_period: float = 30 * 24 * 3600.0
 
     def scaled(self, factor: float) -> Durations:
-        values = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        values: dict[str, Any] = {f: getattr(self, f) for f in self.__dataclass_fields__}
         return Durations(**{f: None if v is None else v * factor for f, v in values.items()})
 
 
