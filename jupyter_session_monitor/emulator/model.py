@@ -60,8 +60,11 @@ class Durations:
     usage_period: float = 30 * 24 * 3600.0
 
     def scaled(self, factor: float) -> Durations:
-        values: dict[str, Any] = {f: getattr(self, f) for f in self.__dataclass_fields__}
-        return Durations(**{f: None if v is None else v * factor for f, v in values.items()})
+        scaled: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            scaled[name] = None if value is None else value * factor
+        return Durations(**scaled)
 
 
 @dataclass
