@@ -133,6 +133,25 @@ class SessionMonitorApp(ExtensionApp):
         60.0, help="With discover_workloads, seconds between workload listings."
     ).tag(config=True)
 
+    rate_per_second = Float(
+        None,
+        allow_none=True,
+        help="Price of one billed second of Qiskit Runtime usage, to show costs and enforce "
+        "budgets in money. None (the default): only billed time is shown. Take it from your "
+        "plan or contract (IBM Quantum's pricing page and your account's billing terms); the "
+        "monitor never assumes one. Users can change it from the sidebar (kept in the "
+        "registry, which then wins over this default).",
+    ).tag(config=True)
+    currency = Unicode(
+        None, allow_none=True, help="Label shown with costs, such as 'USD' (with rate_per_second)."
+    ).tag(config=True)
+    instance_usage_interval = Float(
+        300.0,
+        help="Seconds between readings of each account's instance usage (what service.usage() "
+        "reads: consumed, limit, remaining); it is also read soon after a session closes. "
+        "0 turns the readings off.",
+    ).tag(config=True)
+
     monitor: SessionMonitor | None = None
 
     def initialize_settings(self) -> None:
@@ -156,6 +175,9 @@ class SessionMonitorApp(ExtensionApp):
             orphan_grace_seconds=self.orphan_grace_seconds,
             discovery_interval=self.discovery_interval if self.discover_workloads else None,
             server_url=self.serverapp.connection_url if self.serverapp is not None else None,
+            rate_per_second=self.rate_per_second,
+            currency=self.currency,
+            instance_interval=self.instance_usage_interval,
         )
         assert self.serverapp is not None
         kernels = self.serverapp.kernel_manager

@@ -45,9 +45,11 @@ class ChangeFeed:
             self._polled.pop(session_id, None)
         self.emit({"kind": kind, "session_id": session_id, "session": view, "polled": None})
 
+    # Every change carries every field (null when it does not apply): see the event schema.
+
     def emit(self, change: dict[str, Any]) -> None:
         self.version += 1
-        change = {"version": self.version, **change}
+        change = {"version": self.version, "polled": None, "money": None, **change}
         for listener in list(self._listeners):
             try:
                 listener(change)

@@ -117,6 +117,15 @@ def job_usage(raw_job: Mapping[str, Any]) -> float | None:
     return float(seconds) if isinstance(seconds, int | float) else None
 
 
+def job_estimate(raw_job: Mapping[str, Any]) -> float | None:
+    """The service's estimate of a job's quantum seconds (what ``job.usage_estimation`` reads),
+    when it gave one."""
+    seconds = raw_job.get("estimated_running_time_seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        return None
+    return float(seconds)
+
+
 def job_reason(raw_job: Mapping[str, Any]) -> dict[str, Any] | None:
     """Why a job failed or was cancelled, in the service's words: ``{code, message}``; ``None``
     while it is queued, running or done, or when the service gave no reason."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import re
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
@@ -21,8 +22,10 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from ._version import __version__
+from .billing import Rate
+from .budgets import parse_budget
 from .errors import MonitorError
-from .models import SOURCE_KERNEL, AccountRef
+from .models import BUDGET_NOTEBOOK, BUDGET_SESSION, SOURCE_KERNEL, AccountRef
 from .monitor import SessionMonitor
 from .protocol import API_PREFIX, PROOF_HEADER, SECRET_HEADER, proof
 
@@ -395,6 +398,141 @@ class KernelRegistrationHandler(MonitorHandler):
         self.send({"id": session.id, "notebook_path": session.notebook_path}, 201)
 
 
+class SessionBudgetHandler(MonitorHandler):
+    """``PUT sessions/{id}/budget``: set (or replace) the session's budget; ``DELETE``: remove
+    it. The answer is the session's view, whose ``budget`` shows it."""
+
+    @web.authenticated
+    @authorized
+    def put(self, session_id: str) -> None:
+        spec = parse_budget(self.json_body())
+        if "notebook_path" in self.json_body():
+            raise MonitorAPIError(
+                400, "bad_request", "A session's budget takes no 'notebook_path'."
+            )
+        session = self.monitor.get(session_id)
+        self.monitor.budgets.set(BUDGET_SESSION, session.id, spec, self.username)
+        self.send(self.monitor.view(session))
+
+    @web.authenticated
+    @authorized
+    def delete(self, session_id: str) -> None:
+        self.monitor.get(session_id)
+        self.monitor.budgets.remove(BUDGET_SESSION, session_id, self.username)
+        self.set_status(204)
+        self.finish()
+
+
+def _notebook_path(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 4096:
+        raise MonitorAPIError(
+            400, "bad_request", "'notebook_path' must be a notebook's path (as in the sidebar)."
+        )
+    return value
+
+
+class NotebookBudgetsHandler(MonitorHandler):
+    """``GET notebook-budgets``: every notebook's budget with what it counts so far;
+    ``PUT``: set one (``notebook_path`` in the body); ``DELETE ?notebook_path=``: remove it."""
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.send({"notebook_budgets": self.monitor.budgets.notebook_views()})
+
+    @web.authenticated
+    @authorized
+    def put(self) -> None:
+        body = self.json_body()
+        path = _notebook_path(body.get("notebook_path"))
+        spec = parse_budget(body)
+        budget = self.monitor.budgets.set(BUDGET_NOTEBOOK, path, spec, self.username)
+        self.send(self.monitor.budgets.view(budget))
+
+    @web.authenticated
+    @authorized
+    def delete(self) -> None:
+        path = _notebook_path(self.get_query_argument("notebook_path", None))
+        self.monitor.budgets.remove(BUDGET_NOTEBOOK, path, self.username)
+        self.set_status(204)
+        self.finish()
+
+
+class InstancesHandler(MonitorHandler):
+    """``GET instances``: each account's instance allowance (``?fresh=true``: read it now)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        fresh = self.get_query_argument("fresh", "")
+        if fresh not in ("", "0", "1", "true", "false"):
+            raise MonitorAPIError(400, "bad_request", "'fresh' must be true or false.")
+        if fresh in ("1", "true"):
+            await self.monitor.instances.read_all()
+        self.send({"instances": self.monitor.instances.views()})
+
+
+class BillingHandler(MonitorHandler):
+    """``GET billing``: the rate per billed second and its currency; ``PUT``: change them (kept
+    in the registry; null removes the rate, and then only time is shown)."""
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.send(self.monitor.rate.as_json())
+
+    @web.authenticated
+    @authorized
+    def put(self) -> None:
+        body = self.json_body()
+        unknown = set(body) - {"rate_per_second", "currency"}
+        if unknown:
+            raise MonitorAPIError(
+                400, "bad_request", f"Unknown field(s): {', '.join(sorted(unknown))}."
+            )
+        rate = body.get("rate_per_second")
+        if rate is not None and (
+            isinstance(rate, bool)
+            or not isinstance(rate, int | float)
+            or not math.isfinite(rate)
+            or rate < 0
+        ):
+            raise MonitorAPIError(
+                400, "bad_request", "'rate_per_second' must be a non-negative number, or null."
+            )
+        currency = body.get("currency")
+        if currency is not None and (
+            not isinstance(currency, str) or not 0 < len(currency.strip()) <= 8
+        ):
+            raise MonitorAPIError(
+                400, "bad_request", "'currency' must be a short label such as 'USD', or null."
+            )
+        self.monitor.set_rate(
+            Rate(None if rate is None else float(rate), currency and currency.strip()),
+            self.username,
+        )
+        self.send(self.monitor.rate.as_json())
+
+
+class CloseAllHandler(MonitorHandler):
+    """``POST sessions/close-all``: close (or with ``{"action": "cancel"}`` cancel) every open
+    session this server monitors. 202 with what was closed and what could not be."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body(optional=True)
+        unknown = set(body) - {"action"}
+        if unknown:
+            raise MonitorAPIError(
+                400, "bad_request", f"Unknown field(s): {', '.join(sorted(unknown))}."
+            )
+        action = body.get("action", "close")
+        if action not in ("close", "cancel"):
+            raise MonitorAPIError(400, "bad_request", "'action' must be 'close' or 'cancel'.")
+        self.send(await self.monitor.close_all(action, self.username), 202)
+
+
 class NotFoundHandler(MonitorHandler):
     """Any other path under the API prefix: a JSON 404 naming the path, not tornado's HTML page."""
 
@@ -432,7 +570,12 @@ def handlers() -> list[tuple[str, type[MonitorHandler]]]:
     return [
         (f"{API_PREFIX}/version", VersionHandler),
         (f"{API_PREFIX}/sessions", TrackedSessionsHandler),
+        (f"{API_PREFIX}/sessions/close-all", CloseAllHandler),
         (f"{API_PREFIX}/sessions/([^/]+)", TrackedSessionHandler),
+        (f"{API_PREFIX}/sessions/([^/]+)/budget", SessionBudgetHandler),
+        (f"{API_PREFIX}/notebook-budgets", NotebookBudgetsHandler),
+        (f"{API_PREFIX}/instances", InstancesHandler),
+        (f"{API_PREFIX}/billing", BillingHandler),
         (f"{API_PREFIX}/sessions/([^/]+)/(close|cancel)", SessionActionHandler),
         (f"{API_PREFIX}/viewers", ViewerHandler),
         (f"{API_PREFIX}/jobs/([^/]+)/cancel", JobCancelHandler),

@@ -43,6 +43,7 @@ class JobRecord:
     created: str | None
     usage_seconds: float | None = None  # quantum time billed, once the service reports it
     reason: dict[str, Any] | None = None  # why it failed or was cancelled: {code, message}
+    estimated_seconds: float | None = None  # the service's run-time estimate, when it gave one
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +54,7 @@ class JobRecord:
             "created": self.created,
             "usage_seconds": self.usage_seconds,
             "reason": None if self.reason is None else dict(self.reason),
+            "estimated_seconds": self.estimated_seconds,
         }
 
 
@@ -101,4 +103,47 @@ class Transition:
             "state": self.state,
             "accepting_jobs": self.accepting_jobs,
             "status": self.status,
+        }
+
+
+#: What a budget applies to.
+BUDGET_SESSION = "session"
+BUDGET_NOTEBOOK = "notebook"
+#: What happens when a budget is used up.
+BUDGET_ACTIONS = ("notify", "close", "cancel")
+
+
+@dataclass
+class Budget:
+    """A limit on billed time (seconds) or money (amount, at the server's rate) for one session
+    or for every session one notebook opens. ``warned_at``/``reached_at`` are kept so that a
+    restarted server neither repeats nor forgets what it did."""
+
+    scope: str  # BUDGET_SESSION or BUDGET_NOTEBOOK
+    target: str  # a session id or a notebook path
+    action: str  # one of BUDGET_ACTIONS
+    set_at: datetime
+    seconds: float | None = None
+    amount: float | None = None
+    threshold: float = 0.8  # share of the budget at which to warn
+    warned_at: datetime | None = None
+    reached_at: datetime | None = None
+    outcome: str | None = None  # what the monitor did when it was reached, in words
+
+    def as_json(self) -> dict[str, Any]:
+        from .derive import iso
+
+        return {
+            "scope": self.scope,
+            "target": self.target,
+            "seconds": self.seconds,
+            "amount": self.amount,
+            "action": self.action,
+            "threshold": self.threshold,
+            "set_at": iso(self.set_at),
+            "warned": self.warned_at is not None,
+            "warned_at": iso(self.warned_at),
+            "reached": self.reached_at is not None,
+            "reached_at": iso(self.reached_at),
+            "outcome": self.outcome,
         }

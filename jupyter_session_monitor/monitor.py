@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import derive, views
+from . import billing, derive, views
 from .actions import Actions
+from .budgets import BudgetKeeper
 from .changes import ChangeFeed
 from .errors import MonitorError
+from .instances import InstanceWatch
 from .models import (
     SOURCE_DISCOVERED,
     SOURCE_KERNEL,
@@ -56,6 +58,9 @@ class MonitorConfig:
     discovery_interval: float | None = None  # seconds between workload listings; None: off
     server_url: str | None = None  # recorded with this server's identity in the registry
     heartbeat_seconds: float = 30.0  # how often this server says in the registry it is alive
+    rate_per_second: float | None = None  # price of one billed second (default; the API sets it)
+    currency: str | None = None
+    instance_interval: float = 300.0  # seconds between readings of the instances' usage; 0: off
 
 
 def _now() -> datetime:
@@ -81,6 +86,11 @@ class SessionMonitor:
         self.changes = ChangeFeed(self._current_view)
         self.orphans = OrphanWatch(self)
         self.actions = Actions(self)
+        self.budgets = BudgetKeeper(self)
+        self.instances = InstanceWatch(self, config.instance_interval)
+        self.budgets.on_change = self.instances.on_change = self._money_changed
+        self._money_flush: asyncio.TimerHandle | None = None
+        self.rate = billing.Rate(config.rate_per_second, config.currency)
         self._started = False
         self._stopped = False
         self._last_watched = float("-inf")
@@ -105,7 +115,12 @@ class SessionMonitor:
             self._heartbeat = asyncio.create_task(self._beat_forever())
         for session in self.store.load_sessions():
             self.sessions[session.id] = session
+        saved_rate = self.store.setting("billing")
+        if isinstance(saved_rate, dict):  # set through the API: it outlives a restart
+            self.rate = billing.Rate(saved_rate.get("rate_per_second"), saved_rate.get("currency"))
+        self.budgets.load()
         self._scheduler.start()
+        self.instances.start()
         if self.config.discovery_interval is not None:
             self._discovery = asyncio.create_task(
                 self._discover_forever(self.config.discovery_interval)
@@ -121,7 +136,11 @@ class SessionMonitor:
         raises."""
         self._stopped = True
         self.orphans.stop()
+        self.budgets.stop()
         self.changes.stop()
+        if self._money_flush is not None:
+            self._money_flush.cancel()
+        await self.instances.stop()
         for task in (self._discovery, self._heartbeat):
             if task is not None:
                 task.cancel()
@@ -179,6 +198,48 @@ class SessionMonitor:
     def _current_view(self, session_id: str) -> dict[str, Any] | None:
         session = self.sessions.get(session_id)
         return self.view(session) if session is not None else None
+
+    def _money_changed(self) -> None:
+        """Instance readings or notebook budgets changed: one "money" change, at most every
+        half second."""
+        if self._money_flush is None and not self._stopped:
+            loop = asyncio.get_running_loop()
+            self._money_flush = loop.call_later(0.5, self._flush_money)
+
+    def _flush_money(self) -> None:
+        self._money_flush = None
+        self.changes.emit(
+            {
+                "kind": "money",
+                "session_id": "",
+                "session": None,
+                "polled": None,
+                "money": self.money_view(),
+            }
+        )
+
+    def money_view(self) -> dict[str, Any]:
+        """The rate, the instances' allowance and the notebooks' budgets."""
+        return {
+            "rate": self.rate.as_json(),
+            "instances": self.instances.views(),
+            "notebook_budgets": self.budgets.notebook_views(),
+        }
+
+    def set_rate(self, rate: billing.Rate, user: str | None) -> None:
+        self.rate = rate
+        self.store.set_setting("billing", rate.as_json())
+        self.store.record_action(
+            user=user,
+            action="set_rate",
+            target="billing",
+            result="accepted",
+            detail=f"{rate.per_second} {rate.currency or ''}".strip(),
+        )
+        for session_id in list(self.sessions):
+            self.changes.changed(session_id)
+        self.budgets.rate_changed()
+        self._money_changed()
 
     def poll_soon(self, session_id: str) -> None:
         """Look at the session now rather than at its next planned poll."""
@@ -323,6 +384,7 @@ class SessionMonitor:
         self._failures.pop(session_id, None)
         self._jobs_synced.discard(session_id)
         self.orphans.disarm(session_id)
+        self.budgets.forget_session(session_id)
         self.store.forget(session_id)
         self.changes.changed(session_id, "removed")
 
@@ -351,6 +413,28 @@ class SessionMonitor:
 
     async def cancel_job(self, job_id: str, user: str | None) -> TrackedSession:
         return await self.actions.cancel_job(job_id, user)
+
+    async def close_all(self, action: str, user: str | None) -> dict[str, Any]:
+        """Close (gracefully) or cancel every open session this server monitors: the ones of its
+        notebooks, those tracked by id and, with discovery on, the account's others."""
+        targets = [s.id for s in self.sessions.values() if not s.closed and not s.not_found]
+        act = self.close if action == "close" else self.cancel
+
+        async def one(session_id: str) -> dict[str, Any]:
+            try:
+                await act(session_id, user)
+            except MonitorError as error:
+                return {"id": session_id, "ok": False, "kind": error.kind, "message": error.message}
+            return {"id": session_id, "ok": True}
+
+        results = await asyncio.gather(*(one(i) for i in targets))
+        return {
+            "action": action,
+            "closed": [r["id"] for r in results if r["ok"]],
+            "failed": [
+                {k: r[k] for k in ("id", "kind", "message")} for r in results if not r["ok"]
+            ],
+        }
 
     async def refresh(self, session_id: str, within: float) -> TrackedSession:
         """Read the session and its jobs from the service now (a confirmation is about to be
@@ -425,9 +509,13 @@ class SessionMonitor:
         if session.not_found:
             log.info("Session %s is known to the service again", session_id)
         session.stale, session.error, session.not_found = False, None, False
+        was_closed = session.closed
         self._apply_body(session, body, _now())
         self.store.save_session(session)
         self.changes.changed(session_id)
+        self.budgets.after_poll(session)
+        if session.closed and not was_closed:
+            self.instances.session_closed()
         return self._delay(session, 0, now)
 
     def _bring_back(self, recovered: TrackedSession) -> None:
@@ -465,7 +553,7 @@ class SessionMonitor:
             state=session.state,
             pending_jobs=pending,
             closed_jobs_final=self._jobs_final(session),
-            soonest_deadline=self._deadlines(session).soonest(),
+            soonest_deadline=self.deadlines(session).soonest(),
             now=now or _now(),
             failures=failures,
             watched=self.watched,
@@ -516,16 +604,23 @@ class SessionMonitor:
 
     # ------------------------------------------------------------------ views
 
-    def _deadlines(self, session: TrackedSession) -> derive.Deadlines:
+    def deadlines(self, session: TrackedSession) -> derive.Deadlines:
         return views.deadlines_of(session, self.config.no_job_close_seconds)
 
     def view(self, session: TrackedSession, *, with_timeline: bool = False) -> dict[str, Any]:
-        """The contract's ``SessionView``."""
-        return views.session_view(
+        """The contract's ``SessionView``, with what it costs (``billing``), its ``budget`` and
+        whether its queued jobs fit before the max TTL (``fit``)."""
+        view = views.session_view(
             session,
             no_job_close_seconds=self.config.no_job_close_seconds,
             timeline=self.store.transitions(session.id) if with_timeline else None,
         )
+        deadlines = self.deadlines(session)
+        view["billing"] = billing.billing_view(billing.billing_of(session, deadlines), self.rate)
+        view["fit"] = billing.fit_of(session, deadlines)
+        budget = self.budgets.for_session(session)
+        view["budget"] = None if budget is None else self.budgets.view(budget)
+        return view
 
     def snapshot(self) -> dict[str, Any]:
         ordered = sorted(self.sessions.values(), key=lambda s: s.tracked_at, reverse=True)
@@ -533,4 +628,5 @@ class SessionMonitor:
             "sessions": [self.view(s) for s in ordered],
             "server_time": derive.iso(_now()),
             "version": self.version,
+            "money": self.money_view(),
         }

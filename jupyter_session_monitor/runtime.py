@@ -123,6 +123,11 @@ class RuntimeGateway:
         result: list[dict[str, Any]] = await self._call(account, listing)
         return result
 
+    async def instance_usage(self, account: AccountRef) -> dict[str, Any]:
+        """The instance's usage in its current period (what ``service.usage()`` reads)."""
+        result: dict[str, Any] = await self._call(account, lambda c: c.cloud_usage())
+        return result
+
     async def session_for_action(self, account: AccountRef, session_id: str) -> dict[str, Any]:
         """``session`` on the actions' threads (tracking by id is a user's request)."""
         result: dict[str, Any] = await self._call(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .derive import iso, parse_time
-from .models import AccountRef, JobRecord, TrackedSession, Transition
+from .models import AccountRef, Budget, JobRecord, TrackedSession, Transition
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: sessions, their jobs, state transitions and the audit of user actions.
@@ -92,6 +92,29 @@ MIGRATIONS: tuple[str, ...] = (
         heartbeat_at TEXT NOT NULL
     );
     ALTER TABLE sessions ADD COLUMN server_id TEXT
+    """,
+    # 5: money safety: the service's run-time estimate per job, budgets (per session or per
+    # notebook; what was warned and done, so a restart neither repeats nor forgets it) and the
+    # server's settings changed through the API (the billing rate).
+    """
+    ALTER TABLE jobs ADD COLUMN estimated_seconds REAL;
+    CREATE TABLE budgets (
+        scope TEXT NOT NULL,
+        target TEXT NOT NULL,
+        action TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        seconds REAL,
+        amount REAL,
+        threshold REAL NOT NULL,
+        warned_at TEXT,
+        reached_at TEXT,
+        outcome TEXT,
+        PRIMARY KEY (scope, target)
+    );
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )
     """,
 )
 
@@ -219,10 +242,11 @@ class Store:
             db.executemany(
                 """
                 INSERT INTO jobs (id, session_id, program_id, status, tags, created, usage_seconds,
-                    reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    reason, estimated_seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET status=excluded.status, tags=excluded.tags,
-                    usage_seconds=excluded.usage_seconds, reason=excluded.reason
+                    usage_seconds=excluded.usage_seconds, reason=excluded.reason,
+                    estimated_seconds=excluded.estimated_seconds
                 """,
                 [
                     (
@@ -234,6 +258,7 @@ class Store:
                         j.created,
                         j.usage_seconds,
                         None if j.reason is None else json.dumps(j.reason),
+                        j.estimated_seconds,
                     )
                     for j in jobs
                 ],
@@ -273,6 +298,7 @@ class Store:
 
     def forget(self, session_id: str) -> bool:
         with self._transaction() as db:
+            db.execute("DELETE FROM budgets WHERE scope='session' AND target=?", (session_id,))
             return db.execute("DELETE FROM sessions WHERE id=?", (session_id,)).rowcount > 0
 
     def load_sessions(self) -> list[TrackedSession]:
@@ -295,6 +321,7 @@ class Store:
                         created=row["created"],
                         usage_seconds=row["usage_seconds"],
                         reason=json.loads(row["reason"]) if row["reason"] else None,
+                        estimated_seconds=row["estimated_seconds"],
                     )
                 )
         return sessions
@@ -330,6 +357,66 @@ class Store:
             ]
             db.executemany("DELETE FROM sessions WHERE id=?", [(i,) for i in old])
             return len(old)
+
+    # ------------------------------------------------------------------ budgets and settings
+
+    def save_budget(self, budget: Budget) -> None:
+        with self._transaction() as db:
+            db.execute(
+                """
+                INSERT OR REPLACE INTO budgets (scope, target, action, set_at, seconds, amount,
+                    threshold, warned_at, reached_at, outcome)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    budget.scope,
+                    budget.target,
+                    budget.action,
+                    iso(budget.set_at),
+                    budget.seconds,
+                    budget.amount,
+                    budget.threshold,
+                    iso(budget.warned_at),
+                    iso(budget.reached_at),
+                    budget.outcome,
+                ),
+            )
+
+    def delete_budget(self, scope: str, target: str) -> bool:
+        with self._transaction() as db:
+            query = "DELETE FROM budgets WHERE scope=? AND target=?"
+            return db.execute(query, (scope, target)).rowcount > 0
+
+    def load_budgets(self) -> list[Budget]:
+        return [
+            Budget(
+                scope=row["scope"],
+                target=row["target"],
+                action=row["action"],
+                set_at=parse_time(row["set_at"]) or _now(),
+                seconds=row["seconds"],
+                amount=row["amount"],
+                threshold=row["threshold"],
+                warned_at=parse_time(row["warned_at"]),
+                reached_at=parse_time(row["reached_at"]),
+                outcome=row["outcome"],
+            )
+            for row in self._db.execute("SELECT * FROM budgets ORDER BY set_at")
+        ]
+
+    def setting(self, key: str) -> Any:
+        row = self._db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        return None if row is None else json.loads(row["value"])
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self._transaction() as db:
+            if value is None:
+                db.execute("DELETE FROM settings WHERE key=?", (key,))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                    (key, json.dumps(value)),
+                )
 
     # ------------------------------------------------------------------ servers
 

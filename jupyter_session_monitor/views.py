@@ -43,6 +43,7 @@ def job_records(session_id: str, raw_jobs: Iterable[dict[str, Any]]) -> list[Job
             created=raw.get("created"),
             usage_seconds=derive.job_usage(raw),
             reason=derive.job_reason(raw),
+            estimated_seconds=derive.job_estimate(raw),
         )
         for raw in raw_jobs
     ]

@@ -433,6 +433,34 @@ async def test_every_operation_answers_as_documented(
     await until(lambda: job_listed("CANCELLED"))
     assert (await call("POST", f"jobs/{queued_job}/cancel", {}, template=cancel_job))[0] == 409
     assert (await call("POST", "jobs/j-unknown/cancel", {}, template=cancel_job))[0] == 404
+    # Money: the rate, budgets, the instances' allowance.
+    assert (await call("GET", "billing"))[0] == 200
+    assert (await call("PUT", "billing", {"rate_per_second": -1}))[0] == 400
+    assert (await call("PUT", "billing", {"rate_per_second": 0.5, "currency": "USD"}))[0] == 200
+    budget = "sessions/{id}/budget"
+    status, viewed = await call(
+        "PUT", f"sessions/{busy_id}/budget", {"seconds": 600, "action": "close"}, template=budget
+    )
+    assert status == 200 and viewed["budget"]["seconds"] == 600
+    assert (await call("PUT", f"sessions/{busy_id}/budget", {"action": "x"}, template=budget))[
+        0
+    ] == 400
+    assert (await call("PUT", "sessions/unknown/budget", {"seconds": 1}, template=budget))[0] == 404
+    assert (await call("DELETE", f"sessions/{busy_id}/budget", template=budget))[0] == 204
+    assert (await call("DELETE", f"sessions/{busy_id}/budget", template=budget))[0] == 404
+    notebook = {"notebook_path": "vqe.ipynb", "amount": 100, "action": "notify"}
+    assert (await call("PUT", "notebook-budgets", notebook))[0] == 200
+    assert (await call("PUT", "notebook-budgets", {"amount": 100}))[0] == 400
+    assert (await call("GET", "notebook-budgets"))[1]["notebook_budgets"][0]["amount"] == 100
+    assert (await call("PUT", "billing", {"rate_per_second": None, "currency": None}))[0] == 200
+    assert (await call("PUT", "notebook-budgets", notebook))[0] == 409  # money with no rate
+    gone = {"notebook_path": "vqe.ipynb"}
+    assert (await call("DELETE", "notebook-budgets", params=gone))[0] == 204
+    assert (await call("DELETE", "notebook-budgets", params=gone))[0] == 404
+    assert (await call("DELETE", "notebook-budgets"))[0] == 400
+    status, readings = await call("GET", "instances", params={"fresh": "true"})
+    assert status == 200 and readings["instances"][0]["consumed_seconds"] is not None
+    assert (await call("GET", "instances", params=maybe))[0] == 400
     for action in ("close", "cancel"):
         template = f"sessions/{{id}}/{action}"
         assert (await call("POST", f"sessions/{busy_id}/{action}", {}, template=template))[0] == 202
@@ -462,6 +490,9 @@ async def test_every_operation_answers_as_documented(
     elsewhere = {**registration, "kernel_id": "no-such-kernel"}
     assert (await call("POST", "kernel-registrations", elsewhere, secret))[0] == 404
     assert (await call("POST", "kernel-registrations", {"session_id": 7}, secret))[0] == 400
+    assert (await call("POST", "sessions/close-all", {"action": "stop"}))[0] == 400
+    status, closed_all = await call("POST", "sessions/close-all", {})
+    assert status == 202 and other_id in closed_all["closed"]
     assert (await call("DELETE", f"sessions/{busy_id}", template=by_id))[0] == 204
     assert (await call("DELETE", f"sessions/{busy_id}", template=by_id))[0] == 404
     assert (await call("GET", "no-such-route"))[0] == 404

@@ -1,0 +1,188 @@
+"""Money: what a session has been billed, what it may still be billed, and whether its queued
+jobs will start before its max TTL. Pure functions of the record, like ``views``.
+
+Billing follows the service (see docs/architecture.md, "Money"):
+
+- a **dedicated** session is billed its wall-clock time while active, idle gaps inside the
+  interactive TTL included: the service's ``elapsed_time`` (``usage_time``) at the last read, plus
+  the time since while it is still active (``accruing``);
+- a **batch** is billed the quantum seconds of its jobs: their ``usage.seconds`` once final, plus
+  the running job's time since it started.
+
+Every figure is as of the last read (the view's ``last_polled_at``); ``accrues_until`` bounds how
+far a reader may extrapolate (the interactive-TTL deactivation when nothing is pending, or the max
+TTL), so a page that adds the seconds since that read never shows more than the service can have
+billed.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import derive
+from .models import TrackedSession
+
+
+@dataclass(frozen=True)
+class Rate:
+    """The price of one billed second, when the user set one (the server's setting)."""
+
+    per_second: float | None = None
+    currency: str | None = None
+
+    def cost(self, seconds: float | None) -> float | None:
+        if self.per_second is None or seconds is None:
+            return None
+        return round(seconds * self.per_second, 6)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"rate_per_second": self.per_second, "currency": self.currency}
+
+
+def _seconds(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _running_since(session: TrackedSession) -> datetime | None:
+    """When the job now running started (the service's ``last_job_started``), if one runs."""
+    if not any(j.status == "RUNNING" for j in session.jobs):
+        return None
+    return derive.parse_time((session.body or {}).get("last_job_started"))
+
+
+@dataclass(frozen=True)
+class Billing:
+    as_of: datetime | None
+    billed: float  # seconds, at ``as_of``
+    idle: float  # of which with no job running (dedicated only)
+    accruing: bool  # the service is billing it now
+    idle_accruing: bool  # ... with no job queued or running
+    accrues_until: datetime | None  # extrapolate no further than this
+    worst_case: float  # billed if left open until its max TTL
+
+    def at(self, now: datetime) -> tuple[float, float]:
+        """(billed, idle) extrapolated to ``now``, within the bound the service sets."""
+        if not self.accruing or self.as_of is None:
+            return self.billed, self.idle
+        end = min(now, self.accrues_until) if self.accrues_until is not None else now
+        extra = max(0.0, (end - self.as_of).total_seconds())
+        return self.billed + extra, self.idle + (extra if self.idle_accruing else 0.0)
+
+
+def billing_of(session: TrackedSession, deadlines: derive.Deadlines) -> Billing:
+    body = session.body or {}
+    as_of = session.last_polled_at
+    state = body.get("state")
+    closed = state == "closed" or session.not_found
+    pending = [j for j in session.jobs if j.status not in derive.FINAL_JOB_STATUSES]
+    final_usage = sum(j.usage_seconds or 0.0 for j in session.jobs if j.usage_seconds)
+    running_since = _running_since(session)
+    running = (
+        max(0.0, (as_of - running_since).total_seconds())
+        if running_since is not None and as_of is not None
+        else 0.0
+    )
+    if session.mode == "batch":
+        billed, idle = final_usage + running, 0.0
+        accruing, idle_accruing = running_since is not None and not closed, False
+    else:
+        billed = _seconds(body.get("elapsed_time"))
+        idle = max(0.0, min(billed, billed - final_usage - running))
+        accruing = state == "active" and not session.not_found
+        idle_accruing = accruing and not pending
+    until = deadlines.max_ttl_at
+    if idle_accruing and deadlines.interactive_ttl_at is not None:
+        until = min(filter(None, (until, deadlines.interactive_ttl_at)))
+    if closed:
+        worst = billed
+    elif deadlines.max_ttl_at is not None and as_of is not None:
+        worst = billed + max(0.0, (deadlines.max_ttl_at - as_of).total_seconds())
+    else:  # not started: it may run its whole max TTL once it starts
+        worst = billed + _seconds(body.get("max_ttl"))
+    return Billing(as_of, billed, idle, accruing, idle_accruing, until, worst)
+
+
+def billing_view(billing: Billing, rate: Rate) -> dict[str, Any]:
+    """The contract's ``SessionView.billing``."""
+    return {
+        "billed_seconds": round(billing.billed, 3),
+        "billed_idle_seconds": round(billing.idle, 3),
+        "max_billed_seconds": round(billing.worst_case, 3),
+        "cost": rate.cost(billing.billed),
+        "max_cost": rate.cost(billing.worst_case),
+        "currency": rate.currency,
+        "rate_per_second": rate.per_second,
+        "accruing": billing.accruing,
+        "idle_accruing": billing.idle_accruing,
+        "accrues_until": derive.iso(billing.accrues_until),
+    }
+
+
+# ---------------------------------------------------------------------- fit-check
+
+
+def fit_of(session: TrackedSession, deadlines: derive.Deadlines) -> dict[str, Any] | None:
+    """Whether the queued jobs start before the max TTL (those that do not, fail). ``None`` when
+    nothing is queued or the session is closed; ``basis`` null (and no numbers) when there is
+    nothing to estimate run times from, rather than a guess.
+
+    Per job: the service's estimate (``estimated_running_time_seconds``) or else the median run
+    time observed in this session. The running job's remaining time counts from the service's
+    ``last_job_started``. Jobs start one after another; one that would start at or after the max
+    TTL fails. While the session is not active its jobs wait in the backend's shared queue too,
+    so the figure is then a lower bound (``lower_bound``)."""
+    body = session.body or {}
+    queued = sorted(
+        (j for j in session.jobs if j.status == "QUEUED"), key=lambda j: (j.created or "", j.id)
+    )
+    if not queued or body.get("state") == "closed" or session.not_found:
+        return None
+    observed = [j.usage_seconds for j in session.jobs if j.status == "DONE" and j.usage_seconds]
+    median = statistics.median(observed) if observed else None
+
+    def estimate(job_estimate: float | None) -> float | None:
+        return job_estimate if job_estimate is not None else median
+
+    estimates = [estimate(j.estimated_seconds) for j in queued]
+    running_job = next((j for j in session.jobs if j.status == "RUNNING"), None)
+    running_estimate = estimate(running_job.estimated_seconds) if running_job else 0.0
+    as_of = session.last_polled_at
+    lower_bound = body.get("state") != "active"
+    result: dict[str, Any] = {
+        "queued": len(queued),
+        "expected_to_fail": None,
+        "drain_seconds": None,
+        "basis": None,
+        "max_ttl_at": derive.iso(deadlines.max_ttl_at),
+        "first_failing_job": None,
+        "lower_bound": lower_bound,
+    }
+    if any(e is None for e in estimates) or running_estimate is None or as_of is None:
+        return result
+    uses_service = all(j.estimated_seconds is not None for j in queued) and (
+        running_job is None or running_job.estimated_seconds is not None
+    )
+    started = _running_since(session)
+    remaining = running_estimate
+    if running_job is not None and started is not None:
+        remaining = max(0.0, running_estimate - (as_of - started).total_seconds())
+    deadline = deadlines.max_ttl_at
+    if deadline is None and body.get("max_ttl"):  # not started: it starts with its first job
+        deadline = as_of + timedelta(seconds=_seconds(body.get("max_ttl")))
+    clock = as_of + timedelta(seconds=remaining)
+    failing = 0
+    for job, seconds in zip(queued, estimates, strict=True):
+        if deadline is not None and clock >= deadline:
+            failing += 1
+            if result["first_failing_job"] is None:
+                result["first_failing_job"] = job.id
+        clock += timedelta(seconds=seconds or 0.0)
+    result.update(
+        expected_to_fail=failing,
+        drain_seconds=round((clock - as_of).total_seconds(), 3),
+        basis="service_estimate" if uses_service else "observed",
+    )
+    return result

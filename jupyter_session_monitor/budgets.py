@@ -1,0 +1,371 @@
+"""Budgets that act: a limit on billed seconds (or money, at the server's rate) for one session or
+for the sessions of one notebook; a warning at a threshold; at 100 % notify, close or cancel.
+
+Enforced by the server, with no browser open, and kept in the registry so that a restarted
+server neither repeats nor forgets a warning or an action. The monitor acts only on what the
+service reported: the billed time read at the last poll. Between polls the figure is
+extrapolated only to decide when to read again (a poll is brought forward to the moment the
+budget would be crossed), never to act.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from . import billing, derive
+from .errors import MonitorError
+from .models import (
+    BUDGET_ACTIONS,
+    BUDGET_NOTEBOOK,
+    BUDGET_SESSION,
+    Budget,
+    TrackedSession,
+)
+
+if TYPE_CHECKING:
+    from .monitor import SessionMonitor
+
+log = logging.getLogger(__name__)
+
+#: Who the audit names when a budget acts.
+BUDGET_USER = "session-monitor (budget)"
+#: Never re-check a budget sooner than this after the last check (seconds).
+MIN_CHECK_SECONDS = 0.5
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_budget(body: Any) -> dict[str, Any]:
+    """Validate a budget request body: ``{seconds | amount, action?, threshold?}``."""
+    if not isinstance(body, dict):
+        raise MonitorError(400, "bad_request", "The body must be a JSON object.")
+    allowed = {"seconds", "amount", "action", "threshold", "notebook_path"}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise MonitorError(
+            400,
+            "bad_request",
+            f"Unknown field(s): {', '.join(unknown)}. Allowed: "
+            + ", ".join(sorted(allowed - {"notebook_path"}))
+            + ".",
+        )
+    seconds, amount = body.get("seconds"), body.get("amount")
+    for name, value in (("seconds", seconds), ("amount", amount)):
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            raise MonitorError(400, "bad_request", f"'{name}' must be a positive number.")
+    if (seconds is None) == (amount is None):
+        raise MonitorError(
+            400,
+            "bad_request",
+            "Give exactly one of 'seconds' (billed time) or 'amount' (money at the rate set "
+            "for this server).",
+        )
+    action = body.get("action", "notify")
+    if action not in BUDGET_ACTIONS:
+        raise MonitorError(
+            400, "bad_request", f"'action' must be one of {', '.join(BUDGET_ACTIONS)}."
+        )
+    threshold = body.get("threshold", 0.8)
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not 0 < threshold <= 1
+    ):
+        raise MonitorError(
+            400, "bad_request", "'threshold' must be a share of the budget: above 0, at most 1."
+        )
+    return {
+        "seconds": None if seconds is None else float(seconds),
+        "amount": None if amount is None else float(amount),
+        "action": action,
+        "threshold": float(threshold),
+    }
+
+
+class BudgetKeeper:
+    def __init__(self, monitor: SessionMonitor) -> None:
+        self.monitor = monitor
+        self.budgets: dict[tuple[str, str], Budget] = {}
+        self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._acting: set[tuple[str, str]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopped = False
+        self.on_change: Callable[[], None] = lambda: None  # notebook budgets changed
+
+    def load(self) -> None:
+        for budget in self.monitor.store.load_budgets():
+            self.budgets[(budget.scope, budget.target)] = budget
+
+    def stop(self) -> None:
+        self._stopped = True
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+
+    # ------------------------------------------------------------------ what applies
+
+    def for_session(self, session: TrackedSession) -> Budget | None:
+        own = self.budgets.get((BUDGET_SESSION, session.id))
+        if own is not None or not session.notebook_path:
+            return own
+        return self.budgets.get((BUDGET_NOTEBOOK, session.notebook_path))
+
+    def members(self, budget: Budget) -> list[TrackedSession]:
+        """The sessions a budget counts: the session, or the notebook's sessions that were not
+        already closed when the budget was set."""
+        if budget.scope == BUDGET_SESSION:
+            session = self.monitor.sessions.get(budget.target)
+            return [] if session is None else [session]
+        members = []
+        for session in self.monitor.sessions.values():
+            if session.notebook_path != budget.target:
+                continue
+            closed_at = derive.parse_time((session.body or {}).get("closed_at"))
+            if closed_at is not None and closed_at < budget.set_at:
+                continue
+            members.append(session)
+        return members
+
+    def limit_seconds(self, budget: Budget) -> float | None:
+        if budget.seconds is not None:
+            return budget.seconds
+        rate = self.monitor.rate.per_second
+        if budget.amount is None or not rate:
+            return None  # a budget in money with no rate set cannot be evaluated
+        return budget.amount / rate
+
+    def spent(self, budget: Budget, now: datetime | None = None) -> float:
+        """Billed seconds of the budget's sessions: as read from the service, or extrapolated to
+        ``now`` when given."""
+        total = 0.0
+        for session in self.members(budget):
+            meter = billing.billing_of(session, self.monitor.deadlines(session))
+            total += meter.billed if now is None else meter.at(now)[0]
+        return total
+
+    def view(self, budget: Budget) -> dict[str, Any]:
+        spent = self.spent(budget)
+        limit = self.limit_seconds(budget)
+        rate = self.monitor.rate
+        view = budget.as_json()
+        view.update(
+            spent_seconds=round(spent, 3),
+            spent_amount=rate.cost(spent),
+            limit_seconds=None if limit is None else round(limit, 3),
+            used=None if not limit else round(spent / limit, 4),
+            currency=rate.currency,
+            problem=None
+            if limit is not None
+            else "This budget is in money but no rate is set for this server: set the rate "
+            "per billed second, or give the budget in seconds.",
+        )
+        return view
+
+    def notebook_views(self) -> list[dict[str, Any]]:
+        return [self.view(b) for b in self.budgets.values() if b.scope == BUDGET_NOTEBOOK]
+
+    # ------------------------------------------------------------------ changes
+
+    def set(self, scope: str, target: str, spec: dict[str, Any], user: str | None) -> Budget:
+        if spec["amount"] is not None and not self.monitor.rate.per_second:
+            raise MonitorError(
+                409,
+                "no_rate",
+                "A budget in money needs the rate per billed second: set it first (PUT "
+                "billing), or give the budget in seconds.",
+            )
+        previous = self.budgets.get((scope, target))
+        budget = Budget(
+            scope=scope,
+            target=target,
+            action=spec["action"],
+            set_at=previous.set_at if previous is not None else _now(),
+            seconds=spec["seconds"],
+            amount=spec["amount"],
+            threshold=spec["threshold"],
+        )
+        # What was already warned of or done stays so, unless the new budget leaves room again.
+        spent = self.spent(budget)
+        limit = self.limit_seconds(budget) or math.inf
+        if previous is not None and spent >= limit * budget.threshold:
+            budget.warned_at = previous.warned_at
+        if previous is not None and spent >= limit:
+            budget.reached_at, budget.outcome = previous.reached_at, previous.outcome
+        self.budgets[(scope, target)] = budget
+        self.monitor.store.save_budget(budget)
+        self.monitor.store.record_action(
+            user=user,
+            action="set_budget",
+            target=f"{scope}:{target}",
+            result="accepted",
+            detail=self._describe(budget),
+        )
+        self._changed(budget)
+        self.check(budget)
+        return budget
+
+    def remove(self, scope: str, target: str, user: str | None) -> None:
+        budget = self.budgets.pop((scope, target), None)
+        if budget is None:
+            raise MonitorError(404, "not_found", f"There is no {scope} budget for '{target}'.")
+        timer = self._timers.pop((scope, target), None)
+        if timer is not None:
+            timer.cancel()
+        self.monitor.store.delete_budget(scope, target)
+        self.monitor.store.record_action(
+            user=user, action="remove_budget", target=f"{scope}:{target}", result="accepted"
+        )
+        self._changed(budget)
+
+    def forget_session(self, session_id: str) -> None:
+        self.budgets.pop((BUDGET_SESSION, session_id), None)
+        timer = self._timers.pop((BUDGET_SESSION, session_id), None)
+        if timer is not None:
+            timer.cancel()
+
+    def rate_changed(self) -> None:
+        for budget in list(self.budgets.values()):
+            self.check(budget)
+
+    def _changed(self, budget: Budget) -> None:
+        for session in self.members(budget):
+            self.monitor.changes.changed(session.id)
+        if budget.scope == BUDGET_NOTEBOOK:
+            self.on_change()
+
+    @staticmethod
+    def _describe(budget: Budget) -> str:
+        size = f"{budget.seconds:g} s" if budget.seconds is not None else f"{budget.amount:g}"
+        return f"{size}, warn at {budget.threshold:.0%}, then {budget.action}"
+
+    # ------------------------------------------------------------------ enforcement
+
+    def after_poll(self, session: TrackedSession) -> None:
+        """A session was read: check the budgets that count it."""
+        own = self.budgets.get((BUDGET_SESSION, session.id))
+        if own is not None:
+            self.check(own)
+        if session.notebook_path:
+            notebook = self.budgets.get((BUDGET_NOTEBOOK, session.notebook_path))
+            if notebook is not None:
+                self.check(notebook)
+                self.on_change()
+
+    def check(self, budget: Budget) -> None:
+        """Warn or act on what the service reported; plan the next read for when the
+        extrapolated figure would cross the next mark."""
+        if self._stopped:
+            return
+        limit = self.limit_seconds(budget)
+        if limit is None:
+            return
+        spent = self.spent(budget)
+        now = _now()
+        if budget.warned_at is None and spent >= limit * budget.threshold:
+            budget.warned_at = now
+            self.monitor.store.save_budget(budget)
+            log.info(
+                "Budget for %s '%s': %.0f%% used (%.1f of %.1f billed seconds)",
+                budget.scope,
+                budget.target,
+                100 * spent / limit,
+                spent,
+                limit,
+            )
+            self._changed(budget)
+        if spent >= limit:
+            if budget.reached_at is None:
+                budget.reached_at = now
+                budget.outcome = "notified" if budget.action == "notify" else None
+                self.monitor.store.save_budget(budget)
+                log.info("Budget for %s '%s' is used up", budget.scope, budget.target)
+                self._changed(budget)
+            if budget.action != "notify":
+                self._enforce(budget)
+            return
+        self._plan(budget, spent, limit)
+
+    def _plan(self, budget: Budget, spent: float, limit: float) -> None:
+        """Read the accruing sessions again when the budget would cross its next mark."""
+        key = (budget.scope, budget.target)
+        old = self._timers.pop(key, None)
+        if old is not None:
+            old.cancel()
+        accruing = [
+            s
+            for s in self.members(budget)
+            if billing.billing_of(s, self.monitor.deadlines(s)).accruing
+        ]
+        if not accruing:
+            return
+        mark = limit * budget.threshold if budget.warned_at is None else limit
+        # Each accruing session adds one billed second per second; the last read is as of its
+        # poll, so the crossing is measured from the extrapolated figure now.
+        now = _now()
+        extrapolated = self.spent(budget, now)
+        delay = max(MIN_CHECK_SECONDS, (mark - extrapolated) / len(accruing))
+        loop = asyncio.get_running_loop()
+        ids = [s.id for s in accruing]
+        self._timers[key] = loop.call_later(delay, lambda: self._read_again(ids))
+
+    def _read_again(self, session_ids: list[str]) -> None:
+        for session_id in session_ids:
+            if session_id in self.monitor.sessions:
+                self.monitor.poll_soon(session_id)
+
+    def _enforce(self, budget: Budget) -> None:
+        key = (budget.scope, budget.target)
+        if key in self._acting:
+            return
+        targets = [
+            s
+            for s in self.members(budget)
+            if not s.closed and not s.not_found and s.last_action is None
+        ]
+        if not targets:
+            return
+        self._acting.add(key)
+        task = asyncio.ensure_future(self._act(budget, targets))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _act(self, budget: Budget, targets: list[TrackedSession]) -> None:
+        key = (budget.scope, budget.target)
+        action = self.monitor.actions.close if budget.action == "close" else None
+        if budget.action == "cancel":
+            action = self.monitor.actions.cancel
+        assert action is not None
+        done, failed = [], []
+        try:
+            for session in targets:
+                try:
+                    await action(session.id, BUDGET_USER)
+                    done.append(session.id)
+                except MonitorError as error:
+                    failed.append(f"{session.id}: {error.message}")
+        finally:
+            self._acting.discard(key)
+        if self._stopped or self.budgets.get(key) is not budget:
+            return
+        verb = "closed" if budget.action == "close" else "cancelled"
+        parts = []
+        if done:
+            parts.append(f"{verb} {', '.join(done)}")
+        if failed:
+            parts.append("could not act on " + "; ".join(failed))
+        budget.outcome = "; ".join(parts)
+        self.monitor.store.save_budget(budget)
+        log.info("Budget for %s '%s': %s", budget.scope, budget.target, budget.outcome)
+        self._changed(budget)

@@ -1,0 +1,281 @@
+"""Money safety against the emulator with the unmodified client and a real Jupyter server: the cost
+meter checked against the emulator's own accounting, budgets that act with no browser open (and
+after a restart), the fit-check before max TTL, the instance allowance, close-all.
+
+Durations are real (interactive TTL 60 s) and the service's clock is moved forward
+(``POST /emulator/clock``) where a test needs time to pass, so no figure races a slow machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from qiskit_ibm_runtime import SamplerV2 as Sampler
+from qiskit_ibm_runtime import Session
+
+from jupyter_session_monitor.derive import parse_time
+from tests.harness import Harness, bell, wait_until
+from tests.server import running_server
+from tests.test_monitor_api import Fetch, api, in_thread, until, view_if
+from tests.test_server_restart import FAST, call
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+#: The emulator reports seconds with millisecond precision; the monitor rounds to milliseconds.
+TOLERANCE = 0.01
+
+
+async def fresh(fetch: Fetch, session_id: str) -> dict[str, Any]:
+    response = await fetch(
+        "session-monitor", "api", "sessions", session_id, params={"fresh": "true"}
+    )
+    view: dict[str, Any] = json.loads(response.body)
+    return view
+
+
+def seconds_between(start: str, end: str) -> float:
+    return (parse_time(end) - parse_time(start)).total_seconds()  # type: ignore[operator]
+
+
+async def advance(harness: Harness, seconds: float) -> None:
+    await in_thread(lambda: harness.admin("POST", "/emulator/clock", {"advance": seconds}))
+
+
+async def test_the_cost_meter_matches_the_services_own_accounting(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+) -> None:
+    harness = make_emulator(time_scale=1.0, job_seconds=2.0)
+
+    def open_and_run() -> tuple[Session, list[Any]]:
+        backend = harness.service().backend("ibmq_manila")
+        session = Session(backend=backend, max_time=3600)
+        sampler = Sampler(mode=session)
+        jobs = [sampler.run([bell(backend)], shots=10) for _ in range(2)]
+        return session, jobs
+
+    session, jobs = await in_thread(open_and_run)
+    await api(jp_fetch, "PUT", "billing", {"rate_per_second": 0.25, "currency": "USD"})
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    await advance(harness, 4.5)  # both jobs ran (2 s each); the session idles, billed
+    active = await fresh(jp_fetch, session.session_id)
+    assert active["billing"]["accruing"] and active["billing"]["idle_accruing"]
+    assert active["billing"]["accrues_until"] == active["deadlines"]["interactive_ttl_at"]
+
+    await advance(harness, 61)  # past the interactive TTL: deactivated, no longer billed
+    view = await fresh(jp_fetch, session.session_id)
+
+    billed = await in_thread(session.usage)  # the service's usage_time
+    quantum = sum([await in_thread(job.usage) for job in jobs])  # each job's billed seconds
+    meter = view["billing"]
+    assert not meter["accruing"]
+    assert meter["billed_seconds"] == pytest.approx(billed, abs=TOLERANCE)
+    assert quantum == pytest.approx(4.0, abs=TOLERANCE)
+    # Billed with no job running: the idle gap up to the deactivation (60 s interactive TTL).
+    assert meter["billed_idle_seconds"] == pytest.approx(billed - quantum, abs=TOLERANCE)
+    assert meter["billed_idle_seconds"] == pytest.approx(60.0, abs=TOLERANCE)
+    assert meter["cost"] == pytest.approx(0.25 * billed, abs=TOLERANCE)
+    assert meter["currency"] == "USD"
+    # If left open until its max TTL (3600 s from the first job's start): the worst case.
+    # (Measured from the read: the test moved the service's clock, not the server's.)
+    until_max_ttl = seconds_between(view["last_polled_at"], view["deadlines"]["max_ttl_at"])
+    assert meter["max_billed_seconds"] == pytest.approx(billed + until_max_ttl, abs=TOLERANCE)
+    await in_thread(session.close)
+
+
+async def test_a_budget_closes_the_session_with_no_browser_open(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch, jp_serverapp: Any
+) -> None:
+    harness = make_emulator(time_scale=1.0, job_seconds=0.5)
+
+    def open_and_run() -> Session:
+        backend = harness.service().backend("ibmq_manila")
+        session = Session(backend=backend)
+        Sampler(mode=session).run([bell(backend)], shots=10).result()
+        return session
+
+    session = await in_thread(open_and_run)
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    status, view = await api(
+        jp_fetch,
+        "PUT",
+        f"sessions/{session.session_id}/budget",
+        {"seconds": 30, "action": "close", "threshold": 0.5},
+    )
+    assert status == 200
+    assert view["budget"]["scope"] == "session" and not view["budget"]["reached"]
+
+    await advance(harness, 20)  # 20 of 30 billed seconds: past the 50 % warning
+    warned = await until(
+        lambda: view_if(jp_fetch, session.session_id, lambda v: v["budget"]["warned"])
+    )
+    assert not warned["budget"]["reached"] and warned["status"] != "Closed"
+    await advance(harness, 15)  # 35 s billed: over budget, still inside the interactive TTL
+
+    # No browser: the server reads the service, sees the budget used up, closes the session.
+    reached = await until(
+        lambda: view_if(jp_fetch, session.session_id, lambda v: v["budget"]["outcome"] is not None)
+    )
+    assert reached["budget"]["reached"] and reached["budget"]["spent_seconds"] >= 30
+    assert reached["budget"]["outcome"] == f"closed {session.session_id}"
+    assert await in_thread(session.status) == "Closed"  # at the service itself
+    store = jp_serverapp.web_app.settings["session_monitor"].store
+    audit = [(a["user"], a["action"], a["result"]) for a in store.actions(session.session_id)]
+    assert audit == [("session-monitor (budget)", "close", "accepted")]
+
+
+def test_a_budget_set_before_a_restart_is_enforced_after_it(
+    make_emulator: Callable[..., Harness], tmp_path: Path
+) -> None:
+    harness = make_emulator(time_scale=1.0, job_seconds=0.5)
+    backend = harness.service().backend("ibmq_manila")
+    session = Session(backend=backend)
+    Sampler(mode=session).run([bell(backend)], shots=10).result()
+    env = dict(os.environ)
+
+    with running_server(sys.executable, tmp_path, *FAST, env=env) as (url, token):
+        call(url, token, "POST", "sessions", {"session_id": session.session_id})
+        budget = {"seconds": 30, "action": "cancel"}
+        call(url, token, "PUT", f"sessions/{session.session_id}/budget", budget)
+    # The server is down while the session is billed past its budget.
+    harness.admin("POST", "/emulator/clock", {"advance": 40})
+    assert session.status() != "Closed"
+
+    with running_server(sys.executable, tmp_path, *FAST, env=env) as (url, token):
+        ended = wait_until(
+            lambda: (
+                view
+                if (view := call(url, token, "GET", f"sessions/{session.session_id}"))["status"]
+                == "Closed"
+                else None
+            )
+        )
+    assert ended["budget"]["reached"] and ended["budget"]["action"] == "cancel"
+    assert ended["end_reason"] == "cancelled"
+    assert session.status() == "Closed"
+
+
+async def test_the_fit_check_predicts_which_queued_jobs_fail_at_max_ttl(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+) -> None:
+    # Jobs of 10 s each, a max TTL of 35 s: jobs start at 0, 10, 20, 30 s; the other 6 fail.
+    harness = make_emulator(time_scale=1.0, job_seconds=10.0)
+
+    def submit() -> tuple[Session, list[Any]]:
+        backend = harness.service().backend("ibmq_manila")
+        session = Session(backend=backend, max_time=35)
+        sampler = Sampler(mode=session)
+        return session, [sampler.run([bell(backend)], shots=5) for _ in range(10)]
+
+    session, jobs = await in_thread(submit)
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    view = await fresh(jp_fetch, session.session_id)
+
+    fit = view["fit"]
+    assert fit["queued"] == 9 and fit["basis"] == "service_estimate"
+    assert fit["expected_to_fail"] == 6
+    assert fit["first_failing_job"] == jobs[4].job_id()
+    # What is left of the running job (from the service's last_job_started), then 9 jobs of 10 s.
+    left = 10.0 - seconds_between(view["details"]["last_job_started"], view["last_polled_at"])
+    assert fit["drain_seconds"] == pytest.approx(left + 90.0, abs=TOLERANCE)
+    assert fit["max_ttl_at"] == view["deadlines"]["max_ttl_at"]
+
+    await advance(harness, 45)  # past the max TTL
+    statuses = [await in_thread(job.status) for job in jobs]
+    assert statuses.count("ERROR") == fit["expected_to_fail"]
+    assert statuses == ["DONE"] * 4 + ["ERROR"] * 6
+    after = await fresh(jp_fetch, session.session_id)
+    assert after["fit"] is None  # closed: nothing left to estimate
+
+
+async def test_no_fit_estimate_without_a_basis(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch, jp_serverapp: Any
+) -> None:
+    harness = make_emulator(time_scale=1.0, job_seconds=10.0)
+
+    def submit() -> Session:
+        backend = harness.service().backend("ibmq_manila")
+        session = Session(backend=backend, max_time=35)
+        sampler = Sampler(mode=session)
+        for _ in range(3):
+            sampler.run([bell(backend)], shots=5)
+        return session
+
+    session = await in_thread(submit)
+    # A service that gives no estimate: the monitor must not guess (no job has finished yet).
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    monitor = jp_serverapp.web_app.settings["session_monitor"]
+    await until(lambda: view_if(jp_fetch, session.session_id, lambda v: len(v["jobs"]) == 3))
+    for job in monitor.get(session.session_id).jobs:
+        job.estimated_seconds = None
+    view = monitor.view(monitor.get(session.session_id))
+
+    assert view["fit"]["queued"] == 2 and view["fit"]["basis"] is None
+    assert view["fit"]["expected_to_fail"] is None and view["fit"]["drain_seconds"] is None
+    await in_thread(session.cancel)
+
+
+async def test_the_instance_allowance_and_the_open_sessions_worst_case(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+) -> None:
+    harness = make_emulator(time_scale=1.0, job_seconds=1.0, instance_limit=600)
+
+    def open_and_run() -> Session:
+        backend = harness.service().backend("ibmq_manila")
+        session = Session(backend=backend, max_time=900)  # may bill more than the 600 s left
+        Sampler(mode=session).run([bell(backend)], shots=5).result()
+        return session
+
+    session = await in_thread(open_and_run)
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    await advance(harness, 100)  # 1 s job + 60 s idle, then inactive: 61 s billed
+    await fresh(jp_fetch, session.session_id)
+
+    response = await jp_fetch("session-monitor", "api", "instances", params={"fresh": "true"})
+    (reading,) = json.loads(response.body)["instances"]
+
+    usage = await in_thread(lambda: harness.service().usage())
+    assert reading["limit_seconds"] == 600
+    assert reading["consumed_seconds"] == pytest.approx(usage["usage_consumed_seconds"], abs=0.01)
+    assert reading["remaining_seconds"] == pytest.approx(600 - 61, abs=0.01)
+    assert reading["instance"] == usage["instance_id"]
+    # Left open, the session may still be billed until its max TTL: more than what remains.
+    view = await fresh(jp_fetch, session.session_id)
+    until_max_ttl = seconds_between(view["last_polled_at"], view["deadlines"]["max_ttl_at"])
+    assert reading["open_worst_case_seconds"] == pytest.approx(until_max_ttl, abs=1.0)
+    assert reading["at_risk"] is True
+    _, listing = await api(jp_fetch, "GET", "sessions")
+    assert listing["money"]["instances"][0]["at_risk"] is True
+
+    await in_thread(session.close)
+    await until(lambda: view_if(jp_fetch, session.session_id, lambda v: v["status"] == "Closed"))
+    response = await jp_fetch("session-monitor", "api", "instances")
+    (after,) = json.loads(response.body)["instances"]
+    assert after["at_risk"] is False and after["open_worst_case_seconds"] == 0
+
+
+async def test_close_all_closes_every_open_session_and_says_so(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+) -> None:
+    harness = make_emulator(time_scale=1.0, job_seconds=0.5)
+
+    def open_two() -> list[Session]:
+        backend = harness.service().backend("ibmq_manila")
+        return [Session(backend=backend), Session(backend=backend)]
+
+    sessions = await in_thread(open_two)
+    for session in sessions:
+        await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+
+    status, result = await api(jp_fetch, "POST", "sessions/close-all", {})
+
+    assert status == 202
+    assert sorted(result["closed"]) == sorted(s.session_id for s in sessions)
+    assert result["failed"] == []
+    for session in sessions:
+        assert await in_thread(session.status) == "Closed"
