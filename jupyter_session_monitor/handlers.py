@@ -177,6 +177,21 @@ class MonitorHandler(ExtensionHandlerMixin, APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error": {"kind": kind, "message": message}}))
 
+    def _check_signed_by(self, kernel_id: str, what: str) -> None:
+        """The body must be signed with the named kernel's connection key. The server's secret
+        is in the environment of every child of the server (a terminal too); only the kernel
+        itself knows its key."""
+        if kernel_id not in self.kernel_manager:
+            raise MonitorAPIError(404, "not_found", f"No kernel '{kernel_id}' on this server.")
+        key = getattr(
+            getattr(self.kernel_manager.get_kernel(kernel_id), "session", None), "key", b""
+        )
+        sent = self.request.headers.get(PROOF_HEADER, "")
+        if not key or not hmac.compare_digest(sent, proof(key, self.request.body)):
+            raise MonitorAPIError(
+                403, "forbidden", f"This {what} is not signed by kernel '{kernel_id}'."
+            )
+
     def _allowed(self) -> list[str]:
         """The methods this route declares (the ones its class defines)."""
         return [
@@ -358,20 +373,7 @@ class KernelRegistrationHandler(MonitorHandler):
             )
         notebook_path = None
         if kernel_id:
-            if kernel_id not in self.kernel_manager:
-                raise MonitorAPIError(404, "not_found", f"No kernel '{kernel_id}' on this server.")
-            key = getattr(
-                getattr(self.kernel_manager.get_kernel(kernel_id), "session", None), "key", b""
-            )
-            sent = self.request.headers.get(PROOF_HEADER, "")
-            if not key or not hmac.compare_digest(sent, proof(key, self.request.body)):
-                # The secret is in the environment of every child of the server (a terminal
-                # too); only the kernel itself knows its connection key.
-                raise MonitorAPIError(
-                    403,
-                    "forbidden",
-                    f"This registration is not signed by kernel '{kernel_id}'.",
-                )
+            self._check_signed_by(kernel_id, "registration")
             for model in await self.session_manager.list_sessions():  # type: ignore[no-untyped-call]
                 if (model.get("kernel") or {}).get("id") == kernel_id:
                     notebook_path = model.get("path")
@@ -533,6 +535,78 @@ class CloseAllHandler(MonitorHandler):
         self.send(await self.monitor.close_all(action, self.username), 202)
 
 
+class KernelRequestHandler(MonitorHandler):
+    """``POST kernel-requests``: what a kernel's magics ask of the server. Authenticated like a
+    registration (the server's secret, and the body signed with the named kernel's connection
+    key), so only this server's kernels can ask, each only for itself:
+
+    - ``{"op": "views", "session_ids": [...]}``: the monitor's views (billing, budget, fit) of
+      sessions this server tracks;
+    - ``{"op": "set_budget", "session_id", ...budget}``: a budget on a session the kernel opened
+      (answered like ``views``, with that session);
+    - ``{"op": "close_all", "action": "close"|"cancel", "dry_run": bool}``: what
+      ``POST sessions/close-all`` does (with ``dry_run``, the views of what it would close).
+    """
+
+    def check_xsrf_cookie(self) -> None:
+        return None
+
+    @allow_unauthenticated
+    async def post(self) -> None:
+        expected = self.settings["session_monitor_kernel_secret"]
+        if not hmac.compare_digest(self.request.headers.get(SECRET_HEADER, ""), expected):
+            raise MonitorAPIError(
+                403, "forbidden", "Only kernels started by this Jupyter server can ask this."
+            )
+        body = self.json_body()
+        kernel_id = _optional_text(body, "kernel_id")
+        if not kernel_id:
+            raise MonitorAPIError(400, "bad_request", "'kernel_id' is required.")
+        self._check_signed_by(kernel_id, "request")
+        op = body.get("op")
+        monitor = self.monitor
+        if op == "views":
+            ids = body.get("session_ids")
+            if not isinstance(ids, list) or len(ids) > 1000:
+                raise MonitorAPIError(400, "bad_request", "'session_ids' must be a list of ids.")
+            views = [
+                monitor.view(monitor.sessions[i])
+                for i in ids
+                if isinstance(i, str) and i in monitor.sessions
+            ]
+            self.send({"sessions": views, "money": monitor.money_view()})
+        elif op == "set_budget":
+            session = monitor.get(_session_id(body.get("session_id")))
+            if session.kernel_id != kernel_id:
+                raise MonitorAPIError(
+                    403,
+                    "forbidden",
+                    f"Session '{session.id}' was not opened by this kernel: set its budget from "
+                    "the sidebar.",
+                )
+            spec = parse_budget(
+                {k: v for k, v in body.items() if k not in ("op", "kernel_id", "session_id")}
+            )
+            monitor.budgets.set(BUDGET_SESSION, session.id, spec, f"kernel {kernel_id}")
+            self.send({"sessions": [monitor.view(session)], "money": monitor.money_view()})
+        elif op == "close_all":
+            action = body.get("action", "close")
+            if action not in ("close", "cancel"):
+                raise MonitorAPIError(400, "bad_request", "'action' must be 'close' or 'cancel'.")
+            if body.get("dry_run"):
+                open_now = [
+                    s for s in monitor.sessions.values() if not s.closed and not s.not_found
+                ]
+                views = [monitor.view(s) for s in open_now]
+                self.send({"sessions": views, "money": monitor.money_view()})
+            else:
+                self.send(await monitor.close_all(action, f"kernel {kernel_id}"), 202)
+        else:
+            raise MonitorAPIError(
+                400, "bad_request", "'op' must be one of: views, set_budget, close_all."
+            )
+
+
 class NotFoundHandler(MonitorHandler):
     """Any other path under the API prefix: a JSON 404 naming the path, not tornado's HTML page."""
 
@@ -580,5 +654,6 @@ def handlers() -> list[tuple[str, type[MonitorHandler]]]:
         (f"{API_PREFIX}/viewers", ViewerHandler),
         (f"{API_PREFIX}/jobs/([^/]+)/cancel", JobCancelHandler),
         (f"{API_PREFIX}/kernel-registrations", KernelRegistrationHandler),
+        (f"{API_PREFIX}/kernel-requests", KernelRequestHandler),
         (f"{API_PREFIX}/(.*)", NotFoundHandler),
     ]

@@ -14,6 +14,9 @@ import hmac
 API_PREFIX = "/session-monitor/api"
 #: Where kernels report their sessions, relative to the server's base URL.
 REGISTRATION_PATH = "session-monitor/api/kernel-registrations"
+#: Where a kernel's magics ask the server (budgets, close-all, the monitor's views), signed the
+#: same way: ``{"kernel_id", "op", ...}``.
+KERNEL_REQUESTS_PATH = "session-monitor/api/kernel-requests"
 
 #: The server's URL and its per-start secret, in the environment kernels inherit.
 ENV_URL = "JUPYTER_SESSION_MONITOR_URL"

@@ -216,7 +216,9 @@ def test_documented_xsrf_and_authentication_are_what_the_handlers_do(jp_serverap
                 )
                 security = op.get("security", DOC["security"])
                 assert (security == [{"kernelSecret": []}]) is by_secret, where
-                assert by_secret == path.endswith("/kernel-registrations"), where
+                assert by_secret == path.endswith(("/kernel-registrations", "/kernel-requests")), (
+                    where
+                )
                 checked += 1
     assert checked >= 8
 
@@ -486,6 +488,11 @@ async def test_every_operation_answers_as_documented(
     assert (await call("POST", "kernel-registrations", registration, secret))[0] == 403  # unsigned
     assert (await call("POST", "kernel-registrations", registration, signed))[0] == 201
     assert token in monitor.gateway._tokens.values()  # kept in the server's memory
+    asked = {"kernel_id": kernel_id, "op": "views", "session_ids": [other_id]}
+    assert (await call("POST", "kernel-requests", asked, secret))[0] == 403  # unsigned
+    signed_ask = {**secret, PROOF_HEADER: proof(kernel_key, json.dumps(asked).encode())}
+    status, answer = await call("POST", "kernel-requests", asked, signed_ask)
+    assert status == 200 and [v["id"] for v in answer["sessions"]] == [other_id]
     assert (await call("POST", "kernel-registrations", registration))[0] == 403
     elsewhere = {**registration, "kernel_id": "no-such-kernel"}
     assert (await call("POST", "kernel-registrations", elsewhere, secret))[0] == 404

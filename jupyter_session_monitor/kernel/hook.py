@@ -23,6 +23,7 @@ import os
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from types import ModuleType
 from typing import Any
@@ -30,13 +31,23 @@ from typing import Any
 from jupyter_session_monitor.protocol import (
     ENV_SECRET,
     ENV_URL,
+    KERNEL_REQUESTS_PATH,
     PROOF_HEADER,
     REGISTRATION_PATH,
     SECRET_HEADER,
     proof,
 )
 
-__all__ = ["ENV_SECRET", "ENV_URL", "install", "installed", "opened_sessions", "remember"]
+__all__ = [
+    "ENV_SECRET",
+    "ENV_URL",
+    "ServerUnavailable",
+    "ask_server",
+    "install",
+    "installed",
+    "opened_sessions",
+    "remember",
+]
 
 TARGET = "qiskit_ibm_runtime"
 
@@ -367,3 +378,43 @@ def _post(report: dict[str, Any]) -> None:
     )
     with _direct.open(request, timeout=30) as response:
         response.read()
+
+
+class ServerUnavailable(Exception):
+    """The kernel cannot ask the server: it was not started by a server with the monitor, or the
+    server refused (the message says why, in the server's words)."""
+
+
+def ask_server(op: str, **fields: Any) -> Any:
+    """Ask this kernel's server something (``POST kernel-requests``), signed with the kernel's
+    key; blocking, for the magics. Raises ``ServerUnavailable`` with a sentence for people."""
+    url, secret = os.environ.get(ENV_URL), os.environ.get(ENV_SECRET)
+    kernel_id, key = _kernel_id(), _kernel_key()
+    if not url or not secret or kernel_id is None or key is None:
+        raise ServerUnavailable(
+            "this kernel was not started by a Jupyter server with the session monitor (a "
+            "headless run, or another front end), so the monitor cannot be asked"
+        )
+    body = json.dumps({"kernel_id": kernel_id, "op": op, **fields}).encode()
+    request = urllib.request.Request(  # noqa: S310 (the server's own URL)
+        url.rstrip("/") + "/" + KERNEL_REQUESTS_PATH,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            SECRET_HEADER: secret,
+            PROOF_HEADER: proof(key, body),
+        },
+    )
+    try:
+        with _direct.open(request, timeout=60) as response:
+            text = response.read()
+    except urllib.error.HTTPError as error:
+        try:
+            message = json.loads(error.read())["error"]["message"]
+        except Exception:
+            message = f"HTTP {error.code}"
+        raise ServerUnavailable(message) from None
+    except OSError as error:
+        raise ServerUnavailable(f"the Jupyter server cannot be reached ({error})") from None
+    return json.loads(text) if text else None
