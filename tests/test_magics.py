@@ -107,6 +107,14 @@ def kernel_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         ("--backend ibm_torino --max-time '5 minutes'", "write 5m"),
         ("--backend", "--backend needs a value"),
         ("--backend 'ibm", "No closing quotation"),
+        ("--backend ibm_torino --budget 10 minutes", "write --budget 10m"),
+        ("--backend ibm_torino --budget 1.5h", ACCEPTED),
+        ("--backend ibm_torino --budget-amount 12EUR", "'12EUR' is not an amount"),
+        ("--backend ibm_torino --budget-amount -3", "is not an amount"),
+        ("--backend ibm_torino --budget 10m --budget-amount 3", "not both"),
+        ("--backend ibm_torino --on-budget close", "add --budget DURATION or --budget-amount"),
+        ("--backend ibm_torino --budget 10m --on-budget stop", "'stop' is not an action"),
+        ("--backend ibm_torino --budget", "--budget needs a value"),
     ],
 )
 def test_cell_magic_refuses_bad_options_in_one_line(
@@ -523,3 +531,79 @@ def test_details_lists_failed_jobs_with_the_services_reason(
     assert re.search(rf"{bad.job_id()}  Error code \d+; The circuit acts on \d+ qubits", failed)
     assert good.job_id() not in failed
     shell.user_ns["session"].close()
+
+
+# ---------------------------------------------------------------- issue #12 (money), headless
+
+
+def test_every_option_is_in_the_help_and_an_unknown_one_lists_them(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ("--budget DURATION", "--budget-amount AMOUNT", "--on-budget notify|close|cancel")
+    with pytest.raises(UsageError) as error:
+        shell.run_cell_magic("session", "--backend ibm_torino --budjet 10m", "pass")
+    assert all(option in str(error.value) for option in options)
+    doc = SessionMagics.session_cell.__doc__ or ""
+    assert all(option.split()[0] in doc for option in options)
+    shell.run_line_magic("session", "help")
+    usage = capsys.readouterr().out
+    assert "%session close --all [--cancel] [--yes]" in usage
+    assert all(option in usage for option in options)
+    for line, words in (
+        ("close --all abc", "give no id with it"),
+        ("close --cancel", "--cancel goes with --all"),
+        ("status --all", "unknown option '--all'"),
+    ):
+        with pytest.raises(UsageError, match=re.escape(words)):
+            shell.run_line_magic("session", line)
+
+
+def test_a_budget_in_a_kernel_no_monitor_started_is_one_line_and_the_cell_runs(
+    shell: InteractiveShell,
+    emulator: Harness,
+    kernel_sessions: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    outer = shell.run_cell(
+        "%%session --backend ibmq_manila --budget 10m --on-budget close\nprint('the cell ran')"
+    )
+
+    assert outer.success
+    (session,) = hook.opened_sessions()
+    lines = capsys.readouterr().out.splitlines()
+    said = [line for line in lines if "budget" in line]
+    assert said == [
+        f"%%session: no budget set on session {session.session_id}: this kernel was not started "
+        "by a Jupyter server with the session monitor (a headless run, or another front end), so "
+        "the monitor cannot be asked."
+    ]
+    assert lines.index(said[0]) < lines.index("the cell ran")  # said before the cell ran
+    assert _state(emulator, session.session_id)["accepting_jobs"] is False  # closed at its end
+    with pytest.raises(UsageError, match="cannot be asked") as error:
+        shell.run_line_magic("session", "close --all --yes")
+    assert "\n" not in str(error.value)
+    assert "%session close ID" in str(error.value)
+
+
+def test_the_fit_line_says_nothing_without_a_basis_and_at_least_for_a_lower_bound() -> None:
+    from jupyter_session_monitor.kernel.magics import _fit_line
+
+    fit = {
+        "queued": 40,
+        "expected_to_fail": 14,
+        "drain_seconds": 900.0,
+        "basis": "observed",
+        "max_ttl_at": "2030-01-01T11:42:00Z",
+        "first_failing_job": "j27",
+        "lower_bound": False,
+    }
+    line = _fit_line({"fit": fit})
+    assert line is not None
+    assert re.fullmatch(
+        r"≈ 14 of 40 queued jobs will not start before max TTL \(\d\d:42\) and will fail", line
+    )
+    assert (_fit_line({"fit": {**fit, "lower_bound": True}}) or "").startswith("at least 14 of 40")
+    assert _fit_line({"fit": {**fit, "expected_to_fail": 0}}) is None
+    no_basis = {**fit, "basis": None, "expected_to_fail": None, "drain_seconds": None}
+    assert _fit_line({"fit": no_basis}) is None
+    assert _fit_line({"fit": None}) is None

@@ -8,15 +8,17 @@ one-line ``UsageError``s that say what to do, not tracebacks from deep inside th
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from IPython.core.error import UsageError
+from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
 
@@ -27,13 +29,31 @@ from .durations import DurationError, format_duration, largest_unit, parse_durat
 
 USAGE = """\
 %session list                   this kernel's sessions
-%session status [ID]            Session.status()
+%session status [ID]            Session.status(); billed time, budget and fit-check when the
+                                monitor answers
 %session details [ID]           Session.details()
 %session close [ID]             no new jobs; queued jobs still run
+%session close --all [--cancel] [--yes]
+                                every open session the monitor tracks (after one y/N question
+                                unless --yes); --cancel cancels their queued jobs
 %session cancel [ID] --yes      cancel queued jobs and end the session
 %session watch [ID]             show the live widget
 %session attach ID              re-attach with Session.from_id and track it
-Without ID: the most recent session of this kernel. An ID may be a unique prefix."""
+Without ID: the most recent session of this kernel. An ID may be a unique prefix.
+%%session options: --backend NAME | --least-busy, --max-time DURATION, --batch, --tags a,b,
+--keep, --account NAME, --budget DURATION | --budget-amount AMOUNT,
+--on-budget notify|close|cancel (%%session? says what each does)."""
+
+#: What ``%%session`` accepts, as its refusal of an unknown option lists it.
+CELL_OPTIONS = (
+    "--backend NAME | --least-busy, --max-time DURATION, --batch, --tags a,b, --keep, "
+    "--account NAME, --budget DURATION | --budget-amount AMOUNT, --on-budget notify|close|cancel"
+)
+#: What the monitor does when a budget is used up (``--on-budget``); notify is the default.
+BUDGET_ACTIONS = ("notify", "close", "cancel")
+#: How long ``%%session --budget`` waits for the monitor to register a session just opened (the
+#: hook reports it from a background thread, retrying for several seconds).
+REGISTRATION_WAIT = 15.0
 
 
 def _explain(error: BaseException) -> str | None:
@@ -302,6 +322,257 @@ def _print_jobs(look: _Look) -> None:
         print(f"{'':>22}and {len(failed) - FAILED_SHOWN} more")
 
 
+# ---------------------------------------------------------------------- money (issue #12)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _money(amount: float, currency: str | None) -> str:
+    """``3.5, "USD"`` -> ``3.50 USD``; without a currency the number alone."""
+    return f"{amount:.2f} {currency}" if currency else f"{amount:.2f}"
+
+
+def _percent(share: float) -> str:
+    """``0.8`` -> ``80 %``, as the sidebar writes shares."""
+    return f"{round(share * 100)} %"
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _bare_seconds_note(typed: str | None) -> str | None:
+    """``a bare number is seconds; write 5m for 5 minutes``: what a duration of plain digits
+    means, said because it is rarely what was meant; ``None`` for one with a unit."""
+    if typed is None or not typed.strip().isdigit():
+        return None
+    number = int(typed)
+    return (
+        f"a bare number is seconds; write {number}m for {number} minute{'s' if number != 1 else ''}"
+    )
+
+
+def _billed_now(view: dict[str, Any], now: datetime) -> tuple[float, float]:
+    """(billed, of which idle) seconds now: the monitor's figures as of its last read of the
+    service, plus the time since while the service is still billing, no further than its
+    ``accrues_until`` (as the sidebar counts)."""
+    meter = view.get("billing") or {}
+    billed = _number(meter.get("billed_seconds")) or 0.0
+    idle = _number(meter.get("billed_idle_seconds")) or 0.0
+    as_of = derive.parse_time(view.get("last_polled_at"))
+    if not meter.get("accruing") or as_of is None:
+        return billed, idle
+    until = derive.parse_time(meter.get("accrues_until"))
+    end = min(now, until) if until is not None else now
+    extra = max(0.0, (end - as_of).total_seconds())
+    return billed + extra, idle + (extra if meter.get("idle_accruing") else 0.0)
+
+
+def _billing_line(view: dict[str, Any], now: datetime) -> str | None:
+    """``billed 2m 5s so far (of which 1m idle), 1.04 USD; up to 35m (17.50 USD) if left open
+    until max TTL``; ``None`` when the monitor has no billing for it."""
+    meter = view.get("billing")
+    if not isinstance(meter, dict):
+        return None
+    billed, idle = _billed_now(view, now)
+    rate, currency = _number(meter.get("rate_per_second")), meter.get("currency")
+    text = f"billed {format_duration(billed)} so far"
+    if idle >= 1:
+        text += f" (of which {format_duration(idle)} idle)"
+    if rate is not None and _number(meter.get("cost")) is not None:
+        text += f", {_money(billed * rate, currency)}"
+    worst = _number(meter.get("max_billed_seconds"))
+    if view.get("status") != derive.CLOSED and worst is not None and worst > billed + 0.5:
+        text += f"; up to {format_duration(worst)}"
+        max_cost = _number(meter.get("max_cost"))
+        if max_cost is not None:
+            text += f" ({_money(max_cost, currency)})"
+        text += " if left open until max TTL"
+    return text
+
+
+_BUDGET_THEN = {
+    "notify": "at 100 % a notification",
+    "close": "at 100 % the monitor closes {it} (queued jobs still run)",
+    "cancel": "at 100 % the monitor cancels {it} (queued jobs are cancelled)",
+}
+
+
+def _budget_size(budget: dict[str, Any], typed: str | None = None) -> str:
+    """``10m of billed time`` or ``12.50 USD (about 2h 5m of billed time at the server's
+    rate)``."""
+    seconds, amount = _number(budget.get("seconds")), _number(budget.get("amount"))
+    if seconds is not None:
+        unit = largest_unit(typed) if typed else "d"
+        return f"{format_duration(seconds, unit)} of billed time"
+    limit = _number(budget.get("limit_seconds"))
+    size = _money(amount or 0.0, budget.get("currency"))
+    if limit is None:
+        return size
+    return f"{size} (about {format_duration(limit)} of billed time at the server's rate)"
+
+
+def _budget_line(view: dict[str, Any]) -> str | None:
+    """``budget 10m of billed time: 45 % used; a warning at 80 %, at 100 % the monitor closes it
+    (queued jobs still run)``, or what happened once warned or reached."""
+    budget = view.get("budget")
+    if not isinstance(budget, dict):
+        return None
+    notebook = budget.get("scope") == "notebook"
+    text = f"budget {_budget_size(budget)}"
+    if notebook:
+        text += f" for the sessions of {budget.get('target')}"
+    problem = budget.get("problem")
+    if problem:
+        return f"{text}: {problem}"
+    used = _number(budget.get("used"))
+    if used is not None:
+        text += f": {_percent(used)} used"
+    if budget.get("reached"):
+        outcome = budget.get("outcome")
+        if outcome:
+            return f"{text}; reached: {outcome}"
+        return f"{text}; reached: {budget.get('action')} under way"
+    threshold = _number(budget.get("threshold")) or 0.8
+    action = str(budget.get("action"))
+    then = _BUDGET_THEN.get(action, f"at 100 %: {action}").format(it="them" if notebook else "it")
+    if budget.get("warned"):
+        return f"{text} (warned at {_percent(threshold)}); {then}"
+    return f"{text}; a warning at {_percent(threshold)}, {then}"
+
+
+def _fit_line(view: dict[str, Any]) -> str | None:
+    """``≈ 6 of 9 queued jobs will not start before max TTL (14:05) and will fail``; ``None``
+    when none is expected to fail, or when there is no basis for an estimate."""
+    fit = view.get("fit")
+    if not isinstance(fit, dict) or fit.get("basis") is None:
+        return None
+    failing = fit.get("expected_to_fail")
+    if not isinstance(failing, int) or isinstance(failing, bool) or failing <= 0:
+        return None
+    queued = fit.get("queued")
+    at = derive.parse_time(fit.get("max_ttl_at"))
+    when = f" ({at.astimezone().strftime('%H:%M')})" if at is not None else ""
+    estimate = "at least" if fit.get("lower_bound") else "≈"
+    return (
+        f"{estimate} {failing} of {queued} queued job{'s' if queued != 1 else ''} will not "
+        f"start before max TTL{when} and will fail"
+    )
+
+
+def _server_views(session_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The monitor's views of these sessions by id; empty when the server cannot be asked (a
+    headless kernel: the magics then say what the service says, as before) or tracks none."""
+    if not session_ids:
+        return {}
+    try:
+        answer = hook.ask_server("views", session_ids=session_ids)
+    except hook.ServerUnavailable:
+        return {}
+    views = answer.get("sessions") if isinstance(answer, dict) else None
+    return {
+        str(v.get("id")): v for v in views or [] if isinstance(v, dict) and v.get("id") is not None
+    }
+
+
+def _await_registration(session_id: str) -> None:
+    """Return once the monitor tracks the session this kernel just opened (the hook registers it
+    from a background thread); ``ServerUnavailable`` if it cannot be asked or never does."""
+    deadline = time.monotonic() + REGISTRATION_WAIT
+    while True:
+        answer = hook.ask_server("views", session_ids=[session_id])
+        views = answer.get("sessions") if isinstance(answer, dict) else None
+        if any(isinstance(v, dict) and v.get("id") == session_id for v in views or []):
+            return
+        if time.monotonic() > deadline:
+            raise hook.ServerUnavailable(
+                f"the monitor had not registered the session after {REGISTRATION_WAIT:.0f} s"
+            )
+        time.sleep(0.1)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split()).rstrip(".")
+
+
+def _set_budget(session: Any, options: dict[str, Any]) -> None:
+    """The cell's ``--budget``/``--budget-amount`` on its session, at the server (which enforces
+    it, also with no browser open). Said in one line either way; never fails the cell."""
+    session_id = str(session.session_id)
+    kind = _kind(session)
+    request: dict[str, Any] = {"action": options["on_budget"] or "notify"}
+    if options["budget"] is not None:
+        request["seconds"] = options["budget"]
+    else:
+        request["amount"] = options["budget_amount"]
+    note = _bare_seconds_note(options["budget_text"])
+    try:
+        _await_registration(session_id)
+        answer = hook.ask_server("set_budget", session_id=session_id, **request)
+    except hook.ServerUnavailable as error:
+        print(f"%%session: no budget set on {kind} {session_id}: {_one_line(str(error))}.")
+        return
+    views = answer.get("sessions") if isinstance(answer, dict) else None
+    view = next((v for v in views or [] if isinstance(v, dict)), {})
+    given = view.get("budget")
+    budget: dict[str, Any] = given if isinstance(given, dict) else dict(request)
+    then = _BUDGET_THEN[request["action"]].format(it="it")
+    threshold = _number(budget.get("threshold")) or 0.8
+    print(
+        f"Budget for {kind} {session_id}: {_budget_size(budget, options['budget_text'])}"
+        + (f" ({note})" if note else "")
+        + f"; a warning at {_percent(threshold)}, {then}."
+    )
+
+
+def _billed_cell(view: dict[str, Any] | None, now: datetime) -> str:
+    """``%session list``'s billed column: ``2m 5s`` or ``2m 5s, 1.04 USD``."""
+    if view is None or not isinstance(view.get("billing"), dict):
+        return ""
+    meter = view["billing"]
+    billed, _ = _billed_now(view, now)
+    rate = _number(meter.get("rate_per_second"))
+    if rate is None:
+        return format_duration(billed)
+    return f"{format_duration(billed)}, {_money(billed * rate, meter.get('currency'))}"
+
+
+def _budget_cell(view: dict[str, Any] | None) -> str:
+    """``%session list``'s budget column: ``45 % of 10m``, ``reached: closed ID``."""
+    budget = view.get("budget") if view is not None else None
+    if not isinstance(budget, dict):
+        return ""
+    if budget.get("reached"):
+        return f"reached: {budget.get('outcome') or str(budget.get('action')) + ' under way'}"
+    used = _number(budget.get("used"))
+    size = _budget_size(budget).split(" (")[0].removesuffix(" of billed time")
+    return f"{_percent(used)} of {size}" if used is not None else size
+
+
+def _where(view: dict[str, Any]) -> str:
+    """The notebook a session belongs to, or how the monitor knows it."""
+    if view.get("notebook_path"):
+        return str(view["notebook_path"])
+    source = view.get("source")
+    if source == "tracked":
+        return "(tracked by id)"
+    if source == "discovered":
+        return "(opened elsewhere)"
+    return "(no notebook)"
+
+
+def _ask(prompt: str) -> str | None:
+    """The user's answer, lower-cased; ``None`` where this front end cannot ask."""
+    try:
+        return input(prompt).strip().lower()
+    except (StdinNotImplementedError, EOFError):
+        return None
+
+
 @magics_class
 class SessionMagics(Magics):
     def __init__(self, shell: Any) -> None:
@@ -313,7 +584,22 @@ class SessionMagics(Magics):
     @cell_magic("session")  # type: ignore[arg-type]
     def session_cell(self, line: str, cell: str) -> None:
         """Run the cell inside a session: %%session --backend NAME | --least-busy [--max-time 25m]
-        [--batch] [--tags a,b] [--keep] [--account NAME]"""
+        [--batch] [--tags a,b] [--keep] [--account NAME]
+        [--budget 10m | --budget-amount 12.50] [--on-budget notify|close|cancel]
+
+        --budget DURATION       a budget on the session's billed time, written as --max-time
+                                (25m, 1h30m; a bare number is seconds)
+        --budget-amount AMOUNT  a budget in money (a plain number such as 12.50), in the
+                                currency of the rate per billed second set on the Jupyter
+                                server; refused while no rate is set
+        --on-budget ACTION      at 100 % of the budget: notify (the default), close (queued
+                                jobs still run) or cancel (queued jobs are cancelled); a
+                                warning comes at 80 %
+
+        The budget is set on the session (a reused --keep session included) before the cell
+        runs, and enforced by the Jupyter server's session monitor, also with no browser open.
+        Where it cannot be set (a kernel not started by such a server, no rate for an amount),
+        the cell says why in one line and runs all the same."""
         options = self._parse_cell_options(line)
         with _fixable_errors():
             from qiskit_ibm_runtime import Batch, QiskitRuntimeService, Session
@@ -339,17 +625,15 @@ class SessionMagics(Magics):
                     if refusal is None:
                         raise
                     raise UsageError(refusal) from None
-                typed = options["max_time_text"]
-                if typed is not None and typed.strip().isdigit():
-                    # What max_time=5 means in the client, kept; but rarely what was meant.
-                    number = int(typed)
-                    print(
-                        f"max_time {number} s (a bare number is seconds; write {number}m for "
-                        f"{number} minute{'s' if number != 1 else ''})"
-                    )
+                # What max_time=5 means in the client, kept; but rarely what was meant.
+                note = _bare_seconds_note(options["max_time_text"])
+                if note:
+                    print(f"max_time {options['max_time']} s ({note})")
                 if options["keep"]:
                     self._kept[backend.name] = session
         self._display(session)
+        if options["budget"] is not None or options["budget_amount"] is not None:
+            _set_budget(session, options)
         from qiskit_ibm_runtime.utils.default_session import set_cm_session
 
         set_cm_session(session)  # primitives created in the cell use it, as inside `with`
@@ -377,10 +661,21 @@ class SessionMagics(Magics):
             "tags": [],
             "keep": False,
             "account": None,
+            "budget": None,
+            "budget_amount": None,
+            "on_budget": None,
         }
         flags = {"--least-busy": "least_busy", "--batch": "batch", "--keep": "keep"}
         valued = {"--backend": "backend", "--max-time": "max_time", "--tags": "tags"}
-        valued["--account"] = "account"
+        valued.update(
+            {
+                "--account": "account",
+                "--budget": "budget",
+                "--budget-amount": "budget_amount",
+                "--on-budget": "on_budget",
+            }
+        )
+        durations = ("--max-time", "--budget")
         index = 0
         while index < len(words):
             word = words[index]
@@ -394,17 +689,14 @@ class SessionMagics(Magics):
                 if not value or value.startswith("--"):
                     raise UsageError(f"%%session: {name} needs a value.")
                 following = words[index + 1] if index + 1 < len(words) else ""
-                written = short_form(value, following) if name == "--max-time" else None
+                written = short_form(value, following) if name in durations else None
                 if written:  # "--max-time 5 minutes": one duration in two words
                     raise UsageError(
-                        f"%%session: --max-time {value} {following}: write --max-time {written}."
+                        f"%%session: {name} {value} {following}: write {name} {written}."
                     )
                 options[valued[name]] = value
             else:
-                raise UsageError(
-                    f"%%session: unknown option {word!r}. Options: --backend NAME | --least-busy, "
-                    "--max-time DURATION, --batch, --tags a,b, --keep, --account NAME."
-                )
+                raise UsageError(f"%%session: unknown option {word!r}. Options: {CELL_OPTIONS}.")
             index += 1
         if bool(options["backend"]) == options["least_busy"]:
             raise UsageError(
@@ -418,7 +710,50 @@ class SessionMagics(Magics):
                 raise UsageError(f"%%session --max-time: {error}") from None
         if isinstance(options["tags"], str):
             options["tags"] = [t.strip() for t in options["tags"].split(",") if t.strip()]
+        self._parse_budget(options)
         return options
+
+    @staticmethod
+    def _parse_budget(options: dict[str, Any]) -> None:
+        """``--budget`` (billed time, as ``--max-time``), ``--budget-amount`` (money) and
+        ``--on-budget``, checked before anything is opened."""
+        options["budget_text"] = options["budget"]
+        if options["budget"] is not None and options["budget_amount"] is not None:
+            raise UsageError(
+                "%%session: give --budget DURATION (billed time) or --budget-amount AMOUNT "
+                "(money), not both."
+            )
+        if options["budget"] is not None:
+            try:
+                options["budget"] = parse_duration(options["budget"])
+            except DurationError as error:
+                raise UsageError(f"%%session --budget: {error}") from None
+        if options["budget_amount"] is not None:
+            typed = options["budget_amount"]
+            try:
+                amount = float(typed)
+            except ValueError:
+                amount = math.nan
+            if not math.isfinite(amount) or amount <= 0:
+                raise UsageError(
+                    f"%%session --budget-amount: {typed!r} is not an amount. Write a positive "
+                    "number such as 12.50, no currency sign: it is counted in the currency of "
+                    "the rate set on the Jupyter server."
+                )
+            options["budget_amount"] = amount
+        action = options["on_budget"]
+        if action is not None:
+            if action not in BUDGET_ACTIONS:
+                raise UsageError(
+                    f"%%session --on-budget: {action!r} is not an action. Use notify (the "
+                    "default), close (queued jobs still run) or cancel (queued jobs are "
+                    "cancelled)."
+                )
+            if options["budget"] is None and options["budget_amount"] is None:
+                raise UsageError(
+                    "%%session: --on-budget says what to do when a budget is used up: add "
+                    "--budget DURATION or --budget-amount AMOUNT."
+                )
 
     def _reusable(self, backend: str) -> Any:
         session = self._kept.get(backend)
@@ -437,7 +772,8 @@ class SessionMagics(Magics):
 
     @line_magic("session")  # type: ignore[arg-type]
     def session_line(self, line: str) -> Any:
-        """%session list | status | details | close | cancel --yes | watch | attach ID"""
+        """%session list | status | details | close | close --all [--cancel] [--yes] |
+        cancel --yes | watch | attach ID (%session help lists what each does)"""
         try:
             words = shlex.split(line)
         except ValueError as error:
@@ -446,11 +782,28 @@ class SessionMagics(Magics):
             print(USAGE)
             return None
         command, rest = words[0], words[1:]
-        yes = "--yes" in rest
-        rest = [w for w in rest if w != "--yes"]
+        flags = {w for w in rest if w.startswith("--")}
+        rest = [w for w in rest if not w.startswith("--")]
+        allowed = {"--yes"} | ({"--all", "--cancel"} if command == "close" else set())
+        unknown = sorted(flags - allowed)
+        if unknown:
+            raise UsageError(f"%session {command}: unknown option {unknown[0]!r}.\n{USAGE}")
+        yes = "--yes" in flags
         if len(rest) > 1:
             raise UsageError(f"%session {command}: one session id at most.\n{USAGE}")
         ident = rest[0] if rest else None
+        if command == "close" and "--all" in flags:
+            if ident is not None:
+                raise UsageError(
+                    "%session close --all closes every open session: give no id with it."
+                )
+            self._close_all(cancel="--cancel" in flags, yes=yes)
+            return None
+        if "--cancel" in flags:
+            raise UsageError(
+                "%session close --cancel: --cancel goes with --all; to cancel one session's "
+                "queued jobs and end it, %session cancel [ID] --yes."
+            )
         with _fixable_errors():
             if command == "list":
                 self._list()
@@ -464,12 +817,19 @@ class SessionMagics(Magics):
             session = self._find(ident)
             if command == "status":
                 look = _look(session)
-                countdown = look.countdown(_now())
+                now = _now()
+                countdown = look.countdown(now)
                 print(
                     f"{look.mode.capitalize()} {look.session_id} on {look.backend}: "
                     f"{look.status}; jobs: {look.jobs_text(zeros=True)}"
                     + (f"; {countdown}" if countdown else "")
                 )
+                # What the monitor adds (headless, as before: the service's answer only).
+                view = _server_views([look.session_id]).get(look.session_id)
+                if view is not None:
+                    for said in (_billing_line(view, now), _budget_line(view), _fit_line(view)):
+                        if said:
+                            print(f"  {said}")
             elif command == "details":
                 look = _look(session)
                 _print_details(look.details)
@@ -508,17 +868,24 @@ class SessionMagics(Magics):
             return
         default = self._find(None)
         now = _now()
-        rows: list[tuple[str, ...]] = [("", "id", "backend", "mode", "status", "jobs", "next")]
+        # The monitor's figures when it can be asked: what each is billed, its budget, fit-check.
+        views = _server_views([str(s.session_id) for s in sessions])
+        header: tuple[str, ...] = ("", "id", "backend", "mode", "status", "jobs", "next")
+        if views:
+            header += ("billed", "budget")
+        rows: list[tuple[str, ...]] = [header]
+        notes: list[str] = []
         for session in sessions:
             marker = "*" if session is default else ""
+            view = views.get(str(session.session_id))
+            money: tuple[str, ...] = (_billed_cell(view, now), _budget_cell(view)) if views else ()
             try:
                 look = _look(session)
             except Exception as error:  # one unreachable session must not hide the others
                 backend = getattr(session._backend, "name", None) or "?"
                 status = f"unknown ({type(error).__name__})"
-                rows.append(
-                    (marker, str(session.session_id), backend, _kind(session), status, "?", "")
-                )
+                ident = str(session.session_id)
+                rows.append((marker, ident, backend, _kind(session), status, "?", "", *money))
                 continue
             rows.append(
                 (
@@ -529,11 +896,17 @@ class SessionMagics(Magics):
                     look.status,
                     look.jobs_text(zeros=False),
                     look.countdown(now) or "",
+                    *money,
                 )
             )
-        widths = [max(len(row[i]) for row in rows) for i in range(7)]
+            fit = _fit_line(view) if view is not None else None
+            if fit:
+                notes.append(f"{look.session_id}: {fit}")
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
         for row in rows:
             print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        for note in notes:
+            print(note)
         print(
             "* the default: %session status, details, close, cancel and watch act on it when no "
             "ID is given (this kernel's most recent session)."
@@ -580,6 +953,90 @@ class SessionMagics(Magics):
             )
         else:
             print(f"Cancelled session {ident}. No job was queued{finishes}; the session ended.")
+
+    def _close_all(self, *, cancel: bool, yes: bool) -> None:
+        """Every open session the monitor tracks (this server's notebooks, sessions tracked by id
+        and, with discovery on, the account's others): one confirmation listing them, one y/N
+        question unless ``yes``, then what was closed and what failed."""
+        action = "cancel" if cancel else "close"
+        try:
+            preview = hook.ask_server("close_all", action=action, dry_run=True)
+        except hook.ServerUnavailable as error:
+            raise UsageError(
+                f"%session close --all asks the session monitor, which cannot be asked: "
+                f"{_one_line(str(error))}. Close this kernel's sessions one by one with "
+                "%session close ID (%session list shows them)."
+            ) from None
+        views = [v for v in (preview or {}).get("sessions") or [] if isinstance(v, dict)]
+        if not views:
+            print("No open session: the session monitor tracks none, so there is nothing to close.")
+            return
+        verb = "Cancel" if cancel else "Close"
+        rows = [("id", "backend", "mode", "notebook", "jobs")]
+        queued_total = 0
+        for view in views:
+            summary = view.get("jobs_summary") or {}
+            queued, running = int(summary.get("QUEUED") or 0), int(summary.get("RUNNING") or 0)
+            queued_total += queued
+            rows.append(
+                (
+                    str(view.get("id")),
+                    str(view.get("backend") or "?"),
+                    "batch" if view.get("mode") == "batch" else "session",
+                    _where(view),
+                    f"{queued} queued, {running} running",
+                )
+            )
+        print(f"{verb} all: {_plural(len(views), 'open session')} tracked by the session monitor:")
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        for row in rows:
+            print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if cancel:
+            print(
+                f"Cancelling ends each session now: {_plural(queued_total, 'queued job')} "
+                "cancelled; running jobs finish."
+            )
+        else:
+            print(
+                "Closing is graceful: the sessions accept no new jobs; queued and running jobs "
+                "still run."
+            )
+        print("(Job counts as the monitor last read them from the service.)")
+        if not yes:
+            answer = _ask(f"{verb} these {_plural(len(views), 'session')}? [y/N] ")
+            if answer is None:
+                print(
+                    "Nothing was changed: this front end cannot ask. To do it: "
+                    f"%session close --all{' --cancel' if cancel else ''} --yes"
+                )
+                return
+            if answer not in ("y", "yes"):
+                print("Nothing was changed.")
+                return
+        try:
+            result = hook.ask_server("close_all", action=action)
+        except hook.ServerUnavailable as error:
+            raise UsageError(
+                f"%session close --all: the session monitor did not answer: "
+                f"{_one_line(str(error))}. Nothing may have been done: %session list shows "
+                "where this kernel's sessions are."
+            ) from None
+        done = [str(i) for i in (result or {}).get("closed") or []]
+        failed = [f for f in (result or {}).get("failed") or [] if isinstance(f, dict)]
+        listed = {str(v.get("id")) for v in views}
+        past = "Cancelled" if cancel else "Closed"
+        if done:
+            print(f"{past} {_plural(len(done), 'session')}: {', '.join(done)}.")
+        extra = [i for i in done if i not in listed]
+        if extra:
+            print(f"({', '.join(extra)} opened after the list above, and {past.lower()} too.)")
+        for failure in failed:
+            print(
+                f"Could not {action} {failure.get('id')}: "
+                f"{_one_line(str(failure.get('message') or failure.get('kind')))}."
+            )
+        if not done and not failed:
+            print("Nothing was open any more: nothing was closed.")
 
     def _attach(self, session_id: str) -> Any:
         from qiskit_ibm_runtime import QiskitRuntimeService, Session
