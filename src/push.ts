@@ -88,7 +88,9 @@ export class PushChannel {
           version: event.version as number,
           kind: event.kind as IChange['kind'],
           session_id: event.session_id as string,
-          session: (event.session ?? null) as IChange['session']
+          session: (event.session ?? null) as IChange['session'],
+          polled: (event.polled ?? null) as IChange['polled'],
+          money: (event.money ?? null) as IChange['money']
         });
       }
     };

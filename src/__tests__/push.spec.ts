@@ -71,8 +71,45 @@ describe('PushChannel', () => {
 
     expect(events).toEqual(['opened']);
     expect(changes).toEqual([
-      { version: 7, kind: 'removed', session_id: 's1', session: null }
+      {
+        version: 7,
+        kind: 'removed',
+        session_id: 's1',
+        session: null,
+        polled: null,
+        money: null
+      }
     ]);
+  });
+
+  it('passes on what a "polled" and a "money" change carry', () => {
+    const { push, changes } = channel();
+    push.start();
+    const socket = FakeSocket.all[0];
+    socket.onopen?.();
+    const money = {
+      rate: { rate_per_second: 0.5, currency: 'USD' },
+      instances: [],
+      notebook_budgets: []
+    };
+    for (const [version, kind, extra] of [
+      [8, 'polled', { polled: { s1: '2026-01-01T12:00:05.000Z' } }],
+      [9, 'money', { money }]
+    ] as const) {
+      socket.onmessage?.({
+        data: JSON.stringify({
+          schema_id: CHANGES_SCHEMA_ID,
+          version,
+          kind,
+          session_id: '',
+          session: null,
+          ...extra
+        })
+      });
+    }
+
+    expect(changes[0].polled).toEqual({ s1: '2026-01-01T12:00:05.000Z' });
+    expect(changes[1].money).toEqual(money);
   });
 
   it('says when it drops, reconnects with backoff, and says when it is back', () => {
