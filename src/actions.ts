@@ -9,11 +9,218 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import * as React from 'react';
 
+import { Widget } from '@lumino/widgets';
+
 import { MonitorRequestError } from './api';
+import { CloseAllConsequence } from './components/CloseAll';
 import { LiveConsequence } from './components/LiveConsequence';
 import type { MonitorModel } from './model';
-import { SessionAction, shortId } from './present';
+import { notebookName, SessionAction, shortId } from './present';
 import type { IJobView, ISessionView } from './sessionStore';
+
+/** What the budget form returns. */
+interface IBudgetChoice {
+  scope: 'session' | 'notebook';
+  remove: boolean;
+  body: Record<string, unknown> | null;
+  error: string | null;
+}
+
+/**
+ * The budget form of the "Budget…" dialog: a limit in minutes, hours or money, what to do when
+ * it is used up, when to warn, and whether it counts this session or its notebook's sessions.
+ */
+class BudgetForm extends Widget {
+  constructor(
+    view: ISessionView,
+    hasRate: boolean,
+    currency: string | null,
+    trans: TranslationBundle
+  ) {
+    super();
+    this.addClass('jp-SessionMonitor-budgetForm');
+    const existing = view.budget;
+    const field = (label: string, control: HTMLElement) => {
+      const row = document.createElement('label');
+      row.className = 'jp-SessionMonitor-formRow';
+      const text = document.createElement('span');
+      text.textContent = label;
+      row.append(text, control);
+      this.node.appendChild(row);
+    };
+    const select = (options: [string, string][], value: string) => {
+      const element = document.createElement('select');
+      element.className = 'jp-mod-styled';
+      for (const [key, label] of options) {
+        const option = document.createElement('option');
+        option.value = key;
+        option.textContent = label;
+        element.appendChild(option);
+      }
+      element.value = value;
+      return element;
+    };
+    this._amount = document.createElement('input');
+    this._amount.type = 'number';
+    this._amount.min = '0';
+    this._amount.step = 'any';
+    this._amount.className = 'jp-mod-styled';
+    this._amount.name = 'limit';
+    const units: [string, string][] = [
+      ['minutes', trans.__('minutes of billed time')],
+      ['hours', trans.__('hours of billed time')],
+      ['seconds', trans.__('seconds of billed time')]
+    ];
+    if (hasRate) {
+      units.push(['money', currency ?? trans.__('money (at the rate)')]);
+    }
+    let unit = 'minutes';
+    if (existing?.amount !== null && existing?.amount !== undefined) {
+      this._amount.value = String(existing.amount);
+      unit = 'money';
+    } else if (existing?.seconds) {
+      this._amount.value = String(existing.seconds / 60);
+    } else {
+      this._amount.value = '10';
+    }
+    this._unit = select(units, hasRate || unit !== 'money' ? unit : 'minutes');
+    this._unit.name = 'unit';
+    field(trans.__('Limit'), this._amount);
+    field(trans.__('Unit'), this._unit);
+    this._action = select(
+      [
+        ['notify', trans.__('Notify me only')],
+        ['close', trans.__('Close the session (queued jobs still run)')],
+        ['cancel', trans.__('Cancel the session (queued jobs are cancelled)')]
+      ],
+      existing?.action ?? 'notify'
+    );
+    this._action.name = 'action';
+    field(trans.__('When it is used up'), this._action);
+    this._threshold = document.createElement('input');
+    this._threshold.type = 'number';
+    this._threshold.min = '1';
+    this._threshold.max = '100';
+    this._threshold.className = 'jp-mod-styled';
+    this._threshold.name = 'threshold';
+    this._threshold.value = String(
+      Math.round((existing?.threshold ?? 0.8) * 100)
+    );
+    field(trans.__('Warn at (% of the limit)'), this._threshold);
+    const scopes: [string, string][] = [['session', trans.__('This session')]];
+    if (view.notebook_path) {
+      scopes.push([
+        'notebook',
+        trans.__('Every session of %1', notebookName(view.notebook_path))
+      ]);
+    }
+    this._scope = select(scopes, existing?.scope ?? 'session');
+    this._scope.name = 'scope';
+    field(trans.__('Counts'), this._scope);
+    const note = document.createElement('p');
+    note.className = 'jp-SessionMonitor-muted';
+    note.textContent = trans.__(
+      'The Jupyter server enforces the budget on the billed time the service reports, with or without this page open. Billed time counts while the session is active, idle gaps included.'
+    );
+    this.node.appendChild(note);
+    this._trans = trans;
+  }
+
+  getValue(): IBudgetChoice {
+    const trans = this._trans;
+    const scope = this._scope.value as 'session' | 'notebook';
+    const limit = Number(this._amount.value);
+    const threshold = Number(this._threshold.value);
+    if (!Number.isFinite(limit) || limit <= 0) {
+      return {
+        scope,
+        remove: false,
+        body: null,
+        error: trans.__('The limit must be a positive number.')
+      };
+    }
+    if (!Number.isFinite(threshold) || threshold <= 0 || threshold > 100) {
+      return {
+        scope,
+        remove: false,
+        body: null,
+        error: trans.__('Warn at must be between 1 and 100 %.')
+      };
+    }
+    const factor = { seconds: 1, minutes: 60, hours: 3600 }[
+      this._unit.value as 'seconds' | 'minutes' | 'hours'
+    ];
+    const size =
+      this._unit.value === 'money'
+        ? { amount: limit }
+        : { seconds: limit * (factor ?? 60) };
+    return {
+      scope,
+      remove: false,
+      body: { ...size, action: this._action.value, threshold: threshold / 100 },
+      error: null
+    };
+  }
+
+  private _amount: HTMLInputElement;
+  private _unit: HTMLSelectElement;
+  private _action: HTMLSelectElement;
+  private _threshold: HTMLInputElement;
+  private _scope: HTMLSelectElement;
+  private _trans: TranslationBundle;
+}
+
+/** The rate form: a price per billed second and a currency label. */
+class RateForm extends Widget {
+  constructor(
+    rate: number | null,
+    currency: string | null,
+    trans: TranslationBundle
+  ) {
+    super();
+    this.addClass('jp-SessionMonitor-budgetForm');
+    const row = (label: string, input: HTMLInputElement) => {
+      const element = document.createElement('label');
+      element.className = 'jp-SessionMonitor-formRow';
+      const text = document.createElement('span');
+      text.textContent = label;
+      element.append(text, input);
+      this.node.appendChild(element);
+    };
+    this._rate = document.createElement('input');
+    this._rate.type = 'number';
+    this._rate.min = '0';
+    this._rate.step = 'any';
+    this._rate.name = 'rate';
+    this._rate.className = 'jp-mod-styled';
+    this._rate.value = rate === null ? '' : String(rate);
+    this._currency = document.createElement('input');
+    this._currency.name = 'currency';
+    this._currency.maxLength = 8;
+    this._currency.className = 'jp-mod-styled';
+    this._currency.value = currency ?? '';
+    row(trans.__('Price of one billed second'), this._rate);
+    row(trans.__('Currency'), this._currency);
+    const note = document.createElement('p');
+    note.className = 'jp-SessionMonitor-muted';
+    note.textContent = trans.__(
+      'Your figure, from your plan or contract (the IBM Quantum pricing page and your account’s billing terms); the monitor never assumes one. Leave it empty to show billed time only. It is kept by the Jupyter server, which uses it for budgets in money.'
+    );
+    this.node.appendChild(note);
+  }
+
+  getValue(): { rate: number | null; currency: string | null } | null {
+    const text = this._rate.value.trim();
+    const rate = text === '' ? null : Number(text);
+    if (rate !== null && (!Number.isFinite(rate) || rate < 0)) {
+      return null;
+    }
+    return { rate, currency: this._currency.value.trim() || null };
+  }
+
+  private _rate: HTMLInputElement;
+  private _currency: HTMLInputElement;
+}
 
 /**
  * Close, Cancel and job Cancel as the user sees them: a confirmation that states the
@@ -84,6 +291,155 @@ export class SessionActions {
     return this._run(view.id, () => this._model.forget(view.id), {
       failure: this._trans.__('Could not forget session %1', shortId(view.id))
     });
+  }
+
+  /** The "Budget…" dialog: set, change or remove the session's (or its notebook's) budget. */
+  async editBudget(view: ISessionView): Promise<boolean> {
+    const trans = this._trans;
+    const money = this._model.store.money;
+    const form = new BudgetForm(
+      view,
+      money.rate.rate_per_second !== null,
+      money.rate.currency,
+      trans
+    );
+    const buttons = [
+      Dialog.cancelButton({ label: trans.__('Cancel') }),
+      Dialog.okButton({ label: trans.__('Set budget') })
+    ];
+    if (view.budget) {
+      buttons.splice(
+        1,
+        0,
+        Dialog.warnButton({
+          label: trans.__('Remove budget'),
+          actions: ['remove']
+        })
+      );
+    }
+    const result = await showDialog({
+      title: trans.__('Budget for session %1', shortId(view.id)),
+      body: form,
+      buttons
+    });
+    if (!result.button.accept) {
+      return false;
+    }
+    if (result.button.actions.includes('remove') && view.budget) {
+      const budget = view.budget;
+      return this._run(
+        view.id,
+        () => this._model.removeBudget(budget.scope, budget.target),
+        { failure: trans.__('Could not remove the budget') }
+      );
+    }
+    const choice = result.value as IBudgetChoice | null;
+    if (!choice || choice.error || !choice.body) {
+      Notification.error(choice?.error ?? trans.__('The budget was not set.'), {
+        autoClose: 8000
+      });
+      return false;
+    }
+    const target =
+      choice.scope === 'notebook' ? (view.notebook_path ?? view.id) : view.id;
+    return this._run(
+      view.id,
+      () => this._model.setBudget(choice.scope, target, choice.body!),
+      { failure: trans.__('Could not set the budget') }
+    );
+  }
+
+  /** The rate per billed second (kept by the server). */
+  async editRate(): Promise<boolean> {
+    const trans = this._trans;
+    const rate = this._model.store.money.rate;
+    const result = await showDialog({
+      title: trans.__('Rate per billed second'),
+      body: new RateForm(rate.rate_per_second, rate.currency, trans),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.okButton({ label: trans.__('Save') })
+      ]
+    });
+    if (!result.button.accept) {
+      return false;
+    }
+    const value = result.value as {
+      rate: number | null;
+      currency: string | null;
+    } | null;
+    if (!value) {
+      Notification.error(trans.__('The rate must be a number of at least 0.'), {
+        autoClose: 8000
+      });
+      return false;
+    }
+    return this._run(
+      'billing',
+      () => this._model.setRate(value.rate, value.currency),
+      { failure: trans.__('Could not save the rate') }
+    );
+  }
+
+  /**
+   * Close every open session this server monitors, after one confirmation that lists what will
+   * happen, read from the service when the dialog opens and kept current while it is open.
+   */
+  async confirmCloseAll(): Promise<boolean> {
+    const trans = this._trans;
+    const body = ReactWidget.create(
+      React.createElement(CloseAllConsequence, { model: this._model, trans })
+    );
+    const result = await showDialog({
+      title: trans.__('Close all open sessions?'),
+      body,
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Keep them') }),
+        Dialog.warnButton({ label: trans.__('Close all') })
+      ]
+    });
+    if (!result.button.accept) {
+      return false;
+    }
+    this._busy.add('close-all');
+    this._busyChanged.emit();
+    try {
+      const outcome = await this._model.closeAll('close');
+      if (outcome.failed.length) {
+        Notification.error(
+          trans.__(
+            'Closed %1 sessions; could not close %2: %3',
+            outcome.closed.length,
+            outcome.failed.length,
+            outcome.failed.map(f => `${shortId(f.id)}: ${f.message}`).join('; ')
+          ),
+          { autoClose: false }
+        );
+      } else {
+        Notification.success(
+          trans._n(
+            'Asked the service to close %1 session; queued jobs still run.',
+            'Asked the service to close %1 sessions; queued jobs still run.',
+            outcome.closed.length
+          ),
+          { autoClose: 8000 }
+        );
+      }
+      return outcome.failed.length === 0;
+    } catch (error) {
+      const message =
+        error instanceof MonitorRequestError ? error.message : String(error);
+      Notification.error(
+        trans.__('Could not close the sessions: %1', message),
+        {
+          autoClose: false
+        }
+      );
+      return false;
+    } finally {
+      this._busy.delete('close-all');
+      this._busyChanged.emit();
+    }
   }
 
   async confirmJobCancel(job: IJobView): Promise<boolean> {

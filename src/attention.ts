@@ -5,6 +5,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { IMonitorSettings } from './model';
+import { budgetText, fitText, meterAt } from './money';
 import {
   clockTime,
   endReasonText,
@@ -20,7 +21,14 @@ import type { ISessionView } from './sessionStore';
 import { parseTime, secondsLeft } from './timer';
 
 export type AttentionKind =
-  'max_ttl' | 'inactive' | 'idle' | 'job_failed' | 'closed' | 'orphaned';
+  | 'max_ttl'
+  | 'inactive'
+  | 'idle'
+  | 'job_failed'
+  | 'closed'
+  | 'orphaned'
+  | 'budget'
+  | 'fit';
 
 /** Something that needs the user's decision, once. */
 export interface IAttention {
@@ -136,17 +144,26 @@ export function attentionOf(
       !Number.isNaN(lastMs) &&
       idleFor >= settings.idleWarningSeconds
     ) {
+      const meter = meterAt(view, now - offset);
       result.push({
         ...base,
         key: `${view.id}:idle:${last}`,
         kind: 'idle',
         type: 'warning',
         offerClose: true,
-        message: trans.__(
-          '%1 has had no job for %2 and is still billed. Close it if you are done.',
-          name,
-          formatDuration(idleFor, trans)
-        )
+        message:
+          meter && meter.idle >= 1
+            ? trans.__(
+                '%1 has had no job for %2: idle and billed for %3 so far. Close it if you are done.',
+                name,
+                formatDuration(idleFor, trans),
+                formatDuration(meter.idle, trans)
+              )
+            : trans.__(
+                '%1 has had no job for %2 and is still billed. Close it if you are done.',
+                name,
+                formatDuration(idleFor, trans)
+              )
       });
     }
   }
@@ -155,24 +172,40 @@ export function attentionOf(
     const before = new Map(
       (previous.jobs ?? []).map(job => [job.id, job.status])
     );
-    for (const job of view.jobs ?? []) {
-      if (job.status === 'ERROR' && before.get(job.id) !== 'ERROR') {
-        result.push({
-          ...base,
-          key: `${view.id}:job_failed:${job.id}`,
-          kind: 'job_failed',
-          type: 'error',
-          offerClose: false,
-          message: jobReasonText(job)
-            ? trans.__(
-                'Job %1 of %2 failed: %3',
-                shortId(job.id),
-                name,
-                jobReasonText(job)!
-              )
-            : trans.__('Job %1 of %2 failed.', shortId(job.id), name)
-        });
-      }
+    const failed = (view.jobs ?? []).filter(
+      job => job.status === 'ERROR' && before.get(job.id) !== 'ERROR'
+    );
+    if (failed.length === 1) {
+      const job = failed[0];
+      result.push({
+        ...base,
+        key: `${view.id}:job_failed:${job.id}`,
+        kind: 'job_failed',
+        type: 'error',
+        offerClose: false,
+        message: jobReasonText(job)
+          ? trans.__(
+              'Job %1 of %2 failed: %3',
+              shortId(job.id),
+              name,
+              jobReasonText(job)!
+            )
+          : trans.__('Job %1 of %2 failed.', shortId(job.id), name)
+      });
+    } else if (failed.length > 1) {
+      // Jobs failing together (a max TTL reached with a queue) are one notification, not one
+      // per job: the reason of the first says why.
+      const reason = jobReasonText(failed[0]);
+      result.push({
+        ...base,
+        key: `${view.id}:job_failed:${failed.map(job => job.id).join(',')}`,
+        kind: 'job_failed',
+        type: 'error',
+        offerClose: false,
+        message: reason
+          ? trans.__('%1 jobs of %2 failed: %3', failed.length, name, reason)
+          : trans.__('%1 jobs of %2 failed.', failed.length, name)
+      });
     }
   }
 
@@ -199,6 +232,36 @@ export function attentionOf(
             name
           )
         : `${name}: ${endReasonText(view, trans) ?? trans.__('closed.')}`
+    });
+  }
+
+  const budget = view.budget;
+  if (settings.notify.budget && budget && (budget.warned || budget.reached)) {
+    // One notification per budget and stage (a notebook's budget once, not once per session).
+    const stage = budget.reached ? 'reached' : 'warned';
+    const subject =
+      budget.scope === 'notebook'
+        ? trans.__('Notebook %1', notebookName(budget.target))
+        : name;
+    result.push({
+      ...base,
+      key: `budget:${budget.scope}:${budget.target}:${budget.set_at}:${stage}`,
+      kind: 'budget',
+      type: budget.reached ? 'error' : 'warning',
+      offerClose: open && !budget.reached,
+      message: `${subject}: ${budgetText(budget, null, trans)}`
+    });
+  }
+
+  const fit = open ? fitText(view, trans) : null;
+  if (settings.notify.fit && fit) {
+    result.push({
+      ...base,
+      key: `${view.id}:fit:${view.deadlines.max_ttl_at ?? ''}`,
+      kind: 'fit',
+      type: 'warning',
+      offerClose: false,
+      message: `${name}: ${fit}`
     });
   }
 

@@ -6,6 +6,13 @@ import { PushChannel } from './push';
 import { ISessionView, ISnapshot, SessionStore } from './sessionStore';
 import { Ticker } from './ticker';
 
+/** What `POST sessions/close-all` answers. */
+export interface ICloseAllResult {
+  action: 'close' | 'cancel';
+  closed: string[];
+  failed: { id: string; kind: string; message: string }[];
+}
+
 /** How often a visible page tells the server it is looking (the server counts 2 minutes). */
 export const VIEWER_HEARTBEAT_MS = 30_000;
 
@@ -25,6 +32,9 @@ export interface IMonitorSettings {
     jobFailed: boolean;
     closed: boolean;
     orphaned: boolean;
+    budget: boolean;
+    fit: boolean;
+    instance: boolean;
   };
   showStatusBar: boolean;
   showDetails: boolean;
@@ -41,7 +51,10 @@ export const DEFAULT_SETTINGS: IMonitorSettings = {
     idle: true,
     jobFailed: true,
     closed: true,
-    orphaned: true
+    orphaned: true,
+    budget: true,
+    fit: true,
+    instance: true
   },
   showStatusBar: true,
   showDetails: true,
@@ -201,6 +214,55 @@ export class MonitorModel {
 
   async act(sessionId: string, action: 'close' | 'cancel'): Promise<void> {
     await this._send(`sessions/${encodeURIComponent(sessionId)}/${action}`);
+  }
+
+  /** `PUT sessions/{id}/budget`, or for its notebook `PUT notebook-budgets`. */
+  async setBudget(
+    scope: 'session' | 'notebook',
+    target: string,
+    budget: Record<string, unknown>
+  ): Promise<void> {
+    const [endpoint, body] =
+      scope === 'session'
+        ? [`sessions/${encodeURIComponent(target)}/budget`, budget]
+        : ['notebook-budgets', { ...budget, notebook_path: target }];
+    await requestAPI<unknown>(
+      endpoint,
+      { method: 'PUT', body: JSON.stringify(body) },
+      this._serverSettings
+    );
+  }
+
+  async removeBudget(
+    scope: 'session' | 'notebook',
+    target: string
+  ): Promise<void> {
+    const endpoint =
+      scope === 'session'
+        ? `sessions/${encodeURIComponent(target)}/budget`
+        : `notebook-budgets?notebook_path=${encodeURIComponent(target)}`;
+    await requestAPI<void>(
+      endpoint,
+      { method: 'DELETE' },
+      this._serverSettings
+    );
+  }
+
+  /** `PUT billing`: the rate per billed second (null: none) and its currency label. */
+  async setRate(rate: number | null, currency: string | null): Promise<void> {
+    await requestAPI<unknown>(
+      'billing',
+      {
+        method: 'PUT',
+        body: JSON.stringify({ rate_per_second: rate, currency })
+      },
+      this._serverSettings
+    );
+  }
+
+  /** `POST sessions/close-all`. */
+  async closeAll(action: 'close' | 'cancel'): Promise<ICloseAllResult> {
+    return this._send<ICloseAllResult>('sessions/close-all', { action });
   }
 
   async cancelJob(jobId: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 
 import { attentionOf, IAttention, SeenKeys, VisibleTabs } from './attention';
 import type { MonitorModel } from './model';
+import { instanceRiskText } from './money';
 import { isOpen } from './present';
 import type { ISessionView } from './sessionStore';
 
@@ -66,6 +67,23 @@ export class Notifier {
         this._offer(attention);
       }
     }
+    if (this._model.settings.notify.instance && this._tabs.shouldShow()) {
+      for (const reading of store.money.instances) {
+        const risk = instanceRiskText(reading, this._trans);
+        if (risk) {
+          // Once per instance, period and kind of risk.
+          const key = `instance:${reading.instance ?? ''}:${reading.period_end ?? ''}:${reading.limit_reached ? 'reached' : 'risk'}`;
+          void this._seen.claim(key).then(fresh => {
+            if (fresh) {
+              Notification.emit(risk, 'warning', {
+                autoClose: false,
+                data: { kind: 'instance' }
+              });
+            }
+          });
+        }
+      }
+    }
     if (this._deferred.size && this._tabs.shouldShow()) {
       // This tab is looked at now (or no tab is): what waited is shown if it still holds.
       const waiting = [...this._deferred.values()];
@@ -78,6 +96,7 @@ export class Notifier {
         const holds =
           attention.kind === 'closed' ||
           attention.kind === 'job_failed' ||
+          attention.kind === 'budget' ||
           stillOpen(attention.sessionId);
         if (holds && now - at < Notifier.DEFER_MS) {
           this._offer(attention);
@@ -91,6 +110,15 @@ export class Notifier {
    * tab is looked at: another tab that is visible shows it, and the claim makes it once only.
    */
   private _offer(attention: IAttention): void {
+    const shownFit = this._fits.get(attention.key);
+    if (shownFit !== undefined) {
+      // The fit-check's numbers move as the queue drains: the notification says what holds now.
+      if (shownFit.message !== attention.message) {
+        shownFit.message = attention.message;
+        Notification.update({ id: shownFit.id, message: attention.message });
+      }
+      return;
+    }
     if (!this._tabs.shouldShow()) {
       if (!this._deferred.has(attention.key)) {
         this._deferred.set(attention.key, { attention, at: Date.now() });
@@ -124,7 +152,14 @@ export class Notifier {
       actions,
       data: { sessionId: attention.sessionId, kind: attention.kind }
     });
-    if (attention.kind !== 'closed' && attention.kind !== 'job_failed') {
+    if (attention.kind === 'fit') {
+      this._fits.set(attention.key, { id, message: attention.message });
+    }
+    if (
+      attention.kind !== 'closed' &&
+      attention.kind !== 'job_failed' &&
+      attention.kind !== 'budget'
+    ) {
       const shown = this._shown.get(attention.sessionId) ?? [];
       shown.push(id);
       this._shown.set(attention.sessionId, shown);
@@ -133,6 +168,11 @@ export class Notifier {
 
   /** Dismiss the warnings shown about a session once they no longer hold (it closed). */
   private _withdraw(sessionId: string): void {
+    for (const key of [...this._fits.keys()]) {
+      if (key.startsWith(`${sessionId}:`)) {
+        this._fits.delete(key);
+      }
+    }
     const shown = this._shown.get(sessionId);
     if (shown) {
       shown.forEach(id => Notification.dismiss(id));
@@ -145,6 +185,8 @@ export class Notifier {
   private _deferred = new Map<string, { attention: IAttention; at: number }>();
   private _previous = new Map<string, ISessionView>();
   private _shown = new Map<string, string[]>();
+  /** Fit-check notifications shown by this tab: key -> notification id and message. */
+  private _fits = new Map<string, { id: string; message: string }>();
   private _loaded = false;
   private _stopTick: () => void;
 }

@@ -14,7 +14,87 @@ export interface IJobView {
   usage_seconds?: number | null;
   /** Why it failed or was cancelled, in the service's words. */
   reason?: { code: number | null; message: string } | null;
+  /** The service's estimate of its quantum seconds. */
+  estimated_seconds?: number | null;
 }
+
+/** What a session has been billed, as of `last_polled_at` (docs/openapi.yaml, Billing). */
+export interface IBilling {
+  billed_seconds: number;
+  billed_idle_seconds: number;
+  max_billed_seconds: number;
+  cost: number | null;
+  max_cost: number | null;
+  currency: string | null;
+  rate_per_second: number | null;
+  /** The service bills it now: add the seconds since `last_polled_at`, up to `accrues_until`. */
+  accruing: boolean;
+  idle_accruing: boolean;
+  accrues_until: string | null;
+}
+
+/** A budget on a session or a notebook, with what it counts so far. */
+export interface IBudgetView {
+  scope: 'session' | 'notebook';
+  target: string;
+  seconds: number | null;
+  amount: number | null;
+  action: 'notify' | 'close' | 'cancel';
+  threshold: number;
+  set_at: string;
+  warned: boolean;
+  warned_at: string | null;
+  reached: boolean;
+  reached_at: string | null;
+  outcome: string | null;
+  spent_seconds: number;
+  spent_amount: number | null;
+  limit_seconds: number | null;
+  used: number | null;
+  currency: string | null;
+  problem: string | null;
+}
+
+/** Whether the queued jobs start before the max TTL. */
+export interface IFit {
+  queued: number;
+  expected_to_fail: number | null;
+  drain_seconds: number | null;
+  basis: 'service_estimate' | 'observed' | null;
+  max_ttl_at: string | null;
+  first_failing_job: string | null;
+  lower_bound: boolean;
+}
+
+/** One account's instance allowance (`GET instances`). */
+export interface IInstanceUsage {
+  account: { name: string | null; instance: string | null };
+  instance: string | null;
+  consumed_seconds: number | null;
+  limit_seconds: number | null;
+  remaining_seconds: number | null;
+  limit_reached: boolean;
+  period_start: string | null;
+  period_end: string | null;
+  as_of: string | null;
+  error: { kind: string; message: string } | null;
+  projected_remaining_seconds: number | null;
+  open_worst_case_seconds: number;
+  at_risk: boolean;
+}
+
+/** The rate, the instances and the notebooks' budgets (the snapshot's `money`). */
+export interface IMoney {
+  rate: { rate_per_second: number | null; currency: string | null };
+  instances: IInstanceUsage[];
+  notebook_budgets: IBudgetView[];
+}
+
+export const NO_MONEY: IMoney = {
+  rate: { rate_per_second: null, currency: null },
+  instances: [],
+  notebook_budgets: []
+};
 
 /** One state change the monitor saw (only in `GET sessions/{id}`). */
 export interface ITransition {
@@ -57,6 +137,9 @@ export interface ISessionView {
   error?: { kind: string; message: string } | null;
   end_reason?: string | null;
   timeline?: ITransition[];
+  billing?: IBilling;
+  budget?: IBudgetView | null;
+  fit?: IFit | null;
 }
 
 /** `GET session-monitor/api/sessions`. */
@@ -64,14 +147,17 @@ export interface ISnapshot {
   sessions: ISessionView[];
   server_time: string;
   version: number;
+  money?: IMoney;
 }
 
 /** One pushed change (the `session_changes/v1` event's fields). */
 export interface IChange {
   version: number;
-  kind: 'added' | 'updated' | 'removed' | 'polled';
+  kind: 'added' | 'updated' | 'removed' | 'polled' | 'money';
   session_id: string;
   session: ISessionView | null;
+  /** For `money`: the rate, instances and notebook budgets now. */
+  money?: IMoney | null;
   /** For `polled`: sessions read from the service with nothing else changed, and when. */
   polled?: Record<string, string | null> | null;
 }
@@ -99,6 +185,11 @@ export class SessionStore {
 
   get version(): number {
     return this._version;
+  }
+
+  /** The rate, the instances' allowance and the notebooks' budgets. */
+  get money(): IMoney {
+    return this._money;
   }
 
   /** Milliseconds this browser's clock is ahead of the server's (for countdowns). */
@@ -181,6 +272,7 @@ export class SessionStore {
     }
     this._failures = 0;
     this._sessions = new Map(snapshot.sessions.map(s => [s.id, s]));
+    this._money = snapshot.money ?? NO_MONEY;
     this._version = snapshot.version;
     this._offset = clockOffset(snapshot.server_time, sentAt, this._now());
     this._connection = 'live';
@@ -231,7 +323,9 @@ export class SessionStore {
   }
 
   private _put(change: IChange): void {
-    if (change.kind === 'polled') {
+    if (change.kind === 'money') {
+      this._money = change.money ?? this._money;
+    } else if (change.kind === 'polled') {
       for (const [id, at] of Object.entries(change.polled ?? {})) {
         const known = this._sessions.get(id);
         if (known) {
@@ -247,6 +341,7 @@ export class SessionStore {
   }
 
   private _sessions = new Map<string, ISessionView>();
+  private _money: IMoney = NO_MONEY;
   private _version = 0;
   private _offset = 0;
   private _connection: Connection = 'loading';

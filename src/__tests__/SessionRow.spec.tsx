@@ -80,9 +80,11 @@ describe('SessionRow', () => {
 
     expect(labels(sessionView())).toEqual([
       'Close session a11199df',
+      'Budget for session a11199df',
       'Cancel session a11199df'
     ]);
     expect(labels(sessionView({ accepting_jobs: false }))).toEqual([
+      'Budget for session a11199df',
       'Cancel session a11199df'
     ]);
     expect(

@@ -118,6 +118,27 @@ describe('attentionOf', () => {
     expect(kinds(after, after)).toEqual([]);
   });
 
+  it('reports jobs that fail together as one notification, with the reason', () => {
+    const reason = {
+      code: null,
+      message: 'The session reached its max TTL before the job ran.'
+    };
+    const queued = ['q1', 'q2', 'q3'].map(id => job(id, 'QUEUED'));
+    const before = sessionView(withJobs(queued));
+    const after = sessionView({
+      state: 'closed',
+      status: 'Closed',
+      ...withJobs(queued.map(j => ({ ...j, status: 'ERROR', reason })))
+    });
+
+    const found = attentionOf(after, before, T0, 0, DEFAULT_SETTINGS, trans);
+    const failures = found.filter(a => a.kind === 'job_failed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0].message).toBe(
+      '3 jobs of Session a11199df (vqe.ipynb) failed: The session reached its max TTL before the job ran.'
+    );
+  });
+
   it("says why a job failed, in the service's words", () => {
     const before = sessionView(withJobs([job('j1', 'RUNNING')]));
     const failed = {

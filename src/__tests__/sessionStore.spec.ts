@@ -68,6 +68,27 @@ async function loaded(
 }
 
 describe('SessionStore', () => {
+  it('keeps the money of the snapshot and of "money" changes, without touching sessions', async () => {
+    const { store } = await loaded([view('a')], 7);
+    const money = {
+      rate: { rate_per_second: 0.5, currency: 'USD' },
+      instances: [],
+      notebook_budgets: []
+    };
+
+    store.apply({
+      version: 8,
+      kind: 'money',
+      session_id: '',
+      session: null,
+      money
+    });
+
+    expect(store.money).toEqual(money);
+    expect([...store.sessions.keys()]).toEqual(['a']);
+    expect(store.version).toBe(8);
+  });
+
   it('loads the snapshot, its version and the clock offset', async () => {
     const { store } = await loaded([view('a'), view('b')], 7);
 

@@ -6,6 +6,7 @@ import { useSignalVersion } from '../hooks';
 import type { MonitorModel } from '../model';
 import { isOpen, modeText, shortId } from '../present';
 import { Countdown } from './Countdown';
+import { BillingLine, BudgetLine, FitLine } from './Money';
 import { SessionButtons, SessionOutcome, StatusBadge } from './SessionRow';
 
 export interface ISessionCardProps {
@@ -78,6 +79,19 @@ export function SessionCard(props: ISessionCardProps): JSX.Element {
         />
       )}
       <SessionOutcome view={view} trans={trans} />
+      <BillingLine
+        view={view}
+        ticker={model.ticker}
+        offset={model.store.clockOffset}
+        trans={trans}
+      />
+      <BudgetLine
+        view={view}
+        ticker={model.ticker}
+        offset={model.store.clockOffset}
+        trans={trans}
+      />
+      {isOpen(view) && <FitLine view={view} trans={trans} />}
       <SessionButtons
         view={view}
         actions={actions}

@@ -6,6 +6,8 @@ import type { SessionActions } from '../actions';
 import { useSignalVersion } from '../hooks';
 import type { MonitorModel } from '../model';
 import { groupSessions, groupTitle, IGroup } from '../present';
+import type { Ticker } from '../ticker';
+import { MoneyHeader, TotalBilled } from './Money';
 import { SessionRow } from './SessionRow';
 
 export interface ISessionListProps {
@@ -134,6 +136,14 @@ export function SessionList(props: ISessionListProps): JSX.Element {
         </div>
       )}
       {total > 0 && (
+        <MoneyHeader
+          model={model}
+          trans={trans}
+          onSetRate={() => void actions.editRate()}
+          onCloseAll={() => void actions.confirmCloseAll()}
+        />
+      )}
+      {total > 0 && (
         <div className="jp-SessionMonitor-toolbar">
           <input
             type="search"
@@ -189,6 +199,8 @@ export function SessionList(props: ISessionListProps): JSX.Element {
           }
           trans={trans}
           openNotebook={props.openNotebook}
+          ticker={model.ticker}
+          offset={offset}
         >
           {group.sessions.map(view => (
             <SessionRow
@@ -221,6 +233,8 @@ function Group(props: {
   onCollapse: () => void;
   trans: TranslationBundle;
   openNotebook: (path: string) => void;
+  ticker: Ticker;
+  offset: number;
   children: React.ReactNode;
 }): JSX.Element {
   const { group, collapsed, trans } = props;
@@ -266,6 +280,17 @@ function Group(props: {
           >
             {title}
           </button>
+        )}
+        {group.kind === 'notebook' && (
+          <TotalBilled
+            views={group.sessions}
+            ticker={props.ticker}
+            offset={props.offset}
+            trans={trans}
+            label={trans.__(
+              'Billed so far by this notebook’s sessions shown here'
+            )}
+          />
         )}
         <span className="jp-SessionMonitor-count">{group.sessions.length}</span>
       </h3>

@@ -27,6 +27,7 @@ import type { IJobView, ISessionView, ITransition } from '../sessionStore';
 import { Ticker, useNow, useOnScreen } from '../ticker';
 import { parseTime } from '../timer';
 import { Countdown } from './Countdown';
+import { BillingLine, BudgetLine, FitLine } from './Money';
 
 export interface ISessionRowProps {
   view: ISessionView;
@@ -151,6 +152,19 @@ export const SessionRow = React.memo(function SessionRow(
         />
       )}
       <SessionOutcome view={view} trans={trans} />
+      <BillingLine
+        view={view}
+        ticker={props.ticker}
+        offset={props.offset}
+        trans={trans}
+      />
+      <BudgetLine
+        view={view}
+        ticker={props.ticker}
+        offset={props.offset}
+        trans={trans}
+      />
+      {!closed && <FitLine view={view} trans={trans} />}
       <RowFacts view={view} trans={trans} />
       {view.stale && (
         <LastUpdated
@@ -207,9 +221,11 @@ export function SessionOutcome(props: {
       )}
       <div className="jp-SessionMonitor-counts">
         <span data-testid="job-counts">{jobCountsText(view, trans)}</span>
-        <span className="jp-SessionMonitor-usage">
-          {trans.__('usage %1', formatDuration(view.usage_seconds, trans))}
-        </span>
+        {!view.billing && (
+          <span className="jp-SessionMonitor-usage">
+            {trans.__('usage %1', formatDuration(view.usage_seconds, trans))}
+          </span>
+        )}
       </div>
     </>
   );
@@ -294,6 +310,19 @@ export function SessionButtons(props: {
           {busy ? trans.__('Working…') : trans.__('Close')}
         </button>
       )}
+      <button
+        type="button"
+        className="jp-mod-styled jp-SessionMonitor-button"
+        disabled={busy}
+        aria-label={trans.__('Budget for session %1', shortId(view.id))}
+        title={trans.__(
+          'Set a limit on what this session (or its notebook) may be billed, and what happens then'
+        )}
+        onClick={() => void actions.editBudget(view)}
+        data-testid="budget-button"
+      >
+        {trans.__('Budget…')}
+      </button>
       <button
         type="button"
         className="jp-mod-styled jp-SessionMonitor-button jp-SessionMonitor-danger"

@@ -1,0 +1,238 @@
+import { nullTranslator } from '@jupyterlab/translation';
+import { describe, expect, it } from 'vitest';
+
+import {
+  budgetText,
+  fitText,
+  instanceRiskText,
+  meterAt,
+  totalAt,
+  worstCaseText
+} from '../money';
+import type { IBilling, IBudgetView, IInstanceUsage } from '../sessionStore';
+import { sessionView } from './fixtures';
+
+const trans = nullTranslator.load('jupyter_session_monitor');
+const POLLED = Date.parse('2026-01-01T12:00:00.000Z');
+
+function billing(changes: Partial<IBilling> = {}): IBilling {
+  return {
+    billed_seconds: 100,
+    billed_idle_seconds: 40,
+    max_billed_seconds: 3700,
+    cost: null,
+    max_cost: null,
+    currency: null,
+    rate_per_second: null,
+    accruing: true,
+    idle_accruing: true,
+    accrues_until: '2026-01-01T12:00:30.000Z',
+    ...changes
+  };
+}
+
+function budget(changes: Partial<IBudgetView> = {}): IBudgetView {
+  return {
+    scope: 'session',
+    target: 'a11199df80a94d84840b',
+    seconds: 600,
+    amount: null,
+    action: 'close',
+    threshold: 0.8,
+    set_at: '2026-01-01T11:00:00.000Z',
+    warned: false,
+    warned_at: null,
+    reached: false,
+    reached_at: null,
+    outcome: null,
+    spent_seconds: 100,
+    spent_amount: null,
+    limit_seconds: 600,
+    used: 0.1667,
+    currency: null,
+    problem: null,
+    ...changes
+  };
+}
+
+describe('meterAt', () => {
+  it('adds the seconds since the read while the service bills, idle too when nothing runs', () => {
+    const view = sessionView({ billing: billing() });
+    expect(meterAt(view, POLLED + 10_000)).toEqual({
+      billed: 110,
+      idle: 50,
+      cost: null
+    });
+  });
+
+  it('never goes past the moment the service stops billing by itself', () => {
+    const view = sessionView({ billing: billing() });
+    // accrues_until is 30 s after the read: an hour later it is still 30 s more, not 3600.
+    expect(meterAt(view, POLLED + 3_600_000)?.billed).toBe(130);
+  });
+
+  it('adds nothing to idle while a job runs, and nothing at all when not billed', () => {
+    const running = sessionView({ billing: billing({ idle_accruing: false }) });
+    expect(meterAt(running, POLLED + 10_000)).toMatchObject({
+      billed: 110,
+      idle: 40
+    });
+    const inactive = sessionView({ billing: billing({ accruing: false }) });
+    expect(meterAt(inactive, POLLED + 10_000)?.billed).toBe(100);
+  });
+
+  it('prices the live figure at the rate', () => {
+    const view = sessionView({
+      billing: billing({ rate_per_second: 0.5, currency: 'USD' })
+    });
+    expect(meterAt(view, POLLED + 10_000)?.cost).toBe(55);
+  });
+
+  it('totals several sessions live', () => {
+    const views = [
+      sessionView({ id: 'a', billing: billing() }),
+      sessionView({ id: 'b', billing: billing({ accruing: false }) })
+    ];
+    expect(totalAt(views, POLLED + 10_000)?.billed).toBe(210);
+  });
+});
+
+describe('worstCaseText', () => {
+  it('states the worst case for an open session and nothing once closed', () => {
+    const view = sessionView({
+      billing: billing({ max_cost: 1850, currency: 'USD' })
+    });
+    const meter = meterAt(view, POLLED)!;
+    expect(worstCaseText(view, meter, trans)).toBe(
+      'up to 1 h 01 min (1850.00 USD) if left open until its max TTL'
+    );
+    const closed = sessionView({ state: 'closed', billing: billing() });
+    expect(worstCaseText(closed, meter, trans)).toBeNull();
+  });
+});
+
+describe('fitText', () => {
+  const fit = {
+    queued: 40,
+    expected_to_fail: 14,
+    drain_seconds: 900,
+    basis: 'service_estimate' as const,
+    max_ttl_at: '2026-01-01T12:10:00.000Z',
+    first_failing_job: 'j27',
+    lower_bound: false
+  };
+
+  it('says how many queued jobs will fail at the max TTL', () => {
+    const text = fitText(sessionView({ fit }), trans);
+    expect(text).toMatch(
+      /^≈ 14 of 40 queued jobs will not start before the max TTL \(.+\) and will fail\. \(from the service’s run-time estimates\)$/
+    );
+  });
+
+  it('says nothing without a basis, or when all fit', () => {
+    expect(
+      fitText(
+        sessionView({
+          fit: {
+            ...fit,
+            basis: null,
+            expected_to_fail: null,
+            drain_seconds: null
+          }
+        }),
+        trans
+      )
+    ).toBeNull();
+    expect(
+      fitText(sessionView({ fit: { ...fit, expected_to_fail: 0 } }), trans)
+    ).toBeNull();
+  });
+
+  it('says "at least" while the session waits in the shared queue', () => {
+    const text = fitText(
+      sessionView({ fit: { ...fit, lower_bound: true, basis: 'observed' } }),
+      trans
+    );
+    expect(text).toMatch(
+      /^At least 14 of 40 .* \(from the run times seen in this session\)$/
+    );
+  });
+});
+
+describe('budgetText', () => {
+  it('shows what was used of the budget, live for the session', () => {
+    expect(budgetText(budget(), 480, trans)).toBe(
+      'Budget 10 min 00 s, then close: 8 min 00 s used (80 %)'
+    );
+  });
+
+  it('says what the server did when it was used up', () => {
+    expect(
+      budgetText(
+        budget({ reached: true, outcome: 'closed a11199df80a94d84840b' }),
+        610,
+        trans
+      )
+    ).toBe(
+      'Budget 10 min 00 s, then close: 10 min 10 s used (102 %) — used up; closed a11199df80a94d84840b'
+    );
+  });
+
+  it('counts a notebook budget over its sessions, in money when it is in money', () => {
+    const text = budgetText(
+      budget({
+        scope: 'notebook',
+        target: 'vqe.ipynb',
+        seconds: null,
+        amount: 50,
+        limit_seconds: 100,
+        spent_seconds: 40,
+        currency: 'EUR'
+      }),
+      999,
+      trans
+    );
+    expect(text).toBe(
+      'Notebook budget 50.00 EUR, then close: 20.00 EUR used (40 %)'
+    );
+  });
+
+  it('says why a budget in money cannot be evaluated', () => {
+    const text = budgetText(
+      budget({
+        amount: 5,
+        seconds: null,
+        limit_seconds: null,
+        problem: 'No rate.'
+      }),
+      null,
+      trans
+    );
+    expect(text).toBe('Budget 5.00, then close: No rate.');
+  });
+});
+
+describe('instanceRiskText', () => {
+  const reading: IInstanceUsage = {
+    account: { name: null, instance: 'crn:x' },
+    instance: 'crn:x',
+    consumed_seconds: 500,
+    limit_seconds: 600,
+    remaining_seconds: 100,
+    limit_reached: false,
+    period_start: null,
+    period_end: null,
+    as_of: '2026-01-01T12:00:00.000Z',
+    error: null,
+    projected_remaining_seconds: 90,
+    open_worst_case_seconds: 3600,
+    at_risk: true
+  };
+
+  it('warns before the open sessions can use up what is left', () => {
+    expect(instanceRiskText(reading, trans)).toBe(
+      'Left open until their max TTL, the open sessions could be billed 1 h 00 min, more than the 1 min 30 s left on the instance.'
+    );
+    expect(instanceRiskText({ ...reading, at_risk: false }, trans)).toBeNull();
+  });
+});

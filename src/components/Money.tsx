@@ -1,0 +1,201 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
+
+import { useSignalVersion } from '../hooks';
+import type { MonitorModel } from '../model';
+import {
+  budgetText,
+  fitText,
+  formatMoney,
+  instanceRiskText,
+  instanceText,
+  meterAt,
+  meterText,
+  totalAt,
+  worstCaseText
+} from '../money';
+import { formatDuration, isOpen } from '../present';
+import type { ISessionView } from '../sessionStore';
+import { Ticker, useNow, useOnScreen } from '../ticker';
+
+interface ILiveProps {
+  view: ISessionView;
+  ticker: Ticker;
+  /** Milliseconds this browser's clock is ahead of the server's. */
+  offset: number;
+  trans: TranslationBundle;
+}
+
+/** What the session has been billed, live while the service bills it; the worst case. */
+export function BillingLine(props: ILiveProps): JSX.Element | null {
+  const { view, trans } = props;
+  const ref = React.useRef<HTMLDivElement>(null);
+  const live = Boolean(view.billing?.accruing);
+  const now = useNow(props.ticker, useOnScreen(ref) && live);
+  const meter = meterAt(view, now - props.offset);
+  if (!meter || !view.billing) {
+    return null;
+  }
+  const worst = worstCaseText(view, meter, trans);
+  return (
+    <div ref={ref} className="jp-SessionMonitor-billing" data-testid="billing">
+      <span>{meterText(meter, view.billing, trans)}</span>
+      {worst && <span className="jp-SessionMonitor-muted"> · {worst}</span>}
+    </div>
+  );
+}
+
+/** Queued jobs that will not start before the max TTL (nothing when there is no basis). */
+export function FitLine(props: {
+  view: ISessionView;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const text = fitText(props.view, props.trans);
+  if (!text) {
+    return null;
+  }
+  return (
+    <div className="jp-SessionMonitor-fit" data-testid="fit" role="note">
+      {text}
+    </div>
+  );
+}
+
+/** The session's budget (its own, or its notebook's) and what it has used. */
+export function BudgetLine(props: ILiveProps): JSX.Element | null {
+  const { view, trans } = props;
+  const ref = React.useRef<HTMLDivElement>(null);
+  const budget = view.budget;
+  const live = Boolean(budget && !budget.reached && view.billing?.accruing);
+  const now = useNow(props.ticker, useOnScreen(ref) && live);
+  if (!budget) {
+    return null;
+  }
+  const meter = meterAt(view, now - props.offset);
+  const state = budget.reached ? 'reached' : budget.warned ? 'warned' : 'ok';
+  return (
+    <div
+      ref={ref}
+      className={`jp-SessionMonitor-budget jp-mod-${state}`}
+      data-testid="budget"
+      data-state={state}
+    >
+      {budgetText(budget, meter?.billed ?? null, trans)}
+    </div>
+  );
+}
+
+/** A group's (or the list's) live billed total, for the group header. */
+export function TotalBilled(props: {
+  views: ISessionView[];
+  ticker: Ticker;
+  offset: number;
+  trans: TranslationBundle;
+  label?: string;
+}): JSX.Element | null {
+  const { views, trans } = props;
+  const ref = React.useRef<HTMLSpanElement>(null);
+  const live = views.some(v => v.billing?.accruing);
+  const now = useNow(props.ticker, useOnScreen(ref) && live);
+  const total = totalAt(views, now - props.offset);
+  if (!total || total.billed < 0.05) {
+    return null;
+  }
+  const currency = views.find(v => v.billing?.currency)?.billing?.currency;
+  const text =
+    formatDuration(total.billed, trans) +
+    (total.cost === null
+      ? ''
+      : ` · ${formatMoney(total.cost, currency ?? null)}`);
+  return (
+    <span
+      ref={ref}
+      className="jp-SessionMonitor-total"
+      title={props.label ?? trans.__('Billed so far')}
+      data-testid="total-billed"
+    >
+      {text}
+    </span>
+  );
+}
+
+/**
+ * The top of the sidebar: each instance's allowance (and a warning before it can run out),
+ * what the open sessions have been billed, the rate, and the actions on all sessions.
+ */
+export function MoneyHeader(props: {
+  model: MonitorModel;
+  trans: TranslationBundle;
+  onSetRate: () => void;
+  onCloseAll: () => void;
+}): JSX.Element | null {
+  const { model, trans } = props;
+  useSignalVersion(model.store.changed);
+  const money = model.store.money;
+  const open = [...model.store.sessions.values()].filter(isOpen);
+  const rate = money.rate;
+  return (
+    <div className="jp-SessionMonitor-money" data-testid="money-header">
+      {money.instances.map(reading => {
+        const risk = instanceRiskText(reading, trans);
+        return (
+          <div
+            key={`${reading.account.name ?? ''}|${reading.instance ?? ''}`}
+            className="jp-SessionMonitor-instance"
+            data-testid="instance"
+          >
+            <div>{instanceText(reading, trans)}</div>
+            {risk && (
+              <div
+                className="jp-SessionMonitor-risk"
+                role="alert"
+                data-testid="instance-risk"
+              >
+                {risk}
+              </div>
+            )}
+          </div>
+        );
+      })}
+      <div className="jp-SessionMonitor-moneyRow">
+        {open.length > 0 && (
+          <span>
+            {trans.__('Open sessions billed:')}{' '}
+            <TotalBilled
+              views={open}
+              ticker={model.ticker}
+              offset={model.store.clockOffset}
+              trans={trans}
+              label={trans.__('Billed so far by the open sessions')}
+            />
+          </span>
+        )}
+        <button
+          type="button"
+          className="jp-SessionMonitor-linkButton"
+          onClick={props.onSetRate}
+          title={trans.__(
+            'The price of one billed second, to show costs and set budgets in money'
+          )}
+        >
+          {rate.rate_per_second === null
+            ? trans.__('Set a rate…')
+            : trans.__(
+                'Rate %1 per s…',
+                formatMoney(rate.rate_per_second, rate.currency)
+              )}
+        </button>
+        {open.length > 0 && (
+          <button
+            type="button"
+            className="jp-SessionMonitor-linkButton jp-SessionMonitor-danger"
+            onClick={props.onCloseAll}
+            data-testid="close-all"
+          >
+            {trans.__('Close all open sessions…')}
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,256 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
+
+import { clockTime, formatDuration } from './present';
+import type {
+  IBilling,
+  IBudgetView,
+  IInstanceUsage,
+  ISessionView
+} from './sessionStore';
+import { parseTime } from './timer';
+
+/**
+ * Money as the page shows it: pure functions of the server's views (no I/O), so that the
+ * sidebar, the notebook widget and the notifications say the same thing.
+ *
+ * The server's figures are as of the session's last read (`last_polled_at`). While the service
+ * bills a session (`billing.accruing`), the page adds the seconds since, never beyond
+ * `billing.accrues_until` (the moment the service stops billing by itself), so a live figure is
+ * never more than the service can have billed.
+ */
+
+export interface IMeter {
+  billed: number;
+  idle: number;
+  cost: number | null;
+}
+
+/** Billed seconds (and idle, and cost) of one session at `nowServer` (ms, server clock). */
+export function meterAt(view: ISessionView, nowServer: number): IMeter | null {
+  const billing = view.billing;
+  if (!billing) {
+    return null;
+  }
+  let extra = 0;
+  const asOf = parseTime(view.last_polled_at);
+  if (billing.accruing && asOf !== null) {
+    const until = parseTime(billing.accrues_until);
+    const end = until === null ? nowServer : Math.min(nowServer, until);
+    extra = Math.max(0, (end - asOf) / 1000);
+  }
+  const billed = billing.billed_seconds + extra;
+  const idle =
+    billing.billed_idle_seconds + (billing.idle_accruing ? extra : 0);
+  const cost =
+    billing.rate_per_second === null ? null : billed * billing.rate_per_second;
+  return { billed, idle, cost };
+}
+
+/** "12.34 USD", or "12.34" with no currency label. */
+export function formatMoney(amount: number, currency: string | null): string {
+  const digits = amount !== 0 && Math.abs(amount) < 1 ? 3 : 2;
+  const text = amount.toFixed(digits);
+  return currency ? `${text} ${currency}` : text;
+}
+
+/** "billed 1 min 05 s (60 s idle) · 0.27 USD". */
+export function meterText(
+  meter: IMeter,
+  billing: IBilling,
+  trans: TranslationBundle
+): string {
+  const parts = [trans.__('billed %1', formatDuration(meter.billed, trans))];
+  if (meter.idle >= 1) {
+    parts[0] += ' ' + trans.__('(%1 idle)', formatDuration(meter.idle, trans));
+  }
+  if (meter.cost !== null) {
+    parts.push(formatMoney(meter.cost, billing.currency));
+  }
+  return parts.join(' · ');
+}
+
+/** "up to 8 h 00 min (900.00 USD) if left open until max TTL", for open sessions only. */
+export function worstCaseText(
+  view: ISessionView,
+  meter: IMeter,
+  trans: TranslationBundle
+): string | null {
+  const billing = view.billing;
+  if (!billing || view.state === 'closed' || view.not_found) {
+    return null;
+  }
+  if (billing.max_billed_seconds - meter.billed < 1) {
+    return null;
+  }
+  const money =
+    billing.max_cost === null
+      ? ''
+      : ` (${formatMoney(billing.max_cost, billing.currency)})`;
+  return trans.__(
+    'up to %1%2 if left open until its max TTL',
+    formatDuration(billing.max_billed_seconds, trans),
+    money
+  );
+}
+
+/** The fit-check as a sentence, or null when there is nothing to say (or no basis). */
+export function fitText(
+  view: ISessionView,
+  trans: TranslationBundle
+): string | null {
+  const fit = view.fit;
+  if (!fit || fit.basis === null || !fit.expected_to_fail) {
+    return null;
+  }
+  const when = fit.max_ttl_at ? clockTime(fit.max_ttl_at) : trans.__('max TTL');
+  const sentence = fit.lower_bound
+    ? trans.__(
+        'At least %1 of %2 queued jobs will not start before the max TTL (%3) and will fail.',
+        fit.expected_to_fail,
+        fit.queued,
+        when
+      )
+    : trans.__(
+        '≈ %1 of %2 queued jobs will not start before the max TTL (%3) and will fail.',
+        fit.expected_to_fail,
+        fit.queued,
+        when
+      );
+  const basis =
+    fit.basis === 'service_estimate'
+      ? trans.__('(from the service’s run-time estimates)')
+      : trans.__('(from the run times seen in this session)');
+  return `${sentence} ${basis}`;
+}
+
+/** "Budget 10 min 00 s, then close: 6 min 40 s used (67 %)". */
+export function budgetText(
+  budget: IBudgetView,
+  meterSeconds: number | null,
+  trans: TranslationBundle
+): string {
+  const size =
+    budget.seconds !== null
+      ? formatDuration(budget.seconds, trans)
+      : formatMoney(budget.amount ?? 0, budget.currency);
+  const action = {
+    notify: trans.__('notify'),
+    close: trans.__('close'),
+    cancel: trans.__('cancel')
+  }[budget.action];
+  const scope =
+    budget.scope === 'notebook'
+      ? trans.__('Notebook budget %1, then %2', size, action)
+      : trans.__('Budget %1, then %2', size, action);
+  if (budget.problem) {
+    return `${scope}: ${budget.problem}`;
+  }
+  const spent =
+    budget.scope === 'session' && meterSeconds !== null
+      ? meterSeconds
+      : budget.spent_seconds;
+  const share =
+    budget.limit_seconds && budget.limit_seconds > 0
+      ? Math.min(999, Math.round((100 * spent) / budget.limit_seconds))
+      : null;
+  const used =
+    budget.amount !== null && budget.limit_seconds && budget.currency !== null
+      ? formatMoney(
+          (spent / budget.limit_seconds) * budget.amount,
+          budget.currency
+        )
+      : formatDuration(spent, trans);
+  let text = trans.__('%1: %2 used', scope, used);
+  if (share !== null) {
+    text += ` (${share} %)`;
+  }
+  if (budget.reached) {
+    text +=
+      ' — ' +
+      (budget.outcome
+        ? trans.__('used up; %1', budget.outcome)
+        : trans.__('used up'));
+  }
+  return text;
+}
+
+/** "Instance: 412 of 600 min used this period; 188 min left (as of 11:02)". */
+export function instanceText(
+  reading: IInstanceUsage,
+  trans: TranslationBundle
+): string {
+  const name = reading.account.name ?? trans.__('default account');
+  if (reading.consumed_seconds === null) {
+    return reading.error
+      ? trans.__(
+          'Instance (%1): could not be read: %2',
+          name,
+          reading.error.message
+        )
+      : trans.__('Instance (%1): not read yet', name);
+  }
+  if (reading.limit_seconds === null) {
+    return trans.__(
+      'Instance (%1): %2 used this period (no limit reported)',
+      name,
+      formatDuration(reading.consumed_seconds, trans)
+    );
+  }
+  const left =
+    reading.projected_remaining_seconds ?? reading.remaining_seconds ?? 0;
+  return trans.__(
+    'Instance (%1): %2 of %3 used this period; %4 left (read at %5)',
+    name,
+    formatDuration(reading.consumed_seconds, trans),
+    formatDuration(reading.limit_seconds, trans),
+    formatDuration(left, trans),
+    clockTime(reading.as_of)
+  );
+}
+
+/** Said before it happens: the open sessions could use more than the instance has left. */
+export function instanceRiskText(
+  reading: IInstanceUsage,
+  trans: TranslationBundle
+): string | null {
+  if (reading.limit_reached) {
+    return trans.__(
+      'The instance has used its allowance for this period: jobs wait in the queue until time is made available.'
+    );
+  }
+  if (!reading.at_risk) {
+    return null;
+  }
+  return trans.__(
+    'Left open until their max TTL, the open sessions could be billed %1, more than the %2 left on the instance.',
+    formatDuration(reading.open_worst_case_seconds, trans),
+    formatDuration(
+      reading.projected_remaining_seconds ?? reading.remaining_seconds ?? 0,
+      trans
+    )
+  );
+}
+
+/** The live total of several sessions (a notebook group, all open sessions). */
+export function totalAt(
+  views: Iterable<ISessionView>,
+  nowServer: number
+): IMeter | null {
+  let any = false;
+  let billed = 0;
+  let idle = 0;
+  let cost: number | null = null;
+  for (const view of views) {
+    const meter = meterAt(view, nowServer);
+    if (!meter) {
+      continue;
+    }
+    any = true;
+    billed += meter.billed;
+    idle += meter.idle;
+    if (meter.cost !== null) {
+      cost = (cost ?? 0) + meter.cost;
+    }
+  }
+  return any ? { billed, idle, cost } : null;
+}

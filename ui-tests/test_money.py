@@ -1,0 +1,188 @@
+"""Money in a real JupyterLab: the rate set from the sidebar, each session's billed time and cost
+(live), a budget set from a row and enforced by the server, the fit-check line, and "Close all"
+with its confirmation. Screenshots in light and dark themes and at the sidebar's 250 px minimum.
+
+The emulator is time-scaled (0.1): a job runs 2 s, the interactive TTL is 6 s, and a requested
+max_time is scaled too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from labserver import Lab
+from notebooks import PANEL, open_sidebar, row, run_notebook, session_code, write_notebook
+from playwright.sync_api import Page, expect
+
+
+def api(lab: Lab, method: str, path: str, body: Any = None) -> Any:
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        f"{lab.url}session-monitor/api/{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+@pytest.fixture
+def no_rate_after(lab: Lab) -> Iterator[None]:
+    """The rate is the server's, shared by every test: put it back."""
+    yield
+    api(lab, "PUT", "billing", {"rate_per_second": None, "currency": None})
+
+
+def test_the_rate_and_live_costs_in_light_dark_and_narrow(
+    page: Page, lab: Lab, screenshot_path: Callable[[str], str], no_rate_after: None
+) -> None:
+    write_notebook(lab, "costs.ipynb", session_code(jobs=4, tags=["costs"]))
+    session_id = run_notebook(page, lab, "costs.ipynb")
+    open_sidebar(page)
+    header = page.locator(PANEL).get_by_test_id("money-header")
+
+    header.get_by_role("button", name="Set a rate…").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("input[name=rate]").fill("0.5")
+    dialog.locator("input[name=currency]").fill("USD")
+    dialog.get_by_role("button", name="Save").click()
+
+    expect(dialog).to_have_count(0)
+    assert api(lab, "GET", "billing") == {"rate_per_second": 0.5, "currency": "USD"}
+    expect(header.get_by_role("button", name=re.compile(r"Rate 0\.500 USD per s"))).to_be_visible(
+        timeout=10_000
+    )
+    billing = row(page, session_id).get_by_test_id("billing")
+    expect(billing).to_contain_text(re.compile(r"billed .+ · \d+\.\d+ USD"), timeout=20_000)
+    # Live while the service bills it: the figure moves without a new push.
+    first = billing.inner_text()
+    expect(billing).not_to_have_text(first, timeout=10_000)
+    expect(header.get_by_test_id("total-billed")).to_contain_text("USD")
+    page.screenshot(path=screenshot_path("money-light"))
+
+    page.evaluate(
+        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
+    )
+    try:
+        expect(page.locator("body[data-jp-theme-light='false']")).to_have_count(1)
+        expect(page.locator("#jupyterlab-splash")).to_have_count(0)
+        # The billing text follows the theme's font colour (never dark on dark).
+        colour = billing.evaluate("element => getComputedStyle(element).color")
+        assert colour not in ("rgb(0, 0, 0)", "rgba(0, 0, 0, 0.87)"), colour
+        page.screenshot(path=screenshot_path("money-dark"))
+    finally:
+        page.evaluate(
+            "window.jupyterapp.commands.execute('apputils:change-theme', "
+            "{theme: 'JupyterLab Light'})"
+        )
+        expect(page.locator("body[data-jp-theme-light='true']")).to_have_count(1)
+
+    # The sidebar at its default (and minimum) width, about 250 px: the money lines wrap
+    # inside the panel instead of running out of it.
+    panel_box = page.locator(PANEL).bounding_box()
+    assert panel_box is not None
+    assert panel_box["width"] < 320, panel_box
+    for line in (billing, header):
+        box = line.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= panel_box["x"] + panel_box["width"] + 1
+    page.locator(PANEL).screenshot(path=screenshot_path("money-narrow"))
+    api(lab, "POST", f"sessions/{session_id}/cancel", {})
+
+
+def test_a_budget_set_from_the_row_is_enforced_by_the_server(
+    page: Page, lab: Lab, screenshot_path: Callable[[str], str]
+) -> None:
+    write_notebook(lab, "budget.ipynb", session_code(jobs=6, tags=["budget"]))
+    session_id = run_notebook(page, lab, "budget.ipynb")
+    open_sidebar(page)
+    session = row(page, session_id)
+    expect(session.get_by_test_id("job-counts")).to_contain_text("queued", timeout=20_000)
+
+    session.get_by_role("button", name=f"Budget for session {session_id[:8]}").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("input[name=limit]").fill("4")
+    dialog.locator("select[name=unit]").select_option("seconds")
+    dialog.locator("select[name=action]").select_option("cancel")
+    dialog.locator("input[name=threshold]").fill("50")
+    dialog.get_by_role("button", name="Set budget").click()
+
+    budget = session.get_by_test_id("budget")
+    expect(budget).to_contain_text("Budget 4 s, then cancel", timeout=10_000)
+    assert api(lab, "GET", f"sessions/{session_id}")["budget"]["seconds"] == 4
+    # 4 billed seconds pass in about 4 s: the server cancels the session by itself, and the
+    # row moves to "Recently closed".
+    toggle = page.locator(f'{PANEL} [data-group="closed"] .jp-SessionMonitor-groupToggle')
+    expect(toggle).to_be_visible(timeout=30_000)
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    expect(budget).to_contain_text(f"used up; cancelled {session_id}", timeout=30_000)
+    expect(budget).to_have_attribute("data-state", "reached")
+    expect(session.get_by_test_id("end-reason")).to_contain_text("Cancelled")
+    view = api(lab, "GET", f"sessions/{session_id}")
+    assert view["budget"]["reached"]
+    assert view["budget"]["spent_seconds"] >= 4
+    page.screenshot(path=screenshot_path("budget-reached"))
+
+
+def test_the_fit_check_says_which_queued_jobs_will_fail(
+    page: Page, lab: Lab, screenshot_path: Callable[[str], str]
+) -> None:
+    # 10 jobs of 2 s and a max TTL of 5 s (50 s scaled): 3 start in time, 7 will fail.
+    write_notebook(lab, "fit.ipynb", session_code(jobs=10, max_time=50, tags=["fit"]))
+    session_id = run_notebook(page, lab, "fit.ipynb")
+    open_sidebar(page)
+    fit = row(page, session_id).get_by_test_id("fit")
+
+    expect(fit).to_contain_text(
+        re.compile(
+            r"≈ \d+ of \d+ queued jobs will not start before the max TTL \(.+\) and will fail"
+        ),
+        timeout=20_000,
+    )
+    view = api(lab, "GET", f"sessions/{session_id}")
+    if view["fit"] is not None:
+        assert view["fit"]["basis"] == "service_estimate"
+    page.screenshot(path=screenshot_path("fit-check"))
+
+
+def test_close_all_lists_what_will_happen_then_closes_every_open_session(
+    page: Page, lab: Lab, screenshot_path: Callable[[str], str]
+) -> None:
+    second = "other = Session(backend=backend)\nprint('OTHER', other.session_id)\n"
+    write_notebook(lab, "closeall.ipynb", session_code(jobs=2, tags=["close-all"]), second)
+    session_id = run_notebook(page, lab, "closeall.ipynb")
+    other = page.locator(".jp-OutputArea-output").filter(has_text=re.compile(r"OTHER \S+"))
+    expect(other).to_have_count(1, timeout=60_000)
+    other_id = other.inner_text().split()[-1]
+    open_sidebar(page)
+    expect(row(page, other_id)).to_be_visible(timeout=20_000)
+
+    page.locator(PANEL).get_by_test_id("close-all").click()
+    dialog = page.locator(".jp-Dialog")
+    listing = dialog.get_by_test_id("close-all-consequence")
+    expect(listing.locator(f'[data-session-id="{session_id}"]')).to_be_visible()
+    expect(listing.locator(f'[data-session-id="{other_id}"]')).to_be_visible()
+    expect(listing).to_contain_text("stop accepting jobs")
+    expect(listing).to_contain_text("As the service said just now", timeout=15_000)
+    page.screenshot(path=screenshot_path("close-all-confirm"))
+    dialog.get_by_role("button", name="Close all").click()
+
+    # The one with no job closes at once (into "Recently closed"); the other stops accepting
+    # jobs and closes when its queued job has run.
+    toggle = page.locator(f'{PANEL} [data-group="closed"] .jp-SessionMonitor-groupToggle')
+    expect(toggle).to_be_visible(timeout=30_000)
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    for closed in (session_id, other_id):
+        expect(row(page, closed).get_by_test_id("session-status")).to_have_text(
+            re.compile(r"Closed|In progress, not accepting new jobs"), timeout=30_000
+        )
+    audit_targets = {s["id"]: s["status"] for s in api(lab, "GET", "sessions")["sessions"]}
+    assert audit_targets[other_id] == "Closed"
