@@ -183,8 +183,8 @@ class BudgetKeeper:
             raise MonitorError(
                 409,
                 "no_rate",
-                "A budget in money needs the rate per billed second: set it first (PUT "
-                "billing), or give the budget in seconds.",
+                "A budget in money needs a rate per billed second, and none is set: set one "
+                "first (the sidebar's 'Set a rate…'), or give the budget in billed time.",
             )
         previous = self.budgets.get((scope, target))
         budget = Budget(

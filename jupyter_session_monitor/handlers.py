@@ -8,6 +8,7 @@ mutating requests made with cookie credentials. Errors always take the contract'
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import math
@@ -524,7 +525,7 @@ class CloseAllHandler(MonitorHandler):
     @authorized
     async def post(self) -> None:
         body = self.json_body(optional=True)
-        unknown = set(body) - {"action"}
+        unknown = set(body) - {"action", "session_ids"}
         if unknown:
             raise MonitorAPIError(
                 400, "bad_request", f"Unknown field(s): {', '.join(sorted(unknown))}."
@@ -532,7 +533,17 @@ class CloseAllHandler(MonitorHandler):
         action = body.get("action", "close")
         if action not in ("close", "cancel"):
             raise MonitorAPIError(400, "bad_request", "'action' must be 'close' or 'cancel'.")
-        self.send(await self.monitor.close_all(action, self.username), 202)
+        only = _session_ids(body.get("session_ids"))
+        self.send(await self.monitor.close_all(action, self.username, only), 202)
+
+
+def _session_ids(value: Any) -> list[str] | None:
+    """An optional list of session ids: what a confirmation listed."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > 10_000:
+        raise MonitorAPIError(400, "bad_request", "'session_ids' must be a list of session ids.")
+    return [_session_id(item, "session_ids") for item in value]
 
 
 class KernelRequestHandler(MonitorHandler):
@@ -544,8 +555,9 @@ class KernelRequestHandler(MonitorHandler):
       sessions this server tracks;
     - ``{"op": "set_budget", "session_id", ...budget}``: a budget on a session the kernel opened
       (answered like ``views``, with that session);
-    - ``{"op": "close_all", "action": "close"|"cancel", "dry_run": bool}``: what
-      ``POST sessions/close-all`` does (with ``dry_run``, the views of what it would close).
+    - ``{"op": "close_all", "action": "close"|"cancel", "dry_run": bool, "session_ids"?}``:
+      what ``POST sessions/close-all`` does (with ``dry_run``, the views of what it would close,
+      read from the service now; with ``session_ids``, only those).
     """
 
     def check_xsrf_cookie(self) -> None:
@@ -593,14 +605,21 @@ class KernelRequestHandler(MonitorHandler):
             action = body.get("action", "close")
             if action not in ("close", "cancel"):
                 raise MonitorAPIError(400, "bad_request", "'action' must be 'close' or 'cancel'.")
+            only = _session_ids(body.get("session_ids"))
             if body.get("dry_run"):
+                # What a confirmation lists is read from the service now, not the last poll.
                 open_now = [
-                    s for s in monitor.sessions.values() if not s.closed and not s.not_found
+                    s.id
+                    for s in monitor.sessions.values()
+                    if not s.closed and not s.not_found and (only is None or s.id in only)
                 ]
-                views = [monitor.view(s) for s in open_now]
+                fresh = await asyncio.gather(
+                    *(monitor.refresh(i, within=REFRESH_WITHIN_SECONDS) for i in open_now)
+                )
+                views = [monitor.view(s) for s in fresh if not s.closed]
                 self.send({"sessions": views, "money": monitor.money_view()})
             else:
-                self.send(await monitor.close_all(action, f"kernel {kernel_id}"), 202)
+                self.send(await monitor.close_all(action, f"kernel {kernel_id}", only), 202)
         else:
             raise MonitorAPIError(
                 400, "bad_request", "'op' must be one of: views, set_budget, close_all."

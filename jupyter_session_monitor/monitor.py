@@ -414,10 +414,17 @@ class SessionMonitor:
     async def cancel_job(self, job_id: str, user: str | None) -> TrackedSession:
         return await self.actions.cancel_job(job_id, user)
 
-    async def close_all(self, action: str, user: str | None) -> dict[str, Any]:
+    async def close_all(
+        self, action: str, user: str | None, only: list[str] | None = None
+    ) -> dict[str, Any]:
         """Close (gracefully) or cancel every open session this server monitors: the ones of its
-        notebooks, those tracked by id and, with discovery on, the account's others."""
-        targets = [s.id for s in self.sessions.values() if not s.closed and not s.not_found]
+        notebooks, those tracked by id and, with discovery on, the account's others. With
+        ``only``, just those of them (what a confirmation listed), never one opened since."""
+        targets = [
+            s.id
+            for s in self.sessions.values()
+            if not s.closed and not s.not_found and (only is None or s.id in only)
+        ]
         act = self.close if action == "close" else self.cancel
 
         async def one(session_id: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import { MonitorRequestError } from './api';
 import { CloseAllConsequence } from './components/CloseAll';
 import { LiveConsequence } from './components/LiveConsequence';
 import type { MonitorModel } from './model';
-import { notebookName, SessionAction, shortId } from './present';
+import { isOpen, notebookName, SessionAction, shortId } from './present';
 import type { IJobView, ISessionView } from './sessionStore';
 
 /** What the budget form returns. */
@@ -404,7 +404,11 @@ export class SessionActions {
     this._busy.add('close-all');
     this._busyChanged.emit();
     try {
-      const outcome = await this._model.closeAll('close');
+      // What the dialog listed when the user confirmed: the open sessions of the store.
+      const listed = [...this._model.store.sessions.values()]
+        .filter(isOpen)
+        .map(view => view.id);
+      const outcome = await this._model.closeAll('close', listed);
       if (outcome.failed.length) {
         Notification.error(
           trans.__(

@@ -260,9 +260,15 @@ export class MonitorModel {
     );
   }
 
-  /** `POST sessions/close-all`. */
-  async closeAll(action: 'close' | 'cancel'): Promise<ICloseAllResult> {
-    return this._send<ICloseAllResult>('sessions/close-all', { action });
+  /** `POST sessions/close-all`, for the sessions the confirmation listed (never others). */
+  async closeAll(
+    action: 'close' | 'cancel',
+    sessionIds: string[]
+  ): Promise<ICloseAllResult> {
+    return this._send<ICloseAllResult>('sessions/close-all', {
+      action,
+      session_ids: sessionIds
+    });
   }
 
   async cancelJob(jobId: string): Promise<void> {

@@ -264,11 +264,11 @@ async def test_close_all_closes_every_open_session_and_says_so(
 ) -> None:
     harness = make_emulator(time_scale=1.0, job_seconds=0.5)
 
-    def open_two() -> list[Session]:
+    def open_sessions(count: int) -> list[Session]:
         backend = harness.service().backend("ibmq_manila")
-        return [Session(backend=backend), Session(backend=backend)]
+        return [Session(backend=backend) for _ in range(count)]
 
-    sessions = await in_thread(open_two)
+    sessions = await in_thread(lambda: open_sessions(2))
     for session in sessions:
         await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
 
@@ -279,3 +279,26 @@ async def test_close_all_closes_every_open_session_and_says_so(
     assert result["failed"] == []
     for session in sessions:
         assert await in_thread(session.status) == "Closed"
+
+
+async def test_close_all_closes_only_what_the_confirmation_listed(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+) -> None:
+    harness = make_emulator(time_scale=1.0, job_seconds=0.5)
+
+    def open_sessions(count: int) -> list[Session]:
+        backend = harness.service().backend("ibmq_manila")
+        return [Session(backend=backend) for _ in range(count)]
+
+    listed, opened_since = await in_thread(lambda: open_sessions(2))
+    for session in (listed, opened_since):
+        await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+
+    status, result = await api(
+        jp_fetch, "POST", "sessions/close-all", {"session_ids": [listed.session_id]}
+    )
+
+    assert (status, result["closed"]) == (202, [listed.session_id])
+    assert await in_thread(listed.status) == "Closed"
+    assert await in_thread(opened_since.status) == "Pending"  # not listed: not touched
+    await in_thread(opened_since.close)

@@ -1001,7 +1001,7 @@ class SessionMagics(Magics):
                 "Closing is graceful: the sessions accept no new jobs; queued and running jobs "
                 "still run."
             )
-        print("(Job counts as the monitor last read them from the service.)")
+        print("(Job counts as the service gave them just now.)")
         if not yes:
             answer = _ask(f"{verb} these {_plural(len(views), 'session')}? [y/N] ")
             if answer is None:
@@ -1014,7 +1014,9 @@ class SessionMagics(Magics):
                 print("Nothing was changed.")
                 return
         try:
-            result = hook.ask_server("close_all", action=action)
+            # Only what was listed: a session opened since the question is not closed unasked.
+            listed_ids = [str(v.get("id")) for v in views]
+            result = hook.ask_server("close_all", action=action, session_ids=listed_ids)
         except hook.ServerUnavailable as error:
             raise UsageError(
                 f"%session close --all: the session monitor did not answer: "
@@ -1023,13 +1025,9 @@ class SessionMagics(Magics):
             ) from None
         done = [str(i) for i in (result or {}).get("closed") or []]
         failed = [f for f in (result or {}).get("failed") or [] if isinstance(f, dict)]
-        listed = {str(v.get("id")) for v in views}
         past = "Cancelled" if cancel else "Closed"
         if done:
             print(f"{past} {_plural(len(done), 'session')}: {', '.join(done)}.")
-        extra = [i for i in done if i not in listed]
-        if extra:
-            print(f"({', '.join(extra)} opened after the list above, and {past.lower()} too.)")
         for failure in failed:
             print(
                 f"Could not {action} {failure.get('id')}: "
