@@ -22,6 +22,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
+from . import derive, receipts
 from ._version import __version__
 from .billing import Rate
 from .budgets import parse_budget
@@ -336,6 +337,24 @@ def _optional_text(body: dict[str, Any], key: str) -> str | None:
     return value
 
 
+def _cell(value: Any) -> dict[str, Any] | None:
+    """A notebook cell as a kernel reports it: ``{"id": str|null, "execution_count": int|null}``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"id", "execution_count"}:
+        raise MonitorAPIError(
+            400, "bad_request", "A cell is {'id': string or null, 'execution_count': integer}."
+        )
+    cell_id, count = value.get("id"), value.get("execution_count")
+    if cell_id is not None and (not isinstance(cell_id, str) or len(cell_id) > 128):
+        raise MonitorAPIError(400, "bad_request", "A cell's 'id' must be a short string.")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+        raise MonitorAPIError(400, "bad_request", "A cell's 'execution_count' is an integer.")
+    if cell_id is None and count is None:
+        return None
+    return {"id": cell_id, "execution_count": count}
+
+
 class KernelRegistrationHandler(MonitorHandler):
     """``POST kernel-registrations``: a kernel of this server reports a session it opened.
 
@@ -385,6 +404,15 @@ class KernelRegistrationHandler(MonitorHandler):
                 "Only a kernel of this server can hand over a token (name its kernel_id and sign "
                 "with its key).",
             )
+        cell = _cell(body.get("cell"))
+        raw_cells = body.get("job_cells") or {}
+        if not isinstance(raw_cells, dict) or len(raw_cells) > 1000:
+            raise MonitorAPIError(400, "bad_request", "'job_cells' must map job ids to cells.")
+        job_cells = {
+            _session_id(job_id, "job_cells"): cell_of
+            for job_id, value in raw_cells.items()
+            if (cell_of := _cell(value)) is not None
+        }
         previous = self.monitor.gateway.remember_token(account, token) if token else None
         try:
             session = await self.monitor.track(
@@ -393,6 +421,8 @@ class KernelRegistrationHandler(MonitorHandler):
                 source=SOURCE_KERNEL,
                 kernel_id=kernel_id,
                 notebook_path=notebook_path,
+                cell=cell if kernel_id else None,
+                job_cells=job_cells if kernel_id else None,
             )
         except Exception:
             if token:  # a rejected registration changes nothing
@@ -432,6 +462,69 @@ def _notebook_path(value: Any) -> str:
             400, "bad_request", "'notebook_path' must be a notebook's path (as in the sidebar)."
         )
     return value
+
+
+def _receipt_answer(view: dict[str, Any]) -> dict[str, Any]:
+    data = receipts.receipt(view)
+    return {
+        "receipt": data,
+        "text": receipts.receipt_text(data),
+        "markdown": receipts.receipt_markdown(data),
+    }
+
+
+class ReceiptHandler(MonitorHandler):
+    """``GET sessions/{id}/receipt``: what the session cost, as data, plain text and Markdown
+    (``final`` false while it is still open)."""
+
+    @web.authenticated
+    @authorized
+    def get(self, session_id: str) -> None:
+        self.send(_receipt_answer(self.monitor.view(self.monitor.get(session_id))))
+
+
+class TimelineHandler(MonitorHandler):
+    """``GET sessions/{id}/timeline``: the session's view with its transitions, every final
+    job's start and end filled in (read from the service's job metrics once per job)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, session_id: str) -> None:
+        session = await self.monitor.job_times(session_id)
+        self.send(self.monitor.view(session, with_timeline=True))
+
+
+class HistoryHandler(MonitorHandler):
+    """``GET history?format=csv|json&since=&until=&notebook=&account=``: the registry's
+    sessions, one row each, for a spreadsheet or a script."""
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        fmt = self.get_query_argument("format", "json")
+        if fmt not in ("csv", "json"):
+            raise MonitorAPIError(400, "bad_request", "'format' must be csv or json.")
+        bounds = {}
+        for name in ("since", "until"):
+            value = self.get_query_argument(name, None)
+            if value is not None and derive.parse_time(value) is None:
+                raise MonitorAPIError(
+                    400, "bad_request", f"'{name}' must be an ISO-8601 time, e.g. 2026-12-01."
+                )
+            bounds[name] = value
+        views = [self.monitor.view(s) for s in self.monitor.sessions.values()]
+        rows = receipts.history_rows(
+            views,
+            since=bounds["since"],
+            until=bounds["until"],
+            notebook=self.get_query_argument("notebook", None),
+            account=self.get_query_argument("account", None),
+        )
+        if fmt == "json":
+            self.send({"sessions": rows})
+            return
+        self.set_header("Content-Disposition", 'attachment; filename="qiskit-runtime-sessions.csv"')
+        self.finish(receipts.history_csv(rows), set_content_type="text/csv; charset=utf-8")
 
 
 class NotebookBudgetsHandler(MonitorHandler):
@@ -552,7 +645,7 @@ class KernelRequestHandler(MonitorHandler):
     key), so only this server's kernels can ask, each only for itself:
 
     - ``{"op": "views", "session_ids": [...]}``: the monitor's views (billing, budget, fit) of
-      sessions this server tracks;
+      sessions this server tracks, with their receipts (so far, while open);
     - ``{"op": "set_budget", "session_id", ...budget}``: a budget on a session the kernel opened
       (answered like ``views``, with that session);
     - ``{"op": "close_all", "action": "close"|"cancel", "dry_run": bool, "session_ids"?}``:
@@ -586,7 +679,13 @@ class KernelRequestHandler(MonitorHandler):
                 for i in ids
                 if isinstance(i, str) and i in monitor.sessions
             ]
-            self.send({"sessions": views, "money": monitor.money_view()})
+            self.send(
+                {
+                    "sessions": views,
+                    "money": monitor.money_view(),
+                    "receipts": [_receipt_answer(v) for v in views],
+                }
+            )
         elif op == "set_budget":
             session = monitor.get(_session_id(body.get("session_id")))
             if session.kernel_id != kernel_id:
@@ -600,7 +699,14 @@ class KernelRequestHandler(MonitorHandler):
                 {k: v for k, v in body.items() if k not in ("op", "kernel_id", "session_id")}
             )
             monitor.budgets.set(BUDGET_SESSION, session.id, spec, f"kernel {kernel_id}")
-            self.send({"sessions": [monitor.view(session)], "money": monitor.money_view()})
+            view = monitor.view(session)
+            self.send(
+                {
+                    "sessions": [view],
+                    "money": monitor.money_view(),
+                    "receipts": [_receipt_answer(view)],
+                }
+            )
         elif op == "close_all":
             action = body.get("action", "close")
             if action not in ("close", "cancel"):
@@ -617,7 +723,13 @@ class KernelRequestHandler(MonitorHandler):
                     *(monitor.refresh(i, within=REFRESH_WITHIN_SECONDS) for i in open_now)
                 )
                 views = [monitor.view(s) for s in fresh if not s.closed]
-                self.send({"sessions": views, "money": monitor.money_view()})
+                self.send(
+                    {
+                        "sessions": views,
+                        "money": monitor.money_view(),
+                        "receipts": [_receipt_answer(v) for v in views],
+                    }
+                )
             else:
                 self.send(await monitor.close_all(action, f"kernel {kernel_id}", only), 202)
         else:
@@ -666,6 +778,9 @@ def handlers() -> list[tuple[str, type[MonitorHandler]]]:
         (f"{API_PREFIX}/sessions/close-all", CloseAllHandler),
         (f"{API_PREFIX}/sessions/([^/]+)", TrackedSessionHandler),
         (f"{API_PREFIX}/sessions/([^/]+)/budget", SessionBudgetHandler),
+        (f"{API_PREFIX}/sessions/([^/]+)/receipt", ReceiptHandler),
+        (f"{API_PREFIX}/sessions/([^/]+)/timeline", TimelineHandler),
+        (f"{API_PREFIX}/history", HistoryHandler),
         (f"{API_PREFIX}/notebook-budgets", NotebookBudgetsHandler),
         (f"{API_PREFIX}/instances", InstancesHandler),
         (f"{API_PREFIX}/billing", BillingHandler),

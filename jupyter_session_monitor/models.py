@@ -44,6 +44,8 @@ class JobRecord:
     usage_seconds: float | None = None  # quantum time billed, once the service reports it
     reason: dict[str, Any] | None = None  # why it failed or was cancelled: {code, message}
     estimated_seconds: float | None = None  # the service's run-time estimate, when it gave one
+    started: str | None = None  # when it started running, once known (the service's metrics)
+    finished: str | None = None  # when it ended, once known
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +57,8 @@ class JobRecord:
             "usage_seconds": self.usage_seconds,
             "reason": None if self.reason is None else dict(self.reason),
             "estimated_seconds": self.estimated_seconds,
+            "started": self.started,
+            "finished": self.finished,
         }
 
 
@@ -78,6 +82,10 @@ class TrackedSession:
     stale: bool = False
     not_found: bool = False  # the service answered 404: it no longer knows this session
     jobs: list[JobRecord] = field(default_factory=list)
+    # The notebook cell that opened it, and the cell that submitted each job (job id -> cell),
+    # as the kernel reported them: {"id": cell id or None, "execution_count": n or None}.
+    cell: dict[str, Any] | None = None
+    job_cells: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def state(self) -> str | None:

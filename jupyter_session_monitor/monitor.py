@@ -33,6 +33,7 @@ from .models import (
     SOURCE_KERNEL,
     SOURCE_TRACKED,
     AccountRef,
+    JobRecord,
     TrackedSession,
     Transition,
 )
@@ -256,8 +257,12 @@ class SessionMonitor:
         kernel_id: str | None = None,
         notebook_path: str | None = None,
         background: bool = False,
+        cell: dict[str, Any] | None = None,
+        job_cells: dict[str, dict[str, Any]] | None = None,
     ) -> TrackedSession:
         """Track a session by id, after checking that the service knows it (one GET).
+        ``cell``/``job_cells``: the notebook cell that opened it and those that submitted its
+        jobs, as its kernel reports them (the first cell reported is the one that opened it).
         ``background`` (discovery): that GET uses the polls' threads, not the user actions'.
 
         Concurrent calls for one id (a kernel's report and a user's request) share one GET and
@@ -274,6 +279,12 @@ class SessionMonitor:
                 if value and getattr(existing, name) != value:
                     setattr(existing, name, value)
                     changed = True
+            if cell and existing.cell is None:
+                existing.cell = cell
+                changed = True
+            if job_cells and any(existing.job_cells.get(k) != v for k, v in job_cells.items()):
+                existing.job_cells.update(job_cells)
+                changed = True
             if changed:
                 existing.orphaned = False
                 self.store.save_session(existing)
@@ -299,6 +310,16 @@ class SessionMonitor:
             session = await self._track_new(
                 session_id, account, source, kernel_id, notebook_path, background
             )
+            if cell or job_cells:  # what the first report said about its cells
+                return await self.track(
+                    session_id,
+                    account,
+                    source=source,
+                    kernel_id=kernel_id,
+                    notebook_path=notebook_path,
+                    cell=cell,
+                    job_cells=job_cells,
+                )
         except BaseException as error:
             future.set_exception(error)
             future.exception()  # retrieved: waiters re-check and try themselves
@@ -442,6 +463,35 @@ class SessionMonitor:
                 {k: r[k] for k in ("id", "kind", "message")} for r in results if not r["ok"]
             ],
         }
+
+    #: At most this many job-metrics reads per timeline request (each job's are read once).
+    TIMELINE_READS = 200
+
+    async def job_times(self, session_id: str) -> TrackedSession:
+        """Fill in when each final job ran (``started``/``finished``) from the service's job
+        metrics, for the timeline. A final job's times never change, so each is read once and
+        kept in the registry; jobs still queued or running are not read (the session body's
+        ``last_job_started`` says when the running one started)."""
+        session = self.get(session_id)
+        missing = [
+            j for j in session.jobs if j.status in derive.FINAL_JOB_STATUSES and j.finished is None
+        ][: self.TIMELINE_READS]
+
+        async def read(job: JobRecord) -> None:
+            try:
+                metrics = await self.gateway.job_metrics(session.account, job.id)
+            except RuntimeCallError as error:
+                log.info("Could not read the metrics of job %s: %s", job.id, error.message)
+                return
+            stamps = metrics.get("timestamps") or {}
+            job.started = stamps.get("running") or job.started  # None: it never ran
+            job.finished = stamps.get("finished") or job.finished
+
+        if missing:
+            await asyncio.gather(*(read(j) for j in missing))
+            if session_id in self.sessions:
+                self.store.save_jobs(session_id, missing)
+        return session
 
     async def refresh(self, session_id: str, within: float) -> TrackedSession:
         """Read the session and its jobs from the service now (a confirmation is about to be
@@ -603,6 +653,10 @@ class SessionMonitor:
     def _apply_jobs(self, session: TrackedSession, raw_jobs: list[dict[str, Any]]) -> None:
         jobs = views.job_records(session.id, raw_jobs)
         known = {j.id: j for j in session.jobs}
+        for job in jobs:  # the job list does not say when a job ran: keep what metrics said
+            before = known.get(job.id)
+            if before is not None:
+                job.started, job.finished = before.started, before.finished
         known.update({j.id: j for j in jobs})
         session.jobs = sorted(known.values(), key=lambda j: (j.created or "", j.id))
         self.store.save_jobs(session.id, jobs)

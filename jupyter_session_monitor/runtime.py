@@ -123,6 +123,11 @@ class RuntimeGateway:
         result: list[dict[str, Any]] = await self._call(account, listing)
         return result
 
+    async def job_metrics(self, account: AccountRef, job_id: str) -> dict[str, Any]:
+        """A job's metrics: ``timestamps {created, running, finished}``, ``usage``."""
+        result: dict[str, Any] = await self._call(account, lambda c: c.job_metadata(job_id))
+        return result
+
     async def instance_usage(self, account: AccountRef) -> dict[str, Any]:
         """The instance's usage in its current period (what ``service.usage()`` reads)."""
         result: dict[str, Any] = await self._call(account, lambda c: c.cloud_usage())

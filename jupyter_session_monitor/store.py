@@ -116,6 +116,14 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     )
     """,
+    # 6: which notebook cell opened each session and submitted each job (as the kernel reported
+    # it), and when each job ran (the service's metrics, read once a job is final).
+    """
+    ALTER TABLE sessions ADD COLUMN cell TEXT;
+    ALTER TABLE sessions ADD COLUMN job_cells TEXT;
+    ALTER TABLE jobs ADD COLUMN started TEXT;
+    ALTER TABLE jobs ADD COLUMN finished TEXT
+    """,
 )
 
 #: A server whose heartbeat is older than this is taken to be gone (its sessions are adopted).
@@ -203,8 +211,8 @@ class Store:
                 """
                 INSERT INTO sessions (id, account_name, channel, instance, url, source, kernel_id,
                     notebook_path, mode, backend, tracked_at, body, last_polled_at, orphaned,
-                    last_action, closed_at, not_found, server_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    last_action, closed_at, not_found, server_id, cell, job_cells)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET
                     account_name=excluded.account_name, channel=excluded.channel,
                     instance=excluded.instance, url=excluded.url, source=excluded.source,
@@ -212,7 +220,8 @@ class Store:
                     mode=excluded.mode, backend=excluded.backend, body=excluded.body,
                     last_polled_at=excluded.last_polled_at, orphaned=excluded.orphaned,
                     last_action=excluded.last_action, closed_at=excluded.closed_at,
-                    not_found=excluded.not_found
+                    not_found=excluded.not_found, cell=excluded.cell,
+                    job_cells=excluded.job_cells
                 WHERE sessions.server_id IS NULL OR sessions.server_id = excluded.server_id
                 """,
                 (
@@ -234,6 +243,8 @@ class Store:
                     body.get("closed_at"),
                     int(session.not_found),
                     self.server_id,
+                    json.dumps(session.cell) if session.cell is not None else None,
+                    json.dumps(session.job_cells) if session.job_cells else None,
                 ),
             )
 
@@ -242,11 +253,13 @@ class Store:
             db.executemany(
                 """
                 INSERT INTO jobs (id, session_id, program_id, status, tags, created, usage_seconds,
-                    reason, estimated_seconds)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    reason, estimated_seconds, started, finished)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET status=excluded.status, tags=excluded.tags,
                     usage_seconds=excluded.usage_seconds, reason=excluded.reason,
-                    estimated_seconds=excluded.estimated_seconds
+                    estimated_seconds=excluded.estimated_seconds,
+                    started=COALESCE(excluded.started, jobs.started),
+                    finished=COALESCE(excluded.finished, jobs.finished)
                 """,
                 [
                     (
@@ -259,6 +272,8 @@ class Store:
                         j.usage_seconds,
                         None if j.reason is None else json.dumps(j.reason),
                         j.estimated_seconds,
+                        j.started,
+                        j.finished,
                     )
                     for j in jobs
                 ],
@@ -322,6 +337,8 @@ class Store:
                         usage_seconds=row["usage_seconds"],
                         reason=json.loads(row["reason"]) if row["reason"] else None,
                         estimated_seconds=row["estimated_seconds"],
+                        started=row["started"],
+                        finished=row["finished"],
                     )
                 )
         return sessions
@@ -341,6 +358,8 @@ class Store:
             orphaned=bool(row["orphaned"]),
             last_action=row["last_action"],
             not_found=bool(row["not_found"]),
+            cell=json.loads(row["cell"]) if row["cell"] else None,
+            job_cells=json.loads(row["job_cells"]) if row["job_cells"] else {},
         )
 
     def prune(self, closed_before: datetime) -> int:

@@ -13,6 +13,7 @@ class NotebookKernel:
         self.model = model
         self.kernel_id: str = model["kernel"]["id"]
         self.client: Any = None
+        self.execution_count: int | None = None  # of the last cell run ("In [n]")
 
     async def connect(self) -> None:
         manager = self.server.kernel_manager.get_kernel(self.kernel_id)
@@ -20,8 +21,23 @@ class NotebookKernel:
         self.client.start_channels()
         await self.client.wait_for_ready(timeout=60)
 
-    async def run(self, code: str) -> tuple[str, str]:
-        """Execute ``code``; return (stdout, stderr). Fails on an error in the cell."""
+    async def run(self, code: str, cell_id: str | None = None) -> tuple[str, str]:
+        """Execute ``code``; return (stdout, stderr). Fails on an error in the cell.
+        ``cell_id``: sent in the request's metadata as JupyterLab sends it (``cellId``)."""
+        if cell_id is not None:
+            session = self.client.session
+            original = session.msg
+
+            def with_cell(msg_type: str, content: Any = None, **kwargs: Any) -> Any:
+                if msg_type == "execute_request":
+                    kwargs["metadata"] = {**(kwargs.get("metadata") or {}), "cellId": cell_id}
+                return original(msg_type, content, **kwargs)
+
+            session.msg = with_cell
+            try:
+                return await self.run(code)
+            finally:
+                session.msg = original
         streams = {"stdout": "", "stderr": ""}
         errors: list[str] = []
 
@@ -34,6 +50,7 @@ class NotebookKernel:
 
         reply = await self.client.execute_interactive(code, output_hook=collect, timeout=120)
         assert reply["content"]["status"] == "ok", errors
+        self.execution_count = reply["content"].get("execution_count")
         return streams["stdout"], streams["stderr"]
 
     def close(self) -> None:

@@ -460,6 +460,16 @@ async def test_every_operation_answers_as_documented(
     assert (await call("DELETE", "notebook-budgets", params=gone))[0] == 204
     assert (await call("DELETE", "notebook-budgets", params=gone))[0] == 404
     assert (await call("DELETE", "notebook-budgets"))[0] == 400
+    receipt_path, timeline_path = "sessions/{id}/receipt", "sessions/{id}/timeline"
+    status, answer = await call("GET", f"sessions/{busy_id}/receipt", template=receipt_path)
+    assert status == 200 and answer["receipt"]["session_id"] == busy_id
+    assert (await call("GET", "sessions/unknown/receipt", template=receipt_path))[0] == 404
+    assert (await call("GET", f"sessions/{busy_id}/timeline", template=timeline_path))[0] == 200
+    assert (await call("GET", "sessions/unknown/timeline", template=timeline_path))[0] == 404
+    status, history = await call("GET", "history")
+    assert status == 200 and busy_id in {row["session_id"] for row in history["sessions"]}
+    assert (await call("GET", "history", params={"format": "xml"}))[0] == 400
+    assert (await call("GET", "history", params={"since": "yesterday"}))[0] == 400
     status, readings = await call("GET", "instances", params={"fresh": "true"})
     assert status == 200 and readings["instances"][0]["consumed_seconds"] is not None
     assert (await call("GET", "instances", params=maybe))[0] == 400

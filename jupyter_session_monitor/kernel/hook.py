@@ -249,7 +249,7 @@ def _wrap(package: ModuleType) -> None:
         @functools.wraps(original)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             result = original(self, *args, **kwargs)
-            _report(self, quiet=True)
+            _report(self, quiet=True, job=result if name == "_run" else None)
             return result
 
         setattr(session_class, name, wrapper)
@@ -258,7 +258,29 @@ def _wrap(package: ModuleType) -> None:
         reporting_again(name)
 
 
-def _report(session: Any, *, quiet: bool = False) -> None:
+def _current_cell() -> dict[str, Any] | None:
+    """The notebook cell running now: its id (JupyterLab sends ``cellId`` with each execution)
+    and its execution count; None outside IPython."""
+    try:
+        ipython_module = sys.modules.get("IPython")
+        shell = ipython_module.get_ipython() if ipython_module is not None else None
+        if shell is None:
+            return None
+        kernel = getattr(shell, "kernel", None)
+        parent = kernel.get_parent() if kernel is not None else {}
+        cell_id = ((parent or {}).get("metadata") or {}).get("cellId")
+        # IPython counts the running cell before running it: its "In [n]" is one less (as
+        # ipykernel's execute_reply says).
+        count = getattr(shell, "execution_count", None)
+        return {
+            "id": cell_id if isinstance(cell_id, str) else None,
+            "execution_count": count - 1 if isinstance(count, int) and count > 1 else None,
+        }
+    except Exception:
+        return None
+
+
+def _report(session: Any, *, quiet: bool = False, job: Any = None) -> None:
     global _local_mode_said
     try:
         session_id = getattr(session, "_session_id", None)
@@ -292,12 +314,34 @@ def _report(session: Any, *, quiet: bool = False) -> None:
         }
         if name is None:
             payload["token"] = account.token  # to the server's memory only, over loopback
+        cell = _current_cell()
         with _pending_changed:
+            earlier = _pending.get(session_id, {}).get("payload", {})
+            # The cell that opened (or attached) it, said by the opening report only; kept if
+            # that report is coalesced with a later one.
+            opened_in = cell if not quiet else earlier.get("cell")
+            if opened_in is not None:
+                payload["cell"] = opened_in
+            # Which cell submitted each job; reports coalesced into one keep every job's cell.
+            job_cells = dict(earlier.get("job_cells", {}))
+            job_id = _job_id(job)
+            if job_id is not None and cell is not None:
+                job_cells[job_id] = cell
+            if job_cells:
+                payload["job_cells"] = job_cells
             _pending[session_id] = {"url": url, "secret": secret, "payload": payload}
             _pending_changed.notify()
         _start_reporter()
     except Exception:  # the user's session must never fail because of the monitor
         log.exception("jupyter-session-monitor could not report a session")
+
+
+def _job_id(job: Any) -> str | None:
+    try:
+        value = job.job_id() if job is not None else None
+    except Exception:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _kernel_id() -> str | None:
