@@ -127,7 +127,9 @@ async def test_a_cell_budget_in_money_needs_the_servers_rate(
     said = re.fullmatch(r"%%session: no budget set on session (\S+): (.+)\.", line)
     assert said, refused.out
     session_id, why = said.groups()
-    assert why.startswith("A budget in money needs a rate per billed second, and none is set")  # the server's
+    assert why.startswith(
+        "A budget in money needs a rate per billed second, and none is set"
+    )  # the server's
     assert refused.lines[-1] == "ran anyway"
     assert (await view(jp_fetch, session_id))["budget"] is None
 
