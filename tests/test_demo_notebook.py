@@ -1,6 +1,8 @@
 """The demo notebook runs top to bottom in a kernel the server started (magics loaded by the
-server's start-up hook), against the emulator; the monitor then lists exactly the sessions it
-opened, under that notebook, in the states the notebook left them."""
+server's start-up hook, and able to ask the server), against the emulator with the time scale and
+instance allowance `./dev demo` gives it; the monitor then lists exactly the sessions it opened,
+under that notebook, in the states the notebook left them, and the money section shows what its
+text says: billed time and cost, a budget that closed its session, the fit-check line, close-all."""
 
 from __future__ import annotations
 
@@ -16,8 +18,46 @@ from tests.harness import Harness
 from tests.kernels import NotebookKernel
 from tests.test_monitor_api import api, until
 
-DEMO = Path(__file__).resolve().parent.parent / "demo" / "sessions.ipynb"
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "demo" / "sessions.ipynb"
 Fetch = Callable[..., Awaitable[Any]]
+
+#: The rate the test enters where the notebook asks the user to set one ("Set a rate…").
+RATE = 1.6
+
+
+def demo_setting(name: str) -> float:
+    """The default `./dev demo` gives the emulator for ``name`` (``${NAME:-x}`` or ``${NAME-x}``):
+    the notebook runs here as it runs there. The fit-check cell needs the demo's time scale: at
+    it, the client submits jobs faster than they run, so they queue."""
+    found = re.search(rf"\$\{{{name}:?-([\d.]+)\}}", (ROOT / "dev").read_text())
+    assert found, f"./dev demo no longer sets {name}"
+    return float(found.group(1))
+
+
+async def run(kernel: NotebookKernel, code: str) -> tuple[str, list[str]]:
+    """Execute ``code``; return its stdout and the questions it asked through ``input()``, each
+    answered N (the user keeps the abandoned session for the sidebar). Fails on an error."""
+    out: list[str] = []
+    prompts: list[str] = []
+    errors: list[str] = []
+
+    def collect(message: dict[str, Any]) -> None:
+        kind, content = message["header"]["msg_type"], message["content"]
+        if kind == "stream" and content["name"] == "stdout":
+            out.append(content["text"])
+        elif kind == "error":
+            errors.append("\n".join(content["traceback"]))
+
+    def answer(message: dict[str, Any]) -> None:
+        prompts.append(message["content"]["prompt"])
+        kernel.client.input("n")
+
+    reply = await kernel.client.execute_interactive(
+        code, output_hook=collect, stdin_hook=answer, allow_stdin=True, timeout=120
+    )
+    assert reply["content"]["status"] == "ok", errors
+    return "".join(out), prompts
 
 
 async def test_demo_notebook_runs_and_the_monitor_lists_its_sessions(
@@ -25,41 +65,112 @@ async def test_demo_notebook_runs_and_the_monitor_lists_its_sessions(
     open_notebook: Callable[[str], Awaitable[NotebookKernel]],
     jp_fetch: Fetch,
 ) -> None:
-    harness = make_emulator(time_scale=0.02)
+    scale = demo_setting("EMULATOR_TIME_SCALE")
+    limit = demo_setting("EMULATOR_INSTANCE_LIMIT")
+    harness = make_emulator(time_scale=scale, instance_limit=limit)
     notebook = nbformat.read(DEMO, as_version=4)
     kernel = await open_notebook("demo/sessions.ipynb")
 
-    outputs = []
+    outputs: dict[str, str] = {}  # by cell id
+    prompts: dict[str, list[str]] = {}
     for cell in notebook.cells:
-        if cell.cell_type == "code":
-            stdout, _ = await kernel.run(cell.source)  # fails the test on any error
-            outputs.append(stdout)
-    text = "\n".join(outputs)
+        if cell.cell_type == "markdown" and "**Set a rate…**" in cell.source:
+            # What the user does there, through the route the sidebar's dialog uses.
+            status, _ = await api(jp_fetch, "PUT", "billing", {"rate_per_second": RATE})
+            assert status == 200
+        elif cell.cell_type == "code":
+            outputs[cell.id], prompts[cell.id] = await run(kernel, cell.source)
+    text = "\n".join(outputs.values())
     assert "after the block: Closed" in text
     vqe = re.search(r"iterations, energy (-?[\d.]+) \(exact (-?[\d.]+)\)", text)
     assert vqe, text
     assert abs(float(vqe.group(1)) - float(vqe.group(2))) < 0.01  # COBYLA converged
     assert "optimizer-a: best energy" in text and "optimizer-b: best energy" in text
     assert "Closed session" in text  # the %%session cell closed its session
-    assert "max_time: 30 s (scaled by the emulator)" in text
+    assert f"max_time: {1500 * scale:g} s (scaled by the emulator)" in text
+    abandoned = re.search(r"left open: (\w+)", text)
+    assert abandoned, text
+
+    # Money (issue #12). Billed time and cost of the max_time session, idle for its interactive
+    # TTL (60 s scaled) after its one job.
+    billed = re.search(
+        r"\n  billed (\d+)s so far \(of which (\d+)s idle\), (\d+\.\d\d)[;\n]", outputs["5d0a7e31"]
+    )
+    assert billed, outputs["5d0a7e31"]
+    seconds, idle, cost = int(billed.group(1)), int(billed.group(2)), float(billed.group(3))
+    assert idle >= int(60 * scale) - 1 and seconds >= idle
+    assert seconds <= cost / RATE < seconds + 1
+
+    # A budget that acts: the server closed the cell's session; the service refused the next job.
+    cell = outputs["e7b2d953"]
+    said = re.search(
+        r"Budget for session (\w+): 3s of billed time; a warning at 80 %, at 100 % the monitor "
+        r"closes it \(queued jobs still run\)\.",
+        cell,
+    )
+    assert said, cell
+    budgeted = said.group(1)
+    refused = re.search(r"(\d+) jobs ran; job \d+ was refused: the session is Closed", cell)
+    assert refused and 0 < int(refused.group(1)) < 50, cell
+    assert re.search(
+        rf"\n  budget 3s of billed time: \d+ % used; reached: (closed {budgeted}|close under way)",
+        outputs["1f6c8b04"],
+    ), outputs["1f6c8b04"]
+
+    async def budget_acted() -> dict[str, Any] | None:
+        _, view = await api(jp_fetch, "GET", f"sessions/{budgeted}")
+        budget = view["budget"]
+        return view if budget["reached"] and budget["outcome"] == f"closed {budgeted}" else None
+
+    acted = await until(budget_acted)
+    assert acted["state"] == "closed"
+    assert acted["billing"]["billed_seconds"] >= 3
+
+    # The fit-check, before the max TTL; then the session cancelled.
+    fit = re.search(
+        r"\n  ≈ (\d+) of (\d+) queued jobs will not start before max TTL \(\d\d:\d\d\) and will "
+        r"fail\n",
+        outputs["b6e9f316"],
+    )
+    assert fit and 0 < int(fit.group(1)) < int(fit.group(2)) <= 80, outputs["b6e9f316"]
+    assert re.search(r"Cancelled session \w+: \d+ queued jobs cancelled", outputs["d2f5c389"])
+
+    # Close all: listed the abandoned session, asked once, and (answered N) changed nothing.
+    assert len(prompts["a8c3e1f7"]) == 1 and "[y/N]" in prompts["a8c3e1f7"][0]
+    assert abandoned.group(1) in outputs["a8c3e1f7"]
+    assert "Nothing was changed." in outputs["a8c3e1f7"]
 
     opened = {s["id"]: s for s in harness.admin("GET", "/emulator/state")["sessions"]}
-    assert len(opened) == 8  # with, close(), max_time, VQE, threads, batch, %%session, abandoned
+    # with, close(), max_time, VQE, threads, batch, %%session, abandoned, budget, fit-check
+    assert len(opened) == 10
 
     async def settled() -> list[dict[str, Any]] | None:
         _, body = await api(jp_fetch, "GET", "sessions")
         views = body["sessions"]
         closed = [v for v in views if v["state"] == "closed"]
-        return views if len(views) == 8 and len(closed) == 7 else None
+        return views if len(views) == 10 and len(closed) == 9 else None
 
     views = await until(settled, within=60)
     assert {v["id"] for v in views} == set(opened)
     assert {v["notebook_path"] for v in views} == {"demo/sessions.ipynb"}
     (left_open,) = [v for v in views if v["state"] != "closed"]
+    assert left_open["id"] == abandoned.group(1)
     assert left_open["status"] in ("Pending", "In progress, accepting new jobs")
     assert sorted(v["mode"] for v in views).count("batch") == 1
     tags = {tag for v in views for job in v["jobs"] for tag in job["tags"]}
     assert {"vqe", "optimizer-a", "optimizer-b", "magic"} <= tags
+
+    # The instance allowance ./dev demo sets: a visible share used, none reached, and the
+    # sidebar's warning on, since the abandoned session (8 h max TTL) could use more than is left.
+    async def allowance() -> dict[str, Any] | None:
+        _, body = await api(jp_fetch, "GET", "instances")
+        (reading,) = body["instances"]
+        return reading if reading["consumed_seconds"] and reading["at_risk"] else None
+
+    reading = await until(allowance, within=30)
+    assert reading["limit_seconds"] == pytest.approx(limit * scale)
+    assert not reading["limit_reached"]
+    assert reading["consumed_seconds"] / reading["limit_seconds"] > 0.05, reading
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
