@@ -32,6 +32,8 @@ USAGE = """\
 %session status [ID]            Session.status(); billed time, budget and fit-check when the
                                 monitor answers
 %session details [ID]           Session.details()
+%session receipt [ID]           what the session cost: times, how it ended, jobs, billed time,
+                                cost ("so far" while it is open), from the session monitor
 %session close [ID]             no new jobs; queued jobs still run
 %session close --all [--cancel] [--yes]
                                 every open session the monitor tracks (after one y/N question
@@ -42,7 +44,8 @@ USAGE = """\
 Without ID: the most recent session of this kernel. An ID may be a unique prefix.
 %%session options: --backend NAME | --least-busy, --max-time DURATION, --batch, --tags a,b,
 --keep, --account NAME, --budget DURATION | --budget-amount AMOUNT,
---on-budget notify|close|cancel (%%session? says what each does)."""
+--on-budget notify|close|cancel (%%session? says what each does). A %%session cell that
+closes its session (no --keep) ends with the session's receipt."""
 
 #: What ``%%session`` accepts, as its refusal of an unknown option lists it.
 CELL_OPTIONS = (
@@ -54,6 +57,11 @@ BUDGET_ACTIONS = ("notify", "close", "cancel")
 #: How long ``%%session --budget`` waits for the monitor to register a session just opened (the
 #: hook reports it from a background thread, retrying for several seconds).
 REGISTRATION_WAIT = 15.0
+#: How long the end of a ``%%session`` cell waits for the monitor to see its session closed (the
+#: receipt final); past it, the receipt says "so far" (queued jobs still running, say).
+RECEIPT_WAIT = 10.0
+#: Between two questions to the monitor while waiting for that.
+RECEIPT_POLL = 0.25
 
 
 def _explain(error: BaseException) -> str | None:
@@ -495,6 +503,81 @@ def _await_registration(session_id: str) -> None:
         time.sleep(0.1)
 
 
+class Receipt:
+    """A session's receipt as the monitor words it, as rich output: the Markdown table in a
+    notebook, the plain text in a terminal or any front end without Markdown."""
+
+    def __init__(self, text: str, markdown: str) -> None:
+        self.text = text
+        self.markdown = markdown
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _receipt_of(session_id: str) -> dict[str, Any] | None:
+    """The monitor's receipt of a session (``{"receipt", "text", "markdown"}``, "so far" while
+    it is open); ``None`` while it does not track it. ``ServerUnavailable`` when it cannot be
+    asked."""
+    answer = hook.ask_server("views", session_ids=[session_id])
+    receipts = answer.get("receipts") if isinstance(answer, dict) else None
+    for item in receipts or []:
+        data = item.get("receipt") if isinstance(item, dict) else None
+        if isinstance(data, dict) and data.get("session_id") == session_id:
+            return item  # type: ignore[no-any-return]
+    return None
+
+
+def _show_receipt(session: Any) -> None:
+    """``%session receipt``: the receipt as rich output; one line when there is none."""
+    session_id = str(session.session_id)
+    try:
+        found = _receipt_of(session_id)
+        if found is None:  # opened a moment ago: the hook's report may still be on its way
+            _await_registration(session_id)
+            found = _receipt_of(session_id)
+    except hook.ServerUnavailable as error:
+        print(f"No receipt for {_kind(session)} {session_id}: {_one_line(str(error))}.")
+        return
+    if found is None:
+        print(f"No receipt for {_kind(session)} {session_id}: the session monitor has none.")
+        return
+    text, markdown = str(found.get("text") or ""), str(found.get("markdown") or "")
+    display(Receipt(text, markdown))  # type: ignore[no-untyped-call]
+
+
+def _print_closing_receipt(session: Any) -> None:
+    """The end of a ``%%session`` cell that closed its session: the receipt's text, once the
+    monitor has seen the session closed (``final``) or after ``RECEIPT_WAIT`` seconds, whatever
+    it has then (its text says "so far"). Nothing where the monitor cannot be asked (a headless
+    run prints what it printed before)."""
+    session_id = str(session.session_id)
+    deadline = time.monotonic() + RECEIPT_WAIT
+    found: dict[str, Any] | None = None
+    while True:
+        try:
+            found = _receipt_of(session_id) or found
+        except hook.ServerUnavailable:
+            if found is None:
+                return
+            break
+        if found is not None and (found.get("receipt") or {}).get("final"):
+            break
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(RECEIPT_POLL)
+    if found is None:
+        print(
+            f"No receipt for {_kind(session)} {session_id}: the session monitor had not "
+            f"registered it after {RECEIPT_WAIT:.0f} s."
+        )
+        return
+    print(found.get("text") or "")
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split()).rstrip(".")
 
@@ -599,7 +682,12 @@ class SessionMagics(Magics):
         The budget is set on the session (a reused --keep session included) before the cell
         runs, and enforced by the Jupyter server's session monitor, also with no browser open.
         Where it cannot be set (a kernel not started by such a server, no rate for an amount),
-        the cell says why in one line and runs all the same."""
+        the cell says why in one line and runs all the same.
+
+        A cell that closes its session (no --keep) ends with the session's receipt (as
+        %session receipt, in plain text), once the monitor has seen it closed; after at most
+        10 s it prints the receipt so far (queued jobs still running, say). Nothing where the
+        monitor cannot be asked."""
         options = self._parse_cell_options(line)
         with _fixable_errors():
             from qiskit_ibm_runtime import Batch, QiskitRuntimeService, Session
@@ -645,6 +733,10 @@ class SessionMagics(Magics):
             if not options["keep"]:
                 _close(session)  # also after an exception or Ctrl-C in the cell: no orphan
         failure = result.error_before_exec or result.error_in_exec
+        if not options["keep"] and not isinstance(failure, KeyboardInterrupt):
+            # What the session cost (not after Ctrl-C: whoever stopped the cell is not kept
+            # waiting; %session receipt shows it).
+            _print_closing_receipt(session)
         if failure is not None:
             _raise_shown(failure)
 
@@ -772,7 +864,7 @@ class SessionMagics(Magics):
 
     @line_magic("session")  # type: ignore[arg-type]
     def session_line(self, line: str) -> Any:
-        """%session list | status | details | close | close --all [--cancel] [--yes] |
+        """%session list | status | details | receipt | close | close --all [--cancel] [--yes] |
         cancel --yes | watch | attach ID (%session help lists what each does)"""
         try:
             words = shlex.split(line)
@@ -812,7 +904,7 @@ class SessionMagics(Magics):
                 if ident is None:
                     raise UsageError("%session attach ID: which session? Give its id.")
                 return self._attach(ident)
-            if command not in ("status", "details", "close", "cancel", "watch"):
+            if command not in ("status", "details", "receipt", "close", "cancel", "watch"):
                 raise UsageError(f"%session: unknown command {command!r}.\n{USAGE}")
             session = self._find(ident)
             if command == "status":
@@ -834,6 +926,8 @@ class SessionMagics(Magics):
                 look = _look(session)
                 _print_details(look.details)
                 _print_jobs(look)
+            elif command == "receipt":
+                _show_receipt(session)
             elif command == "close":
                 _close(session)
             elif command == "cancel":
@@ -908,8 +1002,8 @@ class SessionMagics(Magics):
         for note in notes:
             print(note)
         print(
-            "* the default: %session status, details, close, cancel and watch act on it when no "
-            "ID is given (this kernel's most recent session)."
+            "* the default: %session status, details, receipt, close, cancel and watch act on it "
+            "when no ID is given (this kernel's most recent session)."
         )
 
     def _cancel(self, session: Any, yes: bool) -> None:
