@@ -14,7 +14,8 @@ import { Widget } from '@lumino/widgets';
 import { MonitorRequestError } from './api';
 import { CloseAllConsequence } from './components/CloseAll';
 import { LiveConsequence } from './components/LiveConsequence';
-import type { MonitorModel } from './model';
+import type { IReceiptAnswer, MonitorModel } from './model';
+import type { NotebookCells } from './notebookCells';
 import { isOpen, notebookName, SessionAction, shortId } from './present';
 import type { IJobView, ISessionView } from './sessionStore';
 
@@ -232,6 +233,118 @@ export class SessionActions {
     private readonly _model: MonitorModel,
     private readonly _trans: TranslationBundle
   ) {}
+
+  /** Where notebooks' cells are reached (set by the plugin; absent in tests). */
+  notebooks: NotebookCells | null = null;
+
+  /** Open the notebook at the cell that opened the session (or submitted the job). */
+  async goToCell(view: ISessionView, job?: IJobView): Promise<boolean> {
+    const trans = this._trans;
+    const cell = job?.cell ?? view.cell;
+    if (!view.notebook_path || !cell || !this.notebooks) {
+      return false;
+    }
+    const found = await this.notebooks.show(view.notebook_path, cell);
+    if (!found) {
+      Notification.warning(
+        trans.__(
+          'The cell is no longer in %1 (edited or deleted since).',
+          notebookName(view.notebook_path)
+        ),
+        { autoClose: 8000 }
+      );
+    }
+    return found;
+  }
+
+  /** The session's receipt: shown, copied, or inserted after the cell that opened it. */
+  async showReceipt(view: ISessionView): Promise<boolean> {
+    const trans = this._trans;
+    let answer: IReceiptAnswer;
+    try {
+      answer = await this._model.fetchReceipt(view.id);
+    } catch (error) {
+      Notification.error(
+        trans.__('Could not get the receipt: %1', (error as Error).message),
+        { autoClose: false }
+      );
+      return false;
+    }
+    const body = new Widget();
+    const text = document.createElement('pre');
+    text.className = 'jp-SessionMonitor-receipt';
+    text.dataset.testid = 'receipt-text';
+    text.textContent = answer.text; // text, never HTML: tags are the user's strings
+    body.node.appendChild(text);
+    const canInsert = Boolean(
+      view.notebook_path && view.cell && this.notebooks
+    );
+    const buttons = [
+      Dialog.cancelButton({ label: trans.__('Close') }),
+      Dialog.okButton({ label: trans.__('Copy'), actions: ['copy'] })
+    ];
+    if (canInsert) {
+      buttons.push(
+        Dialog.okButton({
+          label: trans.__('Insert after its cell'),
+          caption: trans.__(
+            'Add the receipt as a Markdown cell after the cell that opened the session'
+          ),
+          actions: ['insert']
+        })
+      );
+    }
+    const result = await showDialog({
+      title: answer.receipt.final
+        ? trans.__('Receipt for session %1', shortId(view.id))
+        : trans.__('Receipt so far for session %1', shortId(view.id)),
+      body,
+      buttons
+    });
+    if (result.button.actions.includes('copy')) {
+      await navigator.clipboard?.writeText(answer.text);
+      return true;
+    }
+    if (result.button.actions.includes('insert') && this.notebooks) {
+      const inserted = await this.notebooks.insertMarkdownAfter(
+        view.notebook_path!,
+        view.cell!,
+        answer.markdown
+      );
+      if (!inserted) {
+        Notification.warning(
+          trans.__(
+            'The cell that opened the session is no longer in %1; the receipt was not inserted.',
+            notebookName(view.notebook_path!)
+          ),
+          { autoClose: 8000 }
+        );
+      }
+      return inserted;
+    }
+    return false;
+  }
+
+  /** Save the registry's sessions as a CSV file. */
+  async downloadHistory(): Promise<void> {
+    try {
+      const csv = await this._model.fetchHistoryCsv();
+      const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = 'qiskit-runtime-sessions.csv';
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (error) {
+      Notification.error(
+        this._trans.__(
+          'Could not export the history: %1',
+          (error as Error).message
+        ),
+        { autoClose: false }
+      );
+    }
+  }
 
   /** Session or job ids with a request in flight. */
   busy(id: string): boolean {

@@ -31,7 +31,9 @@ export class MonitorRequestError extends Error {
 export async function requestAPI<T>(
   endpoint: string,
   init: RequestInit = {},
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  /** `text`: the body as it is (a CSV download), not parsed as JSON. */
+  as: 'json' | 'text' = 'json'
 ): Promise<T> {
   const url = URLExt.join(settings.baseUrl, API_NAMESPACE, endpoint);
   let response: Response;
@@ -45,6 +47,9 @@ export async function requestAPI<T>(
     );
   }
   const text = await response.text();
+  if (as === 'text' && response.ok) {
+    return text as T;
+  }
   let body: unknown = null;
   if (text.length > 0) {
     try {

@@ -14,6 +14,7 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { SessionActions } from './actions';
 import { sessionMonitorIcon } from './icons';
 import { MonitorModel, settingsFrom } from './model';
+import { NotebookCells } from './notebookCells';
 import { Notifier } from './notifier';
 import { SessionMonitorPanel } from './panel';
 import { SessionStatusItem } from './statusbar';
@@ -66,6 +67,7 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
     );
     const model = new MonitorModel(app.serviceManager.serverSettings);
     const actions = new SessionActions(model, trans);
+    actions.notebooks = new NotebookCells(app);
     const versions = new VersionModel(app.serviceManager.serverSettings);
 
     const panel = new SessionMonitorPanel(

@@ -6,6 +6,20 @@ import { PushChannel } from './push';
 import { ISessionView, ISnapshot, SessionStore } from './sessionStore';
 import { Ticker } from './ticker';
 
+/** What `GET sessions/{id}/receipt` answers. */
+export interface IReceiptAnswer {
+  receipt: {
+    session_id: string;
+    final: boolean;
+    notebook_path: string | null;
+    billed_seconds: number | null;
+    cost: number | null;
+    currency: string | null;
+  };
+  text: string;
+  markdown: string;
+}
+
 /** What `POST sessions/close-all` answers. */
 export interface ICloseAllResult {
   action: 'close' | 'cancel';
@@ -196,6 +210,34 @@ export class MonitorModel {
       `sessions/${encodeURIComponent(sessionId)}?fresh=true`,
       {},
       this._serverSettings
+    );
+  }
+
+  /** `GET sessions/{id}/timeline`: the view with its transitions and its jobs' times. */
+  async fetchTimeline(sessionId: string): Promise<ISessionView> {
+    return requestAPI<ISessionView>(
+      `sessions/${encodeURIComponent(sessionId)}/timeline`,
+      {},
+      this._serverSettings
+    );
+  }
+
+  /** `GET sessions/{id}/receipt`. */
+  async fetchReceipt(sessionId: string): Promise<IReceiptAnswer> {
+    return requestAPI<IReceiptAnswer>(
+      `sessions/${encodeURIComponent(sessionId)}/receipt`,
+      {},
+      this._serverSettings
+    );
+  }
+
+  /** `GET history?format=csv`: every session of the registry, as a spreadsheet. */
+  async fetchHistoryCsv(): Promise<string> {
+    return requestAPI<string>(
+      'history?format=csv',
+      {},
+      this._serverSettings,
+      'text'
     );
   }
 

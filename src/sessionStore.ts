@@ -16,6 +16,17 @@ export interface IJobView {
   reason?: { code: number | null; message: string } | null;
   /** The service's estimate of its quantum seconds. */
   estimated_seconds?: number | null;
+  /** When it ran, once known (`GET sessions/{id}/timeline` reads it). */
+  started?: string | null;
+  finished?: string | null;
+  /** The notebook cell that submitted it. */
+  cell?: ICellRef | null;
+}
+
+/** A notebook cell as its kernel reported it. */
+export interface ICellRef {
+  id: string | null;
+  execution_count: number | null;
 }
 
 /** What a session has been billed, as of `last_polled_at` (docs/openapi.yaml, Billing). */
@@ -140,6 +151,8 @@ export interface ISessionView {
   billing?: IBilling;
   budget?: IBudgetView | null;
   fit?: IFit | null;
+  /** The notebook cell that opened it. */
+  cell?: ICellRef | null;
 }
 
 /** `GET session-monitor/api/sessions`. */

@@ -186,3 +186,74 @@ def test_close_all_lists_what_will_happen_then_closes_every_open_session(
         )
     audit_targets = {s["id"]: s["status"] for s in api(lab, "GET", "sessions")["sessions"]}
     assert audit_targets[other_id] == "Closed"
+
+
+def test_the_timeline_picture_of_a_60_job_session(
+    page: Page, lab: Lab, screenshot_path: Callable[[str], str]
+) -> None:
+    write_notebook(lab, "vqe60.ipynb", session_code(jobs=60, tags=["vqe-60"]))
+    session_id = run_notebook(page, lab, "vqe60.ipynb")
+    open_sidebar(page)
+    session = row(page, session_id)
+    expect(session.get_by_test_id("job-counts")).to_contain_text("2 done", timeout=30_000)
+    api(lab, "POST", f"sessions/{session_id}/cancel", {})  # the other 57 or so are cancelled
+    toggle = page.locator(f'{PANEL} [data-group="closed"] .jp-SessionMonitor-groupToggle')
+    expect(toggle).to_be_visible(timeout=30_000)
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    session.locator(".jp-SessionMonitor-expand").click()
+
+    picture = session.get_by_test_id("timeline-picture")
+    expect(picture).to_have_attribute("data-jobs", "60", timeout=20_000)
+    # Each job is a bar with its id on hover; the idle gap before the cancel is marked.
+    expect(picture.locator("g[data-job-id]")).to_have_count(60)
+    assert session_id in (picture.get_attribute("aria-label") or "")
+    picture.scroll_into_view_if_needed()
+    session.screenshot(path=screenshot_path("timeline-60-light"))
+    page.evaluate(
+        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
+    )
+    try:
+        expect(page.locator("body[data-jp-theme-light='false']")).to_have_count(1)
+        expect(page.locator("#jupyterlab-splash")).to_have_count(0)
+        session.screenshot(path=screenshot_path("timeline-60-dark"))
+    finally:
+        page.evaluate(
+            "window.jupyterapp.commands.execute('apputils:change-theme', "
+            "{theme: 'JupyterLab Light'})"
+        )
+        expect(page.locator("body[data-jp-theme-light='true']")).to_have_count(1)
+
+
+def test_a_receipt_goes_after_the_cell_that_opened_the_session(
+    page: Page, lab: Lab, screenshot_path: Callable[[str], str]
+) -> None:
+    write_notebook(lab, "receipt.ipynb", session_code(jobs=2, tags=["receipt"]), "x = 1\n")
+    session_id = run_notebook(page, lab, "receipt.ipynb")
+    open_sidebar(page)
+    session = row(page, session_id)
+    expect(session.get_by_test_id("job-counts")).to_contain_text("2 done", timeout=30_000)
+    api(lab, "POST", f"sessions/{session_id}/close", {})
+    toggle = page.locator(f'{PANEL} [data-group="closed"] .jp-SessionMonitor-groupToggle')
+    expect(toggle).to_be_visible(timeout=30_000)
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    session.locator(".jp-SessionMonitor-expand").click()
+    expect(session.get_by_test_id("go-to-cell")).to_have_text("Go to cell [1]")
+
+    session.get_by_test_id("receipt-button").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.get_by_test_id("receipt-text")).to_contain_text(session_id)
+    expect(dialog.get_by_test_id("receipt-text")).to_contain_text("2 done")
+    page.screenshot(path=screenshot_path("receipt-dialog"))
+    dialog.get_by_role("button", name="Insert after its cell").click()
+
+    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+    expect(cells).to_have_count(3)
+    expect(cells.nth(1)).to_have_class(re.compile("jp-MarkdownCell"))
+    expect(cells.nth(1)).to_contain_text("Qiskit Runtime session receipt")
+    expect(cells.nth(2)).to_contain_text("x = 1")  # after its cell, not at the end
+
+    cells.nth(2).click()
+    session.get_by_test_id("go-to-cell").click()
+    expect(cells.nth(0)).to_have_class(re.compile("jp-mod-active"))

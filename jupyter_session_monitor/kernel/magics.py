@@ -1056,11 +1056,13 @@ class SessionMagics(Magics):
         try:
             preview = hook.ask_server("close_all", action=action, dry_run=True)
         except hook.ServerUnavailable as error:
-            raise UsageError(
+            # One line, not an error: a notebook run headless (nbclient, papermill) goes on.
+            print(
                 f"%session close --all asks the session monitor, which cannot be asked: "
-                f"{_one_line(str(error))}. Close this kernel's sessions one by one with "
-                "%session close ID (%session list shows them)."
-            ) from None
+                f"{_one_line(str(error))}. Nothing was closed. Close this kernel's sessions one "
+                "by one with %session close ID (%session list shows them)."
+            )
+            return
         views = [v for v in (preview or {}).get("sessions") or [] if isinstance(v, dict)]
         if not views:
             print("No open session: the session monitor tracks none, so there is nothing to close.")

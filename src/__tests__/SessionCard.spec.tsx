@@ -33,7 +33,21 @@ describe('SessionCard', () => {
           answer = resolve as (value: unknown) => void;
         })
     );
-    const model = { store, ticker: new Ticker() } as unknown as MonitorModel;
+    const withTimes = {
+      ...view,
+      created_at: '2026-01-01T11:59:00.000Z',
+      timeline: [],
+      jobs: (view.jobs ?? []).map(j => ({
+        ...j,
+        started: '2026-01-01T12:00:02.000Z',
+        finished: j.status === 'DONE' ? '2026-01-01T12:00:04.000Z' : null
+      }))
+    };
+    const model = {
+      store,
+      ticker: new Ticker(),
+      fetchTimeline: async () => withTimes
+    } as unknown as MonitorModel;
     const actions = {
       busy: () => false,
       busyChanged: new Signal<unknown, void>({}),
@@ -67,6 +81,10 @@ describe('SessionCard', () => {
     expect(
       container.querySelector('[data-testid=job-counts]')?.textContent
     ).toBe('1 running · 1 done');
+    // The compact timeline, drawn from the session's timeline (both jobs as bars).
+    await act(async () => undefined);
+    const picture = container.querySelector('[data-testid=timeline-picture]');
+    expect(picture?.getAttribute('data-jobs')).toBe('2');
     const reveal = [...container.querySelectorAll('button')].find(
       b => b.textContent === 'Show in sidebar'
     );

@@ -128,6 +128,7 @@ export function MoneyHeader(props: {
   trans: TranslationBundle;
   onSetRate: () => void;
   onCloseAll: () => void;
+  onExport: () => void;
 }): JSX.Element | null {
   const { model, trans } = props;
   useSignalVersion(model.store.changed);
@@ -184,6 +185,16 @@ export function MoneyHeader(props: {
                 'Rate %1 per s…',
                 formatMoney(rate.rate_per_second, rate.currency)
               )}
+        </button>
+        <button
+          type="button"
+          className="jp-SessionMonitor-linkButton"
+          onClick={props.onExport}
+          title={trans.__(
+            'Every session of this server with its billed time and cost, as a CSV file'
+          )}
+        >
+          {trans.__('Export history (CSV)')}
         </button>
         {open.length > 0 && (
           <button

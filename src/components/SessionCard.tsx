@@ -5,8 +5,11 @@ import type { SessionActions } from '../actions';
 import { useSignalVersion } from '../hooks';
 import type { MonitorModel } from '../model';
 import { isOpen, modeText, shortId } from '../present';
+import type { ISessionView } from '../sessionStore';
 import { Countdown } from './Countdown';
 import { BillingLine, BudgetLine, FitLine } from './Money';
+import { useTimeline } from './SessionRow';
+import { TimelinePicture } from './TimelinePicture';
 import { SessionButtons, SessionOutcome, StatusBadge } from './SessionRow';
 
 export interface ISessionCardProps {
@@ -92,6 +95,9 @@ export function SessionCard(props: ISessionCardProps): JSX.Element {
         trans={trans}
       />
       {isOpen(view) && <FitLine view={view} trans={trans} />}
+      {(view.jobs ?? []).length > 0 && (
+        <CompactTimeline view={view} model={model} trans={trans} />
+      )}
       <SessionButtons
         view={view}
         actions={actions}
@@ -99,5 +105,31 @@ export function SessionCard(props: ISessionCardProps): JSX.Element {
         trans={trans}
       />
     </div>
+  );
+}
+
+/** The session's timeline, small, under the card's numbers. */
+function CompactTimeline(props: {
+  view: ISessionView;
+  model: MonitorModel;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { view, model, trans } = props;
+  const fetch = React.useCallback(
+    (id: string) => model.fetchTimeline(id),
+    [model]
+  );
+  const { full } = useTimeline(view, fetch);
+  if (!full) {
+    return null;
+  }
+  return (
+    <TimelinePicture
+      view={full}
+      transitions={full.timeline ?? []}
+      now={Date.now() - model.store.clockOffset}
+      trans={trans}
+      compact
+    />
   );
 }

@@ -78,7 +78,7 @@ export function SessionList(props: ISessionListProps): JSX.Element {
   );
   const stale = store.connection === 'reconnecting';
   const fetchOne = React.useCallback(
-    (id: string) => model.fetchOne(id),
+    (id: string) => model.fetchTimeline(id),
     [model]
   );
 
@@ -141,6 +141,7 @@ export function SessionList(props: ISessionListProps): JSX.Element {
           trans={trans}
           onSetRate={() => void actions.editRate()}
           onCloseAll={() => void actions.confirmCloseAll()}
+          onExport={() => void actions.downloadHistory()}
         />
       )}
       {total > 0 && (

@@ -27,6 +27,7 @@ import type { IJobView, ISessionView, ITransition } from '../sessionStore';
 import { Ticker, useNow, useOnScreen } from '../ticker';
 import { parseTime } from '../timer';
 import { Countdown } from './Countdown';
+import { TimelinePicture } from './TimelinePicture';
 import { BillingLine, BudgetLine, FitLine } from './Money';
 
 export interface ISessionRowProps {
@@ -196,8 +197,14 @@ export const SessionRow = React.memo(function SessionRow(
           )}
           <JobTable view={view} actions={props.actions} trans={trans} />
           {props.showDetails && <Details view={view} trans={trans} />}
+          <RowLinks view={view} actions={props.actions} trans={trans} />
           {props.showTimeline && (
-            <Timeline view={view} fetchOne={props.fetchOne} trans={trans} />
+            <Timeline
+              view={view}
+              fetchOne={props.fetchOne}
+              offset={props.offset}
+              trans={trans}
+            />
           )}
         </div>
       )}
@@ -425,6 +432,18 @@ function JobTable(props: {
                 </span>
                 {clockTime(job.created)}
               </div>
+              {job.cell && view.notebook_path && (
+                <button
+                  type="button"
+                  className="jp-SessionMonitor-linkButton jp-SessionMonitor-muted"
+                  onClick={() => void actions.goToCell(view, job)}
+                  title={trans.__('Show the cell that submitted this job')}
+                >
+                  {job.cell.execution_count !== null
+                    ? trans.__('cell [%1]', job.cell.execution_count)
+                    : trans.__('cell')}
+                </button>
+              )}
               {job.tags.length > 0 && (
                 <div aria-label={trans.__('Tags')}>
                   {job.tags.map(tag => (
@@ -484,6 +503,41 @@ function JobTable(props: {
   );
 }
 
+/** The receipt, and the cell that opened the session. */
+function RowLinks(props: {
+  view: ISessionView;
+  actions: SessionActions;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { view, actions, trans } = props;
+  const cell = view.cell;
+  return (
+    <div className="jp-SessionMonitor-rowLinks">
+      <button
+        type="button"
+        className="jp-SessionMonitor-linkButton"
+        onClick={() => void actions.showReceipt(view)}
+        data-testid="receipt-button"
+      >
+        {isClosed(view) ? trans.__('Receipt…') : trans.__('Receipt so far…')}
+      </button>
+      {cell && view.notebook_path && (
+        <button
+          type="button"
+          className="jp-SessionMonitor-linkButton"
+          onClick={() => void actions.goToCell(view)}
+          title={trans.__('Show the cell that opened this session')}
+          data-testid="go-to-cell"
+        >
+          {cell.execution_count !== null
+            ? trans.__('Go to cell [%1]', cell.execution_count)
+            : trans.__('Go to cell')}
+        </button>
+      )}
+    </div>
+  );
+}
+
 function detailValue(value: unknown): string {
   if (value === null || value === undefined) {
     return '—';
@@ -516,22 +570,24 @@ function Details(props: {
   );
 }
 
-function Timeline(props: {
-  view: ISessionView;
-  fetchOne: (id: string) => Promise<ISessionView>;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { view, fetchOne, trans } = props;
-  const [timeline, setTimeline] = React.useState<ITransition[] | null>(null);
+/**
+ * The session's timeline from `GET sessions/{id}/timeline`, fetched again when its state or a
+ * job's status changes (a job's times are known once it is final).
+ */
+export function useTimeline(
+  view: ISessionView,
+  fetchTimeline: (id: string) => Promise<ISessionView>
+): { full: ISessionView | null; error: string | null } {
+  const [full, setFull] = React.useState<ISessionView | null>(null);
   const [error, setError] = React.useState<string | null>(null);
-  // A new transition can only come with a new status; fetch again when it changes.
-  const key = `${view.id}|${view.state}|${view.accepting_jobs}`;
+  const summary = JSON.stringify(view.jobs_summary ?? {});
+  const key = `${view.id}|${view.state}|${view.accepting_jobs}|${summary}`;
   React.useEffect(() => {
     let cancelled = false;
-    fetchOne(view.id).then(
-      full => {
+    fetchTimeline(view.id).then(
+      answer => {
         if (!cancelled) {
-          setTimeline(full.timeline ?? []);
+          setFull(answer);
           setError(null);
         }
       },
@@ -545,6 +601,18 @@ function Timeline(props: {
       cancelled = true;
     };
   }, [key]);
+  return { full, error };
+}
+
+function Timeline(props: {
+  view: ISessionView;
+  fetchOne: (id: string) => Promise<ISessionView>;
+  offset: number;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { view, fetchOne, trans } = props;
+  const { full, error } = useTimeline(view, fetchOne);
+  const timeline: ITransition[] | null = full ? (full.timeline ?? []) : null;
   return (
     <div className="jp-SessionMonitor-timeline">
       <h4>{trans.__('Timeline')}</h4>
@@ -552,14 +620,40 @@ function Timeline(props: {
       {timeline === null && !error && (
         <p className="jp-SessionMonitor-muted">{trans.__('Loading…')}</p>
       )}
-      {timeline && (
-        <ol>
-          {timeline.map((step, index) => (
-            <li key={index}>
-              <time dateTime={step.at}>{clockTime(step.at)}</time> {step.status}
-            </li>
-          ))}
-        </ol>
+      {full && timeline && (
+        <>
+          <TimelinePicture
+            view={{ ...full, jobs: full.jobs ?? [] }}
+            transitions={timeline}
+            now={Date.now() - props.offset}
+            trans={trans}
+          />
+          <p className="jp-SessionMonitor-legend jp-SessionMonitor-muted">
+            <span className="jp-SessionMonitor-swatch jp-mod-active" />
+            {trans.__('active')}{' '}
+            <span className="jp-SessionMonitor-swatch jp-mod-inactive" />
+            {trans.__('inactive')}{' '}
+            <span className="jp-SessionMonitor-swatch jp-mod-idle" />
+            {trans.__('billed while idle')}{' '}
+            <span className="jp-SessionMonitor-swatch jp-mod-queued" />
+            {trans.__('queued')}{' '}
+            <span className="jp-SessionMonitor-swatch jp-mod-done" />
+            {trans.__('ran')}{' '}
+            <span className="jp-SessionMonitor-swatch jp-mod-error" />
+            {trans.__('failed')}
+          </p>
+          <details>
+            <summary>{trans.__('State changes')}</summary>
+            <ol>
+              {timeline.map((step, index) => (
+                <li key={index}>
+                  <time dateTime={step.at}>{clockTime(step.at)}</time>{' '}
+                  {step.status}
+                </li>
+              ))}
+            </ol>
+          </details>
+        </>
       )}
     </div>
   );
