@@ -80,6 +80,12 @@ def receipt(view: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _when(value: str | None) -> str:
+    """A service time as people read it: "2026-12-01 04:25:55 UTC"."""
+    moment = derive.parse_time(value)
+    return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _lines(data: dict[str, Any]) -> list[tuple[str, str]]:
     jobs = data["jobs"]
     counted = ", ".join(f"{n} {status.lower()}" for status, n in jobs.items() if n) or "none"
@@ -91,9 +97,9 @@ def _lines(data: dict[str, Any]) -> list[tuple[str, str]]:
         ("Session", str(data["session_id"])),
         ("Backend", f"{data['backend'] or '-'} ({data['mode'] or '-'})"),
         ("Notebook", data["notebook_path"] or "-"),
-        ("Opened", data["opened_at"] or "-"),
-        ("Started", data["started_at"] or "-"),
-        ("Closed", data["closed_at"] or "-"),
+        ("Opened", _when(data["opened_at"])),
+        ("Started", _when(data["started_at"])),
+        ("Closed", _when(data["closed_at"])),
         ("Ended", ended),
         ("Jobs", counted),
         ("Billed", billed),
@@ -105,7 +111,7 @@ def _lines(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def receipt_text(data: dict[str, Any]) -> str:
-    head = "Receipt" if data["final"] else f"Receipt so far (as of {data['as_of']})"
+    head = "Receipt" if data["final"] else f"Receipt so far (as of {_when(data['as_of'])})"
     rows = _lines(data)
     width = max(len(k) for k, _ in rows)
     out = [head] + [f"  {k.ljust(width)}  {v}" for k, v in rows]
@@ -126,7 +132,7 @@ def _md(text: str) -> str:
 
 
 def receipt_markdown(data: dict[str, Any]) -> str:
-    head = "Receipt" if data["final"] else f"Receipt so far (as of {_md(str(data['as_of']))})"
+    head = "Receipt" if data["final"] else f"Receipt so far (as of {_md(_when(data['as_of']))})"
     out = [f"**Qiskit Runtime session {_md(head.lower())}**", "", "| | |", "|---|---|"]
     out += [f"| {_md(k)} | {_md(v)} |" for k, v in _lines(data)]
     if data["per_tag"]:

@@ -160,7 +160,7 @@ async def test_a_kept_session_prints_no_receipt_and_its_receipt_says_so_far(
 
     (data,) = shown.rich
     text, markdown = data["text/plain"], data["text/markdown"]
-    assert re.fullmatch(r"Receipt so far \(as of \S+\)", text.splitlines()[0]), text
+    assert re.fullmatch(r"Receipt so far \(as of [\d-]+ [\d:]+ UTC\)", text.splitlines()[0]), text
     assert re.search(rf"^  Session +{session_id}$", text, re.MULTILINE), text
     assert re.search(r"^  Ended +still open$", text, re.MULTILINE), text
     assert markdown.startswith("**Qiskit Runtime session receipt so far (as of ")
@@ -186,7 +186,7 @@ async def test_a_session_cell_whose_session_is_still_draining_prints_the_receipt
     session_id = cell.lines[0]
     closed = cell.lines.index(CLOSED.format(session_id))
     printed = cell.lines[closed + 1 :]
-    assert re.fullmatch(r"Receipt so far \(as of \S+\)", printed[0]), cell.out
+    assert re.fullmatch(r"Receipt so far \(as of [\d-]+ [\d:]+ UTC\)", printed[0]), cell.out
     assert any(re.fullmatch(r"  Ended +still open", line) for line in printed), cell.out
     assert any(re.fullmatch(r"  Jobs +1 (queued|running)", line) for line in printed), cell.out
 

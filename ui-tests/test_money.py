@@ -208,15 +208,16 @@ def test_the_timeline_picture_of_a_60_job_session(
     # Each job is a bar with its id on hover; the idle gap before the cancel is marked.
     expect(picture.locator("g[data-job-id]")).to_have_count(60)
     assert session_id in (picture.get_attribute("aria-label") or "")
-    picture.scroll_into_view_if_needed()
-    session.screenshot(path=screenshot_path("timeline-60-light"))
+    figure = session.locator(".jp-SessionMonitor-timeline")
+    figure.scroll_into_view_if_needed()
+    figure.screenshot(path=screenshot_path("timeline-60-light"))
     page.evaluate(
         "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
     )
     try:
         expect(page.locator("body[data-jp-theme-light='false']")).to_have_count(1)
         expect(page.locator("#jupyterlab-splash")).to_have_count(0)
-        session.screenshot(path=screenshot_path("timeline-60-dark"))
+        figure.screenshot(path=screenshot_path("timeline-60-dark"))
     finally:
         page.evaluate(
             "window.jupyterapp.commands.execute('apputils:change-theme', "

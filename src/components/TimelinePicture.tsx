@@ -153,7 +153,7 @@ export function TimelinePicture(props: {
     ? Math.max(1.5, Math.min(4, 28 / Math.max(1, count)))
     : Math.max(2, Math.min(10, 180 / Math.max(1, count)));
   const jobsTop = bandHeight + 4;
-  const height = jobsTop + count * rowHeight + (compact ? 2 : 18);
+  const height = jobsTop + count * rowHeight + 2;
   const label = trans.__(
     'Timeline of session %1: %2 jobs from %3 to %4',
     view.id,
@@ -162,13 +162,15 @@ export function TimelinePicture(props: {
     clockTime(new Date(model.end).toISOString())
   );
   const time = (ms: number) => clockTime(new Date(ms).toISOString());
-  return (
+  // The width follows the panel; the height stays in pixels, so bars stay readable when narrow.
+  const picture = (
     <svg
       className={
         'jp-SessionMonitor-timelinePicture' + (compact ? ' jp-mod-compact' : '')
       }
       viewBox={`0 0 ${WIDTH} ${height}`}
       preserveAspectRatio="none"
+      style={{ height: `${height}px` }}
       role="img"
       aria-label={label}
       data-testid="timeline-picture"
@@ -288,21 +290,18 @@ export function TimelinePicture(props: {
           </title>
         </line>
       ))}
-      {!compact && (
-        <>
-          <text className="jp-SessionMonitor-axis" x={0} y={height - 4}>
-            {time(model.start)}
-          </text>
-          <text
-            className="jp-SessionMonitor-axis"
-            x={WIDTH}
-            y={height - 4}
-            textAnchor="end"
-          >
-            {time(axisEnd)}
-          </text>
-        </>
-      )}
     </svg>
+  );
+  if (compact) {
+    return picture;
+  }
+  return (
+    <div className="jp-SessionMonitor-timelineFigure">
+      {picture}
+      <div className="jp-SessionMonitor-axis" aria-hidden="true">
+        <span>{time(model.start)}</span>
+        <span>{time(axisEnd)}</span>
+      </div>
+    </div>
   );
 }
