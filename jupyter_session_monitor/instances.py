@@ -84,6 +84,11 @@ class InstanceWatch:
                 log.exception("Reading the instances' usage failed unexpectedly")
             await asyncio.sleep(self.interval)
 
+    def account_seen(self, account: AccountRef) -> None:
+        """A session of an account not read yet: read its allowance shortly, not in minutes."""
+        if account.key() not in self.readings:
+            self.session_closed()
+
     def session_closed(self) -> None:
         """A session closed: what remains changed; read again shortly (closes come in bursts)."""
         if self._soon is None and self.interval > 0:

@@ -373,6 +373,7 @@ class SessionMonitor:
         self._apply_body(session, body, _now())
         self.store.save_session(session)
         self.changes.changed(session_id, "added")
+        self.instances.account_seen(account)
         self._scheduler.schedule(session_id, 0)  # fetch its jobs at once
         return session
 

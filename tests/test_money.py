@@ -302,3 +302,23 @@ async def test_close_all_closes_only_what_the_confirmation_listed(
     assert await in_thread(listed.status) == "Closed"
     assert await in_thread(opened_since.status) == "Pending"  # not listed: not touched
     await in_thread(opened_since.close)
+
+
+async def test_an_accounts_allowance_is_read_soon_after_its_first_session(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+) -> None:
+    harness = make_emulator(time_scale=1.0, job_seconds=0.5, instance_limit=600)
+    session = await in_thread(lambda: Session(backend=harness.service().backend("ibmq_manila")))
+    _, before = await api(jp_fetch, "GET", "instances")
+    assert before["instances"] == []  # nothing read at start: no session of any account yet
+
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+
+    # Read a few seconds later, not at the next reading minutes away.
+    async def read() -> dict[str, Any] | None:
+        _, answer = await api(jp_fetch, "GET", "instances")
+        return answer if answer["instances"] else None
+
+    readings = await until(read, within=10)
+    assert readings["instances"][0]["limit_seconds"] == 600
+    await in_thread(session.close)
