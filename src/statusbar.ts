@@ -3,6 +3,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import type { MonitorModel } from './model';
+import { formatMoney, meterAt } from './money';
 import { isOpen, soonestCloseSeconds } from './present';
 import { formatCountdown } from './timer';
 
@@ -10,22 +11,49 @@ import { formatCountdown } from './timer';
 export function statusSummary(
   model: Pick<MonitorModel, 'store' | 'settings'>,
   now: number
-): { open: number; soonest: number | null; warn: boolean } {
+): {
+  open: number;
+  soonest: number | null;
+  warn: boolean;
+  cost: string | null;
+  money: string | null;
+} {
   let open = 0;
   let soonest: number | null = null;
+  let cost: number | null = null;
+  let currency: string | null = null;
+  let budgetWarning = false;
   const offset = model.store.clockOffset;
   for (const view of model.store.sessions.values()) {
     if (!isOpen(view)) {
       continue;
     }
     open += 1;
+    const meter = meterAt(view, now - offset);
+    if (meter?.cost !== null && meter?.cost !== undefined) {
+      cost = (cost ?? 0) + meter.cost;
+      currency = view.billing?.currency ?? currency;
+    }
+    if (view.budget && (view.budget.warned || view.budget.reached)) {
+      budgetWarning = true;
+    }
     const left = soonestCloseSeconds(view, now, offset);
     if (left !== null && (soonest === null || left < soonest)) {
       soonest = left;
     }
   }
   const threshold = Math.max(0, ...model.settings.maxTtlWarnings);
-  return { open, soonest, warn: soonest !== null && soonest <= threshold };
+  const atRisk = model.store.money.instances.some(
+    reading => reading.at_risk || reading.limit_reached
+  );
+  return {
+    open,
+    soonest,
+    warn: (soonest !== null && soonest <= threshold) || budgetWarning || atRisk,
+    cost: cost === null ? null : formatMoney(cost, currency),
+    // Why money asks for attention, for the tooltip.
+    money: budgetWarning ? 'budget' : atRisk ? 'instance' : null
+  };
 }
 
 /**
@@ -77,7 +105,7 @@ export class SessionStatusItem extends Widget {
       return;
     }
     const count = trans._n('%1 session', '%1 sessions', summary.open);
-    const text =
+    let text =
       summary.soonest === null
         ? count
         : trans.__(
@@ -85,11 +113,14 @@ export class SessionStatusItem extends Widget {
             count,
             formatCountdown(summary.soonest)
           );
+    if (summary.cost !== null) {
+      text += ` · ${summary.cost}`;
+    }
     if (this._button.textContent !== text) {
       this._button.textContent = text;
     }
     this._button.classList.toggle('jp-mod-warning', summary.warn);
-    const title =
+    let title =
       summary.soonest === null
         ? trans._n(
             '%1 open Qiskit Runtime session. Click to show it.',
@@ -102,6 +133,16 @@ export class SessionStatusItem extends Widget {
             summary.open,
             formatCountdown(summary.soonest)
           );
+    const why =
+      summary.money === 'budget'
+        ? ' ' + trans.__('A budget is nearly or fully used.')
+        : summary.money === 'instance'
+          ? ' ' +
+            trans.__(
+              'The instance’s allowance could run out before the open sessions end.'
+            )
+          : '';
+    title += why;
     if (this._button.title !== title) {
       this._button.title = title;
       this._button.setAttribute('aria-label', title);

@@ -161,10 +161,46 @@ describe('attentionOf', () => {
     expect(found.map(a => a.kind)).toEqual(['closed']);
     expect(found[0].message).toContain('no longer knows this session');
     const model = {
-      store: { sessions: new Map([['a', lost]]), clockOffset: 0 },
+      store: {
+        sessions: new Map([['a', lost]]),
+        clockOffset: 0,
+        money: { instances: [] }
+      },
       settings: DEFAULT_SETTINGS
     } as unknown as Parameters<typeof statusSummary>[0];
     expect(statusSummary(model, T0).open).toBe(0);
+  });
+
+  it("puts the open sessions' cost and a money warning in the status bar", () => {
+    const billing = {
+      billed_seconds: 100,
+      billed_idle_seconds: 0,
+      max_billed_seconds: 200,
+      cost: 50,
+      max_cost: 100,
+      currency: 'USD',
+      rate_per_second: 0.5,
+      accruing: false,
+      idle_accruing: false,
+      accrues_until: null
+    };
+    const summary = (instances: unknown[]) =>
+      statusSummary(
+        {
+          store: {
+            sessions: new Map([['a', sessionView({ billing })]]),
+            clockOffset: 0,
+            money: { instances }
+          },
+          settings: DEFAULT_SETTINGS
+        } as unknown as Parameters<typeof statusSummary>[0],
+        T0
+      );
+    expect(summary([])).toMatchObject({ cost: '50.00 USD', warn: false });
+    expect(summary([{ at_risk: true, limit_reached: false }])).toMatchObject({
+      warn: true,
+      money: 'instance'
+    });
   });
 
   it('respects the settings that turn a kind off', () => {
@@ -260,16 +296,17 @@ describe('settings and the status bar', () => {
       ].map(v => [v.id, v])
     );
     const model = {
-      store: { sessions, clockOffset: 0 },
+      store: { sessions, clockOffset: 0, money: { instances: [] } },
       settings: DEFAULT_SETTINGS
     } as unknown as Parameters<typeof statusSummary>[0];
 
-    expect(statusSummary(model, T0)).toEqual({
+    expect(statusSummary(model, T0)).toMatchObject({
       open: 2,
       soonest: 250,
-      warn: true
+      warn: true,
+      cost: null
     });
-    expect(statusSummary(model, T0 - 100_000)).toEqual({
+    expect(statusSummary(model, T0 - 100_000)).toMatchObject({
       open: 2,
       soonest: 350,
       warn: false
