@@ -315,6 +315,11 @@ class BudgetKeeper:
         # poll, so the crossing is measured from the extrapolated figure now.
         now = _now()
         extrapolated = self.spent(budget, now)
+        if extrapolated >= mark:
+            # Past the mark by extrapolation only: the service's figure is what counts, and the
+            # regular polls read it; bringing reads forward again and again would not make the
+            # service report sooner.
+            return
         delay = max(MIN_CHECK_SECONDS, (mark - extrapolated) / len(accruing))
         loop = asyncio.get_running_loop()
         ids = [s.id for s in accruing]
