@@ -129,22 +129,33 @@ def fit_of(session: TrackedSession, deadlines: derive.Deadlines) -> dict[str, An
     nothing is queued or the session is closed; ``basis`` null (and no numbers) when there is
     nothing to estimate run times from, rather than a guess.
 
-    Per job: the service's estimate (``estimated_running_time_seconds``) or else the median run
-    time observed in this session. The running job's remaining time counts from the service's
-    ``last_job_started``. Jobs start one after another; one that would start at or after the max
-    TTL fails. While the session is not active its jobs wait in the backend's shared queue too,
-    so the figure is then a lower bound (``lower_bound``)."""
+    Per job: the service's estimate (``estimated_running_time_seconds``) or else the run time
+    observed in this session (the median, or the latest finished job's when that is longer).
+    The running job's remaining time counts from the service's ``last_job_started``. Jobs start
+    one after another; one that would start at or after the max TTL fails. While the session is
+    not active its jobs wait in the backend's shared queue too, so the figure is then a lower
+    bound (``lower_bound``)."""
     body = session.body or {}
     queued = sorted(
         (j for j in session.jobs if j.status == "QUEUED"), key=lambda j: (j.created or "", j.id)
     )
     if not queued or body.get("state") == "closed" or session.not_found:
         return None
-    observed = [j.usage_seconds for j in session.jobs if j.status == "DONE" and j.usage_seconds]
-    median = statistics.median(observed) if observed else None
+    done = sorted(
+        (j for j in session.jobs if j.status == "DONE" and j.usage_seconds),
+        key=lambda j: (j.created or "", j.id),
+    )
+    # Without the service's estimate: the median run time seen, or the latest job's when it is
+    # longer (run times that grow through a session, as an optimizer's often do, would otherwise
+    # be forecast from the short early ones: a reassuring error, the wrong way for money).
+    observed = (
+        max(statistics.median(j.usage_seconds or 0.0 for j in done), done[-1].usage_seconds or 0.0)
+        if done
+        else None
+    )
 
     def estimate(job_estimate: float | None) -> float | None:
-        return job_estimate if job_estimate is not None else median
+        return job_estimate if job_estimate is not None else observed
 
     estimates = [estimate(j.estimated_seconds) for j in queued]
     running_job = next((j for j in session.jobs if j.status == "RUNNING"), None)
@@ -168,7 +179,12 @@ def fit_of(session: TrackedSession, deadlines: derive.Deadlines) -> dict[str, An
     started = _running_since(session)
     remaining = running_estimate
     if running_job is not None and started is not None:
-        remaining = max(0.0, running_estimate - (as_of - started).total_seconds())
+        remaining = running_estimate - (as_of - started).total_seconds()
+        if remaining <= 0:
+            # Its estimate is used up: either it runs long, or it started after the session
+            # body was read (a poll reads the body, then the job list) and ``last_job_started``
+            # is the previous job's. Either way it is not about to end: count a whole run.
+            remaining = running_estimate
     deadline = deadlines.max_ttl_at
     if deadline is None and body.get("max_ttl"):  # not started: it starts with its first job
         deadline = as_of + timedelta(seconds=_seconds(body.get("max_ttl")))

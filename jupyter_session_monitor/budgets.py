@@ -214,6 +214,9 @@ class BudgetKeeper:
         )
         self._changed(budget)
         self.check(budget)
+        for session in self.members(budget):  # read now, then at a budgeted session's pace
+            if not session.closed:
+                self.monitor.poll_soon(session.id)
         return budget
 
     def remove(self, scope: str, target: str, user: str | None) -> None:

@@ -616,6 +616,7 @@ class SessionMonitor:
             failures=failures,
             watched=self.watched,
             submitted_elsewhere=session.source != SOURCE_KERNEL,
+            budgeted=self.budgets.for_session(session) is not None,
         )
 
     def _jobs_needed(

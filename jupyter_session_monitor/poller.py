@@ -42,12 +42,17 @@ def next_delay(
     failures: int,
     watched: bool = True,
     submitted_elsewhere: bool = False,
+    budgeted: bool = False,
 ) -> float | None:
     """Delay before the next poll; ``None`` once a closed session's jobs are all final.
 
     ``submitted_elsewhere``: no kernel of this server reports this session's submissions (it was
     tracked by id or discovered), so only a poll can see a new job: while it is open it is polled
     at least every ``active`` interval, whatever its state.
+
+    ``budgeted``: a budget counts this session, and the server must see the billed time cross it
+    with nobody watching: polled at least every ``active`` interval while open, never slowed
+    down for an unwatched page.
     """
     if failures > 0:
         return float(min(intervals.error_max, intervals.error_base * 2.0 ** (failures - 1)))
@@ -59,9 +64,9 @@ def next_delay(
         delay = intervals.active
     else:
         delay = intervals.idle
-    if submitted_elsewhere:
+    if submitted_elsewhere or budgeted:
         delay = min(delay, intervals.active)
-    if not watched:
+    if not watched and not budgeted:
         delay *= intervals.unwatched_factor
     if soonest_deadline is not None:
         until = (soonest_deadline - now).total_seconds() + intervals.after_deadline

@@ -307,3 +307,26 @@ async def test_stopping_with_work_in_flight_touches_nothing_after_the_store_clos
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     with pytest.raises(Exception, match="closed database"):
         store.save_session(monitor.get("s1"))  # the store is closed: nothing wrote to it
+
+
+async def test_a_session_with_a_budget_is_read_at_the_active_pace_while_open(
+    store: Store,
+) -> None:
+    from jupyter_session_monitor.models import SOURCE_KERNEL
+
+    gateway = ScriptedGateway()  # an open session with no job yet
+    config = MonitorConfig(intervals=Intervals(idle=30.0, active=0.5))
+    monitor = SessionMonitor(store, gateway, config)  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        session = await monitor.track("s1", AccountRef(), source=SOURCE_KERNEL, kernel_id="k1")
+        before = monitor._delay(session, 0)
+        spec = {"seconds": 60.0, "amount": None, "action": "close", "threshold": 0.8}
+        monitor.budgets.set("session", "s1", spec, "alice")
+        after = monitor._delay(session, 0)
+    finally:
+        await monitor.stop()
+    # A notebook's session is otherwise read at the idle pace until it runs a job (its kernel
+    # reports the first one); with a budget, the first billed seconds must be seen in time.
+    assert before is not None and before >= 30.0
+    assert after == 0.5

@@ -1,0 +1,76 @@
+"""``billing`` alone: the fit-check's arithmetic on records with explicit times (no service)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from jupyter_session_monitor import billing, derive
+from jupyter_session_monitor.models import AccountRef, JobRecord, TrackedSession
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> str:
+    return derive.iso(T0 + timedelta(seconds=seconds)) or ""
+
+
+def session_with(
+    jobs: list[JobRecord], *, last_job_started: float, max_ttl_in: float
+) -> tuple[TrackedSession, derive.Deadlines]:
+    session = TrackedSession(
+        id="s1",
+        account=AccountRef(),
+        source="tracked",
+        tracked_at=T0,
+        body={"state": "active", "last_job_started": at(last_job_started), "max_ttl": 3600},
+        last_polled_at=T0 + timedelta(seconds=100),
+        jobs=jobs,
+    )
+    deadlines = derive.Deadlines(
+        max_ttl_at=T0 + timedelta(seconds=100 + max_ttl_in),
+        interactive_ttl_at=None,
+        idle_close_at=None,
+    )
+    return session, deadlines
+
+
+def job(index: int, status: str, usage: float | None = None, estimate: float | None = None):  # type: ignore[no-untyped-def]
+    return JobRecord(
+        id=f"j{index:02d}",
+        session_id="s1",
+        program_id="sampler",
+        status=status,
+        tags=[],
+        created=at(index),
+        usage_seconds=usage,
+        estimated_seconds=estimate,
+    )
+
+
+def test_without_an_estimate_growing_run_times_are_not_forecast_from_the_short_early_ones() -> None:
+    # Finished jobs ran 1, 1, 1, 2, 10 s (an optimizer whose circuits grew); 10 wait.
+    done = [job(i, "DONE", usage) for i, usage in enumerate([1, 1, 1, 2, 10])]
+    queued = [job(10 + i, "QUEUED") for i in range(10)]
+    session, deadlines = session_with(
+        [*done, job(5, "RUNNING"), *queued], last_job_started=100, max_ttl_in=60
+    )
+
+    fit = billing.fit_of(session, deadlines)
+
+    assert fit is not None and fit["basis"] == "observed"
+    # At the median (1 s) all 10 would fit in 60 s; at the latest run time (10 s) only 5 start.
+    assert fit["expected_to_fail"] == 5
+
+
+def test_a_running_job_past_its_estimate_counts_a_whole_run() -> None:
+    # The session body was read before the job now running started: last_job_started is the
+    # previous job's, 30 s ago, for jobs of 10 s. The running job is not about to end.
+    queued = [job(i, "QUEUED", estimate=10.0) for i in range(1, 4)]
+    session, deadlines = session_with(
+        [job(0, "RUNNING", estimate=10.0), *queued], last_job_started=70, max_ttl_in=25
+    )
+
+    fit = billing.fit_of(session, deadlines)
+
+    assert fit is not None and fit["drain_seconds"] == 40.0  # 10 for it, 3 x 10 queued
+    assert fit["expected_to_fail"] == 1  # they start at 10, 20 and 30 s: the last one fails
