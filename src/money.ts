@@ -119,7 +119,9 @@ export function fitText(
   const basis =
     fit.basis === 'service_estimate'
       ? trans.__('(from the service’s run-time estimates)')
-      : trans.__('(from the run times seen in this session)');
+      : trans.__(
+          '(from the run times seen so far in this session; more fail if later jobs run longer)'
+        );
   return `${sentence} ${basis}`;
 }
 
