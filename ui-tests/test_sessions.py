@@ -81,6 +81,13 @@ def test_a_notebook_session_appears_under_its_notebook_and_ticks(
         "inactive — next job waits in the queue", timeout=20_000
     )
     expect(session.get_by_test_id("session-status")).to_have_text("Pending")
+    # The timeline draws the four jobs and the inactive band; its state changes list opens.
+    picture = session.get_by_test_id("timeline-picture")
+    expect(picture).to_have_attribute("data-jobs", "4", timeout=10_000)
+    expect(picture.locator(".jp-SessionMonitor-band.jp-mod-inactive")).to_have_count(
+        1, timeout=10_000
+    )
+    session.locator(".jp-SessionMonitor-timeline summary").click()
     expect(session.locator(".jp-SessionMonitor-timeline li").first).to_be_visible()
 
 
