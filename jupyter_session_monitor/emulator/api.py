@@ -351,12 +351,7 @@ class JobHandler(RuntimeHandler):
         self.send(job_body(job, self.service, include_params=include_params))
 
     def delete(self, job_id: str) -> None:
-        job = self.service.job(job_id, self.emulator.now())
-        if not job.final:
-            raise ServiceError(
-                409, f"Job {job_id} is not in a final state and cannot be deleted.", 1306
-            )
-        del self.service.jobs[job_id]
+        self.service.delete_job(job_id, self.emulator.now())
         self.set_status(204)
         self.finish()
 

@@ -118,6 +118,7 @@ class Session:
     elapsed_before_activation: float = 0.0
     timestamps: list[dict[str, str]] = field(default_factory=list)
     job_ids: list[str] = field(default_factory=list)
+    jobs_submitted: int = 0  # deleted jobs count: one was submitted, whatever became of it
 
     def elapsed(self, now: datetime) -> float:
         """Billed seconds: every active period, idle gaps inside the interactive TTL included."""
@@ -268,6 +269,7 @@ class Service:
         self._order[job.id] = next(self._sequence)
         if session is not None:
             session.job_ids.append(job.id)
+            session.jobs_submitted += 1
         self._dispatch(now)
         return job
 
@@ -288,6 +290,23 @@ class Service:
         self._after_job_end(job, now)
         self._dispatch(now)
         return job
+
+    def delete_job(self, job_id: str, now: datetime) -> None:
+        """``DELETE /jobs/{id}``: a queued or finished job is removed (from the queue and from its
+        session's job list); a running job is refused, as it cannot be taken off the QPU."""
+        job = self.job(job_id, now)
+        if job.status is JobStatus.RUNNING:
+            raise ServiceError(
+                409, f"Job {job_id} is running and cannot be deleted; cancel it first.", 1306
+            )
+        del self.jobs[job_id]
+        self._order.pop(job_id, None)
+        session = self.sessions.get(job.session_id) if job.session_id else None
+        if session is not None and job_id in session.job_ids:
+            session.job_ids.remove(job_id)
+            if not job.final:  # a queued job leaving may drain a closing session
+                self._after_job_end(job, now)
+        self._dispatch(now)
 
     def fail_job(self, job_id: str, reason: str, reason_code: int, now: datetime) -> None:
         """The executor could not run the job (bad input, too wide): it fails when it runs."""
@@ -374,7 +393,7 @@ class Service:
             if session.started_at is not None:
                 deadline = session.started_at + timedelta(seconds=session.max_ttl)
                 events.append((deadline, lambda t, s=session: self._max_ttl(s, t)))
-            elif not session.job_ids:
+            elif not session.jobs_submitted:
                 cutoff = session.created_at + timedelta(seconds=self.durations.no_job_close)
                 events.append((cutoff, lambda t, s=session: self._no_job_close(s, t)))
             if (

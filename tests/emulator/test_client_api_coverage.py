@@ -1,0 +1,49 @@
+"""Calls of the unmodified client's public API that the emulator serves as the service does,
+driven over HTTP: deleting jobs, the job list's date filters, backend details."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from qiskit_ibm_runtime import SamplerV2 as Sampler
+from qiskit_ibm_runtime import Session
+from qiskit_ibm_runtime.exceptions import IBMRuntimeError, RuntimeJobNotFound
+
+from tests.harness import Harness, bell
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def test_deleting_a_queued_job_removes_it_and_a_running_one_is_refused(
+    make_emulator: Callable[..., Harness],
+) -> None:
+    # Real durations, a job of 100 s: the first job runs, the second waits; the clock is moved.
+    harness = make_emulator(time_scale=1.0, job_seconds=100)
+    service = harness.service()
+    backend = service.backend("ibmq_manila")
+    session = Session(backend=backend)
+    sampler = Sampler(mode=session)
+    running = sampler.run([bell(backend)], shots=10)
+    queued = sampler.run([bell(backend)], shots=10)
+    assert running.status() == "RUNNING" and queued.status() == "QUEUED"
+    session.close()  # closes once its jobs are drained
+
+    service.delete_job(queued.job_id())
+
+    with pytest.raises(RuntimeJobNotFound):
+        service.job(queued.job_id())
+    assert [job.job_id() for job in service.jobs(session_id=session.session_id)] == [
+        running.job_id()
+    ]
+    # A running job cannot be deleted: the service refuses and the client raises.
+    with pytest.raises(IBMRuntimeError, match="Failed to delete job"):
+        service.delete_job(running.job_id())
+    # The deleted job is out of the session's job list: the session closes with the running one.
+    harness.admin("POST", "/emulator/clock", {"advance": 101})
+    assert running.status() == "DONE"
+    assert session.status() == "Closed"
+    # A finished job can be deleted too; a second delete is "not found".
+    service.delete_job(running.job_id())
+    with pytest.raises(RuntimeJobNotFound):
+        service.delete_job(running.job_id())
