@@ -98,13 +98,13 @@ export function attentionOf(
                 '%2 reaches its max TTL at %3 (in %4): %1 queued jobs will fail.',
                 queued,
                 name,
-                clockTime(view.deadlines.max_ttl_at),
+                clockTime(view.deadlines.max_ttl_at, now - offset),
                 formatDuration(left, trans)
               )
             : trans.__(
                 '%1 reaches its max TTL at %2 (in %3) and will close.',
                 name,
-                clockTime(view.deadlines.max_ttl_at),
+                clockTime(view.deadlines.max_ttl_at, now - offset),
                 formatDuration(left, trans)
               )
       });

@@ -219,12 +219,29 @@ export interface ICountdown {
 }
 
 /** A server timestamp as this browser's local clock time; "—" when there is none. */
-export function clockTime(value: string | null | undefined): string {
+/**
+ * A time as the page's language writes it (`document.documentElement.lang`, as JupyterLab's own
+ * `Time.format` does), with the date in front when it is not today.
+ */
+export function clockTime(
+  value: string | null | undefined,
+  now: number = Date.now()
+): string {
   if (!value) {
     return '—';
   }
   const ms = parseTime(value);
-  return ms === null ? value : new Date(ms).toLocaleTimeString();
+  if (ms === null) {
+    return value;
+  }
+  const lang =
+    (typeof document !== 'undefined' && document.documentElement.lang) ||
+    undefined;
+  const moment = new Date(ms);
+  const time = moment.toLocaleTimeString(lang);
+  return moment.toDateString() === new Date(now).toDateString()
+    ? time
+    : `${moment.toLocaleDateString(lang)} ${time}`;
 }
 
 /**
@@ -253,7 +270,7 @@ export function countdownsOf(
       ),
       label: trans.__(
         'closes at %1 unless a job is submitted',
-        clockTime(deadlines.idle_close_at!)
+        clockTime(deadlines.idle_close_at!, now - offset)
       )
     });
   }
@@ -265,7 +282,7 @@ export function countdownsOf(
       text: trans.__('deactivates in %1', formatCountdown(interactive)),
       label: trans.__(
         'deactivates at %1 unless a job is submitted',
-        clockTime(deadlines.interactive_ttl_at!)
+        clockTime(deadlines.interactive_ttl_at!, now - offset)
       )
     });
   }
@@ -287,7 +304,7 @@ export function countdownsOf(
       text: trans.__('max TTL left %1', formatCountdown(maxLeft)),
       label: trans.__(
         'reaches its maximum time at %1',
-        clockTime(deadlines.max_ttl_at!)
+        clockTime(deadlines.max_ttl_at!, now - offset)
       ),
       progress:
         total === null

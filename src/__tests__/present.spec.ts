@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import {
   actionsFor,
+  clockTime,
   consequence,
   countdownsOf,
   formatDuration,
@@ -322,5 +323,22 @@ describe('words', () => {
     expect(formatDuration(723, trans)).toBe('12 min 03 s');
     expect(formatDuration(7500, trans)).toBe('2 h 05 min');
     expect(formatDuration(null, trans)).toBe('—');
+  });
+});
+
+describe('clockTime', () => {
+  it('writes a time in the page language, with the date when it is not today', () => {
+    const at = '2026-01-01T12:00:00.000Z';
+    document.documentElement.lang = 'de-DE';
+    try {
+      const sameDay = clockTime(at, Date.parse(at) + 60_000);
+      expect(sameDay).toBe(new Date(at).toLocaleTimeString('de-DE'));
+      const later = clockTime(at, Date.parse(at) + 3 * 24 * 3600_000);
+      expect(later).toBe(
+        `${new Date(at).toLocaleDateString('de-DE')} ${new Date(at).toLocaleTimeString('de-DE')}`
+      );
+    } finally {
+      document.documentElement.lang = '';
+    }
   });
 });
