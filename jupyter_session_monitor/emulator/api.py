@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from . import execution
@@ -258,6 +259,22 @@ def _tags(value: Any) -> list[str]:
     return value
 
 
+def _moment(value: str | None, name: str) -> datetime | None:
+    """An ISO-8601 query value (``2025-01-02T03:04:05.678+00:00`` as the client sends it, or with
+    ``Z``); without an offset it is taken as UTC."""
+    if value is None or value == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ServiceError(400, f"{name} must be an ISO-8601 date and time.", 1200) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _ms(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 class JobsHandler(RuntimeHandler):
     async def post(self) -> None:
         body = self.json_body()
@@ -321,6 +338,14 @@ class JobsHandler(RuntimeHandler):
             jobs = [j for j in jobs if j.backend == backend]
         for tag in self.get_query_arguments("tags"):
             jobs = [j for j in jobs if tag in j.tags]
+        # Both bounds inclusive, as the client documents them (it sends UTC ISO-8601), compared at
+        # the millisecond precision of ``created``: a job's own creation date selects it.
+        after = _moment(self.get_query_argument("created_after", default=None), "created_after")
+        if after is not None:
+            jobs = [j for j in jobs if _ms(j.created) >= after]
+        before = _moment(self.get_query_argument("created_before", default=None), "created_before")
+        if before is not None:
+            jobs = [j for j in jobs if _ms(j.created) <= before]
         ascending = self.get_query_argument("sort", default="DESC").upper() == "ASC"
         jobs.sort(key=lambda j: (j.created, self.service._order[j.id]), reverse=not ascending)
         try:

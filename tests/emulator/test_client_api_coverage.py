@@ -4,6 +4,7 @@ driven over HTTP: deleting jobs, the job list's date filters, backend details.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from qiskit_ibm_runtime import SamplerV2 as Sampler
@@ -47,3 +48,27 @@ def test_deleting_a_queued_job_removes_it_and_a_running_one_is_refused(
     service.delete_job(running.job_id())
     with pytest.raises(RuntimeJobNotFound):
         service.delete_job(running.job_id())
+
+
+def test_jobs_are_filtered_by_creation_date(make_emulator: Callable[..., Harness]) -> None:
+    harness = make_emulator(time_scale=1.0, job_seconds=0.1)
+    service = harness.service()
+    backend = service.backend("ibmq_manila")
+    jobs = []
+    for _ in range(3):  # created 100 s apart on the service's clock
+        jobs.append(Sampler(mode=backend).run([bell(backend)], shots=10))
+        harness.admin("POST", "/emulator/clock", {"advance": 100})
+    first, middle, last = (job.job_id() for job in jobs)
+    created = jobs[1].creation_date  # local time, as the client gives it back
+    assert created is not None
+
+    def ids(**filters: object) -> list[str]:
+        return [job.job_id() for job in service.jobs(descending=False, **filters)]
+
+    # Both bounds are inclusive ("greater than or equal to", "less than or equal to").
+    assert ids(created_after=created) == [middle, last]
+    assert ids(created_before=created) == [first, middle]
+    assert ids(created_after=created, created_before=created) == [middle]
+    assert ids(created_after=created + timedelta(seconds=1)) == [last]
+    assert ids(created_before=created - timedelta(seconds=1)) == [first]
+    assert ids() == [first, middle, last]
