@@ -39,10 +39,22 @@ class BackendCatalog:
         props["backend_name"] = name
         return props
 
+    def physical_qubits(self, name: str) -> int:
+        """What ``IBMBackend.physical_qubits`` reads: programmable qubits, reset qubits and
+        couplers combined. Falcons couple through fixed resonators (no coupler qubits); a Heron's
+        every coupling is a tunable coupler, counted once per pair. No reset qubits are known."""
+        config = _load(self._folders[name], "conf")
+        qubits = int(config["n_qubits"])
+        if (config.get("processor_type") or {}).get("family") != "Heron":
+            return qubits
+        couplers = {tuple(sorted(pair)) for pair in config.get("coupling_map") or []}
+        return qubits + len(couplers)
+
     def summary(self, name: str, queue_length: int) -> dict[str, Any]:
         config = _load(self._folders[name], "conf")
         return {
             "name": name,
+            "physical_qubits": self.physical_qubits(name),
             "status": {"name": "online", "reason": "available"},
             "qubits": config.get("n_qubits"),
             "processor_type": config.get("processor_type"),

@@ -72,3 +72,13 @@ def test_jobs_are_filtered_by_creation_date(make_emulator: Callable[..., Harness
     assert ids(created_after=created + timedelta(seconds=1)) == [last]
     assert ids(created_before=created - timedelta(seconds=1)) == [first]
     assert ids() == [first, middle, last]
+
+
+def test_backends_report_their_physical_qubits(emulator: Harness) -> None:
+    service = emulator.service()
+
+    # Read by the client from the /backends entries: qubits plus a Heron's tunable couplers.
+    assert service.backend("ibmq_manila").physical_qubits == 5
+    assert service.backend("ibmq_kolkata").physical_qubits == 27
+    torino = service.backend("ibm_torino")
+    assert torino.physical_qubits == 133 + 150 and torino.num_qubits == 133
