@@ -109,6 +109,12 @@ class BackendHandler(BackendsHandler):
         catalog = self.emulator.catalog
         if name not in catalog.names:
             raise ServiceError(404, f"Backend {name} not found.", 1216)
+        calibration_id = self.get_query_argument("calibration_id", default=None)
+        if calibration_id is not None and what in ("configuration", "properties"):
+            # The snapshots carry no calibration ids: none is known, as a retired one would not be.
+            raise ServiceError(
+                404, f"Calibration {calibration_id} not found for backend {name}.", 1216
+            )
         if what == "configuration":
             self.send(catalog.configuration(name))
         elif what == "properties":

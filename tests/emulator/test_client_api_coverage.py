@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from qiskit.providers.exceptions import QiskitBackendNotFoundError
 from qiskit_ibm_runtime import SamplerV2 as Sampler
 from qiskit_ibm_runtime import Session
 from qiskit_ibm_runtime.exceptions import IBMRuntimeError, RuntimeJobNotFound
@@ -82,3 +83,14 @@ def test_backends_report_their_physical_qubits(emulator: Harness) -> None:
     assert service.backend("ibmq_kolkata").physical_qubits == 27
     torino = service.backend("ibm_torino")
     assert torino.physical_qubits == 133 + 150 and torino.num_qubits == 133
+
+
+def test_an_unknown_calibration_id_is_not_found(emulator: Harness) -> None:
+    service = emulator.service()
+
+    # The service answers 404 for the configuration; the client cannot build the backend.
+    with pytest.raises(QiskitBackendNotFoundError):
+        service.backend("ibmq_manila", calibration_id="no-such-calibration")
+    statuses = [r["status"] for r in emulator.requests() if r["path"].endswith("/configuration")]
+    assert 404 in statuses
+    assert service.backend("ibmq_manila").num_qubits == 5  # without one, as before
