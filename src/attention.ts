@@ -111,8 +111,12 @@ export function attentionOf(
     }
   }
 
+  // An orphaned session's warning says all that matters (open, unreachable, maybe billed): no
+  // "went inactive" or "idle" next to it (they stacked after a kernel restart).
+  const orphanedNow = open && view.orphaned;
   if (
     settings.notify.inactive &&
+    !orphanedNow &&
     seen &&
     state === 'inactive' &&
     (previous.state ?? '').toLowerCase() === 'active'
@@ -132,6 +136,7 @@ export function attentionOf(
 
   if (
     settings.notify.idle &&
+    !orphanedNow &&
     settings.idleWarningSeconds > 0 &&
     state === 'active'
   ) {

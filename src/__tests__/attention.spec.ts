@@ -203,6 +203,20 @@ describe('attentionOf', () => {
     });
   });
 
+  it('says only "orphaned" for a session whose kernel restarted, not also "inactive" or "idle"', () => {
+    const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+    const active = sessionView({ details: { last_job_completed: at(-31) } });
+    const restarted = sessionView({
+      state: 'inactive',
+      status: 'Pending',
+      orphaned: true,
+      details: { last_job_completed: at(-31) }
+    });
+
+    expect(kinds(restarted, active)).toEqual(['orphaned']);
+    expect(kinds({ ...active, orphaned: true }, active)).toEqual(['orphaned']);
+  });
+
   it('respects the settings that turn a kind off', () => {
     const orphan = sessionView({ orphaned: true });
     const off = settingsFrom({ notify: { orphaned: false } });
