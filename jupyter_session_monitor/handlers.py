@@ -194,6 +194,13 @@ class MonitorHandler(ExtensionHandlerMixin, APIHandler):
                 403, "forbidden", f"This {what} is not signed by kernel '{kernel_id}'."
             )
 
+    def fresh(self) -> bool:
+        """``?fresh=true``: read the service before answering."""
+        value = self.get_query_argument("fresh", "")
+        if value not in ("", "0", "1", "true", "false"):
+            raise MonitorAPIError(400, "bad_request", "'fresh' must be true or false.")
+        return value in ("1", "true")
+
     def _allowed(self) -> list[str]:
         """The methods this route declares (the ones its class defines)."""
         return [
@@ -274,10 +281,7 @@ class TrackedSessionHandler(MonitorHandler):
     @authorized
     async def get(self, session_id: str) -> None:
         self.monitor.watched_now()
-        fresh = self.get_query_argument("fresh", "")
-        if fresh not in ("", "0", "1", "true", "false"):
-            raise MonitorAPIError(400, "bad_request", "'fresh' must be true or false.")
-        if fresh in ("1", "true"):
+        if self.fresh():
             # A confirmation is about to be shown: read the service now, not at the next poll.
             session = await self.monitor.refresh(session_id, within=REFRESH_WITHIN_SECONDS)
         else:
@@ -337,6 +341,21 @@ def _optional_text(body: dict[str, Any], key: str) -> str | None:
     return value
 
 
+class KernelHandler(MonitorHandler):
+    """Base of the routes only this server's kernels call: the per-server secret in a header
+    browsers never send (so no XSRF check), and each body signed with the named kernel's key."""
+
+    def check_xsrf_cookie(self) -> None:
+        return None
+
+    def check_secret(self, what: str) -> None:
+        expected = self.settings["session_monitor_kernel_secret"]
+        if not hmac.compare_digest(self.request.headers.get(SECRET_HEADER, ""), expected):
+            raise MonitorAPIError(
+                403, "forbidden", f"Only kernels started by this Jupyter server can {what}."
+            )
+
+
 def _cell(value: Any) -> dict[str, Any] | None:
     """A notebook cell as a kernel reports it: ``{"id": str|null, "execution_count": int|null}``."""
     if value is None:
@@ -355,7 +374,7 @@ def _cell(value: Any) -> dict[str, Any] | None:
     return {"id": cell_id, "execution_count": count}
 
 
-class KernelRegistrationHandler(MonitorHandler):
+class KernelRegistrationHandler(KernelHandler):
     """``POST kernel-registrations``: a kernel of this server reports a session it opened.
 
     Authenticated by the per-server secret that only this server's kernels receive (in their
@@ -363,16 +382,9 @@ class KernelRegistrationHandler(MonitorHandler):
     in the server's memory and is never echoed, logged or stored.
     """
 
-    def check_xsrf_cookie(self) -> None:
-        return None
-
     @allow_unauthenticated
     async def post(self) -> None:
-        expected = self.settings["session_monitor_kernel_secret"]
-        if not hmac.compare_digest(self.request.headers.get(SECRET_HEADER, ""), expected):
-            raise MonitorAPIError(
-                403, "forbidden", "Only kernels started by this Jupyter server can register."
-            )
+        self.check_secret("register")
         body = self.json_body()
         session_id = _session_id(body.get("session_id"))
         kernel_id = _optional_text(body, "kernel_id")
@@ -560,10 +572,7 @@ class InstancesHandler(MonitorHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        fresh = self.get_query_argument("fresh", "")
-        if fresh not in ("", "0", "1", "true", "false"):
-            raise MonitorAPIError(400, "bad_request", "'fresh' must be true or false.")
-        if fresh in ("1", "true"):
+        if self.fresh():
             await self.monitor.instances.read_all()
         self.send({"instances": self.monitor.instances.views()})
 
@@ -639,7 +648,7 @@ def _session_ids(value: Any) -> list[str] | None:
     return [_session_id(item, "session_ids") for item in value]
 
 
-class KernelRequestHandler(MonitorHandler):
+class KernelRequestHandler(KernelHandler):
     """``POST kernel-requests``: what a kernel's magics ask of the server. Authenticated like a
     registration (the server's secret, and the body signed with the named kernel's connection
     key), so only this server's kernels can ask, each only for itself:
@@ -653,16 +662,9 @@ class KernelRequestHandler(MonitorHandler):
       read from the service now; with ``session_ids``, only those).
     """
 
-    def check_xsrf_cookie(self) -> None:
-        return None
-
     @allow_unauthenticated
     async def post(self) -> None:
-        expected = self.settings["session_monitor_kernel_secret"]
-        if not hmac.compare_digest(self.request.headers.get(SECRET_HEADER, ""), expected):
-            raise MonitorAPIError(
-                403, "forbidden", "Only kernels started by this Jupyter server can ask this."
-            )
+        self.check_secret("ask this")
         body = self.json_body()
         kernel_id = _optional_text(body, "kernel_id")
         if not kernel_id:
