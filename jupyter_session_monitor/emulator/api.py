@@ -400,13 +400,10 @@ class JobDataHandler(RuntimeHandler):
             # The client reads a failed job's error text from its results.
             self.set_header("Content-Type", "text/plain")
             self.finish(f"Error: {job.reason or 'the job failed'}")
-        elif job.status is not JobStatus.COMPLETED or job.result_text is None:
-            raise ServiceError(
-                404, f"Job {job_id} has no results (status {job.status.value}).", 1290
-            )
         else:
+            text = self.service.read_results(job_id, now)
             self.set_header("Content-Type", "text/plain")
-            self.finish(job.result_text)
+            self.finish(text)
 
 
 class JobCancelHandler(RuntimeHandler):

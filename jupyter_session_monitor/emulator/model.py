@@ -84,7 +84,10 @@ class Job:
     finished: datetime | None = None
     # Filled by the executor once computed (the encoded result text) or its failure.
     result_text: str | None = None
+    # A private job never returns its params, and its results can be read once: the first read
+    # deletes them from the service (``EnvironmentOptions.private``).
     private: bool = False
+    results_deleted: bool = False
 
     @property
     def final(self) -> bool:
@@ -308,6 +311,25 @@ class Service:
                 self._after_job_end(job, now)
         self._dispatch(now)
 
+    def read_results(self, job_id: str, now: datetime) -> str:
+        """``GET /jobs/{id}/results`` of a completed job: its encoded result. A private job's
+        results are deleted once read, so a second read is "not found"."""
+        job = self.job(job_id, now)
+        if job.results_deleted:
+            raise ServiceError(
+                404,
+                f"The results of private job {job_id} were deleted after they were read.",
+                1290,
+            )
+        if job.status is not JobStatus.COMPLETED or job.result_text is None:
+            raise ServiceError(
+                404, f"Job {job_id} has no results (status {job.status.value}).", 1290
+            )
+        text = job.result_text
+        if job.private:
+            job.result_text, job.results_deleted = None, True
+        return text
+
     def fail_job(self, job_id: str, reason: str, reason_code: int, now: datetime) -> None:
         """The executor could not run the job (bad input, too wide): it fails when it runs."""
         job = self.jobs[job_id]
@@ -481,6 +503,8 @@ class Service:
 
     def _finish(self, job: Job, status: JobStatus, now: datetime, reason: str | None) -> None:
         job.status, job.finished = status, now
+        if job.private:
+            job.params = {}  # deleted from the service once the job is done
         if reason is not None:
             job.reason = reason
 

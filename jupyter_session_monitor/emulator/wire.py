@@ -60,7 +60,7 @@ def job_body(job: Job, service: Service, *, include_params: bool) -> dict[str, A
         # the emulator's own run-time model, so it is exact.
         "estimated_running_time_seconds": round(job.run_seconds, 3),
     }
-    if include_params:
+    if include_params and not job.private:  # a private job's inputs are never returned
         body["params"] = job.params
     return body
 

@@ -10,6 +10,7 @@ import pytest
 from qiskit.providers.exceptions import QiskitBackendNotFoundError
 from qiskit_ibm_runtime import SamplerV2 as Sampler
 from qiskit_ibm_runtime import Session
+from qiskit_ibm_runtime.api.exceptions import RequestsApiError
 from qiskit_ibm_runtime.exceptions import IBMRuntimeError, RuntimeJobNotFound
 
 from tests.harness import Harness, bell
@@ -94,3 +95,27 @@ def test_an_unknown_calibration_id_is_not_found(emulator: Harness) -> None:
     statuses = [r["status"] for r in emulator.requests() if r["path"].endswith("/configuration")]
     assert 404 in statuses
     assert service.backend("ibmq_manila").num_qubits == 5  # without one, as before
+
+
+def test_a_private_job_hides_its_inputs_and_its_results_can_be_read_once(
+    emulator: Harness,
+) -> None:
+    service = emulator.service()
+    backend = service.backend("ibmq_manila")
+    private = Sampler(mode=backend, options={"environment": {"private": True}})
+    job = private.run([bell(backend)], shots=50)
+    public = Sampler(mode=backend).run([bell(backend)], shots=50)
+
+    assert job.inputs == {}  # GET /jobs/{id} without exclude_params: no params
+    assert "pubs" in public.inputs
+    assert service.job(job.job_id()).private is True
+    counts = job.result()[0].data.meas.get_counts()
+    assert sum(counts.values()) == 50
+    # The first read deleted the results: the service answers 404 and the client raises.
+    with pytest.raises(RequestsApiError) as raised:
+        job.result()
+    assert raised.value.status_code == 404
+    assert job.status() == "DONE"  # the job itself stays
+    # Results of a job that is not private can be read again and again.
+    public.result()
+    assert sum(public.result()[0].data.meas.get_counts().values()) == 50
