@@ -103,6 +103,41 @@ def test_estimator_values_are_exact(emulator: Harness) -> None:
     np.testing.assert_allclose(values, [1.0, 1.0, 0.0, 1.0], atol=1e-12)
 
 
+def test_device_wide_observables_on_a_few_entangled_qubits(emulator: Harness) -> None:
+    from qiskit.circuit import Parameter
+
+    backend = emulator.service().backend("ibm_torino")
+    theta = Parameter("theta")
+    logical = QuantumCircuit(4)
+    logical.ry(theta, 0)
+    logical.cx(0, 1)
+    logical.cx(1, 2)  # cos(theta/2)|000> + sin(theta/2)|111>
+    logical.x(3)  # a component of its own, in |1>
+    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(logical)
+    a, b, c, d = isa.layout.final_index_layout()
+    idle = next(q for q in range(133) if q not in (a, b, c, d))
+
+    def op(*terms: tuple[str, list[int]]) -> SparsePauliOp:
+        return SparsePauliOp.from_sparse_list([(p, q, 1.0) for p, q in terms], num_qubits=133)
+
+    observables = [
+        [SparsePauliOp.from_sparse_list([("Z", [q], 1.0) for q in range(133)], num_qubits=133)],
+        [op(("ZZ", [a, d]))],  # across two components: cos(theta) * -1
+        [op(("XXX", [a, b, c]))],  # sin(theta)
+        [op(("XXX", [a, b, c]), ("XZ", [idle, d]))],  # X on an idle qubit in |0> gives 0
+    ]
+    angles = np.array([[0.0], [np.pi / 3], [np.pi / 2]])
+
+    with Batch(backend=backend) as batch:
+        evs = Estimator(mode=batch).run([(isa, observables, angles)]).result()[0].data.evs
+
+    t = angles[:, 0]
+    # 129 idle qubits give +1 each, the GHZ qubits cos(theta) each, the flipped qubit -1.
+    expected = [128 + 3 * np.cos(t), -np.cos(t), np.sin(t), np.sin(t)]
+    assert evs.shape == (4, 3)
+    np.testing.assert_allclose(evs, expected, atol=1e-9)
+
+
 def test_iterative_cobyla_vqe_in_a_session(emulator: Harness) -> None:
     from scipy.optimize import minimize
 
