@@ -13,6 +13,7 @@ noise.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -272,6 +273,46 @@ def expectation_values(circuit: Any, observables: Any, bindings: Any) -> Any:
     return flat[rows, columns]
 
 
+#: The estimator's default precision (``EstimatorOptions.default_precision``): 4096 shots.
+DEFAULT_PRECISION = 0.015625
+
+
+def estimator_execution(params: dict[str, Any], precision: float | None) -> dict[str, Any]:
+    """The shots the service would run for a PUB, as its result metadata reports them.
+
+    Shots come from the PUB's precision (``ceil(1 / precision**2)``), else ``default_shots``,
+    else the default precision. With twirling on (measurement twirling from resilience level 1,
+    gate twirling at level 2, unless the options say otherwise) they are split into
+    randomizations, ``"auto"`` resolved as ``TwirlingOptions`` documents it, and the shots run are
+    ``num_randomizations * shots_per_randomization``."""
+    options = params.get("options") or {}
+    if precision is None and options.get("default_shots"):
+        shots = int(options["default_shots"])
+        target = 1 / math.sqrt(shots)
+    else:
+        target = float(precision or options.get("default_precision") or DEFAULT_PRECISION)
+        shots = math.ceil(1 / target**2)
+    level = int(params.get("resilience_level", options.get("resilience_level", 1)))
+    twirling = options.get("twirling") or {}
+    gates = twirling.get("enable_gates", level >= 2)
+    measure = twirling.get("enable_measure", level >= 1)
+    metadata: dict[str, Any] = {"shots": shots, "target_precision": target}
+    if gates or measure:
+        randomizations = twirling.get("num_randomizations", "auto")
+        per_randomization = twirling.get("shots_per_randomization", "auto")
+        pec = bool((options.get("resilience") or {}).get("pec_mitigation"))
+        if per_randomization == "auto":
+            if randomizations == "auto":
+                per_randomization = 64 if pec else max(64, math.ceil(shots / 32))
+            else:
+                per_randomization = math.ceil(shots / int(randomizations))
+        if randomizations == "auto":
+            randomizations = math.ceil(shots / int(per_randomization))
+        metadata["shots"] = int(randomizations) * int(per_randomization)
+        metadata["num_randomizations"] = int(randomizations)
+    return metadata
+
+
 def run_estimator(params: dict[str, Any]) -> Any:
     import numpy as np
     from qiskit.primitives import PrimitiveResult, PubResult
@@ -296,7 +337,11 @@ def run_estimator(params: dict[str, Any]) -> Any:
         results.append(
             PubResult(
                 DataBin(evs=evs, stds=zeros, ensemble_standard_error=zeros, shape=pub.shape),
-                metadata={"target_precision": 0.0, "circuit_metadata": circuit.metadata},
+                metadata={
+                    **estimator_execution(params, precision),
+                    "circuit_metadata": circuit.metadata,
+                    "resilience": {},
+                },
             )
         )
     if not results:

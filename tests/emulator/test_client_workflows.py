@@ -103,6 +103,31 @@ def test_estimator_values_are_exact(emulator: Harness) -> None:
     np.testing.assert_allclose(values, [1.0, 1.0, 0.0, 1.0], atol=1e-12)
 
 
+def test_estimator_results_report_the_shots_the_service_would_run(emulator: Harness) -> None:
+    backend = emulator.service().backend("ibmq_manila")
+    circuit = generate_preset_pass_manager(backend=backend, optimization_level=1).run(
+        QuantumCircuit(1)
+    )
+    pub = (circuit, SparsePauliOp("Z").apply_layout(circuit.layout))
+
+    def metadata(options: dict[str, object], precision: float | None = None) -> dict[str, object]:
+        estimator = Estimator(mode=backend, options=options)
+        result: dict[str, object] = estimator.run([pub], precision=precision).result()[0].metadata
+        return result
+
+    # Default precision 0.015625 and resilience level 1 (measurement twirling): 32 x 128 shots.
+    default = metadata({})
+    assert default["shots"] == 4096 and default["target_precision"] == 0.015625
+    assert default["num_randomizations"] == 32
+    # No twirling: shots = ceil(1 / precision**2), or default_shots when set.
+    assert metadata({"resilience_level": 0}, precision=0.1)["shots"] == 100
+    assert metadata({"resilience_level": 0, "default_shots": 1000})["shots"] == 1000
+    # Twirling set: randomizations x shots per randomization.
+    twirled = metadata({"twirling": {"num_randomizations": 10, "shots_per_randomization": 100}})
+    assert twirled["shots"] == 1000 and twirled["num_randomizations"] == 10
+    assert metadata({"twirling": {"num_randomizations": 10}})["shots"] == 10 * 410
+
+
 def test_device_wide_observables_on_a_few_entangled_qubits(emulator: Harness) -> None:
     from qiskit.circuit import Parameter
 
