@@ -295,15 +295,19 @@ class JobsHandler(RuntimeHandler):
         tags = _tags(body.get("tags"))
         # Check the session and backend before spending time on the simulation.
         now = self.emulator.now()
-        if session_id is not None:
-            self.service.session(str(session_id), now)
+        session = None if session_id is None else self.service.session(str(session_id), now)
+        device = backend if isinstance(backend, str) else session.backend if session else None
+        catalog = self.emulator.catalog
+        coupling: list[list[int]] = []
+        if device in catalog.names:
+            coupling = catalog.configuration(device).get("coupling_map") or []
         failure: str | None = None
         result_text: str | None = None
         try:
             decoded = execution.validate(program_id, params)
             loop = asyncio.get_running_loop()
             result_text = await loop.run_in_executor(
-                self.emulator.executor, execution.execute, program_id, decoded
+                self.emulator.executor, execution.execute, program_id, decoded, coupling
             )
         except execution.ExecutionError as error:
             failure = str(error)

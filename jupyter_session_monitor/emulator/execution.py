@@ -28,7 +28,7 @@ class ExecutionError(Exception):
     """The job cannot run: the message is the reason reported in the job's state."""
 
 
-SUPPORTED_PROGRAMS = ("sampler", "estimator", "executor")
+SUPPORTED_PROGRAMS = ("sampler", "estimator", "executor", "noise-learner")
 
 
 def decode_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -358,23 +358,42 @@ def validate(program_id: str, params: dict[str, Any]) -> dict[str, Any]:
         )
     if program_id == "executor":
         return params  # a schema model, decoded by executor_program
+    if program_id == "noise-learner" and "schema_version" in params:
+        raise ExecutionError(
+            "The noise learner's v3 input (schema version "
+            f"{params['schema_version']!r}, NoiseLearnerV3) is not supported by the local "
+            "emulator; it runs NoiseLearner's."
+        )
     try:
         decoded = decode_params(params)
     except Exception as error:
         raise ExecutionError(f"The job's input could not be decoded: {error}") from error
+    if program_id == "noise-learner":
+        if not isinstance(decoded.get("circuits"), list) or not decoded["circuits"]:
+            raise ExecutionError("The noise learner's input has no circuits.")
+        return decoded
     if not isinstance(decoded.get("pubs"), list) or not decoded["pubs"]:
         raise ExecutionError("The job's input has no PUBs.")
     return decoded
 
 
-def execute(program_id: str, decoded: dict[str, Any]) -> str:
-    """Run the job and return its result encoded as the service returns it."""
+def execute(
+    program_id: str,
+    decoded: dict[str, Any],
+    coupling_map: Sequence[Sequence[int]] = (),
+) -> str:
+    """Run the job and return its result encoded as the service returns it. ``coupling_map`` is
+    the backend's (the noise learner's two-body generators follow it)."""
     from qiskit_ibm_runtime.json import RuntimeEncoder
 
     if program_id == "executor":
         from .executor_program import run_executor
 
         return run_executor(decoded)
+    if program_id == "noise-learner":
+        from .noise_learner_program import run_noise_learner
+
+        return run_noise_learner(decoded, coupling_map)
     if program_id == "sampler":
         result = run_sampler(decoded)
     elif program_id == "estimator":

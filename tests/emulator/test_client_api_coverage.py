@@ -119,3 +119,40 @@ def test_a_private_job_hides_its_inputs_and_its_results_can_be_read_once(
     # Results of a job that is not private can be read again and again.
     public.result()
     assert sum(public.result()[0].data.meas.get_counts().values()) == 50
+
+
+def test_the_noise_learner_returns_noiseless_layer_errors(emulator: Harness) -> None:
+    from qiskit import QuantumCircuit
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_ibm_runtime.noise_learner import NoiseLearner
+    from qiskit_ibm_runtime.results import NoiseLearnerResult
+
+    backend = emulator.service().backend("ibmq_manila")  # coupled pairs 0-1, 1-2, 1-3, 3-4
+    circuit = QuantumCircuit(3)
+    circuit.h(0)
+    for _ in range(2):
+        circuit.cx(0, 1)
+        circuit.cx(1, 2)
+    isa = generate_preset_pass_manager(
+        backend=backend, optimization_level=0, initial_layout=[0, 1, 2]
+    ).run(circuit)
+
+    with Session(backend=backend) as session:
+        result = NoiseLearner(mode=session).run([isa]).result()
+        limited = NoiseLearner(mode=session, options={"max_layers_to_learn": 1}).run([isa])
+        assert len(limited.result().data) == 1
+
+    assert isinstance(result, NoiseLearnerResult)
+    assert result.metadata["input_options"]["twirling_strategy"] == "active-accum"
+    # Four layers of one CX each; "active-accum" twirls every qubit touched so far, so the
+    # second and fourth layer are the same one, learned once and ranked first.
+    assert [(layer.qubits, dict(layer.circuit.count_ops())) for layer in result.data] == [
+        ([0, 1, 2], {"cx": 1}),
+        ([0, 1], {"cx": 1}),
+        ([0, 1, 2], {"cx": 1}),
+    ]
+    first = result.data[0]
+    assert first.error is not None
+    # One- and two-body generators: 3 per qubit, 9 per coupled pair (0-1 and 1-2); all rates 0.
+    assert len(first.error.generators) == 3 * 3 + 9 * 2
+    assert not first.error.rates.any()
