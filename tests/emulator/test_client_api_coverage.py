@@ -156,3 +156,20 @@ def test_the_noise_learner_returns_noiseless_layer_errors(emulator: Harness) -> 
     # One- and two-body generators: 3 per qubit, 9 per coupled pair (0-1 and 1-2); all rates 0.
     assert len(first.error.generators) == 3 * 3 + 9 * 2
     assert not first.error.rates.any()
+
+
+def test_an_instance_given_by_name_is_resolved_to_its_crn(emulator: Harness) -> None:
+    from qiskit_ibm_runtime import QiskitRuntimeService
+    from qiskit_ibm_runtime.exceptions import IBMInputValueError
+
+    crn = emulator.emulator.instance_crn
+    # The client (0.51) looks the name up in the instances Global Search lists (the catalog gives
+    # their plans); it never calls the Resource Controller.
+    service = QiskitRuntimeService(instance="emulator-premium")
+    assert service.active_account()["instance"] == crn
+    backend = service.backend("ibmq_manila")
+    job = Sampler(mode=backend).run([bell(backend)], shots=10)
+    assert sum(job.result()[0].data.meas.get_counts().values()) == 10
+    assert all("resource_instances" not in r["path"] for r in emulator.requests())
+    with pytest.raises(IBMInputValueError, match="not a valid instance name"):
+        QiskitRuntimeService(instance="no-such-instance")
