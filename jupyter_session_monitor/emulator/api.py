@@ -90,14 +90,10 @@ class CatalogHandler(EmulatorHandler):
 
 class BackendsHandler(RuntimeHandler):
     def get(self) -> None:
-        self.send(
-            {
-                "devices": [
-                    self.emulator.catalog.summary(name, self._queue_length(name))
-                    for name in self.emulator.catalog.names
-                ]
-            }
-        )
+        catalog = self.emulator.catalog
+        mocks = self.get_query_argument("include_mocks", default="false").lower() == "true"
+        names = catalog.all_names if mocks else catalog.names
+        self.send({"devices": [catalog.summary(name, self._queue_length(name)) for name in names]})
 
     def _queue_length(self, backend: str) -> int:
         self.service.advance(self.emulator.now())
@@ -107,7 +103,7 @@ class BackendsHandler(RuntimeHandler):
 class BackendHandler(BackendsHandler):
     def get(self, name: str, what: str) -> None:  # type: ignore[override]
         catalog = self.emulator.catalog
-        if name not in catalog.names:
+        if name not in catalog.all_names:
             raise ServiceError(404, f"Backend {name} not found.", 1216)
         calibration_id = self.get_query_argument("calibration_id", default=None)
         if calibration_id is not None and what in ("configuration", "properties"):
@@ -299,7 +295,7 @@ class JobsHandler(RuntimeHandler):
         device = backend if isinstance(backend, str) else session.backend if session else None
         catalog = self.emulator.catalog
         coupling: list[list[int]] = []
-        if device in catalog.names:
+        if device in catalog.all_names:
             coupling = catalog.configuration(device).get("coupling_map") or []
         failure: str | None = None
         result_text: str | None = None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -23,10 +24,23 @@ def _load(folder: str, kind: str) -> dict[str, Any]:
     return data
 
 
+def mock_name(device: str) -> str:
+    """The name of a device's mock counterpart, as the client derives it for ``dry_run``
+    (``ibm_torino`` -> ``mock_torino``)."""
+    return re.sub(r"^[^_]+", "mock", device)
+
+
 class BackendCatalog:
+    """The devices, and for each its mock counterpart: the same snapshot under the name
+    ``mock_...``, listed with ``"class": "mock"`` only when ``include_mocks`` is asked for. The
+    client lists them always and hides them itself unless asked; ``dry_run`` jobs run on them."""
+
     def __init__(self, backends: tuple[tuple[str, str], ...]) -> None:
         self._folders = {name: folder for folder, name in backends}
         self.names = [name for _, name in backends]
+        self.mocks = {mock_name(name): name for name in self.names}  # mock -> its device
+        self._folders.update({mock: self._folders[name] for mock, name in self.mocks.items()})
+        self.all_names = [*self.names, *self.mocks]
 
     def configuration(self, name: str) -> dict[str, Any]:
         config = dict(_load(self._folders[name], "conf"))
@@ -52,7 +66,7 @@ class BackendCatalog:
 
     def summary(self, name: str, queue_length: int) -> dict[str, Any]:
         config = _load(self._folders[name], "conf")
-        return {
+        entry: dict[str, Any] = {
             "name": name,
             "physical_qubits": self.physical_qubits(name),
             "status": {"name": "online", "reason": "available"},
@@ -63,3 +77,6 @@ class BackendCatalog:
             "wait_time_seconds": None,
             "clops": {"type": "hpcx", "value": 30000},
         }
+        if name in self.mocks:
+            entry["class"] = "mock"  # what the client tells mocks apart by
+        return entry

@@ -140,8 +140,16 @@ def iso(moment: datetime | None) -> str | None:
 class Service:
     """All sessions, jobs and backend queues of one emulated instance."""
 
-    def __init__(self, backends: list[str], durations: Durations, user_id: str) -> None:
+    def __init__(
+        self,
+        backends: list[str],
+        durations: Durations,
+        user_id: str,
+        mock_backends: set[str] | None = None,
+    ) -> None:
         self.backends = list(backends)
+        # Mock devices run dry runs: no QPU, so nothing on them is billed.
+        self.mock_backends = set(mock_backends or ())
         self.durations = durations
         self.user_id = user_id
         self.sessions: dict[str, Session] = {}
@@ -353,9 +361,15 @@ class Service:
     def billed(self, now: datetime) -> float:
         """Everything the instance was billed, as the service bills it: a dedicated session its
         active wall-clock time (idle gaps inside the interactive TTL included); a job outside
-        one (batch, or no session) its own quantum seconds."""
-        total = sum(s.elapsed(now) for s in self.sessions.values() if s.mode == "dedicated")
+        one (batch, or no session) its own quantum seconds. Nothing on a mock device."""
+        total = sum(
+            s.elapsed(now)
+            for s in self.sessions.values()
+            if s.mode == "dedicated" and s.backend not in self.mock_backends
+        )
         for job in self.jobs.values():
+            if job.backend in self.mock_backends:
+                continue
             session = self.sessions.get(job.session_id) if job.session_id else None
             if session is None or session.mode != "dedicated":
                 total += job.usage_seconds(now)

@@ -83,7 +83,12 @@ class Emulator:
 
     def __post_init__(self) -> None:
         self.catalog = BackendCatalog(BACKENDS)
-        self.service = Service(self.catalog.names, self.config.durations(), USER_ID)
+        self.service = Service(
+            self.catalog.all_names,
+            self.config.durations(),
+            USER_ID,
+            mock_backends=set(self.catalog.mocks),
+        )
         self.faults = FaultBook()
         self.requests: list[RequestRecord] = []
         self.tokens: dict[str, float] = {}  # access token -> expiry (epoch seconds)

@@ -173,3 +173,25 @@ def test_an_instance_given_by_name_is_resolved_to_its_crn(emulator: Harness) -> 
     assert all("resource_instances" not in r["path"] for r in emulator.requests())
     with pytest.raises(IBMInputValueError, match="not a valid instance name"):
         QiskitRuntimeService(instance="no-such-instance")
+
+
+def test_mock_backends_are_listed_for_the_client_and_run_dry_runs(
+    make_emulator: Callable[..., Harness],
+) -> None:
+    harness = make_emulator(time_scale=1.0, job_seconds=0.1, instance_limit=600)
+    service = harness.service()
+
+    # The client always asks for mocks and hides them itself unless include_mocks is set.
+    assert {b.name for b in service.backends()} == {"ibmq_manila", "ibmq_kolkata", "ibm_torino"}
+    mocks = {b.name: b for b in service.backends(include_mocks=True) if b.is_mock}
+    assert set(mocks) == {"mock_manila", "mock_kolkata", "mock_torino"}
+    assert mocks["mock_torino"].num_qubits == 133
+    assert not service.backend("ibm_torino").is_mock
+
+    # dry_run sends the job to the device's mock counterpart: it runs, and is not billed.
+    backend = service.backend("ibmq_manila")
+    job = Sampler(mode=backend).run([bell(backend)], shots=20, dry_run=True)
+    assert job.backend().name == "mock_manila"
+    assert sum(job.result()[0].data.meas.get_counts().values()) == 20
+    assert job.usage() > 0
+    assert service.usage()["usage_consumed_seconds"] == 0
