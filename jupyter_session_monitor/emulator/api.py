@@ -344,6 +344,9 @@ class JobsHandler(RuntimeHandler):
             jobs = [j for j in jobs if j.backend == backend]
         for tag in self.get_query_arguments("tags"):
             jobs = [j for j in jobs if tag in j.tags]
+        # Dry runs (on a mock device) are listed only when asked for, as service.jobs() says.
+        if self.get_query_argument("include_mocks", default="false").lower() != "true":
+            jobs = [j for j in jobs if j.backend not in self.service.mock_backends]
         # Both bounds inclusive, as the client documents them (it sends UTC ISO-8601), compared at
         # the millisecond precision of ``created``: a job's own creation date selects it.
         after = _moment(self.get_query_argument("created_after", default=None), "created_after")

@@ -195,3 +195,6 @@ def test_mock_backends_are_listed_for_the_client_and_run_dry_runs(
     assert sum(job.result()[0].data.meas.get_counts().values()) == 20
     assert job.usage() > 0
     assert service.usage()["usage_consumed_seconds"] == 0
+    # The job list leaves dry runs out unless asked for them.
+    assert job.job_id() not in [j.job_id() for j in service.jobs()]
+    assert job.job_id() in [j.job_id() for j in service.jobs(include_mocks=True)]
