@@ -13,7 +13,7 @@ from .base import (
     EmulatorHandler,
     RuntimeHandler,
 )
-from .model import JobStatus, ServiceError, iso
+from .model import REASON_CODE_RAN_TOO_LONG, JobStatus, ServiceError, iso
 from .wire import job_body, job_metrics, session_body
 
 # ---------------------------------------------------------------------- identity and instances
@@ -289,6 +289,9 @@ class JobsHandler(RuntimeHandler):
         session_id = body.get("session_id")
         backend = body.get("backend")
         tags = _tags(body.get("tags"))
+        cost = body.get("cost")  # max_execution_time, seconds
+        if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float)):
+            raise ServiceError(400, "cost (max_execution_time) must be a number of seconds.", 1200)
         # Check the session and backend before spending time on the simulation.
         now = self.emulator.now()
         session = None if session_id is None else self.service.session(str(session_id), now)
@@ -317,6 +320,7 @@ class JobsHandler(RuntimeHandler):
             params=params,
             now=self.emulator.now(),
             private=bool(body.get("private", False)),
+            max_seconds=None if cost is None else float(cost) * self.emulator.config.time_scale,
         )
         job.result_text = result_text
         if failure is not None:
@@ -399,8 +403,9 @@ class JobDataHandler(RuntimeHandler):
         elif what == "logs":
             self.set_header("Content-Type", "text/plain")
             self.finish(f"Job {job.id} ({job.program_id}) on {job.backend}: {job.status.value}\n")
-        elif job.status is JobStatus.FAILED:
-            # The client reads a failed job's error text from its results.
+        elif job.status is JobStatus.FAILED or job.reason_code == REASON_CODE_RAN_TOO_LONG:
+            # The client reads a failed job's error text from its results (and a job cancelled
+            # for running too long is an error to it).
             self.set_header("Content-Type", "text/plain")
             self.finish(f"Error: {job.reason or 'the job failed'}")
         else:

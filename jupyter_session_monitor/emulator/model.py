@@ -26,6 +26,9 @@ class JobStatus(StrEnum):
     CANCELLED = "Cancelled"
 
 
+#: The service's reason code for a job cancelled at its maximum execution time.
+REASON_CODE_RAN_TOO_LONG = 1305
+
 FINAL_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 
@@ -88,6 +91,9 @@ class Job:
     # deletes them from the service (``EnvironmentOptions.private``).
     private: bool = False
     results_deleted: bool = False
+    # ``max_execution_time`` (the request's ``cost``), scaled: a job running longer is cancelled
+    # with reason code 1305, which the client reports as an error (RuntimeJobMaxTimeoutError).
+    max_seconds: float | None = None
 
     @property
     def final(self) -> bool:
@@ -243,6 +249,7 @@ class Service:
         params: dict[str, Any],
         now: datetime,
         private: bool = False,
+        max_seconds: float | None = None,
     ) -> Job:
         self.advance(now)
         session = None
@@ -275,6 +282,7 @@ class Service:
             created=now,
             run_seconds=self.durations.job_run,
             private=private,
+            max_seconds=max_seconds,
         )
         self.jobs[job.id] = job
         self._order[job.id] = next(self._sequence)
@@ -421,6 +429,10 @@ class Service:
             events.append((period_end, self._new_period))
         for job in self.jobs.values():
             if job.status is JobStatus.RUNNING and job.started is not None:
+                if job.max_seconds is not None and job.max_seconds < job.run_seconds:
+                    end = job.started + timedelta(seconds=job.max_seconds)
+                    events.append((end, lambda t, j=job: self._ran_too_long(j, t)))
+                    continue
                 end = job.started + timedelta(seconds=job.run_seconds)
                 events.append((end, lambda t, j=job: self._complete(j, t)))
         for session in self.sessions.values():
@@ -513,6 +525,16 @@ class Service:
             self._finish(job, JobStatus.FAILED, now, job.reason)
         else:
             self._finish(job, JobStatus.COMPLETED, now, None)
+        self._after_job_end(job, now)
+
+    def _ran_too_long(self, job: Job, now: datetime) -> None:
+        self._finish(
+            job,
+            JobStatus.CANCELLED,
+            now,
+            "Job ran longer than its maximum execution time and was cancelled.",
+        )
+        job.reason_code = REASON_CODE_RAN_TOO_LONG
         self._after_job_end(job, now)
 
     def _finish(self, job: Job, status: JobStatus, now: datetime, reason: str | None) -> None:

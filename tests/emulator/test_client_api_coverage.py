@@ -198,3 +198,26 @@ def test_mock_backends_are_listed_for_the_client_and_run_dry_runs(
     # The job list leaves dry runs out unless asked for them.
     assert job.job_id() not in [j.job_id() for j in service.jobs()]
     assert job.job_id() in [j.job_id() for j in service.jobs(include_mocks=True)]
+
+
+def test_a_job_past_its_max_execution_time_is_cancelled_as_an_error(
+    make_emulator: Callable[..., Harness],
+) -> None:
+    from qiskit_ibm_runtime.exceptions import RuntimeJobMaxTimeoutError
+
+    harness = make_emulator(time_scale=1.0, job_seconds=100)  # the clock is moved, not waited
+    service = harness.service()
+    backend = service.backend("ibmq_manila")
+    sampler = Sampler(mode=backend)
+    sampler.options.max_execution_time = 30
+    job = sampler.run([bell(backend)], shots=10)
+    assert job.status() == "RUNNING"
+
+    harness.admin("POST", "/emulator/clock", {"advance": 31})
+
+    # Cancelled with reason code 1305, which the client turns into an error.
+    assert job.status() == "ERROR"
+    assert "maximum execution time" in (job.error_message() or "")
+    with pytest.raises(RuntimeJobMaxTimeoutError):
+        job.result()
+    assert job.usage() == pytest.approx(30, abs=0.01)
