@@ -1,5 +1,4 @@
 import {
-  ILabShell,
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
@@ -10,6 +9,7 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { IRunningSessionManagers } from '@jupyterlab/running';
 
 import { SessionActions } from './actions';
 import { sessionMonitorIcon } from './icons';
@@ -17,6 +17,7 @@ import { MonitorModel, settingsFrom } from './model';
 import { NotebookCells } from './notebookCells';
 import { Notifier } from './notifier';
 import { SessionMonitorPanel } from './panel';
+import { RunningQiskitSessions } from './running';
 import { SessionStatusItem } from './statusbar';
 import { ISessionMonitor } from './tokens';
 import { VersionModel } from './versionModel';
@@ -45,22 +46,24 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
     'A sidebar to see and control the Qiskit Runtime sessions your notebooks open.',
   autoStart: true,
   provides: ISessionMonitor,
-  requires: [ILabShell],
+  // No shell is required: JupyterLab's and Notebook 7's both take a widget in their 'left' area
+  // and expand it on activateById, so the sidebar works in either.
   optional: [
     ICommandPalette,
     ILayoutRestorer,
     ISettingRegistry,
     ITranslator,
-    IStatusBar
+    IStatusBar,
+    IRunningSessionManagers
   ],
   activate: (
     app: JupyterFrontEnd,
-    labShell: ILabShell,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
-    statusBar: IStatusBar | null
+    statusBar: IStatusBar | null,
+    runningManagers: IRunningSessionManagers | null
   ): ISessionMonitor => {
     const trans = (translator ?? nullTranslator).load(
       'jupyter_session_monitor'
@@ -80,7 +83,7 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
     panel.id = 'jp-session-monitor';
     panel.title.icon = sessionMonitorIcon;
     panel.title.caption = trans.__('Qiskit Session Monitor');
-    labShell.add(panel, 'left', { rank: 600, type: 'Session Monitor' });
+    app.shell.add(panel, 'left', { rank: 600, type: 'Session Monitor' });
     restorer?.add(panel, 'jp-session-monitor');
 
     const sessionArg = (args: Record<string, unknown>) => String(args.id ?? '');
@@ -91,13 +94,13 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
       ),
       icon: args => (args['isPalette'] ? undefined : sessionMonitorIcon),
       execute: () => {
-        labShell.activateById(panel.id);
+        app.shell.activateById(panel.id);
       }
     });
     app.commands.addCommand(CommandIDs.show, {
       label: trans.__('Show Session in the Sidebar'),
       execute: args => {
-        labShell.activateById(panel.id);
+        app.shell.activateById(panel.id);
         model.reveal(sessionArg(args));
       }
     });
@@ -128,7 +131,7 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
 
     if (statusBar) {
       const item = new SessionStatusItem(model, trans, () =>
-        labShell.activateById(panel.id)
+        app.shell.activateById(panel.id)
       );
       statusBar.registerStatusItem('jupyter-session-monitor:status', {
         item,
@@ -155,6 +158,15 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
             reason
           );
         });
+    }
+
+    if (runningManagers) {
+      const running = new RunningQiskitSessions(model, trans, {
+        reveal: id => void app.commands.execute(CommandIDs.show, { id }),
+        close: id => void app.commands.execute(CommandIDs.close, { id }),
+        closeAll: () => void actions.confirmCloseAll()
+      });
+      runningManagers.add(running);
     }
 
     model.start();

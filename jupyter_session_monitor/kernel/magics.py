@@ -1150,4 +1150,7 @@ class SessionMagics(Magics):
 
 
 def register(ipython: Any) -> None:
+    """Idempotent: a second `%load_ext` keeps the magics (and what they remember) in place."""
+    if "SessionMagics" in ipython.magics_manager.registry:
+        return
     ipython.register_magics(SessionMagics)

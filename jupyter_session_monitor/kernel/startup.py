@@ -14,8 +14,14 @@ def _jupyter_session_monitor_startup() -> None:
             print(f"jupyter-session-monitor: not active in this kernel ({error})", file=sys.stderr)
         else:
             install()
-            try:  # the %%session / %session magics, as `%load_ext jupyter_session_monitor`
-                get_ipython().extension_manager.load_extension("jupyter_session_monitor")  # type: ignore[name-defined]  # noqa: F821
+            # The %%session / %session magics. Not through the extension manager, so that a
+            # notebook's own `%load_ext jupyter_session_monitor` (which it needs to run headless,
+            # in a kernel no such server started) runs quietly here instead of saying "already
+            # loaded": loading again only registers the same magics again.
+            try:
+                from jupyter_session_monitor import load_ipython_extension
+
+                load_ipython_extension(get_ipython())  # type: ignore[name-defined]  # noqa: F821
             except Exception as error:
                 print(f"jupyter-session-monitor: magics not loaded ({error})", file=sys.stderr)
     user_startup = os.environ.get("JUPYTER_SESSION_MONITOR_USER_STARTUP")

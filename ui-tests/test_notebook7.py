@@ -1,0 +1,118 @@
+"""Notebook 7: the same extension, in Notebook's own shell. A session opened from a notebook shows
+in the sidebar of the notebook view, in the tree view's Running tab (with Close), and its
+`%%session` widget renders in the cell output."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import TIME_SCALE, _write_settings
+from labserver import Lab
+from notebooks import write_notebook
+from playwright.sync_api import Page, expect
+
+from tests.harness import Harness
+from tests.server import running_server
+
+# Headless-safe: the load is harmless (and silent) where the server already gave the kernel the
+# magics. %%session must be the first line of its cell, so the load has a cell of its own.
+LOAD = "%load_ext jupyter_session_monitor"
+CELL = """\
+%%session --backend ibmq_manila --keep --tags notebook7
+from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_ibm_runtime import SamplerV2
+circuit = QuantumCircuit(2)
+circuit.h(0)
+circuit.cx(0, 1)
+circuit.measure_all()
+sampler = SamplerV2()
+isa = generate_preset_pass_manager(backend=sampler._backend, optimization_level=1).run(circuit)
+jobs = [sampler.run([isa]) for _ in range(2)]
+print("SESSION", jobs[0].session_id)
+"""
+
+
+KERNEL_CONNECTED = """() => {
+  const kernel = window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel;
+  return kernel?.connectionStatus === 'connected';
+}"""
+
+
+@pytest.fixture(scope="module")
+def notebook7(tmp_path_factory: pytest.TempPathFactory, emulator: Harness) -> Iterator[Lab]:
+    """A Notebook 7 server (`python -m notebook`) with the extension, against the emulator."""
+    base = tmp_path_factory.mktemp("notebook7")
+    settings = base / "settings"
+    _write_settings(settings)
+    env = {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "IPYTHONDIR": str(base / "ipython"),
+        "USAGE_DATA_OPT_OUT": "True",
+        **emulator.emulator.client_environment(),
+    }
+    with running_server(
+        sys.executable,
+        base,
+        "--FileContentsManager.delete_to_trash=False",
+        "--JupyterNotebookApp.expose_app_in_browser=True",
+        f"--SessionMonitorApp.no_job_close_seconds={1800 * TIME_SCALE}",
+        "--SessionMonitorApp.poll_busy_interval=0.5",
+        "--SessionMonitorApp.poll_active_interval=0.5",
+        "--SessionMonitorApp.poll_idle_interval=1",
+        env=env,
+        app="notebook",
+    ) as (url, token):
+        yield Lab(url=url, token=token, root_dir=Path(base))
+
+
+def test_notebook7_shows_the_session_in_its_sidebar_widget_and_running_tab(
+    page: Page, notebook7: Lab, screenshot_path: Callable[[str], str]
+) -> None:
+    write_notebook(notebook7, "nb7.ipynb", LOAD, CELL)
+    page.goto(f"{notebook7.url}notebooks/nb7.ipynb?token={notebook7.token}")
+    # Notebook starts the kernel itself; run the cells once the notebook is connected to it.
+    page.wait_for_function(KERNEL_CONNECTED, timeout=60_000)
+    page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    output = page.locator(".jp-OutputArea-output").filter(has_text=re.compile(r"SESSION \S+"))
+    expect(output).to_have_count(1, timeout=60_000)
+    match = re.search(r"SESSION (\S+)", output.inner_text())
+    assert match, output.inner_text()
+    session_id = match.group(1)
+
+    # The widget renders from the page's store, as in JupyterLab.
+    # The load said nothing ("already loaded" would be noise in every headless-safe notebook).
+    expect(page.locator(".jp-Cell").first.locator(".jp-OutputArea-output")).to_have_count(0)
+    card = page.locator(f'.jp-OutputArea .jp-SessionMonitor-card[data-session-id="{session_id}"]')
+    expect(card.get_by_test_id("job-counts")).to_have_text("2 done", timeout=30_000)
+
+    # The sidebar is in Notebook's left area: the command opens it there.
+    page.evaluate("void window.jupyterapp.commands.execute('jupyter-session-monitor:open')")
+    panel = page.locator("#jp-session-monitor")
+    expect(panel).to_be_visible()
+    session_row = panel.locator(f'[data-session-id="{session_id}"]')
+    expect(session_row).to_be_visible()
+    expect(panel.get_by_role("region", name="nb7.ipynb")).to_contain_text(session_id[:8])
+    page.screenshot(path=screenshot_path("notebook7-notebook"))
+
+    # The tree view's Running tab lists it beside the kernel; its shut-down asks first.
+    page.goto(f"{notebook7.url}tree?token={notebook7.token}")
+    page.get_by_role("tab", name="Running").click()
+    section = page.get_by_role("region", name="Qiskit Runtime sessions")
+    item = section.locator(f'.jp-RunningSessions-item[data-context="{session_id}"]')
+    expect(item).to_contain_text(f"nb7.ipynb · {session_id[:8]}", timeout=20_000)
+    page.screenshot(path=screenshot_path("notebook7-running"))
+    item.hover()
+    shutdown = item.locator(".jp-RunningSessions-itemShutdown")
+    expect(shutdown).to_have_attribute("title", "Close…")
+    shutdown.click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Close: no new jobs")
+    dialog.get_by_role("button", name="Close session").click()
+    expect(item).to_have_count(0, timeout=30_000)
