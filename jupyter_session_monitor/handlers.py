@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import json
 import math
+import os
 import re
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
@@ -27,7 +28,7 @@ from ._version import __version__
 from .billing import Rate
 from .budgets import parse_budget
 from .errors import MonitorError
-from .models import BUDGET_NOTEBOOK, BUDGET_SESSION, SOURCE_KERNEL, AccountRef
+from .models import BUDGET_NOTEBOOK, BUDGET_SESSION, SOURCE_HEADLESS, SOURCE_KERNEL, AccountRef
 from .monitor import SessionMonitor
 from .protocol import API_PREFIX, PROOF_HEADER, SECRET_HEADER, proof
 
@@ -356,6 +357,22 @@ class KernelHandler(MonitorHandler):
             )
 
 
+def _headless_run(value: Any) -> dict[str, Any] | None:
+    """A registration's ``run``: the notebook a headless runner executes, and its kernel's pid."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise MonitorAPIError(400, "bad_request", "'run' must be an object.")
+    notebook, runner, pid = value.get("notebook"), value.get("runner"), value.get("pid")
+    if not isinstance(notebook, str) or not notebook.startswith("/") or len(notebook) > 4096:
+        raise MonitorAPIError(400, "bad_request", "'run.notebook' must be an absolute path.")
+    if not isinstance(runner, str) or len(runner) > 80:
+        raise MonitorAPIError(400, "bad_request", "'run.runner' must be a short text.")
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+        raise MonitorAPIError(400, "bad_request", "'run.pid' must be a process id.")
+    return {"notebook": notebook, "runner": runner, "pid": pid}
+
+
 def _cell(value: Any) -> dict[str, Any] | None:
     """A notebook cell as a kernel reports it: ``{"id": str|null, "execution_count": int|null}``."""
     if value is None:
@@ -404,7 +421,22 @@ class KernelRegistrationHandler(KernelHandler):
                 400, "bad_request", "A token needs the account's 'channel' and 'url'."
             )
         notebook_path = None
-        if kernel_id:
+        source = SOURCE_KERNEL
+        run = _headless_run(body.get("run"))
+        pid = None
+        if run is not None and (not kernel_id or kernel_id not in self.kernel_manager):
+            # papermill or nbclient from this server's terminal: the kernel is none of the
+            # server's, so it cannot sign; the secret shows it is a child of this server.
+            if token:
+                raise MonitorAPIError(
+                    403,
+                    "forbidden",
+                    "A headless run cannot hand over a token: the server reads its sessions "
+                    "with its own login.",
+                )
+            source, kernel_id, pid = SOURCE_HEADLESS, None, run["pid"]
+            notebook_path = self._notebook_path(run["notebook"])
+        elif kernel_id:
             self._check_signed_by(kernel_id, "registration")
             for model in await self.session_manager.list_sessions():  # type: ignore[no-untyped-call]
                 if (model.get("kernel") or {}).get("id") == kernel_id:
@@ -430,17 +462,28 @@ class KernelRegistrationHandler(KernelHandler):
             session = await self.monitor.track(
                 session_id,
                 account,
-                source=SOURCE_KERNEL,
+                source=source,
                 kernel_id=kernel_id,
                 notebook_path=notebook_path,
                 cell=cell if kernel_id else None,
                 job_cells=job_cells if kernel_id else None,
             )
+            if pid is not None and run is not None:
+                self.monitor.orphans.watch_run(session.id, pid, run["runner"])
         except Exception:
             if token:  # a rejected registration changes nothing
                 self.monitor.gateway.restore_token(account, previous)
             raise
         self.send({"id": session.id, "notebook_path": session.notebook_path}, 201)
+
+    def _notebook_path(self, absolute: str) -> str:
+        """The run's notebook as the file browser names it (relative to the server's root), or
+        as given when it lies outside."""
+        root = os.path.realpath(self.serverapp.root_dir)
+        path = os.path.realpath(absolute)
+        if os.path.commonpath([root, path]) == root:
+            return os.path.relpath(path, root).replace(os.sep, "/")
+        return path
 
 
 class SessionBudgetHandler(MonitorHandler):

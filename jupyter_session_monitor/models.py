@@ -10,6 +10,9 @@ from typing import Any
 SOURCE_KERNEL = "kernel"  # a notebook's kernel opened it
 SOURCE_TRACKED = "tracked"  # a user asked to track it by id
 SOURCE_DISCOVERED = "discovered"  # found through the account's workload listing
+# A notebook run by papermill, nbclient or nbconvert from this server's terminal: its kernel is
+# not one of the server's, but a child of it (it inherited the hook).
+SOURCE_HEADLESS = "headless"
 
 
 @dataclass(frozen=True)

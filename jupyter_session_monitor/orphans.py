@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import TYPE_CHECKING
 
 from .errors import MonitorError
@@ -21,7 +22,38 @@ class OrphanWatch:
     def __init__(self, monitor: SessionMonitor) -> None:
         self.monitor = monitor
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._runs: dict[str, int] = {}  # session id -> pidfd of its headless run's kernel
         self._stopped = False
+
+    def watch_run(self, session_id: str, pid: int, runner: str) -> None:
+        """A headless run's kernel (process ``pid``) opened the session: when that process ends
+        with the session open, nobody can reach it any more; flag it as orphaned like a session
+        whose kernel is gone. The event loop waits on a pidfd (readable once the process ends),
+        so nothing polls. Kept in memory only: after a restart of the server such a session is
+        not watched."""
+        if self._stopped or session_id in self._runs:
+            return
+        try:
+            descriptor = os.pidfd_open(pid)
+        except (OSError, AttributeError):  # gone already, or no pidfd here (not Linux)
+            return
+        loop = asyncio.get_running_loop()
+
+        def ended() -> None:
+            self._forget_run(session_id)
+            session = self.monitor.sessions.get(session_id)
+            if self._stopped or session is None or session.closed or session.orphaned:
+                return
+            self.mark(session, f"its headless run ({runner}) ended")
+
+        self._runs[session_id] = descriptor
+        loop.add_reader(descriptor, ended)
+
+    def _forget_run(self, session_id: str) -> None:
+        descriptor = self._runs.pop(session_id, None)
+        if descriptor is not None:
+            asyncio.get_running_loop().remove_reader(descriptor)
+            os.close(descriptor)
 
     def kernel_gone(self, kernel_id: str, why: str) -> None:
         """The kernel restarted, shut down or died: its open sessions are out of its reach."""
@@ -72,6 +104,8 @@ class OrphanWatch:
 
     def stop(self) -> None:
         self._stopped = True
+        for session_id in list(self._runs):
+            self._forget_run(session_id)
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()

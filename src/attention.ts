@@ -282,10 +282,16 @@ export function attentionOf(
       kind: 'orphaned',
       type: 'warning',
       offerClose: true,
-      message: trans.__(
-        '%1 is still open but its kernel is gone: nobody can use it and it may still be billed.',
-        name
-      )
+      message:
+        view.source === 'headless'
+          ? trans.__(
+              '%1 is still open but the headless run that opened it ended: nobody can use it and it may still be billed.',
+              name
+            )
+          : trans.__(
+              '%1 is still open but its kernel is gone: nobody can use it and it may still be billed.',
+              name
+            )
     });
   }
   return result;

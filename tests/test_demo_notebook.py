@@ -2,7 +2,8 @@
 server's start-up hook, and able to ask the server), against the emulator with the time scale and
 instance allowance `./dev demo` gives it; the monitor then lists exactly the sessions it opened,
 under that notebook, in the states the notebook left them, and the money section shows what its
-text says: billed time and cost, a budget that closed its session, the fit-check line, close-all."""
+text says: billed time and cost, a budget that closed its session, the fit-check line, close-all.
+It also runs headless, with nbclient and no server at all."""
 
 from __future__ import annotations
 
@@ -174,3 +175,29 @@ async def test_demo_notebook_runs_and_the_monitor_lists_its_sessions(
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def test_demo_notebook_runs_headless_with_nbclient_outside_any_server(
+    make_emulator: Callable[..., Harness],
+) -> None:
+    """papermill/nbclient in a kernel no server started (#13): the demo's `%load_ext` gives it
+    the magics; what needs the monitor (a budget, close --all) says so in one line instead of
+    failing the run. No stdin: nobody is asked anything."""
+    from nbclient import NotebookClient
+
+    make_emulator(time_scale=0.02)
+    notebook = nbformat.read(DEMO, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3").execute()  # raises on an error
+
+    def printed(cell_id: str) -> str:
+        (cell,) = (c for c in notebook.cells if c.get("id") == cell_id)
+        return "".join(o.get("text", "") for o in cell.outputs)
+
+    assert "after the block: Closed" in printed("dfa175eb")
+    assert "Closed session" in printed("f942f15a")  # the %%session cell closed its session
+    assert "no budget set" in printed("e7b2d953") and "cannot be asked" in printed("e7b2d953")
+    assert "Nothing was closed." in printed("a8c3e1f7")
+    # The first cell's %load_ext loaded the magics quietly.
+    first = next(c for c in notebook.cells if c.cell_type == "code")
+    assert "%load_ext jupyter_session_monitor" in first.source
+    assert not [o for o in first.outputs if o.get("name") == "stderr"]

@@ -312,7 +312,13 @@ def _report(session: Any, *, quiet: bool = False, job: Any = None) -> None:
                 "url": account.url,
             },
         }
-        if name is None:
+        run = headless_run()
+        if run is not None:
+            # Not a kernel the server started (papermill or nbclient from one of its terminals):
+            # the server tracks it under the notebook being run, with its own login, and takes
+            # no token from it.
+            payload["run"] = run
+        elif name is None:
             payload["token"] = account.token  # to the server's memory only, over loopback
         cell = _current_cell()
         with _pending_changed:
@@ -334,6 +340,42 @@ def _report(session: Any, *, quiet: bool = False, job: Any = None) -> None:
         _start_reporter()
     except Exception:  # the user's session must never fail because of the monitor
         log.exception("jupyter-session-monitor could not report a session")
+
+
+def headless_run() -> dict[str, Any] | None:
+    """What runs this kernel when no Jupyter server started it for a notebook: the notebook
+    being run, the runner (papermill, jupyter-execute, jupyter-nbconvert, a script) and this
+    process's id, read from the parent process (the runner started the kernel). None for a
+    kernel a server started for a notebook (it has ``JPY_SESSION_NAME``), where the parent names
+    no notebook, or where ``/proc`` cannot tell."""
+    if os.environ.get("JPY_SESSION_NAME"):
+        return None
+    parent = os.getppid()
+    try:
+        with open(f"/proc/{parent}/cmdline", "rb") as cmdline:
+            args = [arg.decode(errors="replace") for arg in cmdline.read().split(b"\0") if arg]
+        cwd = os.readlink(f"/proc/{parent}/cwd")
+    except OSError:
+        return None
+    notebook = next((arg for arg in args[1:] if arg.endswith(".ipynb")), None)
+    if notebook is None:
+        return None
+    runner = "unknown"
+    rest = list(args)
+    while rest:  # skip the interpreter and its flags: `python -u -m papermill`
+        head = rest.pop(0)
+        if head == "-m" and rest:
+            runner = rest.pop(0)
+            break
+        if os.path.basename(head).startswith("python") or head.startswith("-"):
+            continue
+        runner = os.path.basename(head)  # papermill, jupyter-execute, jupyter-nbconvert, a script
+        break
+    return {
+        "notebook": os.path.normpath(os.path.join(cwd, notebook)),
+        "runner": runner[:80],
+        "pid": os.getpid(),
+    }
 
 
 def _job_id(job: Any) -> str | None:

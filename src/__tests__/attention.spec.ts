@@ -217,6 +217,20 @@ describe('attentionOf', () => {
     expect(kinds({ ...active, orphaned: true }, active)).toEqual(['orphaned']);
   });
 
+  it('says a headless run ended, not that a kernel is gone, for a headless session', () => {
+    const run = sessionView({ source: 'headless', kernel_id: null });
+    const [found] = attentionOf(
+      { ...run, orphaned: true },
+      run,
+      T0,
+      0,
+      DEFAULT_SETTINGS,
+      trans
+    );
+    expect(found.kind).toBe('orphaned');
+    expect(found.message).toMatch(/the headless run that opened it ended/);
+  });
+
   it('respects the settings that turn a kind off', () => {
     const orphan = sessionView({ orphaned: true });
     const off = settingsFrom({ notify: { orphaned: false } });

@@ -132,6 +132,16 @@ export const SessionRow = React.memo(function SessionRow(
           </span>
         </button>
         <span className="jp-SessionMonitor-mode">{modeText(view, trans)}</span>
+        {view.source === 'headless' && (
+          <span
+            className="jp-SessionMonitor-headless"
+            title={trans.__(
+              'Opened by a notebook run outside JupyterLab (papermill, nbclient) from this server'
+            )}
+          >
+            {trans.__('headless run')}
+          </span>
+        )}
         <CopyId id={view.id} trans={trans} />
       </div>
       <StatusBadge view={view} trans={trans} />
