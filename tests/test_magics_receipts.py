@@ -244,4 +244,4 @@ def test_headless_a_receipt_is_one_line_why_and_a_session_cell_prints_nothing_mo
     ]
     shell.run_line_magic("session", "help")
     assert "%session receipt [ID]" in capsys.readouterr().out
-    assert "| receipt |" in (SessionMagics.session_line.__doc__ or "")
+    assert "receipt [ID]    what the session cost" in (SessionMagics.session_line.__doc__ or "")

@@ -8,16 +8,18 @@ one-line ``UsageError``s that say what to do, not tracebacks from deep inside th
 
 from __future__ import annotations
 
+import argparse
 import math
 import re
 import shlex
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
+from IPython.core import magic_arguments as ipython_arguments
 from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
@@ -42,6 +44,7 @@ USAGE = """\
 %session watch [ID]             show the live widget
 %session attach ID              re-attach with Session.from_id and track it
 Without ID: the most recent session of this kernel. An ID may be a unique prefix.
+%session? says what each command and option does.
 %%session options: --backend NAME | --least-busy, --max-time DURATION, --batch, --tags a,b,
 --keep, --account NAME, --budget DURATION | --budget-amount AMOUNT,
 --on-budget notify|close|cancel (%%session? says what each does). A %%session cell that
@@ -648,6 +651,157 @@ def _where(view: dict[str, Any]) -> str:
     return "(no notebook)"
 
 
+# ---------------------------------------------------------------------- parsing the magics' lines
+#
+# Both magics declare their arguments with IPython's magic_arguments: the parser their help
+# (%%session?, %session?) is made from is the one that reads their lines. The line is split
+# with shlex, as before (parse_argstring splits without POSIX quoting and keeps the quotes in
+# the words: --max-time '5 minutes' would reach the parser as "'5"), and argparse's refusals
+# become the magics' own one-line messages.
+
+#: ``%%session``'s options that take a value; values may start with "-" (``--budget-amount -3``
+#: is refused as an amount, not as a missing value), only an option ends one.
+_VALUED = (
+    "--backend",
+    "--max-time",
+    "--tags",
+    "--account",
+    "--budget",
+    "--budget-amount",
+    "--on-budget",
+)
+#: Those of them that are durations: ``--max-time 5 minutes`` is told to write ``5m``.
+_DURATIONS = ("--max-time", "--budget")
+#: The first lines of ``%%session?`` and ``%session?`` (IPython's prefix adds a "%").
+_CELL_USAGE = """\
+%(prog)s --backend NAME | --least-busy [--account NAME]
+             [--max-time DURATION] [--batch] [--keep] [--tags TAGS]
+             [--budget DURATION | --budget-amount AMOUNT] [--on-budget ACTION]"""
+_LINE_USAGE = "%(prog)s COMMAND [ID] [--all] [--cancel] [--yes]"
+_CELL_EPILOG = """\
+Durations (--max-time, --budget): 25m, 1h30m, 2h 10m 20s, 1d, or whole seconds; a number and a
+unit word ("5 minutes") is refused with the short form to write (5m).
+
+The budget is set on the session (a reused --keep session included) before the cell runs, and
+enforced by the Jupyter server's session monitor, also with no browser open. Where it cannot be
+set (a kernel not started by such a server, no rate for an amount), the cell says why in one
+line and runs all the same.
+
+A cell that closes its session (no --keep) ends with the session's receipt (as %session
+receipt, in plain text), once the monitor has seen it closed; after at most 10 s it prints the
+receipt so far (queued jobs still running, say). Nothing where the monitor cannot be asked.
+
+%session (list, status, details, receipt, close, cancel, watch, attach) acts on the sessions
+afterwards: %session? says how."""
+_LINE_EPILOG = """\
+Without ID: the most recent session of this kernel. An ID may be a unique prefix of one.
+%%session? says how to run a cell in a session."""
+
+
+# IPython's magic_arguments decorators, typed for mypy (they keep the function they decorate).
+_Magic = TypeVar("_Magic", bound=Callable[..., Any])
+
+
+def magic_arguments(name: str) -> Callable[[_Magic], _Magic]:
+    """The magic's parser, made from the decorators below it; its help becomes the docstring.
+    Options are spelled out: an abbreviation (--back) is an unknown option, as it always was."""
+    make = ipython_arguments.magic_arguments(name)  # type: ignore[no-untyped-call]
+
+    def decorate(function: _Magic) -> _Magic:
+        made = make(function)
+        made.parser.allow_abbrev = False
+        return made  # type: ignore[no-any-return]
+
+    return decorate
+
+
+def argument(*names: str, **options: Any) -> Callable[[_Magic], _Magic]:
+    return ipython_arguments.argument(*names, **options)  # type: ignore[no-untyped-call]
+
+
+def argument_group(title: str) -> Callable[[_Magic], _Magic]:
+    return ipython_arguments.argument_group(title)  # type: ignore[no-untyped-call]
+
+
+def kwds(**options: Any) -> Callable[[_Magic], _Magic]:
+    return ipython_arguments.kwds(**options)  # type: ignore[no-untyped-call]
+
+
+def _split(line: str, magic: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as error:  # No closing quotation, ...
+        raise UsageError(f"{magic}: {error}") from None
+
+
+def _joined(words: list[str]) -> list[str]:
+    """``%%session``'s words with each valued option and its value as one ``--name=VALUE``, so
+    that argparse takes a value starting with "-" (``--max-time -5m`` is then refused as a
+    duration); a duration and a unit word after it (``--max-time 5 minutes``) is refused with
+    the short form to write."""
+    joined: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        name, _, inline = word.partition("=")
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if name in _VALUED and not inline:
+            if not following or following.startswith("--"):
+                joined.append(name)  # argparse: expected one argument, said as needs a value
+                index += 1
+                continue
+            inline = following
+            index += 1
+            following = words[index + 1] if index + 1 < len(words) else ""
+        written = short_form(inline, following) if name in _DURATIONS else None
+        if written:  # "--max-time 5 minutes": one duration in two words
+            raise UsageError(f"%%session: {name} {inline} {following}: write {name} {written}.")
+        joined.append(f"{name}={inline}" if name in _VALUED else word)
+        index += 1
+    return joined
+
+
+def _dest(option: str) -> str:
+    return option.removeprefix("--").replace("-", "_")
+
+
+def _first(extras: list[str], words: list[str]) -> str:
+    """The first of the words argparse did not take, in the order the user typed them."""
+    order = {word: index for index, word in reversed(list(enumerate(words)))}
+
+    def typed_at(word: str) -> int:
+        return order.get(word, order.get(word.partition("=")[0], len(words)))
+
+    return min(extras, key=typed_at)
+
+
+_EXPECTED = re.compile(r"argument (--[\w-]+): expected one argument")
+_EXPLICIT = re.compile(r"argument (--[\w-]+): ignored explicit argument (.*)")
+
+
+def _parse(
+    magic_function: Any, words: list[str], magic: str, unknown: Callable[[str], str]
+) -> tuple[argparse.Namespace, list[str]]:
+    """The magic's arguments read by its magic_arguments parser (options and positionals in any
+    order), with the words it did not take; its refusals as the magic's one-line messages
+    (``unknown`` words the refusal of an unknown option)."""
+    parser: argparse.ArgumentParser = magic_function.parser
+    try:
+        return parser.parse_known_intermixed_args(words)
+    except UsageError as error:
+        said = str(error)
+        expected = _EXPECTED.fullmatch(said)
+        if expected:
+            raise UsageError(f"{magic}: {expected.group(1)} needs a value.") from None
+        explicit = _EXPLICIT.fullmatch(said)
+        if explicit:  # --keep=1: a flag takes no value
+            name = explicit.group(1)
+            raise UsageError(
+                unknown(next((w for w in words if w.startswith(f"{name}=")), name))
+            ) from None
+        raise UsageError(f"{magic}: {_one_line(said)}.") from None
+
+
 def _ask(prompt: str) -> str | None:
     """The user's answer, lower-cased; ``None`` where this front end cannot ask."""
     try:
@@ -665,29 +819,85 @@ class SessionMagics(Magics):
     # ------------------------------------------------------------------ %%session
 
     @cell_magic("session")  # type: ignore[arg-type]
+    @magic_arguments("%session")  # the name after IPython's "%": the help reads %%session
+    @kwds(usage=_CELL_USAGE, epilog=_CELL_EPILOG)
+    @argument_group("where the session runs (one of --backend and --least-busy)")
+    @argument(
+        "--backend",
+        metavar="NAME",
+        help="the device to open the session on, as QiskitRuntimeService().backend(NAME) names "
+        "it (QiskitRuntimeService().backends() lists them)",
+    )
+    @argument(
+        "--least-busy",
+        action="store_true",
+        help="instead of --backend: the least busy operational device of the account (not a "
+        "simulator)",
+    )
+    @argument(
+        "--account",
+        metavar="NAME",
+        help="a saved account, as QiskitRuntimeService(name=NAME); default: the default saved "
+        "account",
+    )
+    @argument_group("the session")
+    @argument(
+        "--max-time",
+        metavar="DURATION",
+        help="the session's maximum time to live, as Session(max_time=...): 25m, 1h30m, "
+        "2h 10m 20s, 1d, or whole seconds (a bare number is seconds: write 5m for 5 minutes); "
+        "default: the service's, the longest the plan allows. One the plan refuses is one "
+        "line naming the plan's limit",
+    )
+    @argument(
+        "--batch",
+        action="store_true",
+        help="open a Batch instead of a Session (also where the Open Plan refuses sessions)",
+    )
+    @argument(
+        "--keep",
+        action="store_true",
+        help="leave the session open when the cell ends (no receipt then); a later "
+        "%%%%session --keep cell on the same backend reuses it while it is open, and its "
+        "--max-time and --batch apply only to a new one. Without --keep the session closes "
+        "when the cell ends, also after an error or Ctrl-C",
+    )
+    @argument(
+        "--tags",
+        metavar="TAGS",
+        help="job tags, comma-separated (a,b), added to every job the cell submits, next to "
+        "the primitive's own; per cell: a later cell reusing a --keep session tags its jobs "
+        "with its own --tags only",
+    )
+    @argument_group("budget (set and enforced by the Jupyter server's session monitor)")
+    @argument(
+        "--budget",
+        metavar="DURATION",
+        help="a budget on the session's billed time, written as --max-time (10m, 1h30m; a "
+        "bare number is seconds)",
+    )
+    @argument(
+        "--budget-amount",
+        metavar="AMOUNT",
+        help="a budget in money instead: a positive number such as 12.50, no currency sign, "
+        "counted in the currency of the rate per billed second set on the Jupyter server; "
+        "refused while no rate is set. Not with --budget",
+    )
+    @argument(
+        "--on-budget",
+        metavar="ACTION",
+        help="what happens at 100 %% of the budget: notify (the default), close (no new jobs; "
+        "queued jobs still run) or cancel (queued jobs are cancelled); a warning comes at "
+        "80 %%. Needs --budget or --budget-amount",
+    )
     def session_cell(self, line: str, cell: str) -> None:
-        """Run the cell inside a session: %%session --backend NAME | --least-busy [--max-time 25m]
-        [--batch] [--tags a,b] [--keep] [--account NAME]
-        [--budget 10m | --budget-amount 12.50] [--on-budget notify|close|cancel]
+        """Run the cell inside a Qiskit Runtime session (or batch) opened for it.
 
-        --budget DURATION       a budget on the session's billed time, written as --max-time
-                                (25m, 1h30m; a bare number is seconds)
-        --budget-amount AMOUNT  a budget in money (a plain number such as 12.50), in the
-                                currency of the rate per billed second set on the Jupyter
-                                server; refused while no rate is set
-        --on-budget ACTION      at 100 % of the budget: notify (the default), close (queued
-                                jobs still run) or cancel (queued jobs are cancelled); a
-                                warning comes at 80 %
-
-        The budget is set on the session (a reused --keep session included) before the cell
-        runs, and enforced by the Jupyter server's session monitor, also with no browser open.
-        Where it cannot be set (a kernel not started by such a server, no rate for an amount),
-        the cell says why in one line and runs all the same.
-
-        A cell that closes its session (no --keep) ends with the session's receipt (as
-        %session receipt, in plain text), once the monitor has seen it closed; after at most
-        10 s it prints the receipt so far (queued jobs still running, say). Nothing where the
-        monitor cannot be asked."""
+        Primitives the cell creates without a mode run in it, as inside `with Session(...)`.
+        The session is shown as a live widget, and closed when the cell ends unless --keep.
+        Bad options are one line saying what to write instead; so are the client's errors a
+        user can fix (an unknown backend, a missing account, the Open Plan refusal, a
+        --max-time the plan refuses)."""
         options = self._parse_cell_options(line)
         with _fixable_errors():
             from qiskit_ibm_runtime import Batch, QiskitRuntimeService, Session
@@ -741,55 +951,18 @@ class SessionMagics(Magics):
             _raise_shown(failure)
 
     def _parse_cell_options(self, line: str) -> dict[str, Any]:
-        try:
-            words = shlex.split(line)
-        except ValueError as error:
-            raise UsageError(f"%%session: {error}") from None
-        options: dict[str, Any] = {
-            "backend": None,
-            "least_busy": False,
-            "max_time": None,
-            "batch": False,
-            "tags": [],
-            "keep": False,
-            "account": None,
-            "budget": None,
-            "budget_amount": None,
-            "on_budget": None,
-        }
-        flags = {"--least-busy": "least_busy", "--batch": "batch", "--keep": "keep"}
-        valued = {"--backend": "backend", "--max-time": "max_time", "--tags": "tags"}
-        valued.update(
-            {
-                "--account": "account",
-                "--budget": "budget",
-                "--budget-amount": "budget_amount",
-                "--on-budget": "on_budget",
-            }
-        )
-        durations = ("--max-time", "--budget")
-        index = 0
-        while index < len(words):
-            word = words[index]
-            name, _, inline = word.partition("=")
-            if name in flags and not inline:
-                options[flags[name]] = True
-            elif name in valued:
-                value = inline or (words[index + 1] if index + 1 < len(words) else "")
-                if not inline:
-                    index += 1
-                if not value or value.startswith("--"):
-                    raise UsageError(f"%%session: {name} needs a value.")
-                following = words[index + 1] if index + 1 < len(words) else ""
-                written = short_form(value, following) if name in durations else None
-                if written:  # "--max-time 5 minutes": one duration in two words
-                    raise UsageError(
-                        f"%%session: {name} {value} {following}: write {name} {written}."
-                    )
-                options[valued[name]] = value
-            else:
-                raise UsageError(f"%%session: unknown option {word!r}. Options: {CELL_OPTIONS}.")
-            index += 1
+        words = _split(line, "%%session")
+
+        def unknown(word: str) -> str:
+            return f"%%session: unknown option {word!r}. Options: {CELL_OPTIONS}."
+
+        args, extras = _parse(self.session_cell, _joined(words), "%%session", unknown)
+        if extras:
+            raise UsageError(unknown(_first(extras, words)))
+        options: dict[str, Any] = vars(args)
+        for option in _VALUED:
+            if options[_dest(option)] == "":  # --backend '' or --backend=
+                raise UsageError(f"%%session: {option} needs a value.")
         if bool(options["backend"]) == options["least_busy"]:
             raise UsageError(
                 "%%session: name a backend with --backend NAME, or pass --least-busy (one of them)."
@@ -800,8 +973,7 @@ class SessionMagics(Magics):
                 options["max_time"] = parse_duration(options["max_time"])
             except DurationError as error:
                 raise UsageError(f"%%session --max-time: {error}") from None
-        if isinstance(options["tags"], str):
-            options["tags"] = [t.strip() for t in options["tags"].split(",") if t.strip()]
+        options["tags"] = [t.strip() for t in (options["tags"] or "").split(",") if t.strip()]
         self._parse_budget(options)
         return options
 
@@ -863,35 +1035,98 @@ class SessionMagics(Magics):
     # ------------------------------------------------------------------ %session
 
     @line_magic("session")  # type: ignore[arg-type]
+    @magic_arguments("session")
+    @kwds(usage=_LINE_USAGE, epilog=_LINE_EPILOG)
+    @argument(
+        "command",
+        nargs="?",
+        metavar="COMMAND",
+        help="list, status, details, receipt, close, cancel, watch, attach or help (above); "
+        "without one, help",
+    )
+    @argument(
+        "id",
+        nargs="?",
+        metavar="ID",
+        help="the session: its id or a unique prefix of it; default: the most recent session "
+        "of this kernel (attach needs one)",
+    )
+    @argument(
+        "--all",
+        action="store_true",
+        help="with close: every open session the session monitor tracks (this server's "
+        "notebooks, sessions tracked by id, the account's others with discovery on), listed "
+        "first; give no ID with it",
+    )
+    @argument(
+        "--cancel",
+        action="store_true",
+        help="with close --all: cancel them instead (their queued jobs are cancelled and each "
+        "session ends now; running jobs finish)",
+    )
+    @argument(
+        "--yes",
+        action="store_true",
+        help="do it without asking: cancel does nothing without it (it says what it would "
+        "cancel), close --all asks y/N first unless given (and does nothing where the front "
+        "end cannot ask)",
+    )
     def session_line(self, line: str) -> Any:
-        """%session list | status | details | receipt | close | close --all [--cancel] [--yes] |
-        cancel --yes | watch | attach ID (%session help lists what each does)"""
-        try:
-            words = shlex.split(line)
-        except ValueError as error:
-            raise UsageError(f"%session: {error}") from None
+        """See and control the Qiskit Runtime sessions of this kernel.
+
+        Commands:
+          list            this kernel's sessions: id, backend, mode, status, jobs and what the
+                          service does next; with the session monitor also what each is billed
+                          and its budget, and which queued jobs will not start before max TTL.
+                          * marks the default session
+          status [ID]     Session.status() with job counts and the next deadline; billed time,
+                          budget and fit-check when the monitor answers
+          details [ID]    Session.details(), then the job counts and the failed jobs with the
+                          service's reason
+          receipt [ID]    what the session cost: times, how it ended, jobs, billed time, cost
+                          ("so far" while it is open), from the session monitor
+          close [ID]      no new jobs; queued jobs still run
+          close --all [--cancel] [--yes]
+                          every open session the monitor tracks (after one y/N question
+                          unless --yes); --cancel cancels their queued jobs
+          cancel [ID] --yes
+                          cancel queued jobs and end the session; without --yes it says what
+                          it would cancel and changes nothing
+          watch [ID]      show the live widget
+          attach ID       re-attach with Session.from_id and track it under this notebook
+          help            a summary of these commands and of the %%session options"""
+        words = _split(line, "%session")
         if not words or words[0] in ("help", "-h", "--help"):
             print(USAGE)
             return None
-        command, rest = words[0], words[1:]
-        flags = {w for w in rest if w.startswith("--")}
-        rest = [w for w in rest if not w.startswith("--")]
-        allowed = {"--yes"} | ({"--all", "--cancel"} if command == "close" else set())
-        unknown = sorted(flags - allowed)
-        if unknown:
-            raise UsageError(f"%session {command}: unknown option {unknown[0]!r}.\n{USAGE}")
-        yes = "--yes" in flags
-        if len(rest) > 1:
+        # What the refusals call the command: as typed (options may come before it).
+        named = next((word for word in words if not word.startswith("-")), words[0])
+
+        def unknown(word: str) -> str:
+            return f"%session {named}: unknown option {word!r}.\n{USAGE}"
+
+        args, extras = _parse(self.session_line, words, "%session", unknown)
+        command: str | None = args.command
+        ident: str | None = args.id
+        # Options that are not this command's: --all and --cancel go with close only.
+        unknown_options = [word for word in extras if word.startswith("-")]
+        if command != "close":
+            unknown_options += [f"--{flag}" for flag in ("all", "cancel") if getattr(args, flag)]
+        if unknown_options:
+            raise UsageError(unknown(sorted(unknown_options)[0]))
+        if command is None:  # only options
+            raise UsageError(f"%session: unknown command {named!r}.\n{USAGE}")
+        if extras:  # more words than COMMAND and ID
             raise UsageError(f"%session {command}: one session id at most.\n{USAGE}")
-        ident = rest[0] if rest else None
-        if command == "close" and "--all" in flags:
+        yes = args.yes
+        if command == "close" and args.all:
             if ident is not None:
                 raise UsageError(
                     "%session close --all closes every open session: give no id with it."
                 )
-            self._close_all(cancel="--cancel" in flags, yes=yes)
+            self._close_all(cancel=args.cancel, yes=yes)
             return None
-        if "--cancel" in flags:
+        if args.cancel:
             raise UsageError(
                 "%session close --cancel: --cancel goes with --all; to cancel one session's "
                 "queued jobs and end it, %session cancel [ID] --yes."
