@@ -12,7 +12,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from jupyter_session_monitor.kernel.magics import CELL_OPTIONS, USAGE, SessionMagics
+from jupyter_session_monitor.kernel.magics import _VALUED, CELL_OPTIONS, USAGE, SessionMagics
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -131,6 +131,9 @@ def test_cell_magic_question_mark_lists_every_option_with_what_it_does(
     assert _flat(magic.parser.format_help()) == _flat(magic.__doc__ or "")
     parsed = {o for a in magic.parser._actions for o in a.option_strings if a.help}
     assert parsed == {option.split()[0] for option in CELL_HELP}
+    # The options the line reader joins with their value are those the parser gives a value.
+    valued = {o for a in magic.parser._actions for o in a.option_strings if a.nargs is None}
+    assert valued == set(_VALUED)
 
 
 def test_line_magic_question_mark_lists_every_command_and_option_with_what_it_does(
