@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import billing, derive
+from . import billing, derive, metrics
 from .errors import MonitorError
 from .models import (
     BUDGET_ACTIONS,
@@ -361,8 +361,10 @@ class BudgetKeeper:
                 try:
                     await action(session.id, BUDGET_USER)
                     done.append(session.id)
+                    metrics.BUDGET_ACTIONS.labels(budget.action, "ok").inc()
                 except MonitorError as error:
                     failed.append(f"{session.id}: {error.message}")
+                    metrics.BUDGET_ACTIONS.labels(budget.action, "failed").inc()
         finally:
             self._acting.discard(key)
         if self._stopped or self.budgets.get(key) is not budget:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import billing, derive, views
+from . import billing, derive, metrics, views
 from .actions import Actions
 from .budgets import BudgetKeeper
 from .changes import ChangeFeed
@@ -98,6 +98,9 @@ class SessionMonitor:
         self._discovery: asyncio.Task[None] | None = None
         self._tracking: dict[str, asyncio.Future[TrackedSession]] = {}  # tracks in flight
         self._heartbeat: asyncio.Task[None] | None = None
+        self._metrics: metrics.MonitorCollector | None = None
+        # Listeners of the push channel's event schema (browser sockets), when the app says.
+        self.push_listeners: Callable[[], int] | None = None
         self._host = socket.gethostname()
 
     # ------------------------------------------------------------------ lifecycle
@@ -107,6 +110,7 @@ class SessionMonitor:
         if self._started:
             return
         self._started = True
+        self._metrics = metrics.register(self)
         self.store.prune(_now() - self.config.retention)
         if self.store.server_id is not None:
             # Only this server's sessions (and those of servers that are gone) are loaded:
@@ -136,6 +140,9 @@ class SessionMonitor:
         """Stop everything, in order (nothing may touch the store once it is closed); never
         raises."""
         self._stopped = True
+        if self._metrics is not None:
+            metrics.unregister(self._metrics)
+            self._metrics = None
         self.orphans.stop()
         self.budgets.stop()
         self.changes.stop()
@@ -531,6 +538,7 @@ class SessionMonitor:
                 self._apply_jobs(session, raw_jobs)
                 self._jobs_synced.add(session_id)
         except RuntimeCallError as error:
+            metrics.POLLS.labels(error.kind).inc()
             if session_id not in self.sessions:
                 return None
             failures = self._failures.get(session_id, 0) + 1
@@ -558,6 +566,7 @@ class SessionMonitor:
                     error.retry_after + random.uniform(0.0, 1.0),  # noqa: S311
                 )
             return delay
+        metrics.POLLS.labels("ok").inc()
         if session_id not in self.sessions:
             return None
         if self._failures.pop(session_id, None) and session.stale:

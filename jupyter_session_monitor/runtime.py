@@ -20,11 +20,13 @@ import asyncio
 import queue
 import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from . import metrics
 from .models import AccountRef
 
 #: A call may wait this many request timeouts for a free thread before it is given up as "busy".
@@ -98,14 +100,18 @@ class RuntimeGateway:
     # ------------------------------------------------------------------ calls
 
     async def session(self, account: AccountRef, session_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call(account, lambda c: c.session_details(session_id))
+        result: dict[str, Any] = await self._call(
+            account, lambda c: c.session_details(session_id), call="session"
+        )
         return result
 
     async def session_jobs(
         self, account: AccountRef, session_id: str, limit: int
     ) -> list[dict[str, Any]]:
         """Every job of a session with its state, in one call (newest first)."""
-        answer = await self._call(account, lambda c: c.jobs_get(session_id=session_id, limit=limit))
+        answer = await self._call(
+            account, lambda c: c.jobs_get(session_id=session_id, limit=limit), call="session_jobs"
+        )
         jobs: list[dict[str, Any]] = list(answer.get("jobs", []))
         return jobs
 
@@ -120,37 +126,48 @@ class RuntimeGateway:
                 found.extend(w for w in items if str(w.get("status", "")).lower() != "closed")
             return found
 
-        result: list[dict[str, Any]] = await self._call(account, listing)
+        result: list[dict[str, Any]] = await self._call(account, listing, call="workloads")
         return result
 
     async def job_metrics(self, account: AccountRef, job_id: str) -> dict[str, Any]:
         """A job's metrics: ``timestamps {created, running, finished}``, ``usage``."""
-        result: dict[str, Any] = await self._call(account, lambda c: c.job_metadata(job_id))
+        result: dict[str, Any] = await self._call(
+            account, lambda c: c.job_metadata(job_id), call="job_metrics"
+        )
         return result
 
     async def instance_usage(self, account: AccountRef) -> dict[str, Any]:
         """The instance's usage in its current period (what ``service.usage()`` reads)."""
-        result: dict[str, Any] = await self._call(account, lambda c: c.cloud_usage())
+        result: dict[str, Any] = await self._call(
+            account, lambda c: c.cloud_usage(), call="instance_usage"
+        )
         return result
 
     async def session_for_action(self, account: AccountRef, session_id: str) -> dict[str, Any]:
         """``session`` on the actions' threads (tracking by id is a user's request)."""
         result: dict[str, Any] = await self._call(
-            account, lambda c: c.session_details(session_id), action=True
+            account, lambda c: c.session_details(session_id), action=True, call="session"
         )
         return result
 
     async def close(self, account: AccountRef, session_id: str) -> None:
-        await self._call(account, lambda c: c.close_session(session_id), action=True)
+        await self._call(account, lambda c: c.close_session(session_id), action=True, call="close")
 
     async def cancel(self, account: AccountRef, session_id: str) -> None:
-        await self._call(account, lambda c: c.cancel_session(session_id), action=True)
+        await self._call(
+            account, lambda c: c.cancel_session(session_id), action=True, call="cancel"
+        )
 
     async def cancel_job(self, account: AccountRef, job_id: str) -> None:
-        await self._call(account, lambda c: c.job_cancel(job_id), action=True)
+        await self._call(account, lambda c: c.job_cancel(job_id), action=True, call="job_cancel")
 
     async def _call(
-        self, account: AccountRef, operation: Callable[[Any], Any], *, action: bool = False
+        self,
+        account: AccountRef,
+        operation: Callable[[Any], Any],
+        *,
+        action: bool = False,
+        call: str = "other",
     ) -> Any:
         loop = asyncio.get_running_loop()
         executor = self._actions if action else self._executor
@@ -162,7 +179,7 @@ class RuntimeGateway:
 
         def run() -> Any:
             loop.call_soon_threadsafe(mark_started)
-            return self._run(account, operation)
+            return self._run(account, operation, call)
 
         future = loop.run_in_executor(executor, run)
         try:
@@ -191,7 +208,8 @@ class RuntimeGateway:
 
     # ------------------------------------------------------------------ worker threads
 
-    def _run(self, account: AccountRef, operation: Callable[[Any], Any]) -> Any:
+    def _run(self, account: AccountRef, operation: Callable[[Any], Any], call: str) -> Any:
+        started, outcome = time.perf_counter(), "ok"
         try:
             entry = self._account(account)
             client = self._borrow(entry)
@@ -199,10 +217,16 @@ class RuntimeGateway:
                 return operation(client)
             finally:
                 entry.clients.put(client)
-        except RuntimeCallError:
+        except RuntimeCallError as error:
+            outcome = error.kind
             raise
         except Exception as error:
-            raise self._translate(error, account) from None
+            translated = self._translate(error, account)
+            outcome = translated.kind
+            raise translated from None
+        finally:
+            # The whole call as this thread saw it, also when the caller stopped waiting.
+            metrics.API_SECONDS.labels(call, outcome).observe(time.perf_counter() - started)
 
     def _account(self, account: AccountRef) -> _Account:
         key = account.key()
