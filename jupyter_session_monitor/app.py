@@ -7,14 +7,19 @@ listed by ``jupyter server --help-all``.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import secrets
+import stat
+import tempfile
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from jupyter_core.paths import jupyter_data_dir
+from jupyter_core.paths import jupyter_data_dir, jupyter_runtime_dir
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
 from traitlets import Bool, Enum, Float, Int, Unicode, default
@@ -27,35 +32,140 @@ from .protocol import API_PREFIX, ENV_SECRET, ENV_URL, SESSION_CHANGES_ID
 from .runtime import RuntimeGateway
 from .store import Store
 
-#: File systems on which SQLite's locking (and WAL's shared memory) cannot be trusted.
+#: File system types (as /proc/self/mounts names them) on which SQLite's WAL mode is not safe: its
+#: shared-memory index and the file locks do not work reliably across a network.
 NETWORK_FILESYSTEMS = frozenset(
-    {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "afs", "lustre", "gpfs", "9p"}
-)
+    {
+        "nfs", "nfs4", "cifs", "smb3", "smbfs", "afs", "ncpfs", "coda",
+        "lustre", "gpfs", "beegfs", "ceph", "glusterfs", "9p", "davfs", "orangefs",
+        "fuse.sshfs", "fuse.ceph-fuse", "fuse.cephfs", "fuse.glusterfs", "fuse.s3fs",
+        "fuse.gcsfuse", "fuse.juicefs", "fuse.rclone", "fuse.lxcfs-remote",
+    }
+)  # fmt: skip
+
+#: Prefix of the environment variables that give image-wide defaults (see ``ENV_SETTINGS``).
+ENV_PREFIX = "JUPYTER_SESSION_MONITOR_"
+
+_MOUNT_ESCAPE = re.compile(r"\\([0-7]{3})")
 
 
-def network_filesystem_warning(db_path: str, mounts: str = "/proc/mounts") -> str | None:
-    """What to tell the admin when the registry would live on a network file system (NFS home
-    directories on hubs): SQLite in WAL mode is not safe there."""
+class SettingError(ValueError):
+    """A setting the monitor cannot start with; the message says which and what to do."""
+
+
+def mount_of(path: str, mounts: str) -> tuple[str, str] | None:
+    """(mount point, file system type) of the mount holding ``path``: the longest mount point that
+    is a prefix of it in ``mounts``, a table in the format of /proc/self/mounts."""
+    target = str(Path(path).expanduser().resolve())
+    best: tuple[str, str] | None = None
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        # Spaces, tabs, newlines and backslashes in mount points are octal escapes (\040 ...).
+        point = _MOUNT_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), fields[1])
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        # Later lines win at equal length: a mount stacked over another hides it.
+        if inside and (best is None or len(point) >= len(best[0])):
+            best = (point, fields[2])
+    return best
+
+
+def network_filesystem(path: str, mounts: str | None = None) -> str | None:
+    """The network file system type that ``path`` lives on, or None (local, or not known: no
+    mounts table outside Linux). ``mounts``: the table's text (default: /proc/self/mounts)."""
+    if mounts is None:
+        try:
+            mounts = Path("/proc/self/mounts").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+    found = mount_of(path, mounts)
+    if found is None or found[1] not in NETWORK_FILESYSTEMS:
+        return None
+    return found[1]
+
+
+def network_filesystem_warning(db_path: str, mounts: str = "/proc/self/mounts") -> str | None:
+    """A sentence for a registry file on a network file system, or None (``mounts``: a file)."""
     try:
-        with open(mounts, encoding="utf-8") as table:
-            entries = [line.split()[1:3] for line in table if len(line.split()) >= 3]
+        table = Path(mounts).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    target = str(Path(db_path).expanduser().resolve().parent)
-    best = ("", "")
-    for mount_point, fs_type in entries:
-        mount_point = mount_point.replace("\\040", " ")
-        inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
-        if inside and len(mount_point) > len(best[0]):
-            best = (mount_point, fs_type)
-    if best[1] not in NETWORK_FILESYSTEMS:
+    fs_type = network_filesystem(db_path, table)
+    if fs_type is None:
         return None
     return (
-        f"The session monitor's registry {db_path} is on a network file system ({best[1]}), "
-        "where SQLite cannot lock reliably: history may be lost or corrupted when two servers "
-        "use it. Set SessionMonitorApp.db_path to a file on local disk (for example under /tmp "
-        "or the server's runtime directory)."
+        f"The session monitor's registry {db_path} is on a network file system ({fs_type}), "
+        "where SQLite's WAL mode is not safe. Set SessionMonitorApp.db_path to a file on "
+        "local disk."
     )
+
+
+def local_registry_path() -> str:
+    """Where the registry goes when its default folder is on a network file system: this user's
+    Jupyter runtime folder when that is local (XDG_RUNTIME_DIR usually is), else a private folder
+    of this user under the temporary directory."""
+    runtime = Path(jupyter_runtime_dir()) / "session_monitor"
+    if network_filesystem(str(runtime)) is None:
+        return str(runtime / "registry.sqlite")
+    folder = Path(tempfile.gettempdir()) / f"jupyter-session-monitor-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise SettingError(
+            f"{folder} exists but is not a private folder of this user; the session monitor "
+            "will not keep its registry there. Set SessionMonitorApp.db_path (or "
+            f"{ENV_PREFIX}DB_PATH) to a file on local disk."
+        )
+    return str(folder / "registry.sqlite")
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError("a number of seconds greater than 0 is required")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("a number greater than or equal to 0 is required")
+    return value
+
+
+def _orphan_policy(text: str) -> str:
+    if text not in ("flag", "close"):
+        raise ValueError("'flag' or 'close' is required")
+    return text
+
+
+def _text(text: str) -> str:
+    if not text.strip():
+        raise ValueError("a non-empty value is required")
+    return text.strip()
+
+
+#: The settings an admin sets image-wide (a hub's single-user image), each read from
+#: JUPYTER_SESSION_MONITOR_<NAME upper-cased> as the traitlet's default: command line and config
+#: files still win. An invalid value stops the monitor with a message naming the variable.
+ENV_SETTINGS: dict[str, Callable[[str], Any]] = {
+    "db_path": _text,
+    "poll_busy_interval": _positive,
+    "poll_active_interval": _positive,
+    "poll_idle_interval": _positive,
+    "max_backoff": _positive,
+    "orphan_policy": _orphan_policy,
+    "orphan_grace_seconds": _non_negative,
+    "retention_days": _positive,
+    "instance_usage_interval": _non_negative,
+    "rate_per_second": _non_negative,
+    "currency": _text,
+}
+
+
+def env_name(trait: str) -> str:
+    return ENV_PREFIX + trait.upper()
 
 
 SESSION_CHANGES_SCHEMA = Path(__file__).parent / "event_schemas" / "session_changes" / "v1.yaml"
@@ -76,9 +186,76 @@ class SessionMonitorApp(ExtensionApp):
         help="SQLite file of the session registry (history survives server restarts).",
     ).tag(config=True)
 
+    #: Whether db_path is the built-in default (not set by config, command line or environment):
+    #: only that one is moved to local disk when it is on a network file system.
+    _db_path_is_builtin = False
+
     @default("db_path")
     def _default_db_path(self) -> str:
+        if env_name("db_path") in os.environ:
+            return str(Path(self._from_environment("db_path", "")).expanduser())
+        self._db_path_is_builtin = True
         return str(Path(jupyter_data_dir()) / "session_monitor" / "registry.sqlite")
+
+    def _from_environment(self, trait: str, fallback: Any) -> Any:
+        """The value of ``trait``'s environment variable, else ``fallback`` (its usual default)."""
+        name = env_name(trait)
+        text = os.environ.get(name)
+        if text is None:
+            return fallback
+        try:
+            return ENV_SETTINGS[trait](text)
+        except ValueError as error:
+            raise SettingError(
+                f"{name}={text!r} is not a valid default for SessionMonitorApp.{trait}: {error}. "
+                "Fix or unset the variable (--SessionMonitorApp."
+                f"{trait}=... on the command line or in a config file wins over it)."
+            ) from None
+
+    def _environment_default(self, trait: str) -> Any:
+        return self._from_environment(trait, self.traits()[trait].default_value)
+
+    @default("poll_busy_interval")
+    def _default_poll_busy_interval(self) -> float:
+        return float(self._environment_default("poll_busy_interval"))
+
+    @default("poll_active_interval")
+    def _default_poll_active_interval(self) -> float:
+        return float(self._environment_default("poll_active_interval"))
+
+    @default("poll_idle_interval")
+    def _default_poll_idle_interval(self) -> float:
+        return float(self._environment_default("poll_idle_interval"))
+
+    @default("max_backoff")
+    def _default_max_backoff(self) -> float:
+        return float(self._environment_default("max_backoff"))
+
+    @default("orphan_policy")
+    def _default_orphan_policy(self) -> str:
+        return str(self._environment_default("orphan_policy"))
+
+    @default("orphan_grace_seconds")
+    def _default_orphan_grace_seconds(self) -> float:
+        return float(self._environment_default("orphan_grace_seconds"))
+
+    @default("retention_days")
+    def _default_retention_days(self) -> float:
+        return float(self._environment_default("retention_days"))
+
+    @default("instance_usage_interval")
+    def _default_instance_usage_interval(self) -> float:
+        return float(self._environment_default("instance_usage_interval"))
+
+    @default("rate_per_second")
+    def _default_rate_per_second(self) -> float | None:
+        value = self._environment_default("rate_per_second")
+        return None if value is None else float(value)
+
+    @default("currency")
+    def _default_currency(self) -> str | None:
+        value = self._environment_default("currency")
+        return None if value is None else str(value)
 
     poll_busy_interval = Float(2.0, help="Seconds between polls while jobs queue or run.").tag(
         config=True
@@ -155,9 +332,14 @@ class SessionMonitorApp(ExtensionApp):
     monitor: SessionMonitor | None = None
 
     def initialize_settings(self) -> None:
-        warning = network_filesystem_warning(self.db_path)
-        if warning:
-            self.log.warning(warning)
+        try:
+            db_path = self._registry_path()
+            self._read_settings()
+        except SettingError as error:
+            # One clear line, then jupyter_server reports the extension as not loaded.
+            self.log.error("The Qiskit session monitor is not started: %s", error)
+            raise
+        self.db_path = db_path
         # A fresh identity per start: the registry scopes rows to it, adopting those of servers
         # that are gone (this one's previous run included).
         store = Store(self.db_path, server_id=uuid.uuid4().hex)
@@ -190,6 +372,46 @@ class SessionMonitorApp(ExtensionApp):
         self._prepare_kernel_environment()
         # Start on the server's loop as soon as it runs (also where the start hook is not called).
         IOLoop.current().add_callback(self.monitor.start)
+
+    def _read_settings(self) -> None:
+        """Read every setting once, so an invalid environment default stops the start here."""
+        for trait in ENV_SETTINGS:
+            getattr(self, trait)
+
+    def _registry_path(self) -> str:
+        """db_path, or where the registry goes instead when the default is on a network file
+        system; a path chosen on one is refused (SettingError)."""
+        path = self.db_path
+        fs_type = network_filesystem(path)
+        if fs_type is None:
+            return path
+        if not self._db_path_is_builtin:
+            source = (
+                f"{env_name('db_path')} (the default of SessionMonitorApp.db_path)"
+                if env_name("db_path") in os.environ and "db_path" not in self._configured()
+                else "SessionMonitorApp.db_path"
+            )
+            raise SettingError(
+                f"its registry {path}, set by {source}, is on a network file system ({fs_type}), "
+                "where SQLite's WAL mode can corrupt it or lose history. Set "
+                "SessionMonitorApp.db_path to a file on local disk (for example under /tmp or "
+                "the Jupyter runtime folder)."
+            )
+        fallback = local_registry_path()
+        self.log.warning(
+            "The session monitor's registry %s is on a network file system (%s), where SQLite's "
+            "WAL mode is not safe: using %s on local disk instead. Set SessionMonitorApp.db_path "
+            "(or %s) to choose a local path.",
+            path,
+            fs_type,
+            fallback,
+            env_name("db_path"),
+        )
+        return fallback
+
+    def _configured(self) -> set[str]:
+        section = self.config.get(type(self).__name__, {})
+        return set(section) if isinstance(section, dict) else set()
 
     def _connect_events(self) -> None:
         """Push every change to browsers; learn of kernel restarts and shutdowns (orphans)."""
@@ -236,7 +458,8 @@ class SessionMonitorApp(ExtensionApp):
         self.handlers.extend(handlers())
 
     async def _start_jupyter_server_extension(self, serverapp: object) -> None:
-        assert self.monitor is not None
+        if self.monitor is None:
+            return  # not loaded (a setting refused): the reason was logged then
         self._publish_url()  # the port is final once the server listens
         await self.monitor.start()
         # Runs on the event loop once the server is listening (jupyter_server binds its socket in
