@@ -206,11 +206,18 @@ class SessionMonitorApp(ExtensionApp):
         try:
             return ENV_SETTINGS[trait](text)
         except ValueError as error:
-            raise SettingError(
+            # Read when jupyter_server loads the extension (it reads every trait first).
+            raise self._refusal(
                 f"{name}={text!r} is not a valid default for SessionMonitorApp.{trait}: {error}. "
                 "Fix or unset the variable (--SessionMonitorApp."
                 f"{trait}=... on the command line or in a config file wins over it)."
             ) from None
+
+    def _refusal(self, message: str) -> SettingError:
+        """Say in one line why the monitor does not start; jupyter_server then reports the
+        extension as not loaded (its routes are absent) and the server runs on."""
+        self.log.error("The Qiskit session monitor is not started: %s", message)
+        return SettingError(message)
 
     def _environment_default(self, trait: str) -> Any:
         return self._from_environment(trait, self.traits()[trait].default_value)
@@ -332,14 +339,8 @@ class SessionMonitorApp(ExtensionApp):
     monitor: SessionMonitor | None = None
 
     def initialize_settings(self) -> None:
-        try:
-            db_path = self._registry_path()
-            self._read_settings()
-        except SettingError as error:
-            # One clear line, then jupyter_server reports the extension as not loaded.
-            self.log.error("The Qiskit session monitor is not started: %s", error)
-            raise
-        self.db_path = db_path
+        self._read_settings()
+        self.db_path = self._registry_path()
         # A fresh identity per start: the registry scopes rows to it, adopting those of servers
         # that are gone (this one's previous run included).
         store = Store(self.db_path, server_id=uuid.uuid4().hex)
@@ -391,13 +392,16 @@ class SessionMonitorApp(ExtensionApp):
                 if env_name("db_path") in os.environ and "db_path" not in self._configured()
                 else "SessionMonitorApp.db_path"
             )
-            raise SettingError(
+            raise self._refusal(
                 f"its registry {path}, set by {source}, is on a network file system ({fs_type}), "
                 "where SQLite's WAL mode can corrupt it or lose history. Set "
                 "SessionMonitorApp.db_path to a file on local disk (for example under /tmp or "
                 "the Jupyter runtime folder)."
             )
-        fallback = local_registry_path()
+        try:
+            fallback = local_registry_path()
+        except SettingError as error:
+            raise self._refusal(str(error)) from None
         self.log.warning(
             "The session monitor's registry %s is on a network file system (%s), where SQLite's "
             "WAL mode is not safe: using %s on local disk instead. Set SessionMonitorApp.db_path "
