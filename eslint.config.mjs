@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import jupyter from '@jupyter/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
@@ -13,6 +14,8 @@ export default tseslint.config(
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Jupyter's own rules: plugin and command conventions, translations, signals, disposables.
+  ...jupyter.configs.recommended,
   prettier,
   {
     files: ['src/**/*.{ts,tsx}'],

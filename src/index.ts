@@ -11,6 +11,9 @@ import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { IRunningSessionManagers } from '@jupyterlab/running';
 
+// The sidebar, its model and the status-bar item are created at activation (the panel must be in
+// the shell when the layout is restored): lazy imports would only move the same loading.
+/* eslint-disable jupyter/prefer-lazy-imports */
 import { SessionActions } from './actions';
 import { sessionMonitorIcon } from './icons';
 import { MonitorModel, settingsFrom } from './model';
@@ -26,6 +29,7 @@ import {
   SESSION_OUTPUT_RANK,
   sessionOutputFactory
 } from './widget';
+/* eslint-enable jupyter/prefer-lazy-imports */
 
 const PLUGIN_ID = 'jupyter-session-monitor:plugin';
 
@@ -87,8 +91,22 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
     restorer?.add(panel, 'jp-session-monitor');
 
     const sessionArg = (args: Record<string, unknown>) => String(args.id ?? '');
+    const noArgs = { args: { type: 'object' as const, properties: {} } };
+    const idArg = {
+      args: {
+        type: 'object' as const,
+        properties: {
+          id: {
+            type: 'string' as const,
+            description: trans.__('The Qiskit Runtime session id')
+          }
+        },
+        required: ['id']
+      }
+    };
     app.commands.addCommand(CommandIDs.open, {
       label: trans.__('Open Qiskit Session Monitor'),
+      describedBy: noArgs,
       caption: trans.__(
         'Show the sidebar of Qiskit Runtime sessions opened from notebooks'
       ),
@@ -99,6 +117,7 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
     });
     app.commands.addCommand(CommandIDs.show, {
       label: trans.__('Show Session in the Sidebar'),
+      describedBy: idArg,
       execute: args => {
         app.shell.activateById(panel.id);
         model.reveal(sessionArg(args));
@@ -110,6 +129,7 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
           action === 'close'
             ? trans.__('Close Qiskit Session…')
             : trans.__('Cancel Qiskit Session…'),
+        describedBy: idArg,
         isEnabled: args => model.get(sessionArg(args)) !== undefined,
         execute: async args => {
           const view = model.get(sessionArg(args));

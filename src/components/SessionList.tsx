@@ -10,6 +10,16 @@ import type { Ticker } from '../ticker';
 import { MoneyHeader, TotalBilled } from './Money';
 import { SessionRow } from './SessionRow';
 
+// Code and commands shown as they are typed: not prose, so not translated.
+const OPEN_SESSION_SAMPLE = `from qiskit_ibm_runtime import QiskitRuntimeService, Session, SamplerV2
+
+backend = QiskitRuntimeService().least_busy()
+with Session(backend=backend) as session:
+    sampler = SamplerV2(mode=session)`;
+const DEMO_COMMAND = './dev demo';
+const EMULATOR_COMMAND =
+  'python -m jupyter_session_monitor.emulator serve --port 8765';
+
 export interface ISessionListProps {
   model: MonitorModel;
   actions: SessionActions;
@@ -314,25 +324,19 @@ function EmptyState({ trans }: { trans: TranslationBundle }): JSX.Element {
         )}
       </p>
       <p>{trans.__('To open one in a notebook:')}</p>
-      <pre className="jp-SessionMonitor-code">
-        {
-          'from qiskit_ibm_runtime import QiskitRuntimeService, Session, SamplerV2\n\nbackend = QiskitRuntimeService().least_busy()\nwith Session(backend=backend) as session:\n    sampler = SamplerV2(mode=session)'
-        }
-      </pre>
+      <pre className="jp-SessionMonitor-code">{OPEN_SESSION_SAMPLE}</pre>
       <p>
         {trans.__(
           'No IBM Quantum account? The local emulator answers like the real service. From a clone of this project, this starts it with JupyterLab:'
         )}
       </p>
-      <pre className="jp-SessionMonitor-code">./dev demo</pre>
+      <pre className="jp-SessionMonitor-code">{DEMO_COMMAND}</pre>
       <p>
         {trans.__(
           'or run it alone and use the environment variables it prints:'
         )}
       </p>
-      <pre className="jp-SessionMonitor-code">
-        python -m jupyter_session_monitor.emulator serve --port 8765
-      </pre>
+      <pre className="jp-SessionMonitor-code">{EMULATOR_COMMAND}</pre>
       <p>
         {trans.__(
           'A session opened elsewhere (another machine, a script) can be tracked by its id below.'

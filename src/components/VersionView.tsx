@@ -3,6 +3,9 @@ import * as React from 'react';
 
 import type { VersionState } from '../versionModel';
 
+/** A package's name: not translated. */
+const RUNTIME_PACKAGE = 'qiskit-ibm-runtime';
+
 export interface IVersionViewProps {
   state: VersionState;
   trans: TranslationBundle;
@@ -32,7 +35,7 @@ export function VersionView({
         >
           <dt>{trans.__('Session Monitor')}</dt>
           <dd data-testid="monitor-version">{state.info.version}</dd>
-          <dt>qiskit-ibm-runtime</dt>
+          <dt>{RUNTIME_PACKAGE}</dt>
           <dd data-testid="runtime-version">
             {state.info.qiskit_ibm_runtime_version ??
               trans.__('not installed on the server')}
