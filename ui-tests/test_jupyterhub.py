@@ -21,6 +21,7 @@ from tests.harness import Harness
 
 USERS = ("alice", "bob")
 API = "session-monitor/api"
+FORBIDDEN = {"error": {"kind": "forbidden", "message": "Forbidden"}}
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_alice_sees_her_session_and_bob_can_neither_see_nor_close_it(
     alice_token = hub.user_token("alice", "kernel start from the test")
     bob_token = hub.user_token("bob", "bob's API calls in the test")
     alice = Lab(url=f"{hub.url}user/alice/", token=alice_token, root_dir=hub.home("alice"))
-    write_notebook(alice, "hub.ipynb", session_code(jobs=2, tags=["hub"]))
+    write_notebook(alice, "hub.ipynb", session_code(jobs=1, tags=["hub"]))
     start_kernel(alice, "hub.ipynb")
 
     # Alice logs in through the hub's form; her server lets her in through the hub's OAuth.
@@ -108,7 +109,7 @@ def test_alice_sees_her_session_and_bob_can_neither_see_nor_close_it(
     group = page.locator(f'{PANEL} [data-group="notebook:hub.ipynb"]')
     session = group.locator(f'[data-session-id="{session_id}"]')
     expect(session).to_be_visible(timeout=20_000)
-    expect(session.get_by_test_id("job-counts")).to_have_text("2 done", timeout=30_000)
+    expect(session.get_by_test_id("job-counts")).to_have_text("1 done", timeout=30_000)
     page.screenshot(path=screenshot_path("jupyterhub-alice"))
 
     # Her own credentials read it through her server: the refusals below are about who asks.
@@ -116,7 +117,8 @@ def test_alice_sees_her_session_and_bob_can_neither_see_nor_close_it(
     assert status == 200
     assert session_id in [s["id"] for s in listed["sessions"]]
 
-    # Bob's token, on Alice's server: the server's hub auth refuses him before any handler runs.
+    # Bob's token, on Alice's server: its hub identity provider does not accept a token without
+    # access to this server, so the monitor's authentication refuses him (its JSON 403).
     for method, path in [
         ("GET", f"user/alice/{API}/sessions"),
         ("GET", f"user/alice/{API}/sessions/{session_id}"),
@@ -126,11 +128,9 @@ def test_alice_sees_her_session_and_bob_can_neither_see_nor_close_it(
         ("POST", f"user/alice/{API}/sessions/close-all"),
     ]:
         status, answer = call(hub, method, path, bob_token, {} if method == "POST" else None)
-        assert status == 403, (method, path, status, answer)
-        assert session_id not in json.dumps(answer)
-    # No credentials at all: refused too.
-    status, answer = call(hub, "GET", f"user/alice/{API}/sessions", None)
-    assert status == 403, answer
+        assert (status, answer) == (403, FORBIDDEN), (method, path)
+    # No credentials at all: refused the same way (a browser page would be sent to log in).
+    assert call(hub, "GET", f"user/alice/{API}/sessions", None) == (403, FORBIDDEN)
 
     # Bob's own server has its own registry: Alice's session is not there, and closing it by its
     # id through his server is refused without a call to the service.
