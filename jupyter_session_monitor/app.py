@@ -85,22 +85,6 @@ def network_filesystem(path: str, mounts: str | None = None) -> str | None:
     return found[1]
 
 
-def network_filesystem_warning(db_path: str, mounts: str = "/proc/self/mounts") -> str | None:
-    """A sentence for a registry file on a network file system, or None (``mounts``: a file)."""
-    try:
-        table = Path(mounts).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    fs_type = network_filesystem(db_path, table)
-    if fs_type is None:
-        return None
-    return (
-        f"The session monitor's registry {db_path} is on a network file system ({fs_type}), "
-        "where SQLite's WAL mode is not safe. Set SessionMonitorApp.db_path to a file on "
-        "local disk."
-    )
-
-
 def local_registry_path() -> str:
     """Where the registry goes when its default folder is on a network file system: this user's
     Jupyter runtime folder when that is local (XDG_RUNTIME_DIR usually is), else a private folder
@@ -430,6 +414,11 @@ class SessionMonitorApp(ExtensionApp):
             events.emit(schema_id=SESSION_CHANGES_ID, data=change)
 
         monitor.subscribe(push)
+        # For the metrics: the sockets subscribed to these changes on the event bus (jupyter_events
+        # keeps its listeners per schema; read defensively, it is not a public attribute).
+        monitor.push_listeners = lambda: len(
+            getattr(events, "_modified_listeners", {}).get(SESSION_CHANGES_ID, ())
+        )
 
         async def on_kernel_action(logger: object, schema_id: str, data: dict[str, Any]) -> None:
             kernel_id = data.get("kernel_id")

@@ -186,21 +186,3 @@ def test_labextension_paths_point_at_the_built_extension() -> None:
 
     built = json.loads((package_dir / path["src"] / "package.json").read_text())
     assert built["name"] == path["dest"] == "jupyter-session-monitor"
-
-
-def test_a_registry_on_a_network_file_system_is_named_with_what_to_do(tmp_path: Path) -> None:
-    from jupyter_session_monitor.app import network_filesystem_warning
-
-    mounts = tmp_path / "mounts"
-    mounts.write_text(
-        "/dev/sda1 / ext4 rw 0 0\n"
-        "server:/export/home /home nfs4 rw 0 0\n"
-        "tmpfs /home/alice/tmp tmpfs rw 0 0\n"
-    )
-
-    warning = network_filesystem_warning("/home/alice/.local/share/jupyter/r.sqlite", str(mounts))
-
-    assert warning is not None and "nfs4" in warning and "db_path" in warning
-    assert network_filesystem_warning("/home/alice/tmp/r.sqlite", str(mounts)) is None
-    assert network_filesystem_warning("/var/r.sqlite", str(mounts)) is None
-    assert network_filesystem_warning("/var/r.sqlite", str(tmp_path / "absent")) is None

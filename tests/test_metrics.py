@@ -34,7 +34,7 @@ def value(samples: dict[Any, float], name: str, **labels: str) -> float:
 
 
 async def test_metrics_count_sessions_polls_failures_api_latency_and_budget_actions(
-    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch, jp_ws_fetch: Any
 ) -> None:
     harness = make_emulator(time_scale=1.0, job_seconds=0.1)
     before = await scrape(jp_fetch)
@@ -61,7 +61,12 @@ async def test_metrics_count_sessions_polls_failures_api_latency_and_budget_acti
     now = await until(polled)
     assert value(now, "qiskit_session_monitor_sessions", state="open") == 1
     assert value(now, "qiskit_session_monitor_tracked_sessions") == 1
-    assert value(now, "qiskit_session_monitor_push_subscribers") >= 0
+    # A browser's push channel: a socket on the server's event bus.
+    assert value(now, "qiskit_session_monitor_push_subscribers") == 0
+    socket = await jp_ws_fetch("api", "events", "subscribe")
+    subscribed = await scrape(jp_fetch)
+    assert value(subscribed, "qiskit_session_monitor_push_subscribers") == 1
+    socket.close()
     calls = "qiskit_session_monitor_runtime_api_seconds_count"
     assert value(now, calls, call="session", outcome="ok") > value(
         before, calls, call="session", outcome="ok"
