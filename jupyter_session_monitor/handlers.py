@@ -436,6 +436,17 @@ class KernelRegistrationHandler(KernelHandler):
                 )
             source, kernel_id, pid = SOURCE_HEADLESS, None, run["pid"]
             notebook_path = self._notebook_path(run["notebook"])
+            existing = self.monitor.sessions.get(session_id)
+            if existing is not None and existing.source != SOURCE_HEADLESS:
+                # Only a kernel's own signed report speaks for a kernel's session: a process
+                # with the secret must not move it to another notebook, nor have it flagged
+                # (and, with orphan_policy "close", closed) when that process ends.
+                raise MonitorAPIError(
+                    409,
+                    "conflict",
+                    f"Session '{session_id}' is already tracked ({existing.source}); a headless "
+                    "run cannot claim it.",
+                )
         elif kernel_id:
             self._check_signed_by(kernel_id, "registration")
             for model in await self.session_manager.list_sessions():  # type: ignore[no-untyped-call]
@@ -468,7 +479,7 @@ class KernelRegistrationHandler(KernelHandler):
                 cell=cell if kernel_id else None,
                 job_cells=job_cells if kernel_id else None,
             )
-            if pid is not None and run is not None:
+            if pid is not None and run is not None and session.source == SOURCE_HEADLESS:
                 self.monitor.orphans.watch_run(session.id, pid, run["runner"])
         except Exception:
             if token:  # a rejected registration changes nothing

@@ -42,7 +42,13 @@ class OrphanWatch:
         def ended() -> None:
             self._forget_run(session_id)
             session = self.monitor.sessions.get(session_id)
-            if self._stopped or session is None or session.closed or session.orphaned:
+            if (
+                self._stopped
+                or session is None
+                or session.closed
+                or session.orphaned
+                or session.kernel_id is not None  # a kernel of this server took it over
+            ):
                 return
             self.mark(session, f"its headless run ({runner}) ended")
 

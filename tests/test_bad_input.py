@@ -189,3 +189,52 @@ async def test_a_process_with_the_secret_cannot_speak_for_a_kernel(
     assert code == 403 and "not signed by kernel" in answer["error"]["message"]
     assert monitor.gateway._tokens == tokens
     await kernel.run("session.close()")
+
+
+async def test_a_headless_run_cannot_claim_a_kernels_session(
+    make_emulator: Callable[..., Harness],
+    jp_fetch: Fetch,
+    jp_serverapp: Any,
+    open_notebook: Callable[[str], Awaitable[Any]],
+) -> None:
+    # A process with the secret (a terminal) says a kernel's session is its headless run's: were
+    # that believed, the session would move to another notebook and be flagged orphaned (closed,
+    # with orphan_policy "close") when that process ends.
+    make_emulator(time_scale=0.02)
+    kernel = await open_notebook("own.ipynb")
+    stdout, _ = await kernel.run(
+        "from qiskit_ibm_runtime import QiskitRuntimeService, Session\n"
+        "session = Session(backend=QiskitRuntimeService().backend('ibmq_manila'))\n"
+        "print(session.session_id)\n"
+    )
+    session_id = stdout.strip()
+    tracked = await until(lambda: view_when(jp_fetch, session_id, lambda v: True))
+    secret = jp_serverapp.web_app.settings["session_monitor_kernel_secret"]
+    claim = {
+        "session_id": session_id,
+        "account": tracked["account"],
+        "run": {"notebook": "/elsewhere/other.ipynb", "runner": "papermill", "pid": 1},
+    }
+
+    code, _, answer = await raw(
+        jp_fetch,
+        "POST",
+        "kernel-registrations",
+        json.dumps(claim).encode(),
+        **{"X-Session-Monitor-Secret": secret},
+    )
+
+    assert code == 409 and "cannot claim" in answer["error"]["message"]
+    after = await until(lambda: view_when(jp_fetch, session_id, lambda v: True))
+    assert (after["notebook_path"], after["source"]) == ("own.ipynb", "kernel")
+    assert not after["orphaned"]
+    for bad in ("x", {"notebook": "relative.ipynb", "runner": "p", "pid": 5}, {"pid": True}):
+        code, _, answer = await raw(
+            jp_fetch,
+            "POST",
+            "kernel-registrations",
+            json.dumps({**claim, "run": bad}).encode(),
+            **{"X-Session-Monitor-Secret": secret},
+        )
+        assert code == 400 and "'run" in answer["error"]["message"], answer
+    await kernel.run("session.close()")
