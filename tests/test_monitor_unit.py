@@ -233,7 +233,7 @@ async def test_a_call_waiting_for_a_thread_is_not_taken_for_a_silent_service() -
 
     gateway = RuntimeGateway(max_workers=1, request_timeout=0.5)
 
-    def quick_call(account: AccountRef, operation: Any) -> str:
+    def quick_call(account: AccountRef, operation: Any, call: str) -> str:
         clock.sleep(0.3)  # the service answers in 0.3 s, well within the 0.5 s deadline
         return "answer"
 
