@@ -44,6 +44,14 @@ KERNEL_CONNECTED = """() => {
 }"""
 
 
+# A second session, left open: "Close All" in the Running tab closes it.
+LEFT_OPEN = """\
+from qiskit_ibm_runtime import QiskitRuntimeService, Session
+left = Session(backend=QiskitRuntimeService().backend("ibmq_manila"))
+print("LEFT OPEN", left.session_id)
+"""
+
+
 @pytest.fixture(scope="module")
 def notebook7(tmp_path_factory: pytest.TempPathFactory, emulator: Harness) -> Iterator[Lab]:
     """A Notebook 7 server (`python -m notebook`) with the extension, against the emulator."""
@@ -75,7 +83,7 @@ def notebook7(tmp_path_factory: pytest.TempPathFactory, emulator: Harness) -> It
 def test_notebook7_shows_the_session_in_its_sidebar_widget_and_running_tab(
     page: Page, notebook7: Lab, screenshot_path: Callable[[str], str]
 ) -> None:
-    write_notebook(notebook7, "nb7.ipynb", LOAD, CELL)
+    write_notebook(notebook7, "nb7.ipynb", LOAD, CELL, LEFT_OPEN)
     page.goto(f"{notebook7.url}notebooks/nb7.ipynb?token={notebook7.token}")
     # Notebook starts the kernel itself; run the cells once the notebook is connected to it.
     page.wait_for_function(KERNEL_CONNECTED, timeout=60_000)
@@ -85,6 +93,11 @@ def test_notebook7_shows_the_session_in_its_sidebar_widget_and_running_tab(
     match = re.search(r"SESSION (\S+)", output.inner_text())
     assert match, output.inner_text()
     session_id = match.group(1)
+    left = page.locator(".jp-OutputArea-output").filter(has_text=re.compile(r"LEFT OPEN \S+"))
+    expect(left).to_have_count(1, timeout=60_000)
+    left_match = re.search(r"LEFT OPEN (\S+)", left.inner_text())
+    assert left_match, left.inner_text()
+    left_id = left_match.group(1)
 
     # The widget renders from the page's store, as in JupyterLab.
     # The load said nothing ("already loaded" would be noise in every headless-safe notebook).
@@ -116,3 +129,16 @@ def test_notebook7_shows_the_session_in_its_sidebar_widget_and_running_tab(
     expect(dialog).to_contain_text("Close: no new jobs")
     dialog.get_by_role("button", name="Close session").click()
     expect(item).to_have_count(0, timeout=30_000)
+
+    # "Close All" is the sidebar's Close all: the panel's own question says what comes next, then
+    # the monitor's confirmation lists the open session before anything is closed.
+    other = section.locator(f'.jp-RunningSessions-item[data-context="{left_id}"]')
+    expect(other).to_have_count(1)
+    page.locator(".jp-RunningSessions-shutdownAll").filter(has_text="Close All").click()
+    first = page.locator(".jp-Dialog")
+    expect(first).to_contain_text("lists them before anything is closed")
+    first.get_by_role("button", name="Close All", exact=True).click()
+    listing = page.locator(".jp-Dialog").filter(has_text="Close all open sessions?")
+    expect(listing).to_contain_text(left_id[:8], timeout=20_000)
+    listing.get_by_role("button", name="Close all", exact=True).click()
+    expect(other).to_have_count(0, timeout=30_000)
