@@ -1,5 +1,6 @@
 """`./dev demo` (#13): it starts the emulator and JupyterLab on the ports it is given, serves a
-scratch copy of the demo folder, and nothing done in it (a new notebook, an autosave) writes into
+scratch copy of the demo folder with the sidebar's warning thresholds scaled like the emulator's
+durations, and nothing done in it (a new notebook, an autosave) writes into
 the checkout. Runs the real script, a real JupyterLab and the emulator."""
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ def test_dev_demo_serves_a_scratch_copy_and_leaves_the_checkout_clean(tmp_path: 
             "PUT",
             {"type": "notebook", "format": "json", "content": demo["content"]},
         )
+        # The sidebar's warnings are scaled like the emulator's durations (time scale 0.1).
+        settings = request(f"{url}lab/api/settings/jupyter-session-monitor:plugin", token)
+        assert isinstance(settings, dict)
+        assert settings["settings"]["idleWarningSeconds"] == 3
+        assert settings["settings"]["maxTtlWarnings"] == [30, 6]
         served = request(f"{url}session-monitor/api/sessions", token)
         assert isinstance(served, dict) and served["sessions"] == []
         assert git_status() == before  # nothing new or changed under demo/
