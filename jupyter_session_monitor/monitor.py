@@ -282,6 +282,7 @@ class SessionMonitor:
             changed = existing.orphaned and kernel_id is not None
             if changed:
                 self.orphans.disarm(session_id)
+                self.note(existing, "Reported again by a kernel: no longer orphaned")
             for name, value in (("kernel_id", kernel_id), ("notebook_path", notebook_path)):
                 if value and getattr(existing, name) != value:
                     setattr(existing, name, value)
@@ -646,6 +647,13 @@ class SessionMonitor:
         session.last_polled_at = now
         session.mode = body.get("mode") or session.mode
         session.backend = body.get("backend_name") or session.backend
+        if not old:
+            # The first read: the service's own history of the session (``timestamps``) before
+            # this server saw it (tracked by id, discovered, reported late), not "it began now".
+            self.store.save_session(session)
+            for earlier in views.service_history(body, before=now):
+                self.store.add_transition(session.id, earlier)
+                old = {"state": earlier.state, "accepting_jobs": earlier.accepting_jobs}
         if (old.get("state"), old.get("accepting_jobs")) != (
             body.get("state"),
             body.get("accepting_jobs"),
@@ -660,6 +668,20 @@ class SessionMonitor:
                     status=derive.status_of(body.get("state"), body.get("accepting_jobs")),
                 ),
             )
+
+    def note(self, session: TrackedSession, status: str) -> None:
+        """An entry of the session's timeline that is not a change of its state at the service
+        (orphaned, taken back by a kernel): the state stays what the service last said."""
+        body = session.body or {}
+        self.store.add_transition(
+            session.id,
+            Transition(
+                at=_now(),
+                state=body.get("state"),
+                accepting_jobs=body.get("accepting_jobs"),
+                status=status,
+            ),
+        )
 
     def _apply_jobs(self, session: TrackedSession, raw_jobs: list[dict[str, Any]]) -> None:
         jobs = views.job_records(session.id, raw_jobs)

@@ -72,6 +72,7 @@ class OrphanWatch:
     def mark(self, session: TrackedSession, why: str) -> None:
         session.orphaned = True
         self.monitor.store.save_session(session)
+        self.monitor.note(session, f"Orphaned: {why}")
         log.info("Session %s is orphaned (%s)", session.id, why)
         self.monitor.changes.changed(session.id)
         self.arm(session)

@@ -7,6 +7,7 @@ No I/O and no state: the monitor hands in the record (and the timeline, when ask
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from . import derive
@@ -90,3 +91,24 @@ def session_view(
     if timeline is not None:
         view["timeline"] = [t.as_json() for t in timeline]
     return view
+
+
+def service_history(body: dict[str, Any], *, before: datetime) -> list[Transition]:
+    """The state changes the service lists in a session's ``timestamps`` before ``before``, as
+    timeline entries. The service does not say when a session stopped accepting jobs: an entry
+    accepts jobs unless it is closed."""
+    listed: list[tuple[datetime, str]] = []
+    for entry in body.get("timestamps") or []:
+        if not isinstance(entry, dict):
+            continue
+        state, at = entry.get("status"), derive.parse_time(entry.get("timestamp"))
+        if isinstance(state, str) and at is not None and at < before:
+            listed.append((at, state))
+    found: list[Transition] = []
+    for at, state in sorted(listed, key=lambda item: item[0]):
+        accepting = state.lower() != "closed"
+        if found and (found[-1].state, found[-1].accepting_jobs) == (state, accepting):
+            continue
+        status = derive.status_of(state, accepting)
+        found.append(Transition(at=at, state=state, accepting_jobs=accepting, status=status))
+    return found

@@ -244,6 +244,10 @@ async def test_shutting_the_notebook_down_orphans_its_open_sessions(
     (orphan,) = await until(lambda: orphans(jp_fetch))
     assert orphan["id"] == opened.strip()
     assert orphan["status"] == "Pending"  # still open at the service: the point of flagging it
+    # The session's timeline says when and why (#14 item 9).
+    _, full = await api(jp_fetch, "GET", f"sessions/{orphan['id']}")
+    assert full["timeline"][-1]["status"] == "Orphaned: its kernel was shut down"
+    assert full["timeline"][-1]["state"] == "open"
 
 
 @pytest.mark.close_orphans

@@ -105,6 +105,30 @@ async def test_track_by_id_serves_the_session_view(
     await in_thread(session.close)
 
 
+async def test_a_session_tracked_late_has_the_services_own_history_in_its_timeline(
+    harness: Harness, jp_fetch: Fetch
+) -> None:
+    def open_and_run() -> Session:
+        backend = harness.service().backend("ibmq_manila")
+        session = Session(backend=backend, max_time=600)
+        Sampler(mode=session).run([bell(backend)], shots=10).result()
+        return session
+
+    session = await in_thread(open_and_run)
+    # Opened and active before this server hears of it (#14 item 9): its timeline starts with
+    # the service's own timestamps, not with "tracked now".
+    status, _ = await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    assert status == 201
+
+    _, full = await api(jp_fetch, "GET", f"sessions/{session.session_id}")
+    stamps = full["details"]["timestamps"]
+    timeline = full["timeline"]
+    assert [t["at"] for t in timeline[:2]] == [s["timestamp"] for s in stamps[:2]]
+    assert [t["status"] for t in timeline[:2]] == ["Pending", "In progress, accepting new jobs"]
+    assert timeline[0]["at"] < full["tracked_at"]
+    await in_thread(session.close)
+
+
 async def test_the_interactive_ttl_passing_shows_as_inactive_with_no_deadline_left(
     harness: Harness, jp_fetch: Fetch
 ) -> None:
