@@ -19,6 +19,10 @@ export class SessionMonitorPanel extends ReactWidget {
   ) {
     super();
     this.addClass('jp-SessionMonitor');
+    // A landmark of its own (JupyterLab's side area is none); the header and footer inside it are
+    // plain blocks, not the page's banner and contentinfo landmarks.
+    this.node.setAttribute('role', 'region');
+    this.node.setAttribute('aria-label', _trans.__('Qiskit Runtime sessions'));
     // The store reloads by itself after a failure; the footer, once it failed too, follows it.
     _model.store.changed.connect(() => {
       if (
@@ -33,15 +37,15 @@ export class SessionMonitorPanel extends ReactWidget {
   render(): JSX.Element {
     const trans = this._trans;
     const footer = (
-      <footer className="jp-SessionMonitor-footer">
+      <div className="jp-SessionMonitor-footer">
         <VersionFooter versions={this._versions} trans={trans} />
-      </footer>
+      </div>
     );
     return (
       <>
-        <header className="jp-SessionMonitor-header">
+        <div className="jp-SessionMonitor-header">
           <h2>{trans.__('Qiskit Runtime sessions')}</h2>
-        </header>
+        </div>
         <SessionList
           model={this._model}
           actions={this._actions}

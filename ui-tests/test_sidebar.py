@@ -46,6 +46,9 @@ def test_palette_command_opens_the_panel(page: Page, lab: Lab) -> None:
     panel = page.locator("#jp-session-monitor")
     expect(panel).to_be_hidden()
 
+    # The restored layout activates the launcher once, taking focus (which would close a palette
+    # opened before): let that happen first.
+    expect(page.locator(".jp-Launcher")).to_be_focused(timeout=30_000)
     # Opened through its command (the shortcut can come before the shell has keyboard focus);
     # the search typed the way the palette reads it, then the item chosen as a user would.
     page.evaluate("window.jupyterapp.commands.execute('apputils:activate-command-palette')")

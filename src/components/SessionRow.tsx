@@ -101,8 +101,12 @@ export const SessionRow = React.memo(function SessionRow(
   const detailsId = `jp-SessionMonitor-details-${view.id}`;
   const closed = !isOpen(view);
   const Caret = expanded ? caretDownIcon : caretRightIcon;
+  const focus = useFocusInRow();
   return (
     <li
+      ref={focus.ref}
+      onFocus={focus.onFocus}
+      onBlur={focus.onBlur}
       className={
         'jp-SessionMonitor-session' +
         (closed ? ' jp-mod-closed' : '') +
@@ -222,6 +226,54 @@ export const SessionRow = React.memo(function SessionRow(
   );
 });
 
+/**
+ * Keeps keyboard focus in a row whose focused button went away (Close once the session stops
+ * accepting jobs, a job's Cancel once the job ended): the row's own button takes it, rather than
+ * the page. A button that opened a dialog gets focus back from the dialog itself.
+ */
+function useFocusInRow(): {
+  ref: React.RefObject<HTMLLIElement>;
+  onFocus: (event: React.FocusEvent) => void;
+  onBlur: (event: React.FocusEvent) => void;
+} {
+  const ref = React.useRef<HTMLLIElement>(null);
+  const last = React.useRef<HTMLElement | null>(null);
+  React.useLayoutEffect(() => {
+    const element = last.current;
+    const active = document.activeElement;
+    if (
+      element &&
+      !element.isConnected &&
+      (!active || active === document.body)
+    ) {
+      last.current = null;
+      ref.current
+        ?.querySelector<HTMLElement>('.jp-SessionMonitor-expand')
+        ?.focus();
+    }
+  });
+  const onFocus = React.useCallback((event: React.FocusEvent) => {
+    last.current = event.target as HTMLElement;
+  }, []);
+  const onBlur = React.useCallback((event: React.FocusEvent) => {
+    const next = event.relatedTarget as HTMLElement | null;
+    const left = event.target as HTMLElement;
+    if (next === null) {
+      // Focus went nowhere: a click on plain text (the button is still there: forget it), or
+      // the button was removed (keep it, so the next render gives focus to the row).
+      setTimeout(() => {
+        if (left.isConnected && last.current === left) {
+          last.current = null;
+        }
+      });
+    } else if (!ref.current?.contains(next) && !next.closest('.jp-Dialog')) {
+      // Moved on by the user, not into a dialog this row opened: nothing to give back.
+      last.current = null;
+    }
+  }, []);
+  return { ref, onFocus, onBlur };
+}
+
 /** The end reason once closed, the job counts and the usage: shared by rows and widgets. */
 export function SessionOutcome(props: {
   view: ISessionView;
@@ -268,7 +320,7 @@ function RowFacts(props: {
     <div className="jp-SessionMonitor-facts">
       {closedText && <span>{closedText}</span>}
       {shown.length > 0 && (
-        <span aria-label={trans.__('Job tags')}>
+        <span role="group" aria-label={trans.__('Job tags')}>
           {shown.map(tag => (
             <span className="jp-SessionMonitor-tag" key={tag}>
               {tag}
@@ -296,12 +348,12 @@ export function SessionButtons(props: {
         <button
           type="button"
           className="jp-mod-styled jp-SessionMonitor-button"
-          disabled={busy}
+          aria-disabled={busy}
           aria-label={trans.__('Forget session %1', shortId(view.id))}
           title={trans.__(
             'Remove it from this list; there is nothing left to close'
           )}
-          onClick={() => void actions.forget(view)}
+          onClick={() => busy || void actions.forget(view)}
         >
           {busy ? trans.__('Working…') : trans.__('Forget')}
         </button>
@@ -317,12 +369,14 @@ export function SessionButtons(props: {
         <button
           type="button"
           className="jp-mod-styled jp-mod-accept jp-SessionMonitor-button"
-          disabled={busy}
+          aria-disabled={busy}
           aria-label={trans.__('Close session %1', shortId(view.id))}
           title={trans.__(
             'Stop accepting new jobs; queued and running jobs still run'
           )}
-          onClick={() => void actions.confirmSessionAction(view, 'close')}
+          onClick={() =>
+            busy || void actions.confirmSessionAction(view, 'close')
+          }
         >
           {busy ? trans.__('Working…') : trans.__('Close')}
         </button>
@@ -330,12 +384,12 @@ export function SessionButtons(props: {
       <button
         type="button"
         className="jp-mod-styled jp-SessionMonitor-button"
-        disabled={busy}
+        aria-disabled={busy}
         aria-label={trans.__('Budget for session %1', shortId(view.id))}
         title={trans.__(
           'Set a limit on what this session (or its notebook) may be billed, and what happens then'
         )}
-        onClick={() => void actions.editBudget(view)}
+        onClick={() => busy || void actions.editBudget(view)}
         data-testid="budget-button"
       >
         {trans.__('Budget…')}
@@ -343,10 +397,12 @@ export function SessionButtons(props: {
       <button
         type="button"
         className="jp-mod-styled jp-SessionMonitor-button jp-SessionMonitor-danger"
-        disabled={busy}
+        aria-disabled={busy}
         aria-label={trans.__('Cancel session %1', shortId(view.id))}
         title={trans.__('Cancel queued jobs and end the session now')}
-        onClick={() => void actions.confirmSessionAction(view, 'cancel')}
+        onClick={() =>
+          busy || void actions.confirmSessionAction(view, 'cancel')
+        }
       >
         {busy ? trans.__('Working…') : trans.__('Cancel')}
       </button>
@@ -455,7 +511,7 @@ function JobTable(props: {
                 </button>
               )}
               {job.tags.length > 0 && (
-                <div aria-label={trans.__('Tags')}>
+                <div role="group" aria-label={trans.__('Tags')}>
                   {job.tags.map(tag => (
                     <span className="jp-SessionMonitor-tag" key={tag}>
                       {tag}
@@ -497,10 +553,12 @@ function JobTable(props: {
                 <button
                   type="button"
                   className="jp-SessionMonitor-iconButton jp-SessionMonitor-jobCancel"
-                  disabled={actions.busy(job.id)}
+                  aria-disabled={actions.busy(job.id)}
                   aria-label={trans.__('Cancel job %1', shortId(job.id))}
                   title={trans.__('Cancel job %1', shortId(job.id))}
-                  onClick={() => void actions.confirmJobCancel(job)}
+                  onClick={() =>
+                    actions.busy(job.id) || void actions.confirmJobCancel(job)
+                  }
                 >
                   <stopIcon.react tag="span" elementSize="small" />
                 </button>
