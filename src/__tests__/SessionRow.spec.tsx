@@ -4,7 +4,8 @@ import * as React from 'react';
 import { describe, expect, it } from 'vitest';
 
 import type { SessionActions } from '../actions';
-import { SessionRow } from '../components/SessionRow';
+import { CodeSample } from '../components/SessionList';
+import { isTimestamp, SessionRow } from '../components/SessionRow';
 import type { ISessionView } from '../sessionStore';
 import { Ticker } from '../ticker';
 import { job, sessionView, withJobs } from './fixtures';
@@ -127,5 +128,62 @@ describe('SessionRow', () => {
       ...container.querySelectorAll('.jp-SessionMonitor-jobs button')
     ].map(b => b.getAttribute('aria-label'));
     expect(cancels).toEqual(['Cancel job running', 'Cancel job queued1']);
+  });
+
+  it('gives each job Cancel a name, a tooltip and a word for wide panels', () => {
+    const container = rowOf(
+      sessionView(withJobs([job('queued1', 'QUEUED')])),
+      true
+    );
+
+    const button = container.querySelector('.jp-SessionMonitor-jobCancel');
+    expect(button?.getAttribute('aria-label')).toBe('Cancel job queued1');
+    expect(button?.getAttribute('title')).toBe('Cancel job queued1');
+    expect(
+      button?.querySelector('.jp-SessionMonitor-jobCancelLabel')?.textContent
+    ).toBe('Cancel');
+  });
+
+  it('keeps details() times on one line and lets other values wrap', () => {
+    const container = rowOf(
+      sessionView({
+        details: {
+          started_at: '2026-01-01T12:00:01.123456Z',
+          activated_at: '2026-01-01T12:00:01+00:00',
+          backend_name: 'ibm_torino',
+          timestamps: []
+        }
+      }),
+      true
+    );
+
+    const times = [
+      ...container.querySelectorAll('.jp-SessionMonitor-detailList dd')
+    ].map(dd => dd.classList.contains('jp-mod-time'));
+    expect(times).toEqual([true, true, false]);
+    expect(isTimestamp('2026-01-01')).toBe(false);
+    expect(isTimestamp(12)).toBe(false);
+  });
+
+  it('shows the status on one line with its words as a tooltip', () => {
+    const container = rowOf(sessionView());
+
+    const badge = container.querySelector('[data-testid="session-status"]');
+    expect(badge?.getAttribute('title')).toBe(
+      'In progress, accepting new jobs'
+    );
+    // In the summary line, beside the backend, not on a line of its own.
+    expect(badge?.parentElement?.className).toBe('jp-SessionMonitor-summary');
+  });
+});
+
+describe('CodeSample', () => {
+  it('offers line breaks after dots and before parentheses, and copies as typed', () => {
+    const code = 'python -m jupyter_session_monitor.emulator serve';
+    const { container } = render(<CodeSample code={code} />);
+
+    const pre = container.querySelector('pre')!;
+    expect(pre.textContent).toBe(code);
+    expect(pre.innerHTML).toContain('jupyter_session_monitor.<wbr>emulator');
   });
 });

@@ -13,7 +13,8 @@ import { SessionRow } from './SessionRow';
 // Code and commands shown as they are typed: not prose, so not translated.
 const OPEN_SESSION_SAMPLE = `from qiskit_ibm_runtime import QiskitRuntimeService, Session, SamplerV2
 
-backend = QiskitRuntimeService().least_busy()
+service = QiskitRuntimeService()
+backend = service.least_busy()
 with Session(backend=backend) as session:
     sampler = SamplerV2(mode=session)`;
 const DEMO_COMMAND = './dev demo';
@@ -324,25 +325,43 @@ function EmptyState({ trans }: { trans: TranslationBundle }): JSX.Element {
         )}
       </p>
       <p>{trans.__('To open one in a notebook:')}</p>
-      <pre className="jp-SessionMonitor-code">{OPEN_SESSION_SAMPLE}</pre>
+      <CodeSample code={OPEN_SESSION_SAMPLE} />
       <p>
         {trans.__(
           'No IBM Quantum account? The local emulator answers like the real service. From a clone of this project, this starts it with JupyterLab:'
         )}
       </p>
-      <pre className="jp-SessionMonitor-code">{DEMO_COMMAND}</pre>
+      <CodeSample code={DEMO_COMMAND} />
       <p>
         {trans.__(
           'or run it alone and use the environment variables it prints:'
         )}
       </p>
-      <pre className="jp-SessionMonitor-code">{EMULATOR_COMMAND}</pre>
+      <CodeSample code={EMULATOR_COMMAND} />
       <p>
         {trans.__(
           'A session opened elsewhere (another machine, a script) can be tracked by its id below.'
         )}
       </p>
     </div>
+  );
+}
+
+/**
+ * Code as typed, wrapped only at spaces and after a dot or before a parenthesis (`<wbr>`, which a
+ * copy leaves out), never inside a name.
+ */
+export function CodeSample({ code }: { code: string }): JSX.Element {
+  const pieces = code.split(/(?<=\.)|(?=\()/);
+  return (
+    <pre className="jp-SessionMonitor-code">
+      {pieces.map((piece, index) => (
+        <React.Fragment key={index}>
+          {index > 0 && <wbr />}
+          {piece}
+        </React.Fragment>
+      ))}
+    </pre>
   );
 }
 

@@ -57,12 +57,16 @@ export function StatusBadge({
   trans: TranslationBundle;
 }): JSX.Element {
   const state = isLost(view) ? 'lost' : (view.state ?? 'unknown').toLowerCase();
+  const text = isLost(view)
+    ? trans.__('Not found at the service')
+    : view.status;
   return (
     <span
       className={`jp-SessionMonitor-status jp-mod-${state}`}
       data-testid="session-status"
+      title={text}
     >
-      {isLost(view) ? trans.__('Not found at the service') : view.status}
+      {text}
     </span>
   );
 }
@@ -146,9 +150,9 @@ export const SessionRow = React.memo(function SessionRow(
             {trans.__('headless run')}
           </span>
         )}
+        <StatusBadge view={view} trans={trans} />
         <CopyId id={view.id} trans={trans} />
       </div>
-      <StatusBadge view={view} trans={trans} />
       {isLost(view) && (
         <div className="jp-SessionMonitor-lost" role="note">
           {view.error?.message ??
@@ -157,38 +161,40 @@ export const SessionRow = React.memo(function SessionRow(
             )}
         </div>
       )}
-      {!closed && (
-        <Countdown
-          view={view}
-          ticker={props.ticker}
-          offset={props.offset}
-          trans={trans}
-          stale={props.stale || view.stale}
-        />
-      )}
-      <SessionOutcome view={view} trans={trans} />
-      <BillingLine
-        view={view}
-        ticker={props.ticker}
-        offset={props.offset}
-        trans={trans}
-      />
-      <BudgetLine
-        view={view}
-        ticker={props.ticker}
-        offset={props.offset}
-        trans={trans}
-      />
-      {!closed && <FitLine view={view} trans={trans} />}
-      <RowFacts view={view} trans={trans} />
-      {view.stale && (
-        <LastUpdated
+      <div className="jp-SessionMonitor-info">
+        {!closed && (
+          <Countdown
+            view={view}
+            ticker={props.ticker}
+            offset={props.offset}
+            trans={trans}
+            stale={props.stale || view.stale}
+          />
+        )}
+        <SessionOutcome view={view} trans={trans} />
+        <BillingLine
           view={view}
           ticker={props.ticker}
           offset={props.offset}
           trans={trans}
         />
-      )}
+        <BudgetLine
+          view={view}
+          ticker={props.ticker}
+          offset={props.offset}
+          trans={trans}
+        />
+        {!closed && <FitLine view={view} trans={trans} />}
+        <RowFacts view={view} trans={trans} />
+        {view.stale && (
+          <LastUpdated
+            view={view}
+            ticker={props.ticker}
+            offset={props.offset}
+            trans={trans}
+          />
+        )}
+      </div>
       <SessionButtons {...props} />
       {expanded && (
         <div id={detailsId} className="jp-SessionMonitor-expanded">
@@ -561,6 +567,12 @@ function JobTable(props: {
                   }
                 >
                   <stopIcon.react tag="span" elementSize="small" />
+                  <span
+                    className="jp-SessionMonitor-jobCancelLabel"
+                    aria-hidden="true"
+                  >
+                    {trans.__('Cancel')}
+                  </span>
                 </button>
               )}
             </td>
@@ -606,6 +618,14 @@ function RowLinks(props: {
   );
 }
 
+/** An ISO 8601 time as the service writes them: kept on one line. */
+export function isTimestamp(value: unknown): boolean {
+  return (
+    typeof value === 'string' &&
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?$/.test(value)
+  );
+}
+
 function detailValue(value: unknown): string {
   if (value === null || value === undefined) {
     return '—';
@@ -630,7 +650,9 @@ function Details(props: {
           .map(([key, value]) => (
             <React.Fragment key={key}>
               <dt>{key}</dt>
-              <dd>{detailValue(value)}</dd>
+              <dd className={isTimestamp(value) ? 'jp-mod-time' : undefined}>
+                {detailValue(value)}
+              </dd>
             </React.Fragment>
           ))}
       </dl>

@@ -1,0 +1,168 @@
+"""The sidebar at its default 250 px and at a wide 600 px, light and dark: nothing that should stay
+whole breaks (the status, details() times, words of the code samples), and a wide panel uses its
+room. Screenshots in ui-tests/artifacts/layout-*.png, to look at."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+from labserver import Lab
+from notebooks import PANEL, SIDEBAR_TAB, open_sidebar, row
+from playwright.sync_api import Locator, Page, Route, expect
+from test_a11y import OpenSession, open_session  # noqa: F401 (the fixture, shared)
+
+#: For each word (a run without spaces) of the element's text: on how many lines it is drawn.
+#: Breaks the page offers on purpose (<wbr>) split text nodes, so each piece is measured alone.
+WORD_LINES = """(element) => {
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  const broken = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const match of node.data.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+      if (tops.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+def _width(page: Page, width: int) -> None:
+    """Drag the handle between the left sidebar and the main area, as a user would."""
+    panel = page.locator(PANEL)
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box, start = handle.bounding_box(), panel.bounding_box()
+    assert box
+    assert start
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(start["x"] + width, box["y"] + box["height"] / 2, steps=4)
+    page.mouse.up()
+    page.wait_for_function(
+        "([selector, width]) => Math.abs("
+        "document.querySelector(selector).getBoundingClientRect().width - width) < 12",
+        arg=[PANEL, width],
+    )
+
+
+def _theme(page: Page, name: str, light: bool) -> None:
+    page.evaluate(
+        f"window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{name}'}})"
+    )
+    expect(page.locator(f"body[data-jp-theme-light='{str(light).lower()}']")).to_have_count(1)
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0)
+
+
+def _one_line(locator: Locator) -> bool:
+    lines: int = locator.evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e);"
+        " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }"
+    )
+    return lines == 1
+
+
+def _shoot(page: Page, session: Locator, path: str) -> None:
+    """The panel from the row's top (its summary, facts and first jobs), then its details."""
+    session.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.locator(PANEL).evaluate("panel => { panel.scrollTop -= 48; }")  # under the toolbar
+    page.screenshot(path=path.replace(".png", "-top.png"))
+    session.locator(".jp-SessionMonitor-detailsBlock").scroll_into_view_if_needed()
+    page.screenshot(path=path)
+
+
+def _check_narrow(page: Page, session: Locator) -> None:
+    assert abs(page.locator(PANEL).bounding_box()["width"] - 250) < 12  # type: ignore[index]
+    assert _one_line(session.get_by_test_id("session-status"))
+    times = session.locator(".jp-SessionMonitor-detailList dd.jp-mod-time")
+    expect(times.first).to_be_visible()
+    for index in range(times.count()):
+        assert _one_line(times.nth(index)), times.nth(index).inner_text()
+    # Each job's Cancel: an icon with a name and a tooltip; no room for the word.
+    cancel = session.locator(".jp-SessionMonitor-jobCancel").first
+    expect(cancel).to_have_attribute("aria-label", re.compile(r"^Cancel job \w{8}$"))
+    expect(cancel).to_have_attribute("title", re.compile(r"^Cancel job \w{8}$"))
+    expect(cancel.locator(".jp-SessionMonitor-jobCancelLabel")).to_be_hidden()
+
+
+def _check_wide(page: Page, session: Locator) -> None:
+    # The status beside the backend, the facts in two columns, key and value side by side, and
+    # the job's Cancel with its word.
+    badge = session.get_by_test_id("session-status").bounding_box()
+    backend = session.locator(".jp-SessionMonitor-backend").bounding_box()
+    assert badge
+    assert backend
+    assert abs(badge["y"] - backend["y"]) < 8, (badge, backend)
+    columns = session.locator(".jp-SessionMonitor-info").evaluate(
+        "e => getComputedStyle(e).gridTemplateColumns.split(' ').length"
+    )
+    assert columns == 2
+    dt = session.locator(".jp-SessionMonitor-detailList dt").first.bounding_box()
+    dd = session.locator(".jp-SessionMonitor-detailList dd").first.bounding_box()
+    assert dt
+    assert dd
+    assert abs(dt["y"] - dd["y"]) < 4, (dt, dd)
+    assert dd["x"] > dt["x"], (dt, dd)
+    expect(session.locator(".jp-SessionMonitor-jobCancelLabel").first).to_have_text("Cancel")
+
+
+def test_rows_at_250_and_600_px_in_light_and_dark(
+    page: Page,
+    lab: Lab,
+    open_session: OpenSession,  # noqa: F811 (the fixture imported above)
+    screenshot_path: Callable[[str], str],
+) -> None:
+    session_id, _ = open_session(20)
+    page.goto(lab.lab_url())
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+    open_sidebar(page)
+    session: Locator = row(page, session_id)
+    session.locator(".jp-SessionMonitor-expand").click()
+    expect(session.locator(".jp-SessionMonitor-jobCancel").first).to_be_visible(timeout=20_000)
+    session.locator(".jp-SessionMonitor-detailsBlock summary").click()
+    session.scroll_into_view_if_needed()
+
+    _check_narrow(page, session)
+    _shoot(page, session, screenshot_path("layout-250-light"))
+    _theme(page, "JupyterLab Dark", light=False)
+    try:
+        _check_narrow(page, session)
+        _shoot(page, session, screenshot_path("layout-250-dark"))
+        _width(page, 600)
+        _check_wide(page, session)
+        _shoot(page, session, screenshot_path("layout-600-dark"))
+    finally:
+        _theme(page, "JupyterLab Light", light=True)
+    _check_wide(page, session)
+    _shoot(page, session, screenshot_path("layout-600-light"))
+
+
+def test_empty_state_code_wraps_between_words_at_250_px(
+    page: Page, lab: Lab, screenshot_path: Callable[[str], str]
+) -> None:
+    # A server with no session yet: the snapshot says none, and no change is pushed.
+    def no_sessions(route: Route) -> None:
+        answer = route.fetch()
+        body = answer.json()
+        route.fulfill(response=answer, body=json.dumps({**body, "sessions": []}))
+
+    page.route(re.compile(r".*/session-monitor/api/sessions(\?.*)?$"), no_sessions)
+    page.route_web_socket(re.compile(r".*/api/events/subscribe.*"), lambda ws: None)
+    page.goto(lab.lab_url())
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+    open_sidebar(page)
+    samples = page.locator(f"{PANEL} .jp-SessionMonitor-code")
+    expect(samples).to_have_count(3)
+
+    for index in range(3):
+        sample = samples.nth(index)
+        assert sample.evaluate(WORD_LINES) == [], sample.inner_text()
+        assert sample.evaluate("e => e.scrollWidth <= e.clientWidth"), sample.inner_text()
+    # The long command did need a line break: at a dot, not inside a name.
+    command = samples.nth(2)
+    assert command.evaluate("e => e.getBoundingClientRect().height") > 30
+    expect(command).to_have_text("python -m jupyter_session_monitor.emulator serve --port 8765")
+    page.locator(PANEL).screenshot(path=screenshot_path("layout-empty-250"))
