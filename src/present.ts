@@ -87,6 +87,33 @@ export function matches(view: ISessionView, filter: string): boolean {
   return haystack.some(text => text.toLowerCase().includes(needle));
 }
 
+/**
+ * The jobs an expanded row lists under the filter: when the session matches only through some
+ * of its jobs (their tags or ids), those jobs; when it matches by itself (id, backend, notebook,
+ * mode, status) or there is no filter, all of them. `hidden` is how many are left out.
+ */
+export function filterJobs(
+  view: ISessionView,
+  filter: string
+): { jobs: IJobView[]; hidden: number } {
+  const jobs = view.jobs ?? [];
+  const needle = filter.trim().toLowerCase();
+  const own = [
+    view.id,
+    view.backend ?? '',
+    view.notebook_path ?? '',
+    view.mode ?? '',
+    view.status
+  ];
+  if (!needle || own.some(text => text.toLowerCase().includes(needle))) {
+    return { jobs, hidden: 0 };
+  }
+  const shown = jobs.filter(job =>
+    [job.id, ...job.tags].some(text => text.toLowerCase().includes(needle))
+  );
+  return { jobs: shown, hidden: jobs.length - shown.length };
+}
+
 function newestFirst(a: ISessionView, b: ISessionView): number {
   return (b.tracked_at ?? '').localeCompare(a.tracked_at ?? '');
 }

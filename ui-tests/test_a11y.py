@@ -27,8 +27,9 @@ AXE = Axe()
 SEVERE = {"serious", "critical"}
 DIALOG_BODY = ".jp-Dialog .jp-Dialog-body"
 
-#: Opens a session from a script with N jobs, tracked by id: its id and its jobs' ids.
-OpenSession = Callable[[int], tuple[str, list[str]]]
+#: Opens a session from a script with N jobs (tags: one list per job, in turn), tracked by id:
+#: its id and its jobs' ids.
+OpenSession = Callable[..., tuple[str, list[str]]]
 
 
 def audit(page: Page, *selectors: str) -> dict[str, Any]:
@@ -84,7 +85,8 @@ def open_session(
 
     opened: list[Any] = []
 
-    def start(jobs: int) -> tuple[str, list[str]]:
+    def start(jobs: int, tags: list[list[str]] | None = None) -> tuple[str, list[str]]:
+        tag_sets = tags or [["a11y", "optimizer-b"]]
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
             for key, value in emulator.emulator.client_environment().items():
@@ -92,8 +94,11 @@ def open_session(
             backend = emulator.service().backend("ibmq_kolkata")
             session = Session(backend=backend)
             sampler = SamplerV2(mode=session)
-            sampler.options.environment.job_tags = ["a11y", "optimizer-b"]
-            submitted = [sampler.run([bell(backend)]) for _ in range(jobs)]
+            circuit = bell(backend)
+            submitted = []
+            for index in range(jobs):
+                sampler.options.environment.job_tags = tag_sets[index % len(tag_sets)]
+                submitted.append(sampler.run([circuit]))
         opened.append(session)
         track(lab, session.session_id)
         return session.session_id, [job.job_id() for job in submitted]

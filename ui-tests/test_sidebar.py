@@ -10,8 +10,10 @@ from pathlib import Path
 
 import qiskit_ibm_runtime
 from labserver import Lab
+from notebooks import open_sidebar, row
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Locator, Page, Route, expect
+from test_a11y import OpenSession, open_session  # noqa: F401 (the fixture, shared)
 
 PACKAGE_VERSION = json.loads((Path(__file__).parent.parent / "package.json").read_text())["version"]
 SIDEBAR_TAB = '.jp-SideBar.jp-mod-left [data-id="jp-session-monitor"]'
@@ -97,3 +99,31 @@ def test_panel_says_when_the_server_cannot_be_reached_and_recovers(
 
     expect(panel.get_by_test_id("monitor-version")).to_have_text(PACKAGE_VERSION)
     expect(panel.get_by_role("alert")).to_have_count(0)
+
+
+def test_the_tag_filter_narrows_an_expanded_job_table(
+    page: Page,
+    lab: Lab,
+    open_session: OpenSession,  # noqa: F811 (the fixture imported above)
+) -> None:
+    # Two optimizers in one session, told apart by their jobs' tags.
+    session_id, jobs = open_session(4, [["optimizer-a"], ["optimizer-b"]])
+    _open_lab(page, lab)
+    open_sidebar(page)
+    session: Locator = row(page, session_id)
+    session.locator(".jp-SessionMonitor-expand").click()
+    listed = session.locator("tr[data-job-id]")
+    expect(listed).to_have_count(4, timeout=20_000)
+    hidden = session.get_by_test_id("jobs-hidden")
+    expect(hidden).to_have_count(0)
+
+    page.get_by_label("Filter sessions by id, backend or tag").fill("optimizer-a")
+    expect(listed).to_have_count(2)
+    for job_id in (jobs[0], jobs[2]):
+        expect(session.locator(f'tr[data-job-id="{job_id}"]')).to_have_count(1)
+    expect(hidden).to_have_text("2 jobs hidden by the filter")
+
+    # A filter the session matches by itself (its backend) lists every job.
+    page.get_by_label("Filter sessions by id, backend or tag").fill("kolkata")
+    expect(listed).to_have_count(4)
+    expect(hidden).to_have_count(0)

@@ -13,7 +13,7 @@ import { render } from './render';
 
 const trans = nullTranslator.load('jupyter_session_monitor');
 
-function rowOf(view: ISessionView, expanded = false): HTMLElement {
+function rowOf(view: ISessionView, expanded = false, filter = ''): HTMLElement {
   const actions = {
     busy: () => false,
     busyChanged: new Signal<unknown, void>({}),
@@ -35,6 +35,7 @@ function rowOf(view: ISessionView, expanded = false): HTMLElement {
         showDetails
         showTimeline={false}
         fetchOne={async () => view}
+        filter={filter}
       />
     </ul>
   );
@@ -174,6 +175,28 @@ describe('SessionRow', () => {
     );
     // In the summary line, beside the backend, not on a line of its own.
     expect(badge?.parentElement?.className).toBe('jp-SessionMonitor-summary');
+  });
+});
+
+describe('SessionRow under a tag filter', () => {
+  it('lists only the matching jobs and says how many are hidden', () => {
+    const view = sessionView(
+      withJobs([
+        job('j1', 'DONE', ['optimizer-a']),
+        job('j2', 'DONE', ['optimizer-b']),
+        job('j3', 'DONE', ['optimizer-b'])
+      ])
+    );
+    const container = rowOf(view, true, 'optimizer-a');
+
+    const rows = [...container.querySelectorAll('tr[data-job-id]')];
+    expect(rows.map(r => r.getAttribute('data-job-id'))).toEqual(['j1']);
+    expect(
+      container.querySelector('[data-testid="jobs-hidden"]')?.textContent
+    ).toBe('2 jobs hidden by the filter');
+    expect(
+      rowOf(view, true).querySelector('[data-testid="jobs-hidden"]')
+    ).toBeNull();
   });
 });
 

@@ -6,17 +6,18 @@ import {
   clockTime,
   consequence,
   countdownsOf,
+  endReasonText,
+  filterJobs,
   formatDuration,
   groupSessions,
   groupTitle,
-  endReasonText,
   jobCountsText,
   jobReasonText,
   matches,
   primaryCountdowns,
   soonestCloseSeconds
 } from '../present';
-import { job, sessionView, T0, withJobs } from './fixtures';
+import { T0, job, sessionView, withJobs } from './fixtures';
 
 const trans = nullTranslator.load('jupyter_session_monitor');
 const options = {
@@ -340,5 +341,27 @@ describe('clockTime', () => {
     } finally {
       document.documentElement.lang = '';
     }
+  });
+});
+
+describe('filterJobs', () => {
+  const view = sessionView(
+    withJobs([
+      job('j1', 'DONE', ['optimizer-a']),
+      job('j2', 'DONE', ['optimizer-b']),
+      job('j3', 'QUEUED', ['optimizer-a', 'vqe'])
+    ])
+  );
+
+  it('lists the jobs whose tags match when only jobs match the filter', () => {
+    const { jobs, hidden } = filterJobs(view, ' Optimizer-A ');
+    expect(jobs.map(j => j.id)).toEqual(['j1', 'j3']);
+    expect(hidden).toBe(1);
+  });
+
+  it('lists every job with no filter or when the session matches by itself', () => {
+    expect(filterJobs(view, '').hidden).toBe(0);
+    expect(filterJobs(view, 'torino').jobs).toHaveLength(3);
+    expect(filterJobs(view, 'vqe.ipynb').jobs).toHaveLength(3);
   });
 });

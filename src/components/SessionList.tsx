@@ -228,6 +228,7 @@ export function SessionList(props: ISessionListProps): JSX.Element {
               stale={stale}
               showDetails={settings.showDetails}
               showTimeline={settings.showTimeline}
+              filter={filter}
               fetchOne={fetchOne}
             />
           ))}

@@ -13,6 +13,7 @@ import {
   actionsFor,
   clockTime,
   endReasonText,
+  filterJobs,
   formatDuration,
   isClosed,
   isLost,
@@ -46,6 +47,8 @@ export interface ISessionRowProps {
   showTimeline: boolean;
   /** `GET sessions/{id}`, for the timeline of an expanded row. */
   fetchOne: (id: string) => Promise<ISessionView>;
+  /** The sidebar's filter: an expanded row lists only the jobs it matches (see `filterJobs`). */
+  filter?: string;
 }
 
 /** A status word with a state class for colour; the words carry the meaning. */
@@ -215,7 +218,12 @@ export const SessionRow = React.memo(function SessionRow(
               trans={trans}
             />
           )}
-          <JobTable view={view} actions={props.actions} trans={trans} />
+          <JobTable
+            view={view}
+            actions={props.actions}
+            trans={trans}
+            filter={props.filter ?? ''}
+          />
           {props.showDetails && <Details view={view} trans={trans} />}
           <RowLinks view={view} actions={props.actions} trans={trans} />
           {props.showTimeline && (
@@ -467,10 +475,23 @@ function JobTable(props: {
   view: ISessionView;
   actions: SessionActions;
   trans: TranslationBundle;
+  filter: string;
 }): JSX.Element {
   const { view, actions, trans } = props;
-  const jobs = view.jobs ?? [];
+  const { jobs, hidden } = filterJobs(view, props.filter);
   useSignalVersion(actions.busyChanged); // a job's Cancel shows its request in flight
+  const hiddenLine = hidden > 0 && (
+    <p className="jp-SessionMonitor-muted" data-testid="jobs-hidden">
+      {trans._n(
+        '%1 job hidden by the filter',
+        '%1 jobs hidden by the filter',
+        hidden
+      )}
+    </p>
+  );
+  if (!jobs.length && hiddenLine) {
+    return hiddenLine;
+  }
   if (!jobs.length) {
     return (
       <p className="jp-SessionMonitor-muted">
@@ -479,107 +500,112 @@ function JobTable(props: {
     );
   }
   return (
-    <table className="jp-SessionMonitor-jobs">
-      <caption>{trans.__('Jobs of session %1', shortId(view.id))}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{trans.__('Job')}</th>
-          <th scope="col">{trans.__('Status')}</th>
-          <th scope="col">
-            <span className="jp-SessionMonitor-srOnly">
-              {trans.__('Actions')}
-            </span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {[...jobs].reverse().map(job => (
-          <tr key={job.id} data-job-id={job.id}>
-            <td>
-              <code title={job.id}>{shortId(job.id)}</code>{' '}
-              <span className="jp-SessionMonitor-muted">{job.program_id}</span>
-              <div className="jp-SessionMonitor-muted">
-                <span className="jp-SessionMonitor-srOnly">
-                  {trans.__('created')}{' '}
-                </span>
-                {clockTime(job.created)}
-              </div>
-              {job.cell && view.notebook_path && (
-                <button
-                  type="button"
-                  className="jp-SessionMonitor-linkButton jp-SessionMonitor-muted"
-                  onClick={() => void actions.goToCell(view, job)}
-                  title={trans.__('Show the cell that submitted this job')}
-                >
-                  {job.cell.execution_count !== null
-                    ? trans.__('cell [%1]', job.cell.execution_count)
-                    : trans.__('cell')}
-                </button>
-              )}
-              {job.tags.length > 0 && (
-                <div role="group" aria-label={trans.__('Tags')}>
-                  {job.tags.map(tag => (
-                    <span className="jp-SessionMonitor-tag" key={tag}>
-                      {tag}
-                    </span>
-                  ))}
-                </div>
-              )}
-              {jobReasonText(job) && (
-                <div
-                  className="jp-SessionMonitor-jobReason"
-                  data-testid="job-reason"
-                  title={jobReasonText(job)!}
-                >
-                  <span className="jp-SessionMonitor-srOnly">
-                    {job.status === 'ERROR'
-                      ? trans.__('failed because')
-                      : trans.__('cancelled because')}{' '}
-                  </span>
-                  {jobReasonText(job)}
-                </div>
-              )}
-            </td>
-            <td>
-              <div
-                className={`jp-SessionMonitor-jobStatus jp-mod-${job.status.toLowerCase()}`}
-                data-testid="job-status"
-              >
-                {job.status}
-              </div>
-              <div className="jp-SessionMonitor-muted">
-                <span className="jp-SessionMonitor-srOnly">
-                  {trans.__('duration')}{' '}
-                </span>
-                {jobDuration(job, trans)}
-              </div>
-            </td>
-            <td>
-              {jobCancellable(job) && (
-                <button
-                  type="button"
-                  className="jp-SessionMonitor-iconButton jp-SessionMonitor-jobCancel"
-                  aria-disabled={actions.busy(job.id)}
-                  aria-label={trans.__('Cancel job %1', shortId(job.id))}
-                  title={trans.__('Cancel job %1', shortId(job.id))}
-                  onClick={() =>
-                    actions.busy(job.id) || void actions.confirmJobCancel(job)
-                  }
-                >
-                  <stopIcon.react tag="span" elementSize="small" />
-                  <span
-                    className="jp-SessionMonitor-jobCancelLabel"
-                    aria-hidden="true"
-                  >
-                    {trans.__('Cancel')}
-                  </span>
-                </button>
-              )}
-            </td>
+    <>
+      <table className="jp-SessionMonitor-jobs">
+        <caption>{trans.__('Jobs of session %1', shortId(view.id))}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{trans.__('Job')}</th>
+            <th scope="col">{trans.__('Status')}</th>
+            <th scope="col">
+              <span className="jp-SessionMonitor-srOnly">
+                {trans.__('Actions')}
+              </span>
+            </th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {[...jobs].reverse().map(job => (
+            <tr key={job.id} data-job-id={job.id}>
+              <td>
+                <code title={job.id}>{shortId(job.id)}</code>{' '}
+                <span className="jp-SessionMonitor-muted">
+                  {job.program_id}
+                </span>
+                <div className="jp-SessionMonitor-muted">
+                  <span className="jp-SessionMonitor-srOnly">
+                    {trans.__('created')}{' '}
+                  </span>
+                  {clockTime(job.created)}
+                </div>
+                {job.cell && view.notebook_path && (
+                  <button
+                    type="button"
+                    className="jp-SessionMonitor-linkButton jp-SessionMonitor-muted"
+                    onClick={() => void actions.goToCell(view, job)}
+                    title={trans.__('Show the cell that submitted this job')}
+                  >
+                    {job.cell.execution_count !== null
+                      ? trans.__('cell [%1]', job.cell.execution_count)
+                      : trans.__('cell')}
+                  </button>
+                )}
+                {job.tags.length > 0 && (
+                  <div role="group" aria-label={trans.__('Tags')}>
+                    {job.tags.map(tag => (
+                      <span className="jp-SessionMonitor-tag" key={tag}>
+                        {tag}
+                      </span>
+                    ))}
+                  </div>
+                )}
+                {jobReasonText(job) && (
+                  <div
+                    className="jp-SessionMonitor-jobReason"
+                    data-testid="job-reason"
+                    title={jobReasonText(job)!}
+                  >
+                    <span className="jp-SessionMonitor-srOnly">
+                      {job.status === 'ERROR'
+                        ? trans.__('failed because')
+                        : trans.__('cancelled because')}{' '}
+                    </span>
+                    {jobReasonText(job)}
+                  </div>
+                )}
+              </td>
+              <td>
+                <div
+                  className={`jp-SessionMonitor-jobStatus jp-mod-${job.status.toLowerCase()}`}
+                  data-testid="job-status"
+                >
+                  {job.status}
+                </div>
+                <div className="jp-SessionMonitor-muted">
+                  <span className="jp-SessionMonitor-srOnly">
+                    {trans.__('duration')}{' '}
+                  </span>
+                  {jobDuration(job, trans)}
+                </div>
+              </td>
+              <td>
+                {jobCancellable(job) && (
+                  <button
+                    type="button"
+                    className="jp-SessionMonitor-iconButton jp-SessionMonitor-jobCancel"
+                    aria-disabled={actions.busy(job.id)}
+                    aria-label={trans.__('Cancel job %1', shortId(job.id))}
+                    title={trans.__('Cancel job %1', shortId(job.id))}
+                    onClick={() =>
+                      actions.busy(job.id) || void actions.confirmJobCancel(job)
+                    }
+                  >
+                    <stopIcon.react tag="span" elementSize="small" />
+                    <span
+                      className="jp-SessionMonitor-jobCancelLabel"
+                      aria-hidden="true"
+                    >
+                      {trans.__('Cancel')}
+                    </span>
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {hiddenLine}
+    </>
   );
 }
 
