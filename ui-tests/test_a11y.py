@@ -137,25 +137,32 @@ def test_sidebar_with_an_expanded_row_passes_axe_in_light_and_dark(
     expect(session.get_by_test_id("timeline-picture")).to_be_visible(timeout=10_000)
     session.locator(".jp-SessionMonitor-detailsBlock summary").click()
 
-    # axe measures what is on screen: the panel's top, then its bottom.
-    light = _audit_panel(page)
+    # axe measures what is on screen: the panel is audited at several scroll positions.
+    light = _audit_panel(page, session)
     assert any('[aria-label="Job tags"]' in target for target in light), light  # once too pale
     assert any("jp-SessionMonitor-backend" in target for target in light), light
     assert any("jp-SessionMonitor-detailList" in target for target in light), light
 
     _theme(page, "JupyterLab Dark", light=False)
     try:
-        dark = _audit_panel(page)
+        dark = _audit_panel(page, session)
         assert any('[aria-label="Job tags"]' in target for target in dark), dark
     finally:
         _theme(page, "JupyterLab Light", light=True)
 
 
-def _audit_panel(page: Page) -> list[str]:
-    """The panel audited scrolled to its top and to its bottom; what had its contrast checked."""
+def _audit_panel(page: Page, session: Locator) -> list[str]:
+    """The panel audited scrolled to its top, to the row, to the row's details and to its bottom
+    (other tests' sessions may be listed too); what had its contrast checked."""
     checked = []
-    for where in ("0", "panel.scrollHeight"):
-        page.locator(PANEL).evaluate(f"panel => {{ panel.scrollTop = {where}; }}")
+    panel = page.locator(PANEL)
+    for scroll in (
+        "panel => { panel.scrollTop = 0; }",
+        "(panel, row) => { row.scrollIntoView({block: 'start'}); panel.scrollTop -= 48; }",
+        "(panel, row) => row.querySelector('.jp-SessionMonitor-detailsBlock').scrollIntoView()",
+        "panel => { panel.scrollTop = panel.scrollHeight; }",
+    ):
+        panel.evaluate(scroll, session.element_handle())
         checked += contrast_checked(audit(page, PANEL))
     return checked
 
