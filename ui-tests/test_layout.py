@@ -166,3 +166,45 @@ def test_empty_state_code_wraps_between_words_at_250_px(
     assert command.evaluate("e => e.getBoundingClientRect().height") > 30
     expect(command).to_have_text("python -m jupyter_session_monitor.emulator serve --port 8765")
     page.locator(PANEL).screenshot(path=screenshot_path("layout-empty-250"))
+
+
+def test_what_is_scrolled_to_stops_below_the_sticky_toolbar(
+    page: Page,
+    lab: Lab,
+    open_session: OpenSession,  # noqa: F811 (the fixture imported above)
+) -> None:
+    long_one, _ = open_session(16)
+    target, _ = open_session(2)  # listed above the long one (newest first)
+    page.goto(lab.lab_url())
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+    open_sidebar(page)
+    panel = page.locator(PANEL)
+    toolbar = panel.locator(".jp-SessionMonitor-toolbar")
+    expanded: Locator = row(page, long_one)
+    expanded.locator(".jp-SessionMonitor-expand").click()
+    expect(expanded.locator("tr[data-job-id]")).to_have_count(16, timeout=20_000)
+
+    def below_toolbar(element: Locator) -> bool:
+        bar, box = toolbar.bounding_box(), element.bounding_box()
+        assert bar
+        assert box
+        return box["y"] >= bar["y"] + bar["height"] - 1
+
+    # "Show in sidebar" from the bottom of the list: the row's first line is not under the bar.
+    panel.evaluate("panel => { panel.scrollTop = panel.scrollHeight; }")
+    page.evaluate(
+        "id => window.jupyterapp.commands.execute('jupyter-session-monitor:show', {id})", target
+    )
+    shown: Locator = row(page, target)
+    expect(shown.locator(".jp-SessionMonitor-expand")).to_be_focused()
+    page.wait_for_function(
+        "panel => panel.scrollTop < panel.scrollHeight - panel.clientHeight - 1",
+        arg=panel.element_handle(),
+    )
+    assert below_toolbar(shown.locator(".jp-SessionMonitor-summary"))
+
+    # A group header reached with the keyboard from below shows whole.
+    panel.evaluate("panel => { panel.scrollTop = panel.scrollHeight; }")
+    header = panel.locator('[data-group="elsewhere"] .jp-SessionMonitor-groupHeader')
+    header.locator(".jp-SessionMonitor-groupToggle").focus()
+    assert below_toolbar(header)
