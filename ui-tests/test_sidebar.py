@@ -127,3 +127,38 @@ def test_the_tag_filter_narrows_an_expanded_job_table(
     page.get_by_label("Filter sessions by id, backend or tag").fill("kolkata")
     expect(listed).to_have_count(4)
     expect(hidden).to_have_count(0)
+
+
+def test_the_toolbar_reaches_the_track_form_at_the_top_and_its_error_shows(
+    page: Page,
+    lab: Lab,
+    open_session: OpenSession,  # noqa: F811 (the fixture imported above)
+) -> None:
+    session_id, _ = open_session(12)
+    _open_lab(page, lab)
+    open_sidebar(page)
+    panel = page.locator("#jp-session-monitor")
+    session: Locator = row(page, session_id)
+    session.locator(".jp-SessionMonitor-expand").click()
+    expect(session.locator("tr[data-job-id]")).to_have_count(12, timeout=20_000)
+    # The form sits above the session groups, under the toolbar.
+    form = panel.get_by_role("form", name="Track a session by id")
+    first_group = panel.locator("[data-group]").first
+    assert form.bounding_box()["y"] < first_group.bounding_box()["y"]  # type: ignore[index]
+
+    # From the bottom of a long list, the toolbar's + brings the form back, focused.
+    panel.evaluate("panel => { panel.scrollTop = panel.scrollHeight; }")
+    panel.get_by_role("button", name="Track a session by id").click()
+    field = form.get_by_label("Track a session by id")
+    expect(field).to_be_focused()
+    expect(field).to_be_in_viewport()
+    field.fill("no-such-session")
+    page.keyboard.press("Enter")
+    error = form.get_by_role("alert")
+    expect(error).to_be_visible(timeout=10_000)
+    # The whole message is on screen, inside the panel.
+    box, bounds = error.bounding_box(), panel.bounding_box()
+    assert box
+    assert bounds
+    assert bounds["y"] <= box["y"]
+    assert box["y"] + box["height"] <= bounds["y"] + bounds["height"]

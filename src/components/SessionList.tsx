@@ -1,5 +1,9 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
+import {
+  addIcon,
+  caretDownIcon,
+  caretRightIcon
+} from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { SessionActions } from '../actions';
@@ -182,9 +186,24 @@ export function SessionList(props: ISessionListProps): JSX.Element {
               </button>
             ))}
           </div>
+          <button
+            type="button"
+            className="jp-SessionMonitor-iconButton jp-SessionMonitor-trackButton"
+            aria-label={trans.__('Track a session by id')}
+            title={trans.__('Track a session by id')}
+            aria-controls={TRACK_INPUT_ID}
+            onClick={() => {
+              const input = document.getElementById(TRACK_INPUT_ID);
+              input?.scrollIntoView({ block: 'nearest' });
+              input?.focus();
+            }}
+          >
+            <addIcon.react tag="span" elementSize="normal" />
+          </button>
         </div>
       )}
       {total === 0 && <EmptyState trans={trans} />}
+      <TrackForm model={model} trans={trans} />
       {total > 0 && groups.length === 0 && (
         <p
           className="jp-SessionMonitor-muted jp-SessionMonitor-pad"
@@ -234,7 +253,6 @@ export function SessionList(props: ISessionListProps): JSX.Element {
           ))}
         </Group>
       ))}
-      <TrackForm model={model} trans={trans} />
       {props.footer}
     </div>
   );
@@ -366,6 +384,9 @@ export function CodeSample({ code }: { code: string }): JSX.Element {
   );
 }
 
+const TRACK_INPUT_ID = 'jp-SessionMonitor-trackId';
+
+/** Tracking a session by id: at the top of the list, under the toolbar (whose + reaches it). */
 function TrackForm(props: {
   model: MonitorModel;
   trans: TranslationBundle;
@@ -374,7 +395,7 @@ function TrackForm(props: {
   const [value, setValue] = React.useState('');
   const [busy, setBusy] = React.useState(false);
   const [error, setError] = React.useState<string | null>(null);
-  const inputId = 'jp-SessionMonitor-trackId';
+  const inputId = TRACK_INPUT_ID;
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
     const id = value.trim();
