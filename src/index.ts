@@ -5,6 +5,7 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
@@ -58,7 +59,8 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
     ISettingRegistry,
     ITranslator,
     IStatusBar,
-    IRunningSessionManagers
+    IRunningSessionManagers,
+    IStateDB
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -67,7 +69,8 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
     statusBar: IStatusBar | null,
-    runningManagers: IRunningSessionManagers | null
+    runningManagers: IRunningSessionManagers | null,
+    state: IStateDB | null
   ): ISessionMonitor => {
     const trans = (translator ?? nullTranslator).load(
       'jupyter_session_monitor'
@@ -82,7 +85,8 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
       actions,
       versions,
       trans,
-      path => void app.commands.execute('docmanager:open', { path })
+      path => void app.commands.execute('docmanager:open', { path }),
+      state
     );
     panel.id = 'jp-session-monitor';
     panel.title.icon = sessionMonitorIcon;

@@ -1,4 +1,5 @@
 import { ReactWidget } from '@jupyterlab/apputils';
+import type { IStateDB } from '@jupyterlab/statedb';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
@@ -15,7 +16,8 @@ export class SessionMonitorPanel extends ReactWidget {
     private readonly _actions: SessionActions,
     private readonly _versions: VersionModel,
     private readonly _trans: TranslationBundle,
-    private readonly _openNotebook: (path: string) => void
+    private readonly _openNotebook: (path: string) => void,
+    private readonly _state: IStateDB | null = null
   ) {
     super();
     this.addClass('jp-SessionMonitor');
@@ -53,6 +55,7 @@ export class SessionMonitorPanel extends ReactWidget {
           openNotebook={this._openNotebook}
           footer={footer}
           onRetry={() => void this._versions.refresh()}
+          state={this._state}
         />
       </>
     );

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from notebooks import open_sidebar, row
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, Route, expect
 from test_a11y import OpenSession, open_session  # noqa: F401 (the fixture, shared)
+
+from tests.harness import wait_until
 
 PACKAGE_VERSION = json.loads((Path(__file__).parent.parent / "package.json").read_text())["version"]
 SIDEBAR_TAB = '.jp-SideBar.jp-mod-left [data-id="jp-session-monitor"]'
@@ -162,3 +165,45 @@ def test_the_toolbar_reaches_the_track_form_at_the_top_and_its_error_shows(
     assert bounds
     assert bounds["y"] <= box["y"]
     assert box["y"] + box["height"] <= bounds["y"] + bounds["height"]
+
+
+def _saved_view(lab: Lab) -> object:
+    """The sidebar's view as the server keeps it in the default workspace, if saved yet."""
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        f"{lab.url}lab/api/workspaces/default",
+        headers={"Authorization": f"token {lab.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        data = json.loads(response.read()).get("data", {})
+    return data.get("jupyter-session-monitor:view")
+
+
+def test_the_view_is_kept_across_a_reload(
+    page: Page,
+    lab: Lab,
+    open_session: OpenSession,  # noqa: F811 (the fixture imported above)
+) -> None:
+    session_id, _ = open_session(2)
+    _open_lab(page, lab)
+    open_sidebar(page)
+    panel = page.locator("#jp-session-monitor")
+    session: Locator = row(page, session_id)
+    session.locator(".jp-SessionMonitor-expand").click()
+    panel.get_by_role("button", name="Open", exact=True).click()
+    panel.locator('[data-group="elsewhere"] .jp-SessionMonitor-groupToggle').click()
+    expect(session).to_have_count(0)  # its group is collapsed
+    expected = {"show": "open", "collapsed": ["closed", "elsewhere"], "expanded": [session_id]}
+    # Lab writes the workspace a moment after the state changes: wait for it on the server.
+    wait_until(lambda: _saved_view(lab) == expected, timeout=15)
+
+    # Reloaded without ?reset: Lab restores its workspace, and the sidebar its view.
+    page.goto(f"{lab.url}lab?token={lab.token}")
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+    open_sidebar(page)
+    expect(panel.get_by_role("button", name="Open", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    toggle = panel.locator('[data-group="elsewhere"] .jp-SessionMonitor-groupToggle')
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(session.locator(".jp-SessionMonitor-expand")).to_have_attribute("aria-expanded", "true")

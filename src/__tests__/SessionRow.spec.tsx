@@ -4,7 +4,7 @@ import * as React from 'react';
 import { describe, expect, it } from 'vitest';
 
 import type { SessionActions } from '../actions';
-import { CodeSample } from '../components/SessionList';
+import { CodeSample, viewStateFrom } from '../components/SessionList';
 import { isTimestamp, SessionRow } from '../components/SessionRow';
 import type { ISessionView } from '../sessionStore';
 import { Ticker } from '../ticker';
@@ -208,5 +208,15 @@ describe('CodeSample', () => {
     const pre = container.querySelector('pre')!;
     expect(pre.textContent).toBe(code);
     expect(pre.innerHTML).toContain('jupyter_session_monitor.<wbr>emulator');
+  });
+});
+
+describe('viewStateFrom', () => {
+  it('takes a stored view and refuses anything else', () => {
+    const view = { show: 'open', collapsed: ['closed'], expanded: ['abc'] };
+    expect(viewStateFrom(view)).toEqual(view);
+    expect(viewStateFrom(null)).toBeNull();
+    expect(viewStateFrom({ ...view, show: 'some' })).toBeNull();
+    expect(viewStateFrom({ ...view, expanded: [1] })).toBeNull();
   });
 });
