@@ -46,6 +46,10 @@ class InstanceWatch:
         self.readings: dict[str, dict[str, Any]] = {}  # account key -> the last reading
         self._billed_at_reading: dict[str, dict[str, float]] = {}  # account -> session -> s
         self._accounts: dict[str, AccountRef] = {}
+        # Account key -> the instance (its CRN) it was read to be. Accounts named
+        # differently (a kernel's explicit CRN, the server's default login) may be one instance:
+        # one allowance, which every session billed to it uses.
+        self._instance_of: dict[str, str] = {}
         self._task: asyncio.Task[None] | None = None
         self._soon: asyncio.TimerHandle | None = None
         self._reading: set[str] = set()
@@ -143,10 +147,14 @@ class InstanceWatch:
             "as_of": derive.iso(now),
             "error": None,
         }
+        instance = self.readings[key]["instance"]
+        if instance:
+            self._instance_of[key] = str(instance)
+        group = self._group(key)
         self._billed_at_reading[key] = {
             s.id: self._meter(s).at(now)[0]
             for s in self.monitor.sessions.values()
-            if s.account.key() == key
+            if self._group(s.account.key()) == group
         }
         self.on_change()
         return self.readings[key]
@@ -169,17 +177,31 @@ class InstanceWatch:
     def _meter(self, session: Any) -> billing.Billing:
         return billing.billing_of(session, self.monitor.deadlines(session))
 
+    def _group(self, key: str) -> str:
+        """The instance an account key was read to be; the key itself until it was read."""
+        return self._instance_of.get(key) or f"account:{key}"
+
     def views(self) -> list[dict[str, Any]]:
-        """Each reading, with the projection to now and the open sessions' worst case."""
+        """One view per instance (its latest reading, whichever account read it), with the
+        projection to now and the worst case of every open session billed to that instance."""
         now = _now()
-        result = []
+        latest: dict[str, str] = {}
         for key, reading in self.readings.items():
+            group = self._group(key)
+            other = latest.get(group)
+            if other is None or (reading.get("as_of") or "") > (
+                self.readings[other].get("as_of") or ""
+            ):
+                latest[group] = key
+        result = []
+        for group, key in latest.items():
+            reading = self.readings[key]
             view = dict(reading)
             since = 0.0
             worst = 0.0
             at_reading = self._billed_at_reading.get(key, {})
             for session in self.monitor.sessions.values():
-                if session.account.key() != key:
+                if self._group(session.account.key()) != group:
                     continue
                 meter = self._meter(session)
                 billed_now = meter.at(now)[0]

@@ -259,6 +259,41 @@ async def test_the_instance_allowance_and_the_open_sessions_worst_case(
     assert after["at_risk"] is False and after["open_worst_case_seconds"] == 0
 
 
+async def test_one_instance_reached_through_two_accounts_is_one_allowance(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch, open_notebook: Any
+) -> None:
+    # A kernel's session names its instance (CRN); one tracked by id uses the server's default
+    # login. Both bill the same instance: one allowance, and the worst case of both against it.
+    harness = make_emulator(time_scale=1.0, job_seconds=0.5, instance_limit=600)
+    kernel = await open_notebook("allowance.ipynb")
+    await kernel.run(
+        "from qiskit_ibm_runtime import QiskitRuntimeService, Session\n"
+        "backend = QiskitRuntimeService().backend('ibmq_manila')\n"
+        "session = Session(backend=backend, max_time=400)\n"
+        "print(session.session_id)\n"
+    )
+    by_id = await in_thread(
+        lambda: Session(backend=harness.service().backend("ibmq_manila"), max_time=400)
+    )
+    await api(jp_fetch, "POST", "sessions", {"session_id": by_id.session_id})
+
+    async def both() -> list[dict[str, Any]] | None:
+        _, body = await api(jp_fetch, "GET", "sessions")
+        return body["sessions"] if len(body["sessions"]) == 2 else None
+
+    views = await until(both)
+    assert len({json.dumps(v["account"], sort_keys=True) for v in views}) == 2  # two accounts
+
+    response = await jp_fetch("session-monitor", "api", "instances", params={"fresh": "true"})
+    (reading,) = json.loads(response.body)["instances"]
+
+    # Each alone (400 s) fits in the 600 s left; both together may not.
+    assert reading["open_worst_case_seconds"] > 600
+    assert reading["at_risk"] is True
+    await kernel.run("session.close()")
+    await in_thread(by_id.close)
+
+
 async def test_close_all_closes_every_open_session_and_says_so(
     make_emulator: Callable[..., Harness], jp_fetch: Fetch
 ) -> None:
