@@ -41,6 +41,31 @@ CHROMIUM_FLAGS = [
 ]
 
 
+#: The monitor's settings on every server of the browser tests (JupyterLab, Notebook 7, the hub's
+#: single-user servers): the no-job close scaled like the emulator, and quick polls.
+MONITOR_ARGS = [
+    f"--SessionMonitorApp.no_job_close_seconds={1800 * TIME_SCALE}",
+    "--SessionMonitorApp.poll_busy_interval=0.5",
+    "--SessionMonitorApp.poll_active_interval=0.5",
+    "--SessionMonitorApp.poll_idle_interval=1",
+]
+
+
+def server_environment(base: Path, emulator: Harness) -> dict[str, str]:
+    """A test server's environment: its own Lab settings and IPython folder under ``base``, and
+    the emulator's client environment, which its kernels inherit."""
+    settings = base / "settings"
+    _write_settings(settings)
+    return {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "IPYTHONDIR": str(base / "ipython"),
+        "USAGE_DATA_OPT_OUT": "True",
+        # QiskitRuntimeService() with no arguments reaches the emulator.
+        **emulator.emulator.client_environment(),
+    }
+
+
 def _write_settings(settings_dir: Path) -> None:
     # No "receive official Jupyter news?" toast over the screenshots, nothing fetched from outside.
     notification = settings_dir / "@jupyterlab" / "apputils-extension"
@@ -70,28 +95,16 @@ def emulator() -> Iterator[Harness]:
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory, emulator: Harness) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("lab")
-    settings, workspaces = base / "settings", base / "workspaces"
-    _write_settings(settings)
+    workspaces = base / "workspaces"
     workspaces.mkdir()
-    env = {
-        **os.environ,
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        "JUPYTERLAB_WORKSPACES_DIR": str(workspaces),
-        "IPYTHONDIR": str(base / "ipython"),
-        "USAGE_DATA_OPT_OUT": "True",
-        # Kernels inherit this: QiskitRuntimeService() with no arguments reaches the emulator.
-        **emulator.emulator.client_environment(),
-    }
+    env = {**server_environment(base, emulator), "JUPYTERLAB_WORKSPACES_DIR": str(workspaces)}
     with running_server(
         sys.executable,
         base,
         "--FileContentsManager.delete_to_trash=False",
         # Tests drive Lab's commands (theme, running cells) through window.jupyterapp.
         "--LabApp.expose_app_in_browser=True",
-        f"--SessionMonitorApp.no_job_close_seconds={1800 * TIME_SCALE}",
-        "--SessionMonitorApp.poll_busy_interval=0.5",
-        "--SessionMonitorApp.poll_active_interval=0.5",
-        "--SessionMonitorApp.poll_idle_interval=1",
+        *MONITOR_ARGS,
         env=env,
         app="jupyterlab",
     ) as (url, token):

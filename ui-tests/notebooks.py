@@ -43,6 +43,25 @@ print("SESSION", session.session_id)
 """
 
 
+def widget_cell(*, tag: str, jobs: int) -> str:
+    """A `%%session` cell (its live widget in the output) that keeps its session open and
+    submits ``jobs`` sampler jobs to it."""
+    return f"""\
+%%session --backend ibmq_manila --keep --tags {tag}
+from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
+from qiskit_ibm_runtime import SamplerV2
+circuit = QuantumCircuit(2)
+circuit.h(0)
+circuit.cx(0, 1)
+circuit.measure_all()
+sampler = SamplerV2()
+isa = generate_preset_pass_manager(backend=sampler._backend, optimization_level=1).run(circuit)
+jobs = [sampler.run([isa]) for _ in range({jobs})]
+print("SESSION", jobs[0].session_id)
+"""
+
+
 def write_notebook(lab: Lab, name: str, *cells: str) -> None:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
@@ -80,11 +99,22 @@ def run_notebook(page: Page, lab: Lab, name: str) -> str:
     expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
         1, timeout=60_000
     )
+    return run_all_for_session(page)
+
+
+def run_all_for_session(page: Page) -> str:
+    """Run every cell of the open notebook (JupyterLab or Notebook 7); return the session id its
+    output prints (`SESSION <id>`)."""
     # Not awaited: the command's promise settles only when every cell has run.
     page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    output = page.locator(".jp-OutputArea-output").filter(has_text=re.compile(r"SESSION \S+"))
+    return printed_id(page, "SESSION")
+
+
+def printed_id(page: Page, marker: str) -> str:
+    """The id a cell printed after ``marker`` (one such output in the page)."""
+    output = page.locator(".jp-OutputArea-output").filter(has_text=re.compile(rf"{marker} \S+"))
     expect(output).to_have_count(1, timeout=60_000)
-    match = re.search(r"SESSION (\S+)", output.inner_text())
+    match = re.search(rf"{marker} (\S+)", output.inner_text())
     assert match, output.inner_text()
     return match.group(1)
 

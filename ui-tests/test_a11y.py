@@ -18,7 +18,15 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from labserver import Lab
-from notebooks import PANEL, SIDEBAR_TAB, open_sidebar, row, run_notebook, write_notebook
+from notebooks import (
+    PANEL,
+    SIDEBAR_TAB,
+    open_sidebar,
+    row,
+    run_notebook,
+    widget_cell,
+    write_notebook,
+)
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.harness import Harness, bell
@@ -269,20 +277,7 @@ def test_every_row_action_works_from_the_keyboard_and_focus_comes_back(
     expect(expand).to_have_attribute("aria-expanded", "false")
 
 
-WIDGET_CELL = """\
-%%session --backend ibmq_manila --keep --tags a11y-widget
-from qiskit import QuantumCircuit
-from qiskit.transpiler import generate_preset_pass_manager
-from qiskit_ibm_runtime import SamplerV2
-circuit = QuantumCircuit(2)
-circuit.h(0)
-circuit.cx(0, 1)
-circuit.measure_all()
-sampler = SamplerV2()
-isa = generate_preset_pass_manager(backend=sampler._backend, optimization_level=1).run(circuit)
-jobs = [sampler.run([isa]) for _ in range(2)]
-print("SESSION", jobs[0].session_id)
-"""
+WIDGET_CELL = widget_cell(tag="a11y-widget", jobs=2)
 
 
 def test_session_widget_passes_axe(page: Page, lab: Lab) -> None:

@@ -11,10 +11,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import TIME_SCALE, _write_settings
+from conftest import MONITOR_ARGS, _write_settings
 from hub import Hub, running_hub
 from labserver import Lab
-from notebooks import PANEL, open_sidebar, session_code, start_kernel, write_notebook
+from notebooks import (
+    PANEL,
+    open_sidebar,
+    run_all_for_session,
+    session_code,
+    start_kernel,
+    write_notebook,
+)
 from playwright.sync_api import Browser, Page, expect
 
 from tests.harness import Harness
@@ -35,10 +42,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory, emulator: Harness) -> Iterator
         single_user_args=[
             "--FileContentsManager.delete_to_trash=False",
             "--LabApp.expose_app_in_browser=True",
-            f"--SessionMonitorApp.no_job_close_seconds={1800 * TIME_SCALE}",
-            "--SessionMonitorApp.poll_busy_interval=0.5",
-            "--SessionMonitorApp.poll_active_interval=0.5",
-            "--SessionMonitorApp.poll_idle_interval=1",
+            *MONITOR_ARGS,
         ],
         environment={"USAGE_DATA_OPT_OUT": "True", **emulator.emulator.client_environment()},
     ) as running:
@@ -98,12 +102,7 @@ def test_alice_sees_her_session_and_bob_can_neither_see_nor_close_it(
     expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
         1, timeout=60_000
     )
-    page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    output = page.locator(".jp-OutputArea-output").filter(has_text=re.compile(r"SESSION \S+"))
-    expect(output).to_have_count(1, timeout=60_000)
-    match = re.search(r"SESSION (\S+)", output.inner_text())
-    assert match, output.inner_text()
-    session_id = match.group(1)
+    session_id = run_all_for_session(page)
 
     open_sidebar(page)
     group = page.locator(f'{PANEL} [data-group="notebook:hub.ipynb"]')

@@ -4,16 +4,14 @@ in the sidebar of the notebook view, in the tree view's Running tab (with Close)
 
 from __future__ import annotations
 
-import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import TIME_SCALE, _write_settings
+from conftest import MONITOR_ARGS, server_environment
 from labserver import Lab
-from notebooks import write_notebook
+from notebooks import printed_id, run_all_for_session, widget_cell, write_notebook
 from playwright.sync_api import Page, expect
 
 from tests.harness import Harness
@@ -22,20 +20,7 @@ from tests.server import running_server
 # Headless-safe: the load is harmless (and silent) where the server already gave the kernel the
 # magics. %%session must be the first line of its cell, so the load has a cell of its own.
 LOAD = "%load_ext jupyter_session_monitor"
-CELL = """\
-%%session --backend ibmq_manila --keep --tags notebook7
-from qiskit import QuantumCircuit
-from qiskit.transpiler import generate_preset_pass_manager
-from qiskit_ibm_runtime import SamplerV2
-circuit = QuantumCircuit(2)
-circuit.h(0)
-circuit.cx(0, 1)
-circuit.measure_all()
-sampler = SamplerV2()
-isa = generate_preset_pass_manager(backend=sampler._backend, optimization_level=1).run(circuit)
-jobs = [sampler.run([isa]) for _ in range(2)]
-print("SESSION", jobs[0].session_id)
-"""
+CELL = widget_cell(tag="notebook7", jobs=2)
 
 
 KERNEL_CONNECTED = """() => {
@@ -56,25 +41,13 @@ print("LEFT OPEN", left.session_id)
 def notebook7(tmp_path_factory: pytest.TempPathFactory, emulator: Harness) -> Iterator[Lab]:
     """A Notebook 7 server (`python -m notebook`) with the extension, against the emulator."""
     base = tmp_path_factory.mktemp("notebook7")
-    settings = base / "settings"
-    _write_settings(settings)
-    env = {
-        **os.environ,
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        "IPYTHONDIR": str(base / "ipython"),
-        "USAGE_DATA_OPT_OUT": "True",
-        **emulator.emulator.client_environment(),
-    }
     with running_server(
         sys.executable,
         base,
         "--FileContentsManager.delete_to_trash=False",
         "--JupyterNotebookApp.expose_app_in_browser=True",
-        f"--SessionMonitorApp.no_job_close_seconds={1800 * TIME_SCALE}",
-        "--SessionMonitorApp.poll_busy_interval=0.5",
-        "--SessionMonitorApp.poll_active_interval=0.5",
-        "--SessionMonitorApp.poll_idle_interval=1",
-        env=env,
+        *MONITOR_ARGS,
+        env=server_environment(base, emulator),
         app="notebook",
     ) as (url, token):
         yield Lab(url=url, token=token, root_dir=Path(base))
@@ -87,17 +60,8 @@ def test_notebook7_shows_the_session_in_its_sidebar_widget_and_running_tab(
     page.goto(f"{notebook7.url}notebooks/nb7.ipynb?token={notebook7.token}")
     # Notebook starts the kernel itself; run the cells once the notebook is connected to it.
     page.wait_for_function(KERNEL_CONNECTED, timeout=60_000)
-    page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    output = page.locator(".jp-OutputArea-output").filter(has_text=re.compile(r"SESSION \S+"))
-    expect(output).to_have_count(1, timeout=60_000)
-    match = re.search(r"SESSION (\S+)", output.inner_text())
-    assert match, output.inner_text()
-    session_id = match.group(1)
-    left = page.locator(".jp-OutputArea-output").filter(has_text=re.compile(r"LEFT OPEN \S+"))
-    expect(left).to_have_count(1, timeout=60_000)
-    left_match = re.search(r"LEFT OPEN (\S+)", left.inner_text())
-    assert left_match, left.inner_text()
-    left_id = left_match.group(1)
+    session_id = run_all_for_session(page)
+    left_id = printed_id(page, "LEFT OPEN")
 
     # The widget renders from the page's store, as in JupyterLab.
     # The load said nothing ("already loaded" would be noise in every headless-safe notebook).

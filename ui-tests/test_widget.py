@@ -7,23 +7,10 @@ import re
 from collections.abc import Callable
 
 from labserver import Lab
-from notebooks import PANEL, open_sidebar, row, run_notebook, write_notebook
+from notebooks import PANEL, open_sidebar, row, run_notebook, widget_cell, write_notebook
 from playwright.sync_api import Page, expect
 
-CELL = """\
-%%session --backend ibmq_manila --keep --tags widget-demo
-from qiskit import QuantumCircuit
-from qiskit.transpiler import generate_preset_pass_manager
-from qiskit_ibm_runtime import SamplerV2
-circuit = QuantumCircuit(2)
-circuit.h(0)
-circuit.cx(0, 1)
-circuit.measure_all()
-sampler = SamplerV2()
-isa = generate_preset_pass_manager(backend=sampler._backend, optimization_level=1).run(circuit)
-jobs = [sampler.run([isa]) for _ in range(3)]
-print("SESSION", jobs[0].session_id)
-"""
+CELL = widget_cell(tag="widget-demo", jobs=3)
 
 
 def test_session_cell_shows_a_live_widget_whose_close_ends_the_session(
