@@ -152,6 +152,21 @@ async def test_expected_refusals_are_logged_in_one_line(
     assert "404 not_found" in text
 
 
+async def kernel_with_a_session(
+    open_notebook: Callable[[str], Awaitable[Any]], fetch: Fetch
+) -> tuple[Any, str, dict[str, Any]]:
+    """A notebook's kernel that opened a session, and the session's view once it is tracked."""
+    kernel = await open_notebook("own.ipynb")
+    stdout, _ = await kernel.run(
+        "from qiskit_ibm_runtime import QiskitRuntimeService, Session\n"
+        "session = Session(backend=QiskitRuntimeService().backend('ibmq_manila'))\n"
+        "print(session.session_id)\n"
+    )
+    session_id = stdout.strip()
+    tracked = await until(lambda: view_when(fetch, session_id, lambda v: True))
+    return kernel, session_id, tracked
+
+
 async def test_a_process_with_the_secret_cannot_speak_for_a_kernel(
     make_emulator: Callable[..., Harness],
     jp_fetch: Fetch,
@@ -160,14 +175,7 @@ async def test_a_process_with_the_secret_cannot_speak_for_a_kernel(
 ) -> None:
     # A terminal of the server has the secret in its environment, but not a kernel's key.
     make_emulator(time_scale=0.02)
-    kernel = await open_notebook("own.ipynb")
-    stdout, _ = await kernel.run(
-        "from qiskit_ibm_runtime import QiskitRuntimeService, Session\n"
-        "session = Session(backend=QiskitRuntimeService().backend('ibmq_manila'))\n"
-        "print(session.session_id)\n"
-    )
-    session_id = stdout.strip()
-    tracked = await until(lambda: view_when(jp_fetch, session_id, lambda v: True))
+    kernel, session_id, tracked = await kernel_with_a_session(open_notebook, jp_fetch)
     monitor = jp_serverapp.web_app.settings["session_monitor"]
     tokens = dict(monitor.gateway._tokens)
     secret = jp_serverapp.web_app.settings["session_monitor_kernel_secret"]
@@ -201,14 +209,7 @@ async def test_a_headless_run_cannot_claim_a_kernels_session(
     # that believed, the session would move to another notebook and be flagged orphaned (closed,
     # with orphan_policy "close") when that process ends.
     make_emulator(time_scale=0.02)
-    kernel = await open_notebook("own.ipynb")
-    stdout, _ = await kernel.run(
-        "from qiskit_ibm_runtime import QiskitRuntimeService, Session\n"
-        "session = Session(backend=QiskitRuntimeService().backend('ibmq_manila'))\n"
-        "print(session.session_id)\n"
-    )
-    session_id = stdout.strip()
-    tracked = await until(lambda: view_when(jp_fetch, session_id, lambda v: True))
+    kernel, session_id, tracked = await kernel_with_a_session(open_notebook, jp_fetch)
     secret = jp_serverapp.web_app.settings["session_monitor_kernel_secret"]
     claim = {
         "session_id": session_id,

@@ -8,11 +8,9 @@ from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from qiskit_ibm_runtime import SamplerV2 as Sampler
-from qiskit_ibm_runtime import Session
 
 from tests.harness import Harness
-from tests.test_monitor_api import api, bell, in_thread, until
+from tests.test_monitor_api import api, in_thread, opened_with_a_job, until
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -39,13 +37,7 @@ async def test_metrics_count_sessions_polls_failures_api_latency_and_budget_acti
     harness = make_emulator(time_scale=1.0, job_seconds=0.1)
     before = await scrape(jp_fetch)
 
-    def open_and_run() -> Session:
-        backend = harness.service().backend("ibmq_manila")
-        session = Session(backend=backend, max_time=600)
-        Sampler(mode=session).run([bell(backend)], shots=10).result()
-        return session
-
-    session = await in_thread(open_and_run)
+    session = await opened_with_a_job(harness, max_time=600)
     status, _ = await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
     assert status == 201
 

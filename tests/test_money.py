@@ -22,7 +22,7 @@ from qiskit_ibm_runtime import Session
 from jupyter_session_monitor.derive import parse_time
 from tests.harness import Harness, bell, wait_until
 from tests.server import running_server
-from tests.test_monitor_api import Fetch, api, in_thread, until, view_if
+from tests.test_monitor_api import Fetch, api, in_thread, opened_with_a_job, until, view_if
 from tests.test_server_restart import FAST, call
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -93,13 +93,7 @@ async def test_a_budget_closes_the_session_with_no_browser_open(
 ) -> None:
     harness = make_emulator(time_scale=1.0, job_seconds=0.5)
 
-    def open_and_run() -> Session:
-        backend = harness.service().backend("ibmq_manila")
-        session = Session(backend=backend)
-        Sampler(mode=session).run([bell(backend)], shots=10).result()
-        return session
-
-    session = await in_thread(open_and_run)
+    session = await opened_with_a_job(harness)
     await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
     status, view = await api(
         jp_fetch,
@@ -225,13 +219,8 @@ async def test_the_instance_allowance_and_the_open_sessions_worst_case(
 ) -> None:
     harness = make_emulator(time_scale=1.0, job_seconds=1.0, instance_limit=600)
 
-    def open_and_run() -> Session:
-        backend = harness.service().backend("ibmq_manila")
-        session = Session(backend=backend, max_time=900)  # may bill more than the 600 s left
-        Sampler(mode=session).run([bell(backend)], shots=5).result()
-        return session
-
-    session = await in_thread(open_and_run)
+    # Its max TTL may bill more than the 600 s left.
+    session = await opened_with_a_job(harness, max_time=900, shots=5)
     await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
     await advance(harness, 100)  # 1 s job + 60 s idle, then inactive: 61 s billed
     await fresh(jp_fetch, session.session_id)

@@ -63,6 +63,22 @@ async def in_thread(function: Callable[[], Any]) -> Any:
     return await asyncio.get_running_loop().run_in_executor(None, function)
 
 
+async def opened_with_a_job(
+    harness: Harness, *, max_time: int | None = None, shots: int = 10
+) -> Session:
+    """A session the client opened on ibmq_manila that ran one job (in a thread: the client
+    blocks, and the server under test shares this event loop)."""
+
+    def open_and_run() -> Session:
+        backend = harness.service().backend("ibmq_manila")
+        session = Session(backend=backend, max_time=max_time)
+        Sampler(mode=session).run([bell(backend)], shots=shots).result()
+        return session
+
+    result: Session = await in_thread(open_and_run)
+    return result
+
+
 @pytest.fixture
 def harness(make_emulator: Callable[..., Harness]) -> Harness:
     # Real durations (interactive TTL 60 s) and a job of 0.1 s: a session that just ran a job is
@@ -74,13 +90,7 @@ def harness(make_emulator: Callable[..., Harness]) -> Harness:
 async def test_track_by_id_serves_the_session_view(
     harness: Harness, jp_fetch: Fetch, jp_serverapp: Any
 ) -> None:
-    def open_and_run() -> Session:
-        backend = harness.service().backend("ibmq_manila")
-        session = Session(backend=backend, max_time=600)
-        Sampler(mode=session).run([bell(backend)], shots=10).result()
-        return session
-
-    session = await in_thread(open_and_run)
+    session = await opened_with_a_job(harness, max_time=600)
 
     status, tracked = await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
 
@@ -108,13 +118,7 @@ async def test_track_by_id_serves_the_session_view(
 async def test_a_session_tracked_late_has_the_services_own_history_in_its_timeline(
     harness: Harness, jp_fetch: Fetch
 ) -> None:
-    def open_and_run() -> Session:
-        backend = harness.service().backend("ibmq_manila")
-        session = Session(backend=backend, max_time=600)
-        Sampler(mode=session).run([bell(backend)], shots=10).result()
-        return session
-
-    session = await in_thread(open_and_run)
+    session = await opened_with_a_job(harness, max_time=600)
     # Opened and active before this server hears of it (#14 item 9): its timeline starts with
     # the service's own timestamps, not with "tracked now".
     status, _ = await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
@@ -132,13 +136,7 @@ async def test_a_session_tracked_late_has_the_services_own_history_in_its_timeli
 async def test_the_interactive_ttl_passing_shows_as_inactive_with_no_deadline_left(
     harness: Harness, jp_fetch: Fetch
 ) -> None:
-    def open_and_run() -> Session:
-        backend = harness.service().backend("ibmq_manila")
-        session = Session(backend=backend)
-        Sampler(mode=session).run([bell(backend)], shots=10).result()
-        return session
-
-    session = await in_thread(open_and_run)
+    session = await opened_with_a_job(harness)
     await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
     active = await until(lambda: view_with_jobs(jp_fetch, session.session_id))
     assert active["deadlines"]["interactive_ttl_at"] is not None
