@@ -11,6 +11,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { sessionMonitorIcon } from './icons';
 import type { MonitorModel } from './model';
 import {
+  clockTime,
   isOpen,
   modeText,
   notebookName,
@@ -43,7 +44,14 @@ export function runningLabel(
     trans.__('Backend: %1', view.backend ?? trans.__('unknown')),
     trans.__('Status: %1', view.status),
     trans.__('Notebook: %1', view.notebook_path ?? trans.__('none')),
-    trans.__('Jobs: %1 queued, %2 running', queued, running)
+    trans.__('Jobs: %1 queued, %2 running', queued, running),
+    // How fresh these words are: the service's answer at the monitor's last read.
+    view.stale
+      ? trans.__(
+          'Last read from the service at %1; reading it again failed since',
+          clockTime(view.last_polled_at)
+        )
+      : trans.__('Read from the service at %1', clockTime(view.last_polled_at))
   ].join('\n');
   return { label: `${where} · ${shortId(view.id)}`, title, detail };
 }

@@ -317,7 +317,7 @@ def _report(session: Any, *, quiet: bool = False, job: Any = None) -> None:
             # Not a kernel the server started (papermill or nbclient from one of its terminals):
             # the server tracks it under the notebook being run, with its own login, and takes
             # no token from it.
-            payload["run"] = run
+            payload["run"] = dict(run)  # a copy: the cached answer stays as it was
         elif name is None:
             payload["token"] = account.token  # to the server's memory only, over loopback
         cell = _current_cell()
@@ -342,6 +342,7 @@ def _report(session: Any, *, quiet: bool = False, job: Any = None) -> None:
         log.exception("jupyter-session-monitor could not report a session")
 
 
+@functools.cache  # the parent and the environment do not change: /proc is read once
 def headless_run() -> dict[str, Any] | None:
     """What runs this kernel when no Jupyter server started it for a notebook: the notebook
     being run, the runner (papermill, jupyter-execute, jupyter-nbconvert, a script) and this

@@ -37,6 +37,9 @@ describe('runningLabel', () => {
     expect(shown.detail).toBe('In progress, accepting new jobs · ibm_torino');
     expect(shown.title).toContain('Jobs: 1 queued, 1 running');
     expect(shown.title).toContain('Notebook: chemistry/vqe.ipynb');
+    expect(shown.title).toMatch(/\nRead from the service at \S/);
+    const stale = runningLabel({ ...view, stale: true }, trans).title;
+    expect(stale).toMatch(/reading it again failed since/);
   });
 
   it('says when a session was not opened from a notebook here', () => {
