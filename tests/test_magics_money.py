@@ -17,6 +17,7 @@ import pytest
 from jupyter_session_monitor.derive import parse_time
 from tests.harness import Harness
 from tests.kernels import NotebookKernel
+from tests.test_freshness import view_when
 from tests.test_money import advance
 from tests.test_monitor_api import Fetch, api, until, view, view_if
 
@@ -163,14 +164,15 @@ async def test_close_all_asks_once_lists_the_sessions_and_closes_them_gracefully
         "print(busy.session_id, idle.session_id)\n",
     )
     busy_id, idle_id = opened.out.split()
+    # The kernel reports its sessions from a background thread: 404 until they are tracked.
     await until(
-        lambda: view_if(
+        lambda: view_when(
             jp_fetch,
             busy_id,
             lambda v: v["jobs_summary"]["QUEUED"] == 2 and v["jobs_summary"]["RUNNING"] == 1,
         )
     )
-    await until(lambda: view_if(jp_fetch, idle_id, lambda v: v["last_polled_at"] is not None))
+    await until(lambda: view_when(jp_fetch, idle_id, lambda v: v["last_polled_at"] is not None))
 
     declined = await run(kernel, "%session close --all", answers=("n",))
 

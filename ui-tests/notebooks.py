@@ -120,6 +120,9 @@ def printed_id(page: Page, marker: str) -> str:
 
 
 def open_sidebar(page: Page) -> None:
+    # After a reload Lab restores its layout, which may show the sidebar itself: look once that
+    # is done, or a click on its tab would hide what the restore just showed.
+    page.evaluate("async () => { await window.jupyterapp?.restored; }")
     if not page.locator(PANEL).is_visible():
         page.locator(SIDEBAR_TAB).click()
     expect(page.locator(PANEL)).to_be_visible()
