@@ -114,6 +114,62 @@ export function filterJobs(
   return { jobs: shown, hidden: jobs.length - shown.length };
 }
 
+/** How many jobs an expanded row lists before offering more. */
+export const JOB_PAGE = 20;
+
+function jobRank(status: string): number {
+  switch (status) {
+    case 'RUNNING':
+      return 0;
+    case 'DONE':
+    case 'ERROR':
+    case 'CANCELLED':
+      return 2;
+    default:
+      return 1; // QUEUED, and any status the service adds that is not final
+  }
+}
+
+/**
+ * Jobs in the order a user looks for them: running first, then queued in queue order (the next
+ * to run at the top), then finished ones, most recently finished first.
+ */
+export function orderJobs(jobs: readonly IJobView[]): IJobView[] {
+  const at = (value: string | null | undefined): number =>
+    (value && parseTime(value)) || 0;
+  return [...jobs].sort((a, b) => {
+    const rank = jobRank(a.status) - jobRank(b.status);
+    if (rank !== 0) {
+      return rank;
+    }
+    if (jobRank(a.status) === 1) {
+      return at(a.created) - at(b.created);
+    }
+    return (
+      at(b.finished ?? b.created) - at(a.finished ?? a.created) ||
+      at(b.created) - at(a.created)
+    );
+  });
+}
+
+/** Jobs per status, in `JOB_STATUSES` order then any others, leaving out those with none. */
+export function countJobs(
+  jobs: readonly IJobView[]
+): { status: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const job of jobs) {
+    counts.set(job.status, (counts.get(job.status) ?? 0) + 1);
+  }
+  const known: readonly string[] = JOB_STATUSES;
+  const order = [
+    ...JOB_STATUSES,
+    ...[...counts.keys()].filter(status => !known.includes(status)).sort()
+  ];
+  return order
+    .filter(status => counts.has(status))
+    .map(status => ({ status, count: counts.get(status)! }));
+}
+
 function newestFirst(a: ISessionView, b: ISessionView): number {
   return (b.tracked_at ?? '').localeCompare(a.tracked_at ?? '');
 }
@@ -425,20 +481,35 @@ export function formatDuration(
 }
 
 /** "3 queued · 1 running · 12 done", statuses with no job left out. */
+/** "3 queued", "1 failed": how many jobs have a status, in words. */
+export function jobCountText(
+  status: string,
+  count: number,
+  trans: TranslationBundle
+): string {
+  switch (status) {
+    case 'QUEUED':
+      return trans._n('%1 queued', '%1 queued', count);
+    case 'RUNNING':
+      return trans._n('%1 running', '%1 running', count);
+    case 'DONE':
+      return trans._n('%1 done', '%1 done', count);
+    case 'ERROR':
+      return trans._n('%1 failed', '%1 failed', count);
+    case 'CANCELLED':
+      return trans._n('%1 cancelled', '%1 cancelled', count);
+    default:
+      return `${count} ${status.toLowerCase()}`;
+  }
+}
+
 export function jobCountsText(
   view: ISessionView,
   trans: TranslationBundle
 ): string {
   const summary = view.jobs_summary ?? {};
-  const words: Record<string, (n: number) => string> = {
-    QUEUED: n => trans._n('%1 queued', '%1 queued', n),
-    RUNNING: n => trans._n('%1 running', '%1 running', n),
-    DONE: n => trans._n('%1 done', '%1 done', n),
-    ERROR: n => trans._n('%1 failed', '%1 failed', n),
-    CANCELLED: n => trans._n('%1 cancelled', '%1 cancelled', n)
-  };
   const parts = JOB_STATUSES.filter(status => (summary[status] ?? 0) > 0).map(
-    status => words[status](summary[status])
+    status => jobCountText(status, summary[status], trans)
   );
   return parts.length ? parts.join(' · ') : trans.__('no jobs yet');
 }

@@ -1,7 +1,8 @@
 import { nullTranslator } from '@jupyterlab/translation';
 import { Signal } from '@lumino/signaling';
 import * as React from 'react';
-import { describe, expect, it } from 'vitest';
+import { act } from 'react';
+import { describe, expect, it, vi } from 'vitest';
 
 import type { SessionActions } from '../actions';
 import { CodeSample, viewStateFrom } from '../components/SessionList';
@@ -13,14 +14,13 @@ import { render } from './render';
 
 const trans = nullTranslator.load('jupyter_session_monitor');
 
-function rowOf(view: ISessionView, expanded = false, filter = ''): HTMLElement {
-  const actions = {
-    busy: () => false,
-    busyChanged: new Signal<unknown, void>({}),
-    confirmSessionAction: async () => true,
-    confirmJobCancel: async () => true
-  } as unknown as SessionActions;
-  const { container } = render(
+function rowElement(
+  view: ISessionView,
+  expanded = false,
+  filter = '',
+  openNotebook?: (path: string) => void
+): React.ReactElement {
+  return (
     <ul>
       <SessionRow
         view={view}
@@ -28,18 +28,36 @@ function rowOf(view: ISessionView, expanded = false, filter = ''): HTMLElement {
         onToggle={() => undefined}
         actions={actions}
         busy={false}
-        ticker={new Ticker()}
+        ticker={ticker}
         offset={0}
         trans={trans}
         stale={false}
         showDetails
         showTimeline={false}
-        fetchOne={async () => view}
+        fetchOne={fetchOne}
         filter={filter}
+        openNotebook={openNotebook}
       />
     </ul>
   );
-  return container;
+}
+
+const actions = {
+  busy: () => false,
+  busyChanged: new Signal<unknown, void>({}),
+  confirmSessionAction: async () => true,
+  confirmJobCancel: async () => true
+} as unknown as SessionActions;
+const ticker = new Ticker();
+const fetchOne = async (): Promise<ISessionView> => sessionView();
+
+function rowOf(
+  view: ISessionView,
+  expanded = false,
+  filter = '',
+  openNotebook?: (path: string) => void
+): HTMLElement {
+  return render(rowElement(view, expanded, filter, openNotebook)).container;
 }
 
 describe('SessionRow', () => {
@@ -126,7 +144,7 @@ describe('SessionRow', () => {
     );
 
     const cancels = [
-      ...container.querySelectorAll('.jp-SessionMonitor-jobs button')
+      ...container.querySelectorAll('.jp-SessionMonitor-jobCancel')
     ].map(b => b.getAttribute('aria-label'));
     expect(cancels).toEqual(['Cancel job running', 'Cancel job queued1']);
   });
@@ -196,6 +214,124 @@ describe('SessionRow under a tag filter', () => {
     ).toBe('2 jobs hidden by the filter');
     expect(
       rowOf(view, true).querySelector('[data-testid="jobs-hidden"]')
+    ).toBeNull();
+  });
+});
+
+describe('SessionRow with a long job list', () => {
+  // A 60-job VQE: 1 running, 39 queued, 20 finished (2 of them failed).
+  const jobs = Array.from({ length: 60 }, (_, i) => {
+    const status =
+      i < 18 ? 'DONE' : i < 20 ? 'ERROR' : i === 20 ? 'RUNNING' : 'QUEUED';
+    const minute = String(i).padStart(2, '0');
+    return {
+      ...job(`job-${minute}`, status),
+      created: `2026-01-01T12:${minute}:00.000Z`
+    };
+  });
+  const view = sessionView(withJobs(jobs));
+  const listed = (container: HTMLElement): string[] =>
+    [...container.querySelectorAll('tr[data-job-id]')].map(row =>
+      row.getAttribute('data-job-id')!
+    );
+  const button = (container: HTMLElement, name: string): HTMLButtonElement =>
+    [...container.querySelectorAll('button')].find(
+      b => b.textContent === name
+    )! as HTMLButtonElement;
+
+  it('lists the running job first, then the queue, 20 at a time', () => {
+    const container = rowOf(view, true);
+
+    const first = listed(container);
+    expect(first).toHaveLength(20);
+    expect(first.slice(0, 3)).toEqual(['job-20', 'job-21', 'job-22']);
+    const more = container.querySelector('[data-testid="jobs-more"]');
+    expect(more?.textContent).toContain('Showing 20 of 60 jobs.');
+
+    act(() => button(container, 'Show 20 more').click());
+    expect(listed(container)).toHaveLength(40);
+    act(() => button(container, 'Show 20 more').click());
+    // Then the finished ones, the most recent first.
+    expect(listed(container).slice(-3)).toEqual(['job-02', 'job-01', 'job-00']);
+    expect(container.querySelector('[data-testid="jobs-more"]')).toBeNull();
+
+    const again = rowOf(view, true);
+    act(() => button(again, 'Show all 60').click());
+    expect(listed(again)).toHaveLength(60);
+  });
+
+  it('counts jobs per status as toggles that narrow the table', () => {
+    const container = rowOf(view, true);
+    const chips = [
+      ...container.querySelectorAll('[data-testid="job-status-filter"] button')
+    ];
+    expect(chips.map(c => c.textContent)).toEqual([
+      'all 60',
+      '39 queued',
+      '1 running',
+      '18 done',
+      '2 failed'
+    ]);
+    expect(chips[0].getAttribute('aria-pressed')).toBe('true');
+
+    act(() => button(container, '2 failed').click());
+    expect(listed(container)).toEqual(['job-19', 'job-18']);
+    expect(button(container, '2 failed').getAttribute('aria-pressed')).toBe(
+      'true'
+    );
+    act(() => button(container, '2 failed').click()); // pressed again: every job
+    expect(listed(container)).toHaveLength(20);
+  });
+
+  it('keeps a pressed status that has no jobs left, so it can be let go', () => {
+    const { container, root } = render(rowElement(view, true));
+    act(() => button(container, '1 running').click());
+    expect(listed(container)).toEqual(['job-20']);
+
+    // The running job finished: the table says so rather than going blank.
+    const finished = jobs.map(j =>
+      j.status === 'RUNNING' ? { ...j, status: 'DONE' } : j
+    );
+    act(() => root.render(rowElement(sessionView(withJobs(finished)), true)));
+    expect(listed(container)).toEqual([]);
+    expect(
+      container.querySelector('[data-testid="jobs-none"]')?.textContent
+    ).toBe('No job has that status now.');
+    const chip = button(container, '0 running');
+    expect(chip.getAttribute('aria-pressed')).toBe('true');
+    act(() => chip.click());
+    expect(listed(container)).toHaveLength(20);
+    expect(container.textContent).not.toContain('0 running');
+  });
+
+  it("copies a job's full id from its row", async () => {
+    const writeText = vi.fn(async () => undefined);
+    Object.assign(navigator, { clipboard: { writeText } });
+    const container = rowOf(view, true);
+    const copy = container.querySelector(
+      'tr[data-job-id="job-20"] button[aria-label="Copy job id job-20"]'
+    ) as HTMLButtonElement;
+    await act(async () => copy.click());
+    expect(writeText).toHaveBeenCalledWith('job-20');
+    expect(copy.getAttribute('title')).toBe('Copied');
+  });
+});
+
+describe("SessionRow outside its notebook's group", () => {
+  it('says which notebook opened it, as a link that opens it', () => {
+    const opened: string[] = [];
+    const view = sessionView({ orphaned: true });
+    const container = rowOf(view, false, '', path => opened.push(path));
+
+    const from = container.querySelector('[data-testid="session-notebook"]');
+    expect(from?.textContent).toBe(
+      `opened by ${view.notebook_path!.split('/').pop()}`
+    );
+    act(() => from!.querySelector('button')!.click());
+    expect(opened).toEqual([view.notebook_path]);
+    // In the notebook's own group the header names it already.
+    expect(
+      rowOf(view).querySelector('[data-testid="session-notebook"]')
     ).toBeNull();
   });
 });

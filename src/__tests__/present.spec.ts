@@ -5,6 +5,7 @@ import {
   actionsFor,
   clockTime,
   consequence,
+  countJobs,
   countdownsOf,
   endReasonText,
   filterJobs,
@@ -14,6 +15,7 @@ import {
   jobCountsText,
   jobReasonText,
   matches,
+  orderJobs,
   primaryCountdowns,
   soonestCloseSeconds
 } from '../present';
@@ -363,5 +365,46 @@ describe('filterJobs', () => {
     expect(filterJobs(view, '').hidden).toBe(0);
     expect(filterJobs(view, 'torino').jobs).toHaveLength(3);
     expect(filterJobs(view, 'vqe.ipynb').jobs).toHaveLength(3);
+  });
+});
+
+describe('orderJobs', () => {
+  const at = (
+    id: string,
+    status: string,
+    created: string,
+    finished?: string
+  ) => ({
+    ...job(id, status),
+    created: `2026-01-01T12:${created}:00.000Z`,
+    finished: finished ? `2026-01-01T12:${finished}:00.000Z` : null
+  });
+
+  it('puts running first, then queued in queue order, then the latest finished', () => {
+    const jobs = [
+      at('done-early', 'DONE', '00', '02'),
+      at('failed-late', 'ERROR', '01', '05'),
+      at('queued-first', 'QUEUED', '03'),
+      at('running', 'RUNNING', '02'),
+      at('queued-last', 'QUEUED', '04'),
+      at('cancelled-unstarted', 'CANCELLED', '05')
+    ];
+    expect(orderJobs(jobs).map(j => j.id)).toEqual([
+      'running',
+      'queued-first',
+      'queued-last',
+      'cancelled-unstarted',
+      'failed-late',
+      'done-early'
+    ]);
+    expect(jobs[0].id).toBe('done-early'); // the view's own list is left as it is
+  });
+
+  it("counts jobs per status in the sidebar's order, leaving out none-counts", () => {
+    const jobs = [job('a', 'DONE'), job('b', 'QUEUED'), job('c', 'DONE')];
+    expect(countJobs(jobs)).toEqual([
+      { status: 'QUEUED', count: 1 },
+      { status: 'DONE', count: 2 }
+    ]);
   });
 });

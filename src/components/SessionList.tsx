@@ -296,6 +296,9 @@ export function SessionList(props: ISessionListProps): JSX.Element {
               showTimeline={settings.showTimeline}
               filter={filter}
               fetchOne={fetchOne}
+              openNotebook={
+                group.kind === 'notebook' ? undefined : props.openNotebook
+              }
             />
           ))}
         </Group>

@@ -12,6 +12,7 @@ import { useSignalVersion } from '../hooks';
 import {
   actionsFor,
   clockTime,
+  countJobs,
   endReasonText,
   filterJobs,
   formatDuration,
@@ -19,9 +20,13 @@ import {
   isLost,
   isOpen,
   jobCancellable,
+  JOB_PAGE,
+  jobCountText,
   jobCountsText,
   jobReasonText,
   modeText,
+  notebookName,
+  orderJobs,
   shortId
 } from '../present';
 import type { IJobView, ISessionView, ITransition } from '../sessionStore';
@@ -49,6 +54,11 @@ export interface ISessionRowProps {
   fetchOne: (id: string) => Promise<ISessionView>;
   /** The sidebar's filter: an expanded row lists only the jobs it matches (see `filterJobs`). */
   filter?: string;
+  /**
+   * Opens a notebook; given when the row's group does not name its notebook (orphaned, not
+   * found, recently closed), so the row says which notebook opened the session.
+   */
+  openNotebook?: (path: string) => void;
 }
 
 /** A status word with a state class for colour; the words carry the meaning. */
@@ -74,12 +84,15 @@ export function StatusBadge({
   );
 }
 
+/** A short id with a button that copies the full one; `label` names what is copied. */
 function CopyId({
   id,
-  trans
+  trans,
+  label
 }: {
   id: string;
   trans: TranslationBundle;
+  label?: string;
 }): JSX.Element {
   const [copied, setCopied] = React.useState(false);
   return (
@@ -88,7 +101,7 @@ function CopyId({
       <button
         type="button"
         className="jp-SessionMonitor-iconButton"
-        aria-label={trans.__('Copy session id %1', id)}
+        aria-label={label ?? trans.__('Copy session id %1', id)}
         title={copied ? trans.__('Copied') : trans.__('Copy the full id')}
         onClick={() => {
           void navigator.clipboard?.writeText(id).then(() => setCopied(true));
@@ -188,7 +201,7 @@ export const SessionRow = React.memo(function SessionRow(
           trans={trans}
         />
         {!closed && <FitLine view={view} trans={trans} />}
-        <RowFacts view={view} trans={trans} />
+        <RowFacts view={view} trans={trans} openNotebook={props.openNotebook} />
         {view.stale && (
           <LastUpdated
             view={view}
@@ -318,20 +331,35 @@ export function SessionOutcome(props: {
 function RowFacts(props: {
   view: ISessionView;
   trans: TranslationBundle;
+  openNotebook?: (path: string) => void;
 }): JSX.Element | null {
-  const { view, trans } = props;
+  const { view, trans, openNotebook } = props;
   const tags = [...new Set((view.jobs ?? []).flatMap(job => job.tags))];
   const closedAt = view.details?.closed_at;
   const closedText =
     isClosed(view) && typeof closedAt === 'string'
       ? trans.__('closed at %1', clockTime(closedAt))
       : null;
-  if (!tags.length && !closedText) {
+  const path = openNotebook ? view.notebook_path : null;
+  if (!tags.length && !closedText && !path) {
     return null;
   }
   const shown = tags.slice(0, 4);
   return (
     <div className="jp-SessionMonitor-facts">
+      {path && (
+        <span data-testid="session-notebook">
+          {trans.__('opened by')}{' '}
+          <button
+            type="button"
+            className="jp-SessionMonitor-linkButton"
+            title={trans.__('Open %1', path)}
+            onClick={() => openNotebook!(path)}
+          >
+            {notebookName(path)}
+          </button>
+        </span>
+      )}
       {closedText && <span>{closedText}</span>}
       {shown.length > 0 && (
         <span role="group" aria-label={trans.__('Job tags')}>
@@ -480,6 +508,17 @@ function JobTable(props: {
   const { view, actions, trans } = props;
   const { jobs, hidden } = filterJobs(view, props.filter);
   useSignalVersion(actions.busyChanged); // a job's Cancel shows its request in flight
+  const [status, setStatus] = React.useState<string | null>(null);
+  const [limit, setLimit] = React.useState(JOB_PAGE);
+  const ordered = React.useMemo(() => orderJobs(jobs), [jobs]);
+  const chosen =
+    status === null ? ordered : ordered.filter(job => job.status === status);
+  const shown = chosen.slice(0, limit);
+  const more = chosen.length - shown.length;
+  const choose = (next: string | null): void => {
+    setStatus(next);
+    setLimit(JOB_PAGE);
+  };
   const hiddenLine = hidden > 0 && (
     <p className="jp-SessionMonitor-muted" data-testid="jobs-hidden">
       {trans._n(
@@ -501,7 +540,18 @@ function JobTable(props: {
   }
   return (
     <>
-      <table className="jp-SessionMonitor-jobs">
+      <StatusFilter
+        jobs={jobs}
+        status={status}
+        onChoose={choose}
+        trans={trans}
+      />
+      {shown.length === 0 && (
+        <p className="jp-SessionMonitor-muted" data-testid="jobs-none">
+          {trans.__('No job has that status now.')}
+        </p>
+      )}
+      <table className="jp-SessionMonitor-jobs" hidden={shown.length === 0}>
         <caption>{trans.__('Jobs of session %1', shortId(view.id))}</caption>
         <thead>
           <tr>
@@ -515,10 +565,14 @@ function JobTable(props: {
           </tr>
         </thead>
         <tbody>
-          {[...jobs].reverse().map(job => (
+          {shown.map(job => (
             <tr key={job.id} data-job-id={job.id}>
               <td>
-                <code title={job.id}>{shortId(job.id)}</code>{' '}
+                <CopyId
+                  id={job.id}
+                  trans={trans}
+                  label={trans.__('Copy job id %1', job.id)}
+                />{' '}
                 <span className="jp-SessionMonitor-muted">
                   {job.program_id}
                 </span>
@@ -604,8 +658,84 @@ function JobTable(props: {
           ))}
         </tbody>
       </table>
+      {more > 0 && (
+        <p className="jp-SessionMonitor-moreJobs" data-testid="jobs-more">
+          <span>
+            {trans.__('Showing %1 of %2 jobs.', shown.length, chosen.length)}
+          </span>{' '}
+          <button
+            type="button"
+            className="jp-SessionMonitor-linkButton"
+            onClick={() => setLimit(limit + JOB_PAGE)}
+          >
+            {trans._n('Show %1 more', 'Show %1 more', Math.min(more, JOB_PAGE))}
+          </button>
+          {more > JOB_PAGE && (
+            <>
+              {' · '}
+              <button
+                type="button"
+                className="jp-SessionMonitor-linkButton"
+                onClick={() => setLimit(Number.POSITIVE_INFINITY)}
+              >
+                {trans.__('Show all %1', chosen.length)}
+              </button>
+            </>
+          )}
+        </p>
+      )}
       {hiddenLine}
     </>
+  );
+}
+
+/**
+ * The job counts per status, as toggles: pressing one lists only the jobs with that status,
+ * "all" lists every job again. Shown when the jobs have more than one status.
+ */
+function StatusFilter(props: {
+  jobs: readonly IJobView[];
+  status: string | null;
+  onChoose: (status: string | null) => void;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { status, onChoose, trans } = props;
+  const counts = countJobs(props.jobs);
+  if (status !== null && !counts.some(entry => entry.status === status)) {
+    counts.push({ status, count: 0 }); // keep the pressed one, so it can be let go
+  }
+  if (counts.length < 2 && status === null) {
+    return null;
+  }
+  return (
+    <div
+      role="group"
+      aria-label={trans.__('Show jobs by status')}
+      className="jp-SessionMonitor-statusFilter"
+      data-testid="job-status-filter"
+    >
+      <button
+        type="button"
+        className="jp-SessionMonitor-statusChip"
+        aria-pressed={status === null}
+        onClick={() => onChoose(null)}
+      >
+        {trans.__('all %1', props.jobs.length)}
+      </button>
+      {counts.map(entry => (
+        <button
+          key={entry.status}
+          type="button"
+          className={`jp-SessionMonitor-statusChip jp-mod-${entry.status.toLowerCase()}`}
+          aria-pressed={status === entry.status}
+          onClick={() =>
+            onChoose(status === entry.status ? null : entry.status)
+          }
+        >
+          {jobCountText(entry.status, entry.count, trans)}
+        </button>
+      ))}
+    </div>
   );
 }
 
