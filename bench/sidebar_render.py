@@ -1,15 +1,21 @@
-"""Sidebar rendering cost per 1 s tick and per pushed change, 200 sessions x 25 jobs, in Chromium.
+"""Sidebar rendering cost per 1 s tick and per pushed change, 1,000 sessions x 25 jobs, in Chromium.
 
 A page bundled from the real components (bench/browser/entry.tsx: SessionList with the real
 MonitorModel, SessionStore, Ticker and SessionActions, the snapshot from a fake fetch) renders
-the store in a sidebar-sized box, a few rows expanded through their buttons. The baseline in the
-same page and run is a naive full re-render of the same store (bench/browser/naive.tsx: one
-component holding `now`, no memo, no per-row subscription, no visibility gating). Per tick and
-per change: time from the emission to React's commit plus the style and layout it forces. The
-variants alternate over rounds, each from a fresh store with the same snapshot and changes.
+the store in a sidebar-sized box, the first rows expanded through their buttons. The baseline in
+the same page and run is a naive full re-render of the same store (bench/browser/naive.tsx: one
+component holding `now`, no memo, no per-row subscription, no visibility gating) with the same
+markup: the page counts both variants' elements by tag and classes and the report says where
+they differ. Per tick and per change: time from the emission to React's commit plus the style
+and layout it forces. The variants alternate over rounds, each from a fresh store with the same
+snapshot and changes.
 
-Run: .venv/bin/python bench/sidebar_render.py [--sessions 200] [--jobs 25] [--ticks 60]
-     [--updates 200] [--rounds 3]
+Two cases by default, one page load each: the expanded rows' sessions have 25 jobs like the
+others, then 60 (their job tables list 20 with "Show 20 more · Show all 60"); 1 in 10 changes
+is to an expanded session.
+
+Run: .venv/bin/python bench/sidebar_render.py [--sessions 1000] [--jobs 25]
+     [--expanded-jobs 25 60] [--ticks 40] [--updates 100] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -96,13 +102,41 @@ def mean(samples: list[dict[str, float]], key: str) -> float:
     return statistics.mean(s[key] for s in samples)
 
 
+def markup_differences(
+    naive: dict[str, int], optimized: dict[str, int]
+) -> list[tuple[str, tuple[int, int]]]:
+    """Element kinds (tag and classes) whose counts differ, the largest difference first."""
+    keys = set(naive) | set(optimized)
+    differing = [
+        (key, (naive.get(key, 0), optimized.get(key, 0)))
+        for key in keys
+        if naive.get(key, 0) != optimized.get(key, 0)
+    ]
+    return sorted(differing, key=lambda item: -abs(item[1][0] - item[1][1]))
+
+
+def without_urgent(markup: dict[str, int]) -> dict[str, int]:
+    """Counts with a countdown's "urgent" class (it comes with time, on screen) left out."""
+    counts: dict[str, int] = {}
+    for key, count in markup.items():
+        plain = key.replace(".jp-mod-urgent", "")
+        counts[plain] = counts.get(plain, 0) + count
+    return counts
+
+
 def report(results: dict[str, Any]) -> None:
     config = results["config"]
     optimized, naive = results["optimized"], results["naive"]
     stale = "all" if config["staleEvery"] == 1 else f"1 in {config['staleEvery']}"
+    focus = (
+        f"1 in {config['expandedChangeEvery']} to an expanded row"
+        if config["expandedChangeEvery"]
+        else "to any row alike"
+    )
     print(
         f"{config['sessions']} sessions x {config['jobs']} jobs, {config['expand']} rows "
-        f"expanded, {stale} stale; {config['rounds']} rounds alternating, "
+        f"expanded with {config['expandedJobs']} jobs each, {stale} stale, changes {focus}; "
+        f"{config['rounds']} rounds alternating, "
         f"{len(optimized['tick'])} ticks and {len(optimized['update'])} pushed changes "
         f"per variant ({results['seconds']:.0f} s)"
     )
@@ -134,10 +168,30 @@ def report(results: dict[str, Any]) -> None:
         ("DOM mutations per change (mean)", lambda r: mean(r["update"], "mutations")),
     ):
         print(f"{name:<34} {value(naive):>9.0f} {value(optimized):>9.0f}")
-    if naive["domNodes"] != optimized["domNodes"]:
+    differences = markup_differences(
+        without_urgent(naive["markup"]), without_urgent(optimized["markup"])
+    )
+    urgent = [
+        results[name]["markup"].get("div.jp-SessionMonitor-countdown.jp-mod-urgent", 0)
+        for name in ("naive", "optimized")
+    ]
+    if differences:
         print(
             "warning: the variants' markup differs; naive.tsx copies the real row's markup "
-            "and needs the same change"
+            "and needs the same change. Elements (tag.classes) naive / optimized:"
+        )
+        for key, (in_naive, in_optimized) in differences[:12]:
+            print(f"  {key:<60} {in_naive:>6} {in_optimized:>6}")
+    else:
+        print(
+            f"same markup: {optimized['domNodes']} elements with the same tags and classes in "
+            "both"
+            + (
+                f" (urgent countdowns {urgent[0]} / {urgent[1]}: the class follows the time a "
+                "countdown last rendered at, and off screen the real list's do not tick)"
+                if urgent[0] != urgent[1]
+                else ""
+            )
         )
     shown = optimized["visibleCountdowns"]
     if naive["visibleCountdowns"] != shown:
@@ -148,14 +202,46 @@ def report(results: dict[str, Any]) -> None:
         print(f"same {len(shown)} countdowns on screen in both after the last tick")
 
 
+def run_case(browser: Any, url: str, query: str) -> dict[str, Any]:
+    """One page load: both variants, alternating; the page's results."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(url + query)
+    page.wait_for_function(
+        "window.__results !== undefined || window.__error !== undefined", timeout=600_000
+    )
+    failure = page.evaluate("window.__error")
+    results = page.evaluate("window.__results")
+    page.close()
+    for line in errors:
+        print(f"page: {line}", file=sys.stderr)
+    if failure:
+        sys.exit(f"the benchmark page failed: {failure}")
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=25)
-    parser.add_argument("--ticks", type=int, default=60, help="per variant and round")
-    parser.add_argument("--updates", type=int, default=200, help="per variant and round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--expanded-jobs",
+        type=int,
+        nargs="+",
+        help="jobs of the expanded rows' sessions, one case each (default: --jobs, then 60)",
+    )
+    parser.add_argument("--ticks", type=int, default=40, help="per variant and round")
+    parser.add_argument("--updates", type=int, default=100, help="per variant and round")
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--expand", type=int, default=5, help="rows expanded (job tables)")
+    parser.add_argument(
+        "--expanded-change-every",
+        type=int,
+        default=10,
+        help="every n-th pushed change is to an expanded session; 0: any session alike",
+    )
     parser.add_argument(
         "--stale-every",
         type=int,
@@ -170,33 +256,23 @@ def main() -> None:
     if not chromium:
         sys.exit("Debian's chromium is needed: apt-get install chromium")
     build(args.rebuild)
-    query = (
-        f"?sessions={args.sessions}&jobs={args.jobs}&ticks={args.ticks}"
-        f"&updates={args.updates}&rounds={args.rounds}&expand={args.expand}"
-        f"&staleEvery={args.stale_every}"
-    )
+    cases = args.expanded_jobs or [args.jobs, 60]
     with serving(PAGE) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium, args=CHROMIUM_FLAGS, headless=True
         )
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(url + query)
-        page.wait_for_function(
-            "window.__results !== undefined || window.__error !== undefined", timeout=300_000
-        )
-        failure = page.evaluate("window.__error")
-        results = page.evaluate("window.__results")
-        version = browser.version
+        print(f"Chromium {browser.version}, headless, sidebar 300x800 px")
+        for expanded_jobs in cases:
+            query = (
+                f"?sessions={args.sessions}&jobs={args.jobs}&ticks={args.ticks}"
+                f"&updates={args.updates}&rounds={args.rounds}&expand={args.expand}"
+                f"&expandedJobs={expanded_jobs}"
+                f"&expandedChangeEvery={args.expanded_change_every}"
+                f"&staleEvery={args.stale_every}"
+            )
+            print()
+            report(run_case(browser, url, query))
         browser.close()
-    for line in errors:
-        print(f"page: {line}", file=sys.stderr)
-    if failure:
-        sys.exit(f"the benchmark page failed: {failure}")
-    print(f"Chromium {version}, headless, sidebar 300x800 px")
-    report(results)
 
 
 if __name__ == "__main__":

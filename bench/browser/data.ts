@@ -2,7 +2,9 @@
  * A synthetic but realistic store content for the sidebar benchmark: N sessions of M jobs each
  * over ~20 notebooks, in the states a busy user sees (active, inactive, open; a few orphaned,
  * tracked by id, or stale), deadlines in the future, and a sequence of pushed changes as the
- * poller would send them (a job starts or finishes, the poll time moves). Deterministic (seeded).
+ * poller would send them (a job starts or finishes, the poll time moves). The sessions whose rows
+ * the benchmark expands may have more jobs (a long job table, paged), and every n-th change may
+ * be to one of them (the sessions a user watches). Deterministic (seeded).
  */
 import type {
   IChange,
@@ -90,8 +92,15 @@ export function makeData(options: {
   now: number;
   /** Every n-th session is stale (its polls fail); 1: all of them, 0: none. */
   staleEvery?: number;
+  /** Indices of the sessions whose rows are expanded (the first rows shown). */
+  expanded?: ReadonlySet<number>;
+  /** How many jobs those sessions have (default: `jobs`). */
+  expandedJobs?: number;
+  /** Every n-th change is to one of those sessions (0: changes pick any session alike). */
+  expandedChangeEvery?: number;
   seed?: number;
 }): IBenchData {
+  const expanded = options.expanded ?? new Set<number>();
   const staleEvery = options.staleEvery ?? 33;
   const random = mulberry32(options.seed ?? 20260101);
   const { now } = options;
@@ -104,15 +113,18 @@ export function makeData(options: {
     const created = now - 40 * 60_000 + i * 1000;
     const started = state === 'open' ? null : created + 30_000;
     const jobs: IJobView[] = [];
+    const count = expanded.has(i)
+      ? (options.expandedJobs ?? options.jobs)
+      : options.jobs;
     // Active sessions: some jobs done, one running, the rest queued; every 4th is idle (all
     // done, so its interactive TTL runs). Inactive: all done. Open: all queued.
     const done =
       state === 'inactive' || (state === 'active' && i % 4 === 0)
-        ? options.jobs
+        ? count
         : state === 'open'
           ? 0
-          : Math.floor(random() * (options.jobs - 2)) + 1;
-    for (let j = 0; j < options.jobs; j++) {
+          : Math.floor(random() * (count - 2)) + 1;
+    for (let j = 0; j < count; j++) {
       const status =
         j < done
           ? j % 11 === 10
@@ -135,7 +147,7 @@ export function makeData(options: {
             : null
       });
     }
-    const idle = state === 'active' && done === options.jobs;
+    const idle = state === 'active' && done === count;
     const lastCompleted =
       done > 0 ? iso(created + 60_000 + done * 20_000) : null;
     const maxTime = 28_800;
@@ -223,8 +235,13 @@ export function makeData(options: {
   const current = new Map(sessions.map(view => [view.id, view]));
   const changes: IChange[] = [];
   const version = 1000;
+  const focus = [...expanded].filter(i => i < sessions.length);
+  const focusEvery = options.expandedChangeEvery ?? 0;
   for (let k = 0; k < options.changes; k++) {
-    const id = sessions[Math.floor(random() * sessions.length)].id;
+    const id =
+      focusEvery > 0 && focus.length > 0 && k % focusEvery === focusEvery - 1
+        ? sessions[focus[Math.floor(random() * focus.length)]].id
+        : sessions[Math.floor(random() * sessions.length)].id;
     const before = current.get(id)!;
     const jobs = [...(before.jobs ?? [])];
     const running = jobs.findIndex(job => job.status === 'RUNNING');

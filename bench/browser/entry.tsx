@@ -24,6 +24,7 @@ import './page.css';
 import { SessionActions } from '../../src/actions';
 import { SessionList } from '../../src/components/SessionList';
 import { MonitorModel } from '../../src/model';
+import { groupSessions } from '../../src/present';
 import type { Ticker } from '../../src/ticker';
 import { IBenchData, makeData } from './data';
 import { NaiveList } from './naive';
@@ -66,6 +67,8 @@ interface IVariantResult {
   tickListeners: number;
   /** Text of the countdowns on screen after the last tick (to compare the variants). */
   visibleCountdowns: string[];
+  /** Elements by tag and classes ("li.jp-SessionMonitor-session"), to compare the markup. */
+  markup: Record<string, number>;
 }
 
 const params = new URLSearchParams(location.search);
@@ -76,6 +79,10 @@ const config = {
   updates: Number(params.get('updates') ?? 200),
   rounds: Number(params.get('rounds') ?? 3),
   expand: Number(params.get('expand') ?? 5),
+  /** Jobs of the sessions whose rows are expanded (the job table pages beyond 20). */
+  expandedJobs: Number(params.get('expandedJobs') ?? params.get('jobs') ?? 25),
+  /** Every n-th pushed change is to an expanded session (0: any session alike). */
+  expandedChangeEvery: Number(params.get('expandedChangeEvery') ?? 10),
   /** Every n-th session is stale (1: all, as when the service is unreachable). */
   staleEvery: Number(params.get('staleEvery') ?? 33),
   /** Debugging: run only this variant once and leave it on the page. */
@@ -87,7 +94,8 @@ const trans = nullTranslator.load('jupyter-session-monitor');
 function fakeServer(data: IBenchData): ServerConnection.ISettings {
   const answer = async (url: string): Promise<Response> => {
     const path = new URL(url).pathname;
-    const match = /\/sessions\/([^/]+)$/.exec(path);
+    // `GET sessions/{id}` and `GET sessions/{id}/timeline` (an expanded row's timeline).
+    const match = /\/sessions\/([^/]+)(?:\/timeline)?$/.exec(path);
     if (match) {
       const id = decodeURIComponent(match[1]);
       const view = data.snapshot.sessions.find(s => s.id === id);
@@ -156,7 +164,7 @@ async function runVariant(
   const ticker = manualTicker(model.ticker);
   await model.store.resync();
   const actions = new SessionActions(model, trans);
-  const fetchOne = (id: string) => model.fetchOne(id);
+  const fetchTimeline = (id: string) => model.fetchTimeline(id);
   const container = document.createElement('div');
   container.className = 'jp-SessionMonitor';
   host.replaceChildren(container);
@@ -180,7 +188,7 @@ async function runVariant(
             ticker={model.ticker}
             actions={actions}
             trans={trans}
-            fetchOne={fetchOne}
+            fetchTimeline={fetchTimeline}
           />
         )}
       </>
@@ -251,7 +259,8 @@ async function runVariant(
     domNodes: container.getElementsByTagName('*').length,
     rows: container.querySelectorAll('.jp-SessionMonitor-session').length,
     tickListeners: ticker.listeners(),
-    visibleCountdowns
+    visibleCountdowns,
+    markup: markupOf(container)
   };
   observer.disconnect();
   if (keep) {
@@ -261,6 +270,41 @@ async function runVariant(
   model.dispose();
   host.replaceChildren();
   return result;
+}
+
+function markupOf(container: HTMLElement): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const element of container.getElementsByTagName('*')) {
+    const classes = [...element.classList].sort();
+    const key = [element.tagName.toLowerCase(), ...classes].join('.');
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * The indices (in the snapshot) of the sessions the first `count` rows show: the grouping
+ * depends on each session's index only (its notebook, state, orphaned flag, creation time), not
+ * on the random parts, so the same indices come first whatever their job counts.
+ */
+function firstShown(count: number): Set<number> {
+  const probe = makeData({
+    sessions: config.sessions,
+    jobs: 1,
+    changes: 0,
+    staleEvery: config.staleEvery,
+    now: Date.now()
+  });
+  const index = new Map(probe.snapshot.sessions.map((s, i) => [s.id, i]));
+  const shown = groupSessions(probe.snapshot.sessions, {
+    filter: '',
+    show: 'all',
+    recentlyClosedMinutes: 60,
+    now: probe.now
+  })
+    .filter(group => group.kind !== 'closed') // collapsed at first
+    .flatMap(group => group.sessions);
+  return new Set(shown.slice(0, count).map(view => index.get(view.id)!));
 }
 
 function merge(results: IVariantResult[]): IVariantResult {
@@ -277,6 +321,9 @@ async function main(): Promise<void> {
     jobs: config.jobs,
     changes: config.updates,
     staleEvery: config.staleEvery,
+    expanded: firstShown(config.expand),
+    expandedJobs: config.expandedJobs,
+    expandedChangeEvery: config.expandedChangeEvery,
     now: Date.now()
   });
   const started = performance.now();
