@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from typing import Any
 
 import nbformat
 from labserver import Lab
@@ -71,6 +72,19 @@ def write_notebook(lab: Lab, name: str, *cells: str) -> None:
         "language": "python",
     }
     nbformat.write(notebook, lab.root_dir / name)
+
+
+def api(lab: Lab, method: str, path: str, body: Any = None) -> Any:
+    """A call to the monitor's REST API as the server's owner; its JSON answer."""
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        f"{lab.url}session-monitor/api/{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        text = response.read()
+    return json.loads(text) if text else None
 
 
 def start_kernel(lab: Lab, name: str) -> str:

@@ -88,18 +88,21 @@ def open_session(
     lab: Lab, emulator: Harness, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OpenSession]:
     """Opens a session from a script (not a notebook), submits `jobs` jobs, tracks it by id.
-    Fast: no kernel. Returns the session id and its job ids."""
+    Fast: no kernel. Returns the session id and its job ids. The sessions are cancelled at the
+    end of the module: their jobs queue ahead of later ones on the same backend."""
     from qiskit_ibm_runtime import SamplerV2, Session
 
     opened: list[Any] = []
 
-    def start(jobs: int, tags: list[list[str]] | None = None) -> tuple[str, list[str]]:
+    def start(
+        jobs: int, tags: list[list[str]] | None = None, backend_name: str = "ibmq_kolkata"
+    ) -> tuple[str, list[str]]:
         tag_sets = tags or [["a11y", "optimizer-b"]]
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
             for key, value in emulator.emulator.client_environment().items():
                 patch.setenv(key, value)
-            backend = emulator.service().backend("ibmq_kolkata")
+            backend = emulator.service().backend(backend_name)
             session = Session(backend=backend)
             sampler = SamplerV2(mode=session)
             circuit = bell(backend)

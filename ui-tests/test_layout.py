@@ -208,3 +208,79 @@ def test_what_is_scrolled_to_stops_below_the_sticky_toolbar(
     header = panel.locator('[data-group="elsewhere"] .jp-SessionMonitor-groupHeader')
     header.locator(".jp-SessionMonitor-groupToggle").focus()
     assert below_toolbar(header)
+
+
+#: The statuses of the listed jobs, read in one go (the queue moves while a test looks).
+LISTED_STATUSES = (
+    "rows => rows.map(r => r.querySelector('[data-testid=\"job-status\"]').textContent)"
+)
+
+
+def test_a_long_job_list_puts_the_running_job_first_pages_and_filters_by_status(
+    page: Page,
+    lab: Lab,
+    open_session: OpenSession,  # noqa: F811 (the fixture imported above)
+    screenshot_path: Callable[[str], str],
+) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    # On a backend of its own: the other tests' sessions keep queued jobs on ibmq_kolkata.
+    session_id, jobs = open_session(45, backend_name="ibm_torino")
+    page.goto(lab.lab_url())
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+    open_sidebar(page)
+    session: Locator = row(page, session_id)
+    session.locator(".jp-SessionMonitor-expand").click()
+    listed = session.locator("tr[data-job-id]")
+    expect(listed).to_have_count(20, timeout=20_000)
+    expect(session.get_by_test_id("jobs-more")).to_contain_text("Showing 20 of 45 jobs.")
+
+    # Some jobs have finished, one runs, the rest wait: the running one heads the list.
+    chips = session.get_by_test_id("job-status-filter")
+    expect(chips.get_by_role("button", name=re.compile(r"^\d+ done$"))).to_be_visible(
+        timeout=30_000
+    )
+    expect(listed.first.get_by_test_id("job-status")).to_have_text("RUNNING", timeout=20_000)
+    session.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.locator(PANEL).evaluate("panel => { panel.scrollTop -= 48; }")  # under the toolbar
+    page.screenshot(path=screenshot_path("jobs-long-250-light"))
+
+    # Every job, in the order running, queued (next to run first), finished (latest first).
+    session.get_by_role("button", name="Show all 45").click()
+    expect(listed).to_have_count(45)
+    pairs = listed.evaluate_all(
+        "rows => rows.map(r => [r.dataset.jobId,"
+        " r.querySelector('[data-testid=\"job-status\"]').textContent])"
+    )
+    rank = {"RUNNING": 0, "QUEUED": 1}
+    ranks = [rank.get(status, 2) for _, status in pairs]
+    assert ranks == sorted(ranks), pairs
+    queue = [job_id for job_id, status in pairs if status == "QUEUED"]
+    assert queue == [job_id for job_id in jobs if job_id in queue], "queue order"
+    assert queue  # 2 s a job: most of the 45 still wait
+
+    # A count is a filter: only queued jobs, then all of them again.
+    chips.get_by_role("button", name=re.compile(r"^\d+ queued$")).click()
+    expect(chips.get_by_role("button", name=re.compile(r"^\d+ queued$"))).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    assert set(listed.evaluate_all(LISTED_STATUSES)) == {"QUEUED"}
+    chips.get_by_role("button", name="all 45").click()
+    expect(listed).to_have_count(20)
+
+    # Each job id has a copy button that puts the full id on the clipboard.
+    first = listed.first
+    job_id = first.get_attribute("data-job-id")
+    first.get_by_role("button", name=f"Copy job id {job_id}").click()
+    expect(first.get_by_role("button", name=f"Copy job id {job_id}")).to_have_attribute(
+        "title", "Copied"
+    )
+    assert page.evaluate("navigator.clipboard.readText()") == job_id
+
+    _theme(page, "JupyterLab Dark", light=False)
+    try:
+        _width(page, 600)
+        session.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.locator(PANEL).evaluate("panel => { panel.scrollTop -= 48; }")
+        page.screenshot(path=screenshot_path("jobs-long-600-dark"))
+    finally:
+        _theme(page, "JupyterLab Light", light=True)

@@ -8,28 +8,13 @@ max_time is scaled too.
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from labserver import Lab
-from notebooks import PANEL, open_sidebar, row, run_notebook, session_code, write_notebook
+from notebooks import PANEL, api, open_sidebar, row, run_notebook, session_code, write_notebook
 from playwright.sync_api import Page, expect
-
-
-def api(lab: Lab, method: str, path: str, body: Any = None) -> Any:
-    request = urllib.request.Request(  # noqa: S310 (loopback)
-        f"{lab.url}session-monitor/api/{path}",
-        data=None if body is None else json.dumps(body).encode(),
-        method=method,
-        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        text = response.read()
-    return json.loads(text) if text else None
 
 
 @pytest.fixture

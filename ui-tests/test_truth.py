@@ -15,11 +15,11 @@ from labserver import Lab
 from notebooks import (
     PANEL,
     SIDEBAR_TAB,
+    api,
     open_sidebar,
     row,
     run_notebook,
     session_code,
-    start_kernel,
     write_notebook,
 )
 from playwright.sync_api import Page, expect
@@ -172,7 +172,7 @@ def test_a_cells_widget_shows_its_max_ttl_and_survives_a_restart_and_reload(
     expect(card.locator('[data-kind^="max_ttl"]')).to_contain_text("max TTL 30 s")
     page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
     expect(page.locator(".jp-mod-dirty")).to_have_count(0, timeout=10_000)
-    kernel = start_kernel(lab, "kept.ipynb")  # the running kernel of this notebook
+    kernel = api(lab, "GET", f"sessions/{session_id}")["kernel_id"]  # the kernel that opened it
 
     _restart_kernel(lab, kernel)
     page.reload()
@@ -182,6 +182,15 @@ def test_a_cells_widget_shows_its_max_ttl_and_survives_a_restart_and_reload(
     expect(page.locator(".jp-Notebook")).not_to_contain_text("Error displaying widget")
     expect(card.get_by_role("button", name=f"Cancel session {session_id[:8]}")).to_be_visible()
     page.screenshot(path=screenshot_path("widget-after-reload"))
+
+    # In the sidebar the session is orphaned (its kernel restarted), and its row still names the
+    # notebook that opened it, which the Orphaned group's header cannot.
+    open_sidebar(page)
+    orphaned = page.locator(f'{PANEL} [data-group="orphaned"]')
+    opened_by = row(page, session_id).get_by_test_id("session-notebook")
+    expect(orphaned.locator(f'[data-session-id="{session_id}"]')).to_have_count(1, timeout=30_000)
+    expect(opened_by).to_have_text("opened by kept.ipynb")
+    expect(opened_by.get_by_role("button")).to_have_attribute("title", "Open kept.ipynb")
     card.get_by_role("button", name=f"Cancel session {session_id[:8]}").click()
     page.locator(".jp-Dialog").get_by_role("button", name="Cancel session").click()
     expect(card.get_by_test_id("end-reason")).to_contain_text("Cancelled", timeout=20_000)
