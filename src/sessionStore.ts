@@ -224,6 +224,36 @@ export class SessionStore {
   }
 
   /**
+   * The sessions the change being signalled touched (added, replaced or removed), by id; null
+   * after a reload (any of them). Read it in a `changed` handler.
+   */
+  get lastChanged(): ReadonlySet<string> | null {
+    return this._lastChanged;
+  }
+
+  /**
+   * Listen to one session: the listener is called after a change to it (replaced, added,
+   * removed) or a reload has been applied, once `changed` has been signalled. Returns the
+   * function that stops listening. A row watches its own session, so that a change re-renders
+   * the row it is about rather than the whole list.
+   */
+  watch(id: string, listener: () => void): () => void {
+    let listeners = this._watchers.get(id);
+    if (!listeners) {
+      listeners = new Set();
+      this._watchers.set(id, listeners);
+    }
+    listeners.add(listener);
+    return () => {
+      const current = this._watchers.get(id);
+      current?.delete(listener);
+      if (current?.size === 0) {
+        this._watchers.delete(id);
+      }
+    };
+  }
+
+  /**
    * Reload the snapshot (at start, on reconnect, when the tab becomes visible, after a gap).
    * Callers share a reload in flight; with `fresh`, a reload that *starts after* this call is
    * made too: the push channel has just subscribed, and a change made between an earlier
@@ -259,15 +289,16 @@ export class SessionStore {
       void this.resync(); // a change was missed
       return;
     }
-    this._put(change);
-    this._changed.emit();
+    const touched = new Set<string>();
+    this._put(change, touched);
+    this._emit(touched);
   }
 
   /** The push channel dropped: say so until the next successful reload. */
   disconnected(): void {
     if (this._connection !== 'reconnecting') {
       this._connection = 'reconnecting';
-      this._changed.emit();
+      this._emit(new Set());
     }
   }
 
@@ -279,7 +310,7 @@ export class SessionStore {
     } catch (error) {
       this._connection = 'error';
       this._error = (error as Error).message;
-      this._changed.emit();
+      this._emit(new Set());
       this._retryLater();
       return;
     }
@@ -300,9 +331,21 @@ export class SessionStore {
         this._again = true; // a hole in what arrived meanwhile: only a new snapshot fills it
         break;
       }
-      this._put(change);
+      this._put(change, new Set());
     }
+    this._emit(null);
+  }
+
+  /** Signal `changed`, then the watchers of the sessions touched (null: all of them). */
+  private _emit(touched: ReadonlySet<string> | null): void {
+    this._lastChanged = touched;
     this._changed.emit();
+    const ids = touched ?? [...this._watchers.keys()];
+    for (const id of ids) {
+      for (const listener of [...(this._watchers.get(id) ?? [])]) {
+        listener();
+      }
+    }
   }
 
   /**
@@ -335,7 +378,7 @@ export class SessionStore {
     }
   }
 
-  private _put(change: IChange): void {
+  private _put(change: IChange, touched: Set<string>): void {
     if (change.kind === 'money') {
       this._money = change.money ?? this._money;
     } else if (change.kind === 'polled') {
@@ -343,12 +386,15 @@ export class SessionStore {
         const known = this._sessions.get(id);
         if (known) {
           this._sessions.set(id, { ...known, last_polled_at: at });
+          touched.add(id);
         }
       }
     } else if (change.kind === 'removed' || change.session === null) {
       this._sessions.delete(change.session_id);
+      touched.add(change.session_id);
     } else {
       this._sessions.set(change.session_id, change.session);
+      touched.add(change.session_id);
     }
     this._version = change.version;
   }
@@ -365,4 +411,6 @@ export class SessionStore {
   private _failures = 0;
   private _retry: ReturnType<typeof setTimeout> | null = null;
   private _changed = new Signal<this, void>(this);
+  private _lastChanged: ReadonlySet<string> | null = null;
+  private _watchers = new Map<string, Set<() => void>>();
 }

@@ -304,3 +304,54 @@ describe('SessionStore', () => {
     expect(source.calls).toBe(1);
   });
 });
+
+describe('SessionStore.watch', () => {
+  it('calls a session’s watchers after a change to that session only, with `changed` naming it', async () => {
+    const { store } = await loaded([view('a'), view('b')], 1);
+    const heard: string[] = [];
+    const stopA = store.watch('a', () => heard.push('a'));
+    store.watch('b', () => heard.push('b'));
+    const named: (string[] | null)[] = [];
+    store.changed.connect(() => {
+      const touched = store.lastChanged;
+      named.push(touched && [...touched]);
+    });
+
+    store.apply(change(2, 'a', 'In progress'));
+    expect(heard).toEqual(['a']);
+    expect(named).toEqual([['a']]);
+
+    stopA();
+    store.apply(change(3, 'a', 'Pending'));
+    expect(heard).toEqual(['a']);
+    store.apply({
+      version: 4,
+      kind: 'removed',
+      session_id: 'b',
+      session: null
+    });
+    expect(heard).toEqual(['a', 'b']);
+    expect(named).toEqual([['a'], ['a'], ['b']]);
+  });
+
+  it('calls every watcher after a reload, and none when the connection alone changes', async () => {
+    const source = new Snapshots();
+    const store = new SessionStore(source.fetch);
+    const heard: string[] = [];
+    store.watch('a', () => heard.push('a'));
+    store.watch('b', () => heard.push('b'));
+    const first = store.resync();
+    source.answer({
+      sessions: [view('a')],
+      server_time: SERVER_TIME,
+      version: 1
+    });
+    await first;
+    expect(heard).toEqual(['a', 'b']);
+    expect(store.lastChanged).toBeNull();
+
+    store.disconnected();
+    expect(heard).toEqual(['a', 'b']);
+    expect(store.lastChanged?.size).toBe(0);
+  });
+});
