@@ -175,6 +175,65 @@ function newestFirst(a: ISessionView, b: ISessionView): number {
 }
 
 /**
+ * The key of the group `groupSessions` puts a session in ("orphaned", "notebook:<path>",
+ * "elsewhere", "lost", "closed"), or null when it is not listed: filtered out, or closed while
+ * only open sessions are shown or longer ago than the recently closed minutes.
+ */
+export function groupKeyOf(
+  view: ISessionView,
+  options: IGroupOptions
+): string | null {
+  if (!matches(view, options.filter)) {
+    return null;
+  }
+  if (isLost(view)) {
+    return 'lost';
+  }
+  if (isClosed(view)) {
+    const at = closedAt(view);
+    const cutoff = options.now - options.recentlyClosedMinutes * 60_000;
+    return options.show === 'all' && (at === null || at >= cutoff)
+      ? 'closed'
+      : null;
+  }
+  if (view.orphaned) {
+    return 'orphaned';
+  }
+  return view.notebook_path ? `notebook:${view.notebook_path}` : 'elsewhere';
+}
+
+/**
+ * Where `groupSessions` puts a session: its group and what orders it there, as one string
+ * (empty when it is not listed). A change that leaves it the same moves nothing in the list.
+ */
+export function placementOf(
+  view: ISessionView | undefined,
+  options: IGroupOptions
+): string {
+  const key = view ? groupKeyOf(view, options) : null;
+  if (key === null) {
+    return '';
+  }
+  const order = key === 'closed' ? closedAt(view!) : view!.tracked_at;
+  return `${key}\n${order ?? ''}`;
+}
+
+/** When the first of these closed sessions leaves "Recently closed" (server ms), or Infinity. */
+export function closedListedUntil(
+  sessions: Iterable<ISessionView>,
+  recentlyClosedMinutes: number
+): number {
+  let until = Number.POSITIVE_INFINITY;
+  for (const view of sessions) {
+    const at = closedAt(view);
+    if (at !== null) {
+      until = Math.min(until, at + recentlyClosedMinutes * 60_000);
+    }
+  }
+  return until;
+}
+
+/**
  * The sidebar's groups, in display order: orphaned sessions first (they cost money and nobody
  * can reach them), then one group per notebook (by name), then sessions tracked by id or opened
  * elsewhere, then those the service no longer knows (to forget them), then recently closed
@@ -184,70 +243,37 @@ export function groupSessions(
   sessions: Iterable<ISessionView>,
   options: IGroupOptions
 ): IGroup[] {
-  const orphaned: ISessionView[] = [];
-  const elsewhere: ISessionView[] = [];
-  const closed: ISessionView[] = [];
-  const lost: ISessionView[] = [];
-  const byNotebook = new Map<string, ISessionView[]>();
-  const cutoff = options.now - options.recentlyClosedMinutes * 60_000;
+  const byKey = new Map<string, ISessionView[]>();
   for (const view of sessions) {
-    if (!matches(view, options.filter)) {
-      continue;
-    }
-    if (isLost(view)) {
-      lost.push(view);
-    } else if (isClosed(view)) {
-      const at = closedAt(view);
-      if (options.show === 'all' && (at === null || at >= cutoff)) {
-        closed.push(view);
+    const key = groupKeyOf(view, options);
+    if (key !== null) {
+      const list = byKey.get(key);
+      if (list) {
+        list.push(view);
+      } else {
+        byKey.set(key, [view]);
       }
-    } else if (view.orphaned) {
-      orphaned.push(view);
-    } else if (view.notebook_path) {
-      const list = byNotebook.get(view.notebook_path) ?? [];
-      list.push(view);
-      byNotebook.set(view.notebook_path, list);
-    } else {
-      elsewhere.push(view);
     }
   }
   const groups: IGroup[] = [];
-  if (orphaned.length) {
-    groups.push({
-      key: 'orphaned',
-      kind: 'orphaned',
-      path: null,
-      sessions: orphaned.sort(newestFirst)
-    });
-  }
-  const paths = [...byNotebook.keys()].sort((a, b) =>
-    notebookName(a).localeCompare(notebookName(b))
-  );
+  const add = (key: string, kind: GroupKind, path: string | null) => {
+    const list = byKey.get(key);
+    if (list) {
+      groups.push({ key, kind, path, sessions: list.sort(newestFirst) });
+    }
+  };
+  add('orphaned', 'orphaned', null);
+  const paths = [...byKey.keys()]
+    .filter(key => key.startsWith('notebook:'))
+    .map(key => key.slice('notebook:'.length))
+    .sort((a, b) => notebookName(a).localeCompare(notebookName(b)));
   for (const path of paths) {
-    groups.push({
-      key: `notebook:${path}`,
-      kind: 'notebook',
-      path,
-      sessions: byNotebook.get(path)!.sort(newestFirst)
-    });
+    add(`notebook:${path}`, 'notebook', path);
   }
-  if (elsewhere.length) {
-    groups.push({
-      key: 'elsewhere',
-      kind: 'elsewhere',
-      path: null,
-      sessions: elsewhere.sort(newestFirst)
-    });
-  }
-  if (lost.length) {
-    groups.push({
-      key: 'lost',
-      kind: 'lost',
-      path: null,
-      sessions: lost.sort(newestFirst)
-    });
-  }
-  if (closed.length) {
+  add('elsewhere', 'elsewhere', null);
+  add('lost', 'lost', null);
+  const closed = byKey.get('closed');
+  if (closed) {
     closed.sort((a, b) => (closedAt(b) ?? 0) - (closedAt(a) ?? 0));
     groups.push({
       key: 'closed',
@@ -265,7 +291,10 @@ export function notebookName(path: string): string {
   return parts[parts.length - 1] || path;
 }
 
-export function groupTitle(group: IGroup, trans: TranslationBundle): string {
+export function groupTitle(
+  group: Pick<IGroup, 'kind' | 'path'>,
+  trans: TranslationBundle
+): string {
   switch (group.kind) {
     case 'orphaned':
       return trans.__('Orphaned (kernel gone, session still open)');

@@ -11,10 +11,18 @@ import * as React from 'react';
 import type { SessionActions } from '../actions';
 import { useSignalVersion } from '../hooks';
 import type { MonitorModel } from '../model';
-import { groupSessions, groupTitle, IGroup } from '../present';
+import {
+  closedListedUntil,
+  groupSessions,
+  groupTitle,
+  GroupKind,
+  IGroupOptions,
+  placementOf
+} from '../present';
+import type { ISessionView, SessionStore } from '../sessionStore';
 import type { Ticker } from '../ticker';
 import { MoneyHeader, TotalBilled } from './Money';
-import { SessionRow } from './SessionRow';
+import { ISessionRowProps, SessionRow } from './SessionRow';
 
 // Code and commands shown as they are typed: not prose, so not translated.
 const OPEN_SESSION_SAMPLE = `from qiskit_ibm_runtime import QiskitRuntimeService, Session, SamplerV2
@@ -40,6 +48,11 @@ export interface ISessionListProps {
    * there across reloads, as Lab's own panels keep theirs. */
   state?: IStateDB | null;
 }
+
+// Icons as elements made once, so that a render of the list leaves them alone (see SessionRow).
+const CARET_RIGHT = <caretRightIcon.react tag="span" elementSize="small" />;
+const CARET_DOWN = <caretDownIcon.react tag="span" elementSize="small" />;
+const ADD_ICON = <addIcon.react tag="span" elementSize="normal" />;
 
 /** The key of the view in the state database. */
 export const VIEW_STATE_KEY = 'jupyter-session-monitor:view';
@@ -77,7 +90,7 @@ export function viewStateFrom(value: unknown): IViewState | null {
 export function SessionList(props: ISessionListProps): JSX.Element {
   const { model, actions, trans } = props;
   const store = model.store;
-  const storeVersion = useSignalVersion(store.changed);
+  useStoreFacts(store);
   const busyVersion = useSignalVersion(actions.busyChanged);
   const settingsVersion = useSignalVersion(model.settingsChanged);
   const [filter, setFilter] = React.useState('');
@@ -128,16 +141,12 @@ export function SessionList(props: ISessionListProps): JSX.Element {
 
   const settings = model.settings;
   const offset = store.clockOffset;
-  const groups = React.useMemo(
-    () =>
-      groupSessions(store.sessions.values(), {
-        filter,
-        show,
-        recentlyClosedMinutes: settings.recentlyClosedMinutes,
-        now: Date.now() - offset
-      }),
-    [storeVersion, settingsVersion, filter, show, offset]
-  );
+  const groups = useLayout(store, {
+    filter,
+    show,
+    recentlyClosedMinutes: settings.recentlyClosedMinutes,
+    settingsVersion
+  });
   const stale = store.connection === 'reconnecting';
   const fetchOne = React.useCallback(
     (id: string) => model.fetchTimeline(id),
@@ -245,7 +254,7 @@ export function SessionList(props: ISessionListProps): JSX.Element {
               input?.focus();
             }}
           >
-            <addIcon.react tag="span" elementSize="normal" />
+            {ADD_ICON}
           </button>
         </div>
       )}
@@ -279,15 +288,17 @@ export function SessionList(props: ISessionListProps): JSX.Element {
           openNotebook={props.openNotebook}
           ticker={model.ticker}
           offset={offset}
+          store={store}
         >
-          {group.sessions.map(view => (
-            <SessionRow
-              key={view.id}
-              view={view}
-              expanded={expanded.has(view.id)}
+          {group.ids.map(id => (
+            <LiveRow
+              key={id}
+              store={store}
+              id={id}
+              expanded={expanded.has(id)}
               onToggle={onToggle}
               actions={actions}
-              busy={actions.busy(view.id)}
+              busy={actions.busy(id)}
               ticker={model.ticker}
               offset={offset}
               trans={trans}
@@ -308,19 +319,211 @@ export function SessionList(props: ISessionListProps): JSX.Element {
   );
 }
 
+/** A group as the list lays it out: its sessions by id (each row reads its own view). */
+interface IGroupLayout {
+  key: string;
+  kind: GroupKind;
+  path: string | null;
+  ids: string[];
+}
+
+/** The groups, and what tells whether a change moves anything in them. */
+interface ILayout {
+  groups: IGroupLayout[];
+  /** Every session's placement (`placementOf`) when the groups were made. */
+  placements: Map<string, string>;
+  /** When a listed closed session leaves "Recently closed" (server ms). */
+  until: number;
+}
+
+type LayoutOptions = Omit<IGroupOptions, 'now'> & { settingsVersion: number };
+
+function layoutOf(store: SessionStore, options: LayoutOptions): ILayout {
+  const groupOptions = { ...options, now: Date.now() - store.clockOffset };
+  const groups = groupSessions(store.sessions.values(), groupOptions);
+  const placements = new Map<string, string>();
+  for (const [id, view] of store.sessions) {
+    placements.set(id, placementOf(view, groupOptions));
+  }
+  const closed = groups.find(group => group.kind === 'closed');
+  return {
+    groups: groups.map(group => ({
+      key: group.key,
+      kind: group.kind,
+      path: group.path,
+      ids: group.sessions.map(view => view.id)
+    })),
+    placements,
+    until: closed
+      ? closedListedUntil(closed.sessions, options.recentlyClosedMinutes)
+      : Number.POSITIVE_INFINITY
+  };
+}
+
+function sameGroups(a: IGroupLayout[], b: IGroupLayout[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every(
+      (group, i) =>
+        group.key === b[i].key &&
+        group.ids.length === b[i].ids.length &&
+        group.ids.every((id, j) => id === b[i].ids[j])
+    )
+  );
+}
+
+/**
+ * The groups of sessions, by id, made again only when a change moves a session (into or out of
+ * a group, or within one), adds or removes one, or a closed one has been listed long enough; a
+ * change that moves nothing leaves the list as it is and re-renders only its rows.
+ */
+function useLayout(
+  store: SessionStore,
+  options: LayoutOptions
+): IGroupLayout[] {
+  const key = JSON.stringify(options);
+  const made = React.useRef<{ key: string; layout: ILayout } | null>(null);
+  if (made.current === null || made.current.key !== key) {
+    made.current = { key, layout: layoutOf(store, options) };
+  }
+  const latest = React.useRef(options);
+  latest.current = options;
+  const [, setVersion] = React.useState(0);
+  React.useEffect(() => {
+    const changed = () => {
+      const current = made.current!;
+      const options = latest.current;
+      const now = Date.now() - store.clockOffset;
+      const touched = store.lastChanged;
+      const moved =
+        touched === null ||
+        now >= current.layout.until ||
+        [...touched].some(
+          id =>
+            placementOf(store.sessions.get(id), { ...options, now }) !==
+            (current.layout.placements.get(id) ?? '')
+        );
+      if (!moved) {
+        return;
+      }
+      const next = layoutOf(store, options);
+      const same = sameGroups(current.layout.groups, next.groups);
+      if (same) {
+        next.groups = current.layout.groups;
+      }
+      made.current = { key: current.key, layout: next };
+      if (!same) {
+        setVersion(version => version + 1);
+      }
+    };
+    store.changed.connect(changed);
+    return () => void store.changed.disconnect(changed);
+  }, [store]);
+  return made.current.layout.groups;
+}
+
+/**
+ * Re-renders the list when what it shows of the store itself changes (connection, error,
+ * whether there are sessions, the clock offset), not on every change to a session.
+ */
+function useStoreFacts(store: SessionStore): void {
+  const facts = () =>
+    [
+      store.connection,
+      store.error,
+      store.sessions.size,
+      store.version === 0,
+      store.clockOffset
+    ].join('\n');
+  React.useSyncExternalStore(
+    React.useCallback(
+      (listener: () => void) => {
+        store.changed.connect(listener);
+        return () => void store.changed.disconnect(listener);
+      },
+      [store]
+    ),
+    facts
+  );
+}
+
+/** A row that reads its session from the store and re-renders on changes to it alone. */
+const LiveRow = React.memo(function LiveRow(
+  props: Omit<ISessionRowProps, 'view'> & { store: SessionStore; id: string }
+): JSX.Element | null {
+  const { store, id, ...rest } = props;
+  const view = React.useSyncExternalStore(
+    React.useCallback(
+      (listener: () => void) => store.watch(id, listener),
+      [store, id]
+    ),
+    () => store.sessions.get(id)
+  );
+  return view ? <SessionRow view={view} {...rest} /> : null;
+});
+
+/** The sessions of these ids as the store holds them now, re-rendering on changes to them. */
+function useViews(store: SessionStore, ids: string[]): ISessionView[] {
+  const last = React.useRef<ISessionView[]>([]);
+  const read = () => {
+    const views = ids
+      .map(id => store.sessions.get(id))
+      .filter((view): view is ISessionView => view !== undefined);
+    const same =
+      views.length === last.current.length &&
+      views.every((view, i) => view === last.current[i]);
+    if (!same) {
+      last.current = views;
+    }
+    return last.current;
+  };
+  return React.useSyncExternalStore(
+    React.useCallback(
+      (listener: () => void) => {
+        const stops = ids.map(id => store.watch(id, listener));
+        return () => stops.forEach(stop => stop());
+      },
+      [store, ids]
+    ),
+    read
+  );
+}
+
+/** A notebook group's billed total, live: it follows changes to the group's sessions. */
+function GroupTotal(props: {
+  store: SessionStore;
+  ids: string[];
+  ticker: Ticker;
+  offset: number;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const views = useViews(props.store, props.ids);
+  return (
+    <TotalBilled
+      views={views}
+      ticker={props.ticker}
+      offset={props.offset}
+      trans={props.trans}
+      label={props.trans.__(
+        'Billed so far by this notebook’s sessions shown here'
+      )}
+    />
+  );
+}
+
 function Group(props: {
-  group: IGroup;
+  group: IGroupLayout;
   collapsed: boolean;
   onCollapse: () => void;
   trans: TranslationBundle;
   openNotebook: (path: string) => void;
   ticker: Ticker;
   offset: number;
+  store: SessionStore;
   children: React.ReactNode;
 }): JSX.Element {
   const { group, collapsed, trans } = props;
   const title = groupTitle(group, trans);
-  const Caret = collapsed ? caretRightIcon : caretDownIcon;
   const listId = `jp-SessionMonitor-group-${group.key}`;
   return (
     <section
@@ -339,7 +542,7 @@ function Group(props: {
           }
           onClick={props.onCollapse}
         >
-          <Caret.react tag="span" elementSize="small" />
+          {collapsed ? CARET_RIGHT : CARET_DOWN}
         </button>
         {group.kind === 'notebook' ? (
           <button
@@ -363,17 +566,15 @@ function Group(props: {
           </button>
         )}
         {group.kind === 'notebook' && (
-          <TotalBilled
-            views={group.sessions}
+          <GroupTotal
+            store={props.store}
+            ids={group.ids}
             ticker={props.ticker}
             offset={props.offset}
             trans={trans}
-            label={trans.__(
-              'Billed so far by this notebook’s sessions shown here'
-            )}
           />
         )}
-        <span className="jp-SessionMonitor-count">{group.sessions.length}</span>
+        <span className="jp-SessionMonitor-count">{group.ids.length}</span>
       </h3>
       {!collapsed && (
         <ul id={listId} className="jp-SessionMonitor-sessions">
