@@ -36,6 +36,18 @@ import { Countdown } from './Countdown';
 import { TimelinePicture } from './TimelinePicture';
 import { BillingLine, BudgetLine, FitLine } from './Money';
 
+/**
+ * The row's icons as elements made once: React skips an element it has already rendered, so a
+ * row that renders again leaves its icons alone (a `LabIcon` re-subscribes to its icon's changes
+ * on every render, which costs more the more icons the page holds).
+ */
+const ICONS = {
+  expanded: <caretDownIcon.react tag="span" elementSize="small" />,
+  collapsed: <caretRightIcon.react tag="span" elementSize="small" />,
+  copy: <copyIcon.react tag="span" elementSize="small" />,
+  stop: <stopIcon.react tag="span" elementSize="small" />
+};
+
 export interface ISessionRowProps {
   view: ISessionView;
   expanded: boolean;
@@ -107,7 +119,7 @@ function CopyId({
           void navigator.clipboard?.writeText(id).then(() => setCopied(true));
         }}
       >
-        <copyIcon.react tag="span" elementSize="small" />
+        {ICONS.copy}
       </button>
     </span>
   );
@@ -120,7 +132,6 @@ export const SessionRow = React.memo(function SessionRow(
   const { view, trans, expanded, busy } = props;
   const detailsId = `jp-SessionMonitor-details-${view.id}`;
   const closed = !isOpen(view);
-  const Caret = expanded ? caretDownIcon : caretRightIcon;
   const focus = useFocusInRow();
   return (
     <li
@@ -150,7 +161,7 @@ export const SessionRow = React.memo(function SessionRow(
           )}
           onClick={() => props.onToggle(view.id)}
         >
-          <Caret.react tag="span" elementSize="small" />
+          {expanded ? ICONS.expanded : ICONS.collapsed}
           <span className="jp-SessionMonitor-backend">
             {view.backend ?? trans.__('unknown backend')}
           </span>
@@ -510,6 +521,13 @@ function JobTable(props: {
   useSignalVersion(actions.busyChanged); // a job's Cancel shows its request in flight
   const [status, setStatus] = React.useState<string | null>(null);
   const [limit, setLimit] = React.useState(JOB_PAGE);
+  // The session as it is now, for a job's "cell" link; one function, so job rows stay memoised.
+  const latest = React.useRef(view);
+  latest.current = view;
+  const goToCell = React.useCallback(
+    (job: IJobView) => void actions.goToCell(latest.current, job),
+    [actions]
+  );
   const ordered = React.useMemo(() => orderJobs(jobs), [jobs]);
   const chosen =
     status === null ? ordered : ordered.filter(job => job.status === status);
@@ -566,95 +584,16 @@ function JobTable(props: {
         </thead>
         <tbody>
           {shown.map(job => (
-            <tr key={job.id} data-job-id={job.id}>
-              <td>
-                <CopyId
-                  id={job.id}
-                  trans={trans}
-                  label={trans.__('Copy job id %1', job.id)}
-                />{' '}
-                <span className="jp-SessionMonitor-muted">
-                  {job.program_id}
-                </span>
-                <div className="jp-SessionMonitor-muted">
-                  <span className="jp-SessionMonitor-srOnly">
-                    {trans.__('created')}{' '}
-                  </span>
-                  {clockTime(job.created)}
-                </div>
-                {job.cell && view.notebook_path && (
-                  <button
-                    type="button"
-                    className="jp-SessionMonitor-linkButton jp-SessionMonitor-muted"
-                    onClick={() => void actions.goToCell(view, job)}
-                    title={trans.__('Show the cell that submitted this job')}
-                  >
-                    {job.cell.execution_count !== null
-                      ? trans.__('cell [%1]', job.cell.execution_count)
-                      : trans.__('cell')}
-                  </button>
-                )}
-                {job.tags.length > 0 && (
-                  <div role="group" aria-label={trans.__('Tags')}>
-                    {job.tags.map(tag => (
-                      <span className="jp-SessionMonitor-tag" key={tag}>
-                        {tag}
-                      </span>
-                    ))}
-                  </div>
-                )}
-                {jobReasonText(job) && (
-                  <div
-                    className="jp-SessionMonitor-jobReason"
-                    data-testid="job-reason"
-                    title={jobReasonText(job)!}
-                  >
-                    <span className="jp-SessionMonitor-srOnly">
-                      {job.status === 'ERROR'
-                        ? trans.__('failed because')
-                        : trans.__('cancelled because')}{' '}
-                    </span>
-                    {jobReasonText(job)}
-                  </div>
-                )}
-              </td>
-              <td>
-                <div
-                  className={`jp-SessionMonitor-jobStatus jp-mod-${job.status.toLowerCase()}`}
-                  data-testid="job-status"
-                >
-                  {job.status}
-                </div>
-                <div className="jp-SessionMonitor-muted">
-                  <span className="jp-SessionMonitor-srOnly">
-                    {trans.__('duration')}{' '}
-                  </span>
-                  {jobDuration(job, trans)}
-                </div>
-              </td>
-              <td>
-                {jobCancellable(job) && (
-                  <button
-                    type="button"
-                    className="jp-SessionMonitor-iconButton jp-SessionMonitor-jobCancel"
-                    aria-disabled={actions.busy(job.id)}
-                    aria-label={trans.__('Cancel job %1', shortId(job.id))}
-                    title={trans.__('Cancel job %1', shortId(job.id))}
-                    onClick={() =>
-                      actions.busy(job.id) || void actions.confirmJobCancel(job)
-                    }
-                  >
-                    <stopIcon.react tag="span" elementSize="small" />
-                    <span
-                      className="jp-SessionMonitor-jobCancelLabel"
-                      aria-hidden="true"
-                    >
-                      {trans.__('Cancel')}
-                    </span>
-                  </button>
-                )}
-              </td>
-            </tr>
+            <JobRow
+              key={job.id}
+              job={job}
+              inNotebook={Boolean(view.notebook_path)}
+              today={new Date().toDateString()}
+              busy={actions.busy(job.id)}
+              onGoToCell={goToCell}
+              actions={actions}
+              trans={trans}
+            />
           ))}
         </tbody>
       </table>
@@ -688,6 +627,144 @@ function JobTable(props: {
     </>
   );
 }
+
+/** Whether two job views hold the same values (a pushed change parses every job anew). */
+function sameJob(a: IJobView, b: IJobView): boolean {
+  if (a === b) {
+    return true;
+  }
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) {
+    const x = (a as unknown as Record<string, unknown>)[key];
+    const y = (b as unknown as Record<string, unknown>)[key];
+    if (
+      x !== y &&
+      (typeof x !== 'object' ||
+        typeof y !== 'object' ||
+        x === null ||
+        y === null ||
+        JSON.stringify(x) !== JSON.stringify(y))
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * One job of the table; it renders again only when the job's values change (or whether a cancel
+ * is in flight), not whenever its session does.
+ */
+const JobRow = React.memo(
+  function JobRow(props: {
+    job: IJobView;
+    /** The session has a notebook: a job's cell can be shown. */
+    inNotebook: boolean;
+    /** Today's date: a time from another day shows its date (`clockTime`). */
+    today: string;
+    busy: boolean;
+    onGoToCell: (job: IJobView) => void;
+    actions: SessionActions;
+    trans: TranslationBundle;
+  }): JSX.Element {
+    const { job, actions, trans } = props;
+    return (
+      <tr data-job-id={job.id}>
+        <td>
+          <CopyId
+            id={job.id}
+            trans={trans}
+            label={trans.__('Copy job id %1', job.id)}
+          />{' '}
+          <span className="jp-SessionMonitor-muted">{job.program_id}</span>
+          <div className="jp-SessionMonitor-muted">
+            <span className="jp-SessionMonitor-srOnly">
+              {trans.__('created')}{' '}
+            </span>
+            {clockTime(job.created)}
+          </div>
+          {job.cell && props.inNotebook && (
+            <button
+              type="button"
+              className="jp-SessionMonitor-linkButton jp-SessionMonitor-muted"
+              onClick={() => props.onGoToCell(job)}
+              title={trans.__('Show the cell that submitted this job')}
+            >
+              {job.cell.execution_count !== null
+                ? trans.__('cell [%1]', job.cell.execution_count)
+                : trans.__('cell')}
+            </button>
+          )}
+          {job.tags.length > 0 && (
+            <div role="group" aria-label={trans.__('Tags')}>
+              {job.tags.map(tag => (
+                <span className="jp-SessionMonitor-tag" key={tag}>
+                  {tag}
+                </span>
+              ))}
+            </div>
+          )}
+          {jobReasonText(job) && (
+            <div
+              className="jp-SessionMonitor-jobReason"
+              data-testid="job-reason"
+              title={jobReasonText(job)!}
+            >
+              <span className="jp-SessionMonitor-srOnly">
+                {job.status === 'ERROR'
+                  ? trans.__('failed because')
+                  : trans.__('cancelled because')}{' '}
+              </span>
+              {jobReasonText(job)}
+            </div>
+          )}
+        </td>
+        <td>
+          <div
+            className={`jp-SessionMonitor-jobStatus jp-mod-${job.status.toLowerCase()}`}
+            data-testid="job-status"
+          >
+            {job.status}
+          </div>
+          <div className="jp-SessionMonitor-muted">
+            <span className="jp-SessionMonitor-srOnly">
+              {trans.__('duration')}{' '}
+            </span>
+            {jobDuration(job, trans)}
+          </div>
+        </td>
+        <td>
+          {jobCancellable(job) && (
+            <button
+              type="button"
+              className="jp-SessionMonitor-iconButton jp-SessionMonitor-jobCancel"
+              aria-disabled={props.busy}
+              aria-label={trans.__('Cancel job %1', shortId(job.id))}
+              title={trans.__('Cancel job %1', shortId(job.id))}
+              onClick={() => props.busy || void actions.confirmJobCancel(job)}
+            >
+              {ICONS.stop}
+              <span
+                className="jp-SessionMonitor-jobCancelLabel"
+                aria-hidden="true"
+              >
+                {trans.__('Cancel')}
+              </span>
+            </button>
+          )}
+        </td>
+      </tr>
+    );
+  },
+  (before, after) =>
+    sameJob(before.job, after.job) &&
+    before.inNotebook === after.inNotebook &&
+    before.today === after.today &&
+    before.busy === after.busy &&
+    before.onGoToCell === after.onGoToCell &&
+    before.actions === after.actions &&
+    before.trans === after.trans
+);
 
 /**
  * The job counts per status, as toggles: pressing one lists only the jobs with that status,
