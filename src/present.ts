@@ -350,11 +350,36 @@ export function clockTime(
     (typeof document !== 'undefined' && document.documentElement.lang) ||
     undefined;
   const moment = new Date(ms);
-  const time = moment.toLocaleTimeString(lang);
+  const time = formatter(lang, 'time').format(moment);
   return moment.toDateString() === new Date(now).toDateString()
     ? time
-    : `${moment.toLocaleDateString(lang)} ${time}`;
+    : `${formatter(lang, 'date').format(moment)} ${time}`;
 }
+
+/**
+ * What `toLocaleTimeString(lang)` and `toLocaleDateString(lang)` use (ECMA-402: hour, minute
+ * and second, or year, month and day, numeric), made once per language: a job table formats
+ * many times, and making a formatter costs far more than using one.
+ */
+function formatter(
+  lang: string | undefined,
+  kind: 'time' | 'date'
+): Intl.DateTimeFormat {
+  const key = `${lang ?? ''}|${kind}`;
+  let made = FORMATTERS.get(key);
+  if (!made) {
+    made = new Intl.DateTimeFormat(
+      lang,
+      kind === 'time'
+        ? { hour: 'numeric', minute: 'numeric', second: 'numeric' }
+        : { year: 'numeric', month: 'numeric', day: 'numeric' }
+    );
+    FORMATTERS.set(key, made);
+  }
+  return made;
+}
+
+const FORMATTERS = new Map<string, Intl.DateTimeFormat>();
 
 /**
  * Every countdown that applies to a session at `now` (local ms), soonest first; `offset` is how
