@@ -157,6 +157,16 @@ def report(results: dict[str, Any]) -> None:
         }
         ratios.append(f"{label} {ratio['total']:.1f}x (commit only {ratio['script']:.1f}x)")
     print(f"p50 ratio naive/optimized: {'; '.join(ratios)}")
+    for name, samples in (("naive", naive["update"]), ("optimized", optimized["update"])):
+        parts = []
+        for label, expanded in (("to an expanded row", True), ("to a collapsed row", False)):
+            total = [s["total"] for s in samples if s.get("expanded", False) == expanded]
+            if total:
+                parts.append(
+                    f"{label} ({len(total)}) p50 {statistics.median(total):.2f} "
+                    f"p95 {percentile(total, 0.95):.2f}"
+                )
+        print(f"changes, {name}: {'; '.join(parts)}")
     print(f"\n{'':<34} {'naive':>9} {'optimized':>9}")
     for name, value in (
         ("rows rendered", lambda r: r["rows"]),

@@ -56,6 +56,8 @@ interface ISample {
   mutations: number;
   /** React elements created (components re-rendered, and what they returned). */
   elements: number;
+  /** For a change: whether its session's row is expanded. */
+  expanded?: boolean;
 }
 
 interface IVariantResult {
@@ -93,6 +95,8 @@ const trans = nullTranslator.load('jupyter-session-monitor');
 /** Server settings whose fetch answers `GET sessions` and `GET sessions/{id}` from `data`. */
 function fakeServer(data: IBenchData): ServerConnection.ISettings {
   const answer = async (url: string): Promise<Response> => {
+    // Answer later, as a server would: its work is not the page's render time.
+    await new Promise(resolve => setTimeout(resolve, 0));
     const path = new URL(url).pathname;
     // `GET sessions/{id}` and `GET sessions/{id}/timeline` (an expanded row's timeline).
     const match = /\/sessions\/([^/]+)(?:\/timeline)?$/.exec(path);
@@ -245,9 +249,19 @@ async function runVariant(
     })
     .map(node => node.textContent ?? '');
 
+  const expandedIds = new Set(
+    [
+      ...container.querySelectorAll<HTMLElement>(
+        '.jp-SessionMonitor-session:has(> .jp-SessionMonitor-expanded)'
+      )
+    ].map(row => row.dataset.sessionId)
+  );
   const update: ISample[] = [];
   for (const change of data.changes.slice(0, updates)) {
-    update.push(measure(() => model.store.apply(change)));
+    update.push({
+      ...measure(() => model.store.apply(change)),
+      expanded: expandedIds.has(change.session_id)
+    });
     await nextFrame();
   }
   if (model.store.version !== data.changes[updates - 1].version) {
@@ -264,6 +278,25 @@ async function runVariant(
   };
   observer.disconnect();
   if (keep) {
+    // For profiling the page left as it is: apply the changes again (new versions), timed.
+    let version = model.store.version;
+    (window as unknown as { __again: unknown }).__again = async (
+      count: number,
+      frames = false
+    ) => {
+      const times: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const change = data.changes[i % data.changes.length];
+        version += 1;
+        times.push(
+          measure(() => model.store.apply({ ...change, version })).total
+        );
+        if (frames) {
+          await nextFrame();
+        }
+      }
+      return times;
+    };
     return result;
   }
   root.unmount();
