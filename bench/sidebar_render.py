@@ -157,6 +157,14 @@ def report(results: dict[str, Any]) -> None:
         }
         ratios.append(f"{label} {ratio['total']:.1f}x (commit only {ratio['script']:.1f}x)")
     print(f"p50 ratio naive/optimized: {'; '.join(ratios)}")
+    redraws = [s["total"] for s in results.get("timelineRedraws", [])]
+    if redraws:
+        print(
+            f"an expanded row's timeline picture drawn again when its refetched timeline "
+            f"arrives ({config['expandedJobs']} jobs; at most 1 per 150 ms per row, not in "
+            f"'per change'): p50 {statistics.median(redraws):.2f} "
+            f"p95 {percentile(redraws, 0.95):.2f} ms"
+        )
     for name, samples in (("naive", naive["update"]), ("optimized", optimized["update"])):
         parts = []
         for label, expanded in (("to an expanded row", True), ("to a collapsed row", False)):

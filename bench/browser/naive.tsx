@@ -247,6 +247,7 @@ export function NaiveList(props: INaiveListProps): JSX.Element {
                     actions={actions}
                     trans={trans}
                     fetchTimeline={props.fetchTimeline}
+                    ticker={ticker}
                     byNotebook={group.kind !== 'notebook'}
                   />
                 ))}
@@ -270,6 +271,7 @@ function NaiveRow(props: {
   actions: SessionActions;
   trans: TranslationBundle;
   fetchTimeline: (id: string) => Promise<ISessionView>;
+  ticker: Ticker;
   /** The row's group does not name its notebook: say which one opened it. */
   byNotebook: boolean;
 }): JSX.Element {
@@ -375,6 +377,7 @@ function NaiveRow(props: {
             now={now}
             offset={offset}
             fetchTimeline={props.fetchTimeline}
+            ticker={props.ticker}
             trans={trans}
           />
         </div>
@@ -794,6 +797,7 @@ function Timeline(props: {
   now: number;
   offset: number;
   fetchTimeline: (id: string) => Promise<ISessionView>;
+  ticker: Ticker;
   trans: TranslationBundle;
 }): JSX.Element {
   const { view, fetchTimeline, trans } = props;
@@ -820,10 +824,12 @@ function Timeline(props: {
       )}
       {full && timeline && (
         <>
+          {/* A new view object: the picture is drawn again on every render of the list. */}
           <TimelinePicture
             view={{ ...full, jobs: full.jobs ?? [] }}
             transitions={timeline}
-            now={props.now - props.offset}
+            ticker={props.ticker}
+            offset={props.offset}
             trans={trans}
           />
           <p className="jp-SessionMonitor-legend jp-SessionMonitor-muted">

@@ -126,8 +126,9 @@ function CompactTimeline(props: {
   return (
     <TimelinePicture
       view={full}
-      transitions={full.timeline ?? []}
-      now={Date.now() - model.store.clockOffset}
+      transitions={full.timeline}
+      ticker={model.ticker}
+      offset={model.store.clockOffset}
       trans={trans}
       compact
     />

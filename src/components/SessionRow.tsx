@@ -254,6 +254,7 @@ export const SessionRow = React.memo(function SessionRow(
             <Timeline
               view={view}
               fetchOne={props.fetchOne}
+              ticker={props.ticker}
               offset={props.offset}
               trans={trans}
             />
@@ -895,7 +896,8 @@ function Details(props: {
 
 /**
  * The session's timeline from `GET sessions/{id}/timeline`, fetched again when its state or a
- * job's status changes (a job's times are known once it is final).
+ * job's status changes (a job's times are known once it is final). A burst of such changes (a
+ * poll that finds several jobs finished) is one request: each waits `REFETCH_MS` for the next.
  */
 export function useTimeline(
   view: ISessionView,
@@ -903,38 +905,74 @@ export function useTimeline(
 ): { full: ISessionView | null; error: string | null } {
   const [full, setFull] = React.useState<ISessionView | null>(null);
   const [error, setError] = React.useState<string | null>(null);
+  const fetched = React.useRef(false);
   const summary = JSON.stringify(view.jobs_summary ?? {});
   const key = `${view.id}|${view.state}|${view.accepting_jobs}|${summary}`;
   React.useEffect(() => {
     let cancelled = false;
-    fetchTimeline(view.id).then(
-      answer => {
-        if (!cancelled) {
-          setFull(answer);
-          setError(null);
-        }
+    const timer = setTimeout(
+      () => {
+        fetched.current = true;
+        fetchTimeline(view.id).then(
+          answer => {
+            if (!cancelled) {
+              setFull(answer);
+              setError(null);
+            }
+          },
+          (reason: Error) => {
+            if (!cancelled) {
+              setError(reason.message);
+            }
+          }
+        );
       },
-      (reason: Error) => {
-        if (!cancelled) {
-          setError(reason.message);
-        }
-      }
+      fetched.current ? REFETCH_MS : 0
     );
     return () => {
       cancelled = true;
+      clearTimeout(timer);
     };
   }, [key]);
   return { full, error };
 }
 
+/** How long a timeline waits for more changes before fetching itself again, ms. */
+export const REFETCH_MS = 150;
+
 function Timeline(props: {
   view: ISessionView;
   fetchOne: (id: string) => Promise<ISessionView>;
+  ticker: Ticker;
   offset: number;
   trans: TranslationBundle;
 }): JSX.Element {
-  const { view, fetchOne, trans } = props;
+  const { view, fetchOne, ticker, offset, trans } = props;
   const { full, error } = useTimeline(view, fetchOne);
+  // A pushed change re-renders the row; the timeline is drawn from what it fetched, so it
+  // renders again only when that, or the clock offset, changes (the picture keeps its own clock).
+  return React.useMemo(
+    () => (
+      <TimelineFigure
+        full={full}
+        error={error}
+        ticker={ticker}
+        offset={offset}
+        trans={trans}
+      />
+    ),
+    [full, error, ticker, offset, trans]
+  );
+}
+
+function TimelineFigure(props: {
+  full: ISessionView | null;
+  error: string | null;
+  ticker: Ticker;
+  offset: number;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { full, error, trans } = props;
   const timeline: ITransition[] | null = full ? (full.timeline ?? []) : null;
   return (
     <div className="jp-SessionMonitor-timeline">
@@ -946,9 +984,10 @@ function Timeline(props: {
       {full && timeline && (
         <>
           <TimelinePicture
-            view={{ ...full, jobs: full.jobs ?? [] }}
-            transitions={timeline}
-            now={Date.now() - props.offset}
+            view={full}
+            transitions={full.timeline}
+            ticker={props.ticker}
+            offset={props.offset}
             trans={trans}
           />
           <p className="jp-SessionMonitor-legend jp-SessionMonitor-muted">

@@ -3,6 +3,7 @@ import * as React from 'react';
 
 import { clockTime, formatDuration } from '../present';
 import type { IJobView, ISessionView, ITransition } from '../sessionStore';
+import { Ticker, useNow, useOnScreen } from '../ticker';
 import { parseTime } from '../timer';
 
 /**
@@ -16,15 +17,19 @@ import { parseTime } from '../timer';
 export interface ITimelineModel {
   start: number;
   end: number;
-  bands: { from: number; to: number; state: string }[];
+  /** The session is not closed: `end` is `now`, and what is `open` goes on past it. */
+  open: boolean;
+  bands: { from: number; to: number; state: string; open: boolean }[];
   jobs: {
     job: IJobView;
     created: number;
     started: number | null;
     finished: number;
     outcome: string;
+    /** Queued or running at `now`: `finished` is `now`. */
+    open: boolean;
   }[];
-  idle: { from: number; to: number }[];
+  idle: { from: number; to: number; open: boolean }[];
   markers: { at: number; kind: 'max_ttl' | 'interactive_ttl' | 'idle_close' }[];
 }
 
@@ -43,6 +48,7 @@ export function timelineModel(
   if (created === null) {
     return null;
   }
+  const open = closedAt === null;
   const end = closedAt ?? now;
   // The service's own state changes when it lists them (details.timestamps), else what the
   // monitor saw.
@@ -60,7 +66,12 @@ export function timelineModel(
   steps.forEach((step, index) => {
     const to = index + 1 < steps.length ? steps[index + 1].at : end;
     if (step.state !== 'closed' && to > step.at) {
-      bands.push({ from: step.at, to, state: step.state });
+      bands.push({
+        from: step.at,
+        to,
+        state: step.state,
+        open: open && index + 1 === steps.length
+      });
     }
   });
   const lastStarted = parseTime(details.last_job_started as string | undefined);
@@ -74,9 +85,8 @@ export function timelineModel(
     if (started === null && job.status === 'RUNNING') {
       started = lastStarted;
     }
-    const finished =
-      parseTime(job.finished) ??
-      (job.status === 'QUEUED' || job.status === 'RUNNING' ? end : null);
+    const unfinished = job.status === 'QUEUED' || job.status === 'RUNNING';
+    const finished = parseTime(job.finished) ?? (unfinished ? end : null);
     if (finished === null) {
       continue; // final, but its times are not known yet
     }
@@ -85,7 +95,8 @@ export function timelineModel(
       created: jobCreated,
       started,
       finished,
-      outcome: job.status.toLowerCase()
+      outcome: job.status.toLowerCase(),
+      open: open && unfinished && parseTime(job.finished) === null
     });
   }
   // Billed idle: active bands minus the time some job was running.
@@ -101,12 +112,12 @@ export function timelineModel(
         continue;
       }
       if (from > cursor) {
-        idle.push({ from: cursor, to: Math.min(from, band.to) });
+        idle.push({ from: cursor, to: Math.min(from, band.to), open: false });
       }
       cursor = Math.max(cursor, to);
     }
     if (cursor < band.to) {
-      idle.push({ from: cursor, to: band.to });
+      idle.push({ from: cursor, to: band.to, open: band.open });
     }
   }
   const markers: ITimelineModel['markers'] = [];
@@ -120,33 +131,71 @@ export function timelineModel(
   return {
     start: created,
     end,
+    open,
     bands,
     jobs,
-    idle: idle.filter(gap => gap.to - gap.from >= 500),
+    // A gap still open grows; a closed one under half a second is not worth a mark.
+    idle: idle.filter(gap => gap.open || gap.to - gap.from >= 500),
     markers
   };
 }
 
 const WIDTH = 600;
+const NO_TRANSITIONS: ITransition[] = [];
 
-export function TimelinePicture(props: {
+/**
+ * What a picture draws that does not depend on the time: the bands, gaps and bars, in seconds
+ * since the session started. The picture scales it to its width and clips it at `now`, so the
+ * clock moves only the right edge (a transform and a clip width), not hundreds of bars. What is
+ * still going on (the current band, a queued or running job, the idle gap now) is drawn to
+ * `horizon` and shows up to `now`; once `now` passes the horizon, or the session's data
+ * changes, it is drawn again.
+ */
+interface IDrawing {
   view: ISessionView;
   transitions: ITransition[];
-  now: number;
   trans: TranslationBundle;
-  compact?: boolean;
-}): JSX.Element | null {
-  const { view, trans, compact } = props;
-  const model = timelineModel(view, props.transitions, props.now);
-  if (!model) {
+  compact: boolean;
+  model: ITimelineModel;
+  horizon: number;
+  height: number;
+  layer: JSX.Element;
+}
+
+/** Deadlines ahead extend the axis a little; a far one is named at the right edge instead. */
+function axisOf(
+  model: ITimelineModel,
+  end: number
+): { end: number; markers: ITimelineModel['markers'] } {
+  const span = Math.max(1000, end - model.start);
+  const markers = model.markers.filter(m => m.at <= end + span * 0.25);
+  return { end: Math.max(end, ...markers.map(m => m.at)), markers };
+}
+
+function draw(
+  view: ISessionView,
+  transitions: ITransition[],
+  now: number,
+  trans: TranslationBundle,
+  compact: boolean
+): IDrawing | null {
+  const first = timelineModel(view, transitions, now);
+  if (!first) {
     return null;
   }
-  // Deadlines ahead extend the axis a little; a far one is named at the right edge instead.
-  const span = Math.max(1000, model.end - model.start);
-  const visible = model.markers.filter(m => m.at <= model.end + span * 0.25);
-  const axisEnd = Math.max(model.end, ...visible.map(m => m.at));
-  const x = (t: number) =>
-    ((t - model.start) / (axisEnd - model.start || 1)) * WIDTH;
+  const time = (ms: number) => clockTime(new Date(ms).toISOString());
+  const axisEnd = axisOf(first, first.end).end;
+  // Open items reach this far (the axis is at least half as long again by then), whatever the
+  // clock says now: a state change stamped a moment ahead of this page's clock is drawn too.
+  const horizon = first.open
+    ? axisEnd + Math.max(30_000, (axisEnd - first.start) / 2)
+    : first.end;
+  const model = first.open
+    ? (timelineModel(view, transitions, horizon) ?? first)
+    : first;
+  // Seconds since the start; `unit` is one of the picture's 600 units across, now.
+  const s = (t: number) => (t - model.start) / 1000;
+  const unit = Math.max(1000, axisEnd - model.start) / 1000 / WIDTH;
   const bandHeight = compact ? 8 : 12;
   const count = model.jobs.length;
   const rowHeight = compact
@@ -154,46 +203,27 @@ export function TimelinePicture(props: {
     : Math.max(2, Math.min(10, 180 / Math.max(1, count)));
   const jobsTop = bandHeight + 4;
   const height = jobsTop + count * rowHeight + 2;
-  const label = trans.__(
-    'Timeline of session %1: %2 jobs from %3 to %4',
-    view.id,
-    count,
-    clockTime(new Date(model.start).toISOString()),
-    clockTime(new Date(model.end).toISOString())
-  );
-  const time = (ms: number) => clockTime(new Date(ms).toISOString());
-  // The width follows the panel; the height stays in pixels, so bars stay readable when narrow.
-  const picture = (
-    <svg
-      className={
-        'jp-SessionMonitor-timelinePicture' + (compact ? ' jp-mod-compact' : '')
-      }
-      viewBox={`0 0 ${WIDTH} ${height}`}
-      preserveAspectRatio="none"
-      style={{ height: `${height}px` }}
-      role="img"
-      aria-label={label}
-      data-testid="timeline-picture"
-      data-jobs={count}
-    >
-      <title>{label}</title>
+  const layer = (
+    <>
       {model.bands.map((band, index) => (
         <rect
           key={`band-${index}`}
           className={`jp-SessionMonitor-band jp-mod-${band.state}`}
-          x={x(band.from)}
+          x={s(band.from)}
           y={0}
-          width={Math.max(1, x(band.to) - x(band.from))}
+          width={Math.max(unit, s(band.to) - s(band.from))}
           height={bandHeight}
         >
           <title>
-            {trans.__(
-              '%1 from %2 to %3 (%4)',
-              band.state,
-              time(band.from),
-              time(band.to),
-              formatDuration((band.to - band.from) / 1000, trans)
-            )}
+            {band.open
+              ? trans.__('%1 since %2', band.state, time(band.from))
+              : trans.__(
+                  '%1 from %2 to %3 (%4)',
+                  band.state,
+                  time(band.from),
+                  time(band.to),
+                  formatDuration((band.to - band.from) / 1000, trans)
+                )}
           </title>
         </rect>
       ))}
@@ -202,18 +232,20 @@ export function TimelinePicture(props: {
           key={`idle-${index}`}
           className="jp-SessionMonitor-idleGap"
           data-testid="idle-gap"
-          x={x(gap.from)}
+          x={s(gap.from)}
           y={0}
-          width={Math.max(1, x(gap.to) - x(gap.from))}
+          width={Math.max(unit, s(gap.to) - s(gap.from))}
           height={jobsTop + count * rowHeight}
         >
           <title>
-            {trans.__(
-              'Billed while idle: %1 (%2 to %3)',
-              formatDuration((gap.to - gap.from) / 1000, trans),
-              time(gap.from),
-              time(gap.to)
-            )}
+            {gap.open
+              ? trans.__('Billed while idle since %1', time(gap.from))
+              : trans.__(
+                  'Billed while idle: %1 (%2 to %3)',
+                  formatDuration((gap.to - gap.from) / 1000, trans),
+                  time(gap.from),
+                  time(gap.to)
+                )}
           </title>
         </rect>
       ))}
@@ -227,9 +259,13 @@ export function TimelinePicture(props: {
           tags,
           time(bar.created),
           bar.started === null
-            ? trans.__('never started')
+            ? bar.open
+              ? trans.__('not started yet')
+              : trans.__('never started')
             : trans.__('started %1', time(bar.started)),
-          trans.__('%1 %2', bar.job.status, time(bar.finished))
+          bar.open
+            ? bar.job.status
+            : trans.__('%1 %2', bar.job.status, time(bar.finished))
         );
         const queuedEnd = bar.started ?? bar.finished;
         return (
@@ -237,33 +273,121 @@ export function TimelinePicture(props: {
             <title>{what}</title>
             <rect
               className="jp-SessionMonitor-jobQueued"
-              x={x(bar.created)}
+              x={s(bar.created)}
               y={y}
-              width={Math.max(1, x(queuedEnd) - x(bar.created))}
+              width={Math.max(unit, s(queuedEnd) - s(bar.created))}
               height={h}
             />
             {bar.started !== null && (
               <rect
                 className={`jp-SessionMonitor-jobRun jp-mod-${bar.outcome}`}
-                x={x(bar.started)}
+                x={s(bar.started)}
                 y={y}
-                width={Math.max(1.5, x(bar.finished) - x(bar.started))}
+                width={Math.max(1.5 * unit, s(bar.finished) - s(bar.started))}
                 height={h}
               />
             )}
             {bar.outcome === 'error' && (
               <rect
                 className="jp-SessionMonitor-jobFailedMark"
-                x={x(bar.finished) - 1}
+                x={s(bar.finished) - unit}
                 y={y}
-                width={3}
+                width={3 * unit}
                 height={h}
               />
             )}
           </g>
         );
       })}
-      {visible.map(marker => (
+    </>
+  );
+  return { view, transitions, trans, compact, model, horizon, height, layer };
+}
+
+export function TimelinePicture(props: {
+  view: ISessionView;
+  transitions?: ITransition[];
+  ticker: Ticker;
+  /** The server's clock minus this page's, ms. */
+  offset: number;
+  trans: TranslationBundle;
+  compact?: boolean;
+}): JSX.Element | null {
+  const { view, trans, ticker } = props;
+  const compact = props.compact ?? false;
+  const transitions = props.transitions ?? NO_TRANSITIONS;
+  const ref = React.useRef<SVGSVGElement>(null);
+  const clipId = `jp-SessionMonitor-clip${React.useId().replace(/[^\w-]/g, '')}`;
+  const cached = React.useRef<IDrawing | null>(null);
+  // The right edge follows the clock while the session is open and the picture on screen.
+  const live = !parseTime(view.details?.closed_at as string | undefined);
+  const now = useNow(ticker, useOnScreen(ref) && live) - props.offset;
+  let drawing = cached.current;
+  if (
+    !drawing ||
+    drawing.view !== view ||
+    drawing.transitions !== transitions ||
+    drawing.trans !== trans ||
+    drawing.compact !== compact ||
+    (drawing.model.open && now > drawing.horizon)
+  ) {
+    drawing = draw(view, transitions, now, trans, compact);
+    cached.current = drawing;
+  }
+  if (!drawing) {
+    return null;
+  }
+  const { model, height } = drawing;
+  const end = model.open ? Math.max(now, model.start) : model.end;
+  const axis = axisOf(model, end);
+  const seconds = Math.max(0.001, (axis.end - model.start) / 1000);
+  const x = (t: number) => ((t - model.start) / 1000 / seconds) * WIDTH;
+  const time = (ms: number) => clockTime(new Date(ms).toISOString());
+  const count = model.jobs.length;
+  const label = model.open
+    ? trans.__(
+        'Timeline of session %1: %2 jobs since %3',
+        view.id,
+        count,
+        time(model.start)
+      )
+    : trans.__(
+        'Timeline of session %1: %2 jobs from %3 to %4',
+        view.id,
+        count,
+        time(model.start),
+        time(model.end)
+      );
+  // The width follows the panel; the height stays in pixels, so bars stay readable when narrow.
+  const picture = (
+    <svg
+      ref={ref}
+      className={
+        'jp-SessionMonitor-timelinePicture' + (compact ? ' jp-mod-compact' : '')
+      }
+      viewBox={`0 0 ${WIDTH} ${height}`}
+      preserveAspectRatio="none"
+      style={{ height: `${height}px` }}
+      role="img"
+      aria-label={label}
+      data-testid="timeline-picture"
+      data-jobs={count}
+    >
+      <title>{label}</title>
+      <defs>
+        <clipPath id={clipId}>
+          <rect
+            x={0}
+            y={0}
+            width={(end - model.start) / 1000}
+            height={height}
+          />
+        </clipPath>
+      </defs>
+      <g transform={`scale(${WIDTH / seconds} 1)`} clipPath={`url(#${clipId})`}>
+        {drawing.layer}
+      </g>
+      {axis.markers.map(marker => (
         <line
           key={marker.kind}
           className={`jp-SessionMonitor-marker jp-mod-${marker.kind}`}
@@ -300,7 +424,7 @@ export function TimelinePicture(props: {
       {picture}
       <div className="jp-SessionMonitor-axis" aria-hidden="true">
         <span>{time(model.start)}</span>
-        <span>{time(axisEnd)}</span>
+        <span>{time(axis.end)}</span>
       </div>
     </div>
   );

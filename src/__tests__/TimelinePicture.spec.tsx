@@ -1,0 +1,312 @@
+import { nullTranslator } from '@jupyterlab/translation';
+import type { Signal } from '@lumino/signaling';
+import * as React from 'react';
+import { act } from 'react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { REFETCH_MS, useTimeline } from '../components/SessionRow';
+import { TimelinePicture, timelineModel } from '../components/TimelinePicture';
+import type { ISessionView } from '../sessionStore';
+import { Ticker } from '../ticker';
+import { job, sessionView, withJobs } from './fixtures';
+import { render } from './render';
+
+const trans = nullTranslator.load('jupyter_session_monitor');
+const start = Date.parse('2026-01-01T12:00:00.000Z');
+const at = (seconds: number) => new Date(start + seconds * 1000).toISOString();
+
+/** Open since 0, active since 10; job a ran 10-20, job q queued since 30. */
+function openSession(changes: Partial<ISessionView> = {}): ISessionView {
+  return sessionView({
+    created_at: at(0),
+    details: {
+      timestamps: [
+        { status: 'open', timestamp: at(0) },
+        { status: 'active', timestamp: at(10) }
+      ]
+    },
+    ...withJobs([
+      {
+        ...job('a', 'DONE'),
+        created: at(5),
+        started: at(10),
+        finished: at(20)
+      },
+      { ...job('q', 'QUEUED'), created: at(30) }
+    ]),
+    ...changes
+  });
+}
+
+function tick(ticker: Ticker, seconds: number): void {
+  act(() =>
+    (ticker.ticked as Signal<Ticker, number>).emit(start + seconds * 1000)
+  );
+}
+
+function picture(container: HTMLElement) {
+  const svg = container.querySelector('[data-testid=timeline-picture]')!;
+  const clip = svg.querySelector('clipPath rect')!;
+  const queued = svg.querySelector('g[data-job-id=q] rect')!;
+  const scaled = svg.querySelector('g[transform]')!;
+  return {
+    svg,
+    /** Where the picture stops drawing, seconds since the start. */
+    clipEnd: () => Number(clip.getAttribute('width')),
+    queued,
+    queuedEnd: () =>
+      Number(queued.getAttribute('x')) + Number(queued.getAttribute('width')),
+    /** Seconds across the whole axis. */
+    axisSeconds: () =>
+      600 /
+      Number(/scale\(([\d.e+-]+)/.exec(scaled.getAttribute('transform')!)![1]),
+    rightLabel: () =>
+      container.querySelector('.jp-SessionMonitor-axis span:last-child')!
+        .textContent
+  };
+}
+
+describe('TimelinePicture', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('moves its right edge with the clock without drawing its bars again', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(start + 60_000);
+    const ticker = new Ticker();
+    const { container } = render(
+      <TimelinePicture
+        view={openSession()}
+        ticker={ticker}
+        offset={0}
+        trans={trans}
+      />
+    );
+    const shown = picture(container);
+    expect(shown.clipEnd()).toBeCloseTo(60);
+    expect(shown.axisSeconds()).toBeCloseTo(60);
+    // The queued job goes on past now; what is past now is clipped.
+    expect(shown.queuedEnd()).toBeGreaterThan(60);
+    const label = shown.rightLabel();
+    const bar = [
+      shown.queued.getAttribute('x'),
+      shown.queued.getAttribute('width')
+    ];
+
+    tick(ticker, 75);
+
+    expect(shown.clipEnd()).toBeCloseTo(75);
+    expect(shown.axisSeconds()).toBeCloseTo(75);
+    expect(shown.rightLabel()).not.toBe(label);
+    // The bars are not drawn again: the tick moved the clip and the scale only.
+    expect([
+      shown.queued.getAttribute('x'),
+      shown.queued.getAttribute('width')
+    ]).toEqual(bar);
+    expect(shown.queuedEnd()).toBeGreaterThan(75);
+    // What is still going on says since when, not until a moment that has passed.
+    const titles = [...shown.svg.querySelectorAll('title')].map(
+      t => t.textContent
+    );
+    expect(titles).toContain(
+      `active since ${new Date(start + 10_000).toLocaleTimeString()}`
+    );
+    expect(titles.find(t => t?.startsWith('Job q'))).toMatch(
+      /not started yet, QUEUED$/
+    );
+    expect(titles.find(t => t?.startsWith('Billed while idle'))).toMatch(
+      /^Billed while idle since/
+    );
+  });
+
+  it('draws again once the clock passes what it drew, so a queued job still reaches now', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(start + 60_000);
+    const ticker = new Ticker();
+    const { container } = render(
+      <TimelinePicture
+        view={openSession()}
+        ticker={ticker}
+        offset={0}
+        trans={trans}
+      />
+    );
+
+    tick(ticker, 3600);
+
+    const shown = picture(container);
+    expect(shown.clipEnd()).toBeCloseTo(3600);
+    expect(shown.queuedEnd()).toBeGreaterThanOrEqual(3600);
+  });
+
+  it('draws a state change stamped a moment ahead of the page clock, once the clock gets there', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(start + 60_000);
+    const ticker = new Ticker();
+    const view = openSession({
+      details: {
+        timestamps: [
+          { status: 'open', timestamp: at(0) },
+          { status: 'active', timestamp: at(10) },
+          { status: 'inactive', timestamp: at(62) }
+        ]
+      }
+    });
+    const { container } = render(
+      <TimelinePicture view={view} ticker={ticker} offset={0} trans={trans} />
+    );
+
+    tick(ticker, 65);
+
+    const band = container.querySelector(
+      '.jp-SessionMonitor-band.jp-mod-inactive'
+    );
+    expect(band).not.toBeNull();
+    expect(Number(band!.getAttribute('x'))).toBeCloseTo(62);
+    expect(picture(container).clipEnd()).toBeCloseTo(65);
+  });
+
+  it('does not listen to the clock for a closed session', () => {
+    const ticker = new Ticker();
+    const closed = openSession({
+      details: {
+        closed_at: at(40),
+        timestamps: [
+          { status: 'open', timestamp: at(0) },
+          { status: 'closed', timestamp: at(40) }
+        ]
+      },
+      ...withJobs([
+        {
+          ...job('a', 'DONE'),
+          created: at(5),
+          started: at(10),
+          finished: at(20)
+        }
+      ])
+    });
+    const { container } = render(
+      <TimelinePicture view={closed} ticker={ticker} offset={0} trans={trans} />
+    );
+    expect(picture(container).axisSeconds()).toBeCloseTo(40);
+    expect((ticker as unknown as { _listeners: number })._listeners).toBe(0);
+    ticker.dispose();
+  });
+});
+
+describe('useTimeline', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('fetches at once, then once for a burst of changes', async () => {
+    vi.useFakeTimers();
+    const fetched: string[] = [];
+    const fetchOne = async (id: string) => {
+      fetched.push(id);
+      return openSession();
+    };
+    function Probe(props: { view: ISessionView }): JSX.Element {
+      const { full } = useTimeline(props.view, fetchOne);
+      return <p data-loaded={full !== null} />;
+    }
+    const first = openSession();
+    const { container, root } = render(<Probe view={first} />);
+    await act(async () => vi.advanceTimersByTime(0));
+    expect(fetched).toHaveLength(1);
+    expect(container.querySelector('p')?.dataset.loaded).toBe('true');
+
+    // A poll finds three jobs' states changed: three pushed changes within a few ms.
+    for (const status of ['RUNNING', 'DONE', 'ERROR']) {
+      act(() =>
+        root.render(<Probe view={openSession(withJobs([job('q', status)]))} />)
+      );
+    }
+    await act(async () => vi.advanceTimersByTime(REFETCH_MS - 1));
+    expect(fetched).toHaveLength(1);
+    await act(async () => vi.advanceTimersByTime(1));
+    expect(fetched).toHaveLength(2);
+  });
+});
+
+describe('timelineModel', () => {
+  it('draws the state bands, each job, and the billed idle gaps between jobs', () => {
+    const view = sessionView({
+      created_at: at(0),
+      details: {
+        timestamps: [
+          { status: 'open', timestamp: at(0) },
+          { status: 'active', timestamp: at(10) },
+          { status: 'inactive', timestamp: at(100) }
+        ]
+      },
+      ...withJobs([
+        {
+          ...job('a', 'DONE'),
+          created: at(5),
+          started: at(10),
+          finished: at(20)
+        },
+        {
+          ...job('b', 'ERROR'),
+          created: at(6),
+          started: at(40),
+          finished: at(45)
+        }
+      ]),
+      deadlines: {
+        max_ttl_at: at(130),
+        interactive_ttl_at: null,
+        idle_close_at: null
+      }
+    });
+
+    const model = timelineModel(view, [], Date.parse(at(120)))!;
+
+    expect(model.bands.map(b => b.state)).toEqual([
+      'open',
+      'active',
+      'inactive'
+    ]);
+    expect(model.jobs.map(j => [j.job.id, j.outcome])).toEqual([
+      ['a', 'done'],
+      ['b', 'error']
+    ]);
+    // Active from 10 to 100 with jobs running 10-20 and 40-45: idle 20-40 and 45-100.
+    expect(
+      model.idle.map(g => [
+        (g.from - model.start) / 1000,
+        (g.to - model.start) / 1000
+      ])
+    ).toEqual([
+      [20, 40],
+      [45, 100]
+    ]);
+    expect(model.markers).toEqual([
+      { at: Date.parse(at(130)), kind: 'max_ttl' }
+    ]);
+  });
+
+  it('draws a job cancelled while queued as queued only, and a queued job up to now', () => {
+    const view = sessionView({
+      created_at: at(0),
+      ...withJobs([
+        {
+          ...job('c', 'CANCELLED'),
+          created: at(1),
+          started: null,
+          finished: at(3)
+        },
+        { ...job('q', 'QUEUED'), created: at(2) }
+      ])
+    });
+
+    const model = timelineModel(view, [], Date.parse(at(9)))!;
+
+    expect(model.jobs.map(j => [j.job.id, j.started, j.finished])).toEqual([
+      ['c', null, Date.parse(at(3))],
+      ['q', null, Date.parse(at(9))]
+    ]);
+  });
+});
