@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import nbformat
@@ -25,6 +27,8 @@ def session_code(
     """A cell that opens a session the documented way and submits ``jobs`` sampler jobs."""
     max_time_arg = "" if max_time is None else f", max_time={max_time!r}"
     return f"""\
+import warnings
+warnings.filterwarnings("ignore", message="The (Sampler|Estimator)V2 class is deprecated")
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import QiskitRuntimeService, SamplerV2, Session
@@ -44,11 +48,24 @@ print("SESSION", session.session_id)
 """
 
 
+@contextmanager
+def toasts_hidden(page: Page) -> Iterator[None]:
+    """For a screenshot of what a test is about: the notifications of other tests' sessions
+    (they share the server) hidden meanwhile, not dismissed."""
+    style = page.add_style_tag(content=".Toastify { visibility: hidden !important; }")
+    try:
+        yield
+    finally:
+        style.evaluate("node => node.remove()")
+
+
 def widget_cell(*, tag: str, jobs: int) -> str:
     """A `%%session` cell (its live widget in the output) that keeps its session open and
     submits ``jobs`` sampler jobs to it."""
     return f"""\
 %%session --backend ibmq_manila --keep --tags {tag}
+import warnings
+warnings.filterwarnings("ignore", message="The (Sampler|Estimator)V2 class is deprecated")
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import SamplerV2

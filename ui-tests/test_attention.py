@@ -14,6 +14,7 @@ from notebooks import (
     row,
     run_notebook,
     session_code,
+    toasts_hidden,
     write_notebook,
 )
 from playwright.sync_api import BrowserContext, Page, expect
@@ -96,7 +97,8 @@ def test_dark_theme(page: Page, lab: Lab, screenshot_path: Callable[[str], str])
             "getComputedStyle(document.body).getPropertyValue('--jp-ui-font-color1').trim()"
         )
         assert colour != "rgb(0, 0, 0)", (colour, font)
-        page.screenshot(path=screenshot_path("sidebar-dark"))
+        with toasts_hidden(page):
+            page.screenshot(path=screenshot_path("sidebar-dark"))
     finally:
         page.evaluate(
             "window.jupyterapp.commands.execute('apputils:change-theme', "

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 
 from labserver import Lab
-from notebooks import PANEL, SIDEBAR_TAB, open_sidebar, row
+from notebooks import PANEL, SIDEBAR_TAB, open_sidebar, row, toasts_hidden
 from playwright.sync_api import Locator, Page, Route, expect
 from test_a11y import OpenSession, open_session  # noqa: F401 (the fixture, shared)
 
@@ -242,7 +242,8 @@ def test_a_long_job_list_puts_the_running_job_first_pages_and_filters_by_status(
     expect(listed.first.get_by_test_id("job-status")).to_have_text("RUNNING", timeout=20_000)
     session.evaluate("e => e.scrollIntoView({block: 'start'})")
     page.locator(PANEL).evaluate("panel => { panel.scrollTop -= 48; }")  # under the toolbar
-    page.screenshot(path=screenshot_path("jobs-long-250-light"))
+    with toasts_hidden(page):
+        page.screenshot(path=screenshot_path("jobs-long-250-light"))
 
     # Every job, in the order running, queued (next to run first), finished (latest first).
     session.get_by_role("button", name="Show all 45").click()
@@ -281,6 +282,7 @@ def test_a_long_job_list_puts_the_running_job_first_pages_and_filters_by_status(
         _width(page, 600)
         session.evaluate("e => e.scrollIntoView({block: 'start'})")
         page.locator(PANEL).evaluate("panel => { panel.scrollTop -= 48; }")
-        page.screenshot(path=screenshot_path("jobs-long-600-dark"))
+        with toasts_hidden(page):
+            page.screenshot(path=screenshot_path("jobs-long-600-dark"))
     finally:
         _theme(page, "JupyterLab Light", light=True)

@@ -13,7 +13,16 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from labserver import Lab
-from notebooks import PANEL, api, open_sidebar, row, run_notebook, session_code, write_notebook
+from notebooks import (
+    PANEL,
+    api,
+    open_sidebar,
+    row,
+    run_notebook,
+    session_code,
+    toasts_hidden,
+    write_notebook,
+)
 from playwright.sync_api import Page, expect
 
 
@@ -49,7 +58,8 @@ def test_the_rate_and_live_costs_in_light_dark_and_narrow(
     first = billing.inner_text()
     expect(billing).not_to_have_text(first, timeout=10_000)
     expect(header.get_by_test_id("total-billed")).to_contain_text("USD")
-    page.screenshot(path=screenshot_path("money-light"))
+    with toasts_hidden(page):
+        page.screenshot(path=screenshot_path("money-light"))
 
     page.evaluate(
         "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"

@@ -7,7 +7,15 @@ import re
 from collections.abc import Callable
 
 from labserver import Lab
-from notebooks import PANEL, open_sidebar, row, run_notebook, session_code, write_notebook
+from notebooks import (
+    PANEL,
+    open_sidebar,
+    row,
+    run_notebook,
+    session_code,
+    toasts_hidden,
+    write_notebook,
+)
 from playwright.sync_api import Page, expect
 
 from tests.harness import Harness
@@ -67,7 +75,8 @@ def test_a_notebook_session_appears_under_its_notebook_and_ticks(
     search = page.get_by_label("Filter sessions by id, backend or tag")
     search.fill("vqe.ipynb")
     expect(page.locator(f"{PANEL} [data-group]")).to_have_count(1)
-    page.screenshot(path=screenshot_path("sidebar-light"))
+    with toasts_hidden(page):
+        page.screenshot(path=screenshot_path("sidebar-light"))
     search.fill("")
     expect(statuses.filter(has_text="DONE")).to_have_count(4, timeout=30_000)
     expect(session.get_by_test_id("job-counts")).to_have_text("4 done")

@@ -7,7 +7,15 @@ import re
 from collections.abc import Callable
 
 from labserver import Lab
-from notebooks import PANEL, open_sidebar, row, run_notebook, widget_cell, write_notebook
+from notebooks import (
+    PANEL,
+    open_sidebar,
+    row,
+    run_notebook,
+    toasts_hidden,
+    widget_cell,
+    write_notebook,
+)
 from playwright.sync_api import Page, expect
 
 CELL = widget_cell(tag="widget-demo", jobs=3)
@@ -27,7 +35,8 @@ def test_session_cell_shows_a_live_widget_whose_close_ends_the_session(
     countdown = card.get_by_test_id("countdown-text").first
     first = countdown.inner_text()
     expect(countdown).not_to_have_text(first, timeout=10_000)
-    page.screenshot(path=screenshot_path("widget"))
+    with toasts_hidden(page):
+        page.screenshot(path=screenshot_path("widget"))
 
     card.get_by_role("button", name=f"Close session {session_id[:8]}").click()
     dialog = page.locator(".jp-Dialog")
