@@ -308,7 +308,7 @@ export function TimelinePicture(props: {
   view: ISessionView;
   transitions?: ITransition[];
   ticker: Ticker;
-  /** The server's clock minus this page's, ms. */
+  /** How far this page's clock is ahead of the server's, ms (`clockOffset`). */
   offset: number;
   trans: TranslationBundle;
   compact?: boolean;
