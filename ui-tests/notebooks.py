@@ -52,7 +52,8 @@ print("SESSION", session.session_id)
 def toasts_hidden(page: Page) -> Iterator[None]:
     """For a screenshot of what a test is about: the notifications of other tests' sessions
     (they share the server) hidden meanwhile, not dismissed."""
-    style = page.add_style_tag(content=".Toastify { visibility: hidden !important; }")
+    hidden = ".jp-toastContainer, .Toastify__toast-container, .Toastify__toast"
+    style = page.add_style_tag(content=f"{hidden} {{ visibility: hidden !important; }}")
     try:
         yield
     finally:

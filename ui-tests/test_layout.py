@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from labserver import Lab
 from notebooks import PANEL, SIDEBAR_TAB, open_sidebar, row, toasts_hidden
-from playwright.sync_api import Locator, Page, Route, expect
+from playwright.sync_api import FloatRect, Locator, Page, Route, expect
 from test_a11y import OpenSession, open_session  # noqa: F401 (the fixture, shared)
 
 #: For each word (a run without spaces) of the element's text: on how many lines it is drawn.
@@ -63,6 +63,15 @@ def _one_line(locator: Locator) -> bool:
         " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }"
     )
     return lines == 1
+
+
+def _left_of_panel(page: Page) -> FloatRect:
+    """From the window's left edge to the sidebar's right one: not the empty main area."""
+    box = page.locator(PANEL).bounding_box()
+    assert box is not None
+    viewport = page.viewport_size
+    assert viewport is not None
+    return {"x": 0, "y": 0, "width": box["x"] + box["width"] + 8, "height": viewport["height"]}
 
 
 def _shoot(page: Page, session: Locator, path: str) -> None:
@@ -243,7 +252,7 @@ def test_a_long_job_list_puts_the_running_job_first_pages_and_filters_by_status(
     session.evaluate("e => e.scrollIntoView({block: 'start'})")
     page.locator(PANEL).evaluate("panel => { panel.scrollTop -= 48; }")  # under the toolbar
     with toasts_hidden(page):
-        page.screenshot(path=screenshot_path("jobs-long-250-light"))
+        page.screenshot(path=screenshot_path("jobs-long-250-light"), clip=_left_of_panel(page))
 
     # Every job, in the order running, queued (next to run first), finished (latest first).
     session.get_by_role("button", name="Show all 45").click()
@@ -283,6 +292,6 @@ def test_a_long_job_list_puts_the_running_job_first_pages_and_filters_by_status(
         session.evaluate("e => e.scrollIntoView({block: 'start'})")
         page.locator(PANEL).evaluate("panel => { panel.scrollTop -= 48; }")
         with toasts_hidden(page):
-            page.screenshot(path=screenshot_path("jobs-long-600-dark"))
+            page.screenshot(path=screenshot_path("jobs-long-600-dark"), clip=_left_of_panel(page))
     finally:
         _theme(page, "JupyterLab Light", light=True)
