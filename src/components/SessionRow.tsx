@@ -33,19 +33,22 @@ import type { IJobView, ISessionView, ITransition } from '../sessionStore';
 import { Ticker, useNow, useOnScreen } from '../ticker';
 import { parseTime } from '../timer';
 import { Countdown } from './Countdown';
+import { RepeatedIcon } from './RepeatedIcon';
 import { TimelinePicture } from './TimelinePicture';
 import { BillingLine, BudgetLine, FitLine } from './Money';
 
 /**
  * The row's icons as elements made once: React skips an element it has already rendered, so a
  * row that renders again leaves its icons alone (a `LabIcon` re-subscribes to its icon's changes
- * on every render, which costs more the more icons the page holds).
+ * on every render, which costs more the more icons the page holds). Copy and Cancel, on every
+ * session and every job, and mounted whenever a job enters a job table's page, are clones
+ * (`RepeatedIcon`).
  */
 const ICONS = {
   expanded: <caretDownIcon.react tag="span" elementSize="small" />,
   collapsed: <caretRightIcon.react tag="span" elementSize="small" />,
-  copy: <copyIcon.react tag="span" elementSize="small" />,
-  stop: <stopIcon.react tag="span" elementSize="small" />
+  copy: <RepeatedIcon icon={copyIcon} />,
+  stop: <RepeatedIcon icon={stopIcon} />
 };
 
 export interface ISessionRowProps {
