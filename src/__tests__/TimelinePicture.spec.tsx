@@ -15,6 +15,14 @@ const trans = nullTranslator.load('jupyter_session_monitor');
 const start = Date.parse('2026-01-01T12:00:00.000Z');
 const at = (seconds: number) => new Date(start + seconds * 1000).toISOString();
 
+/** Job a, created at 5 s, ran from 10 s to 20 s. */
+const RAN = {
+  ...job('a', 'DONE'),
+  created: at(5),
+  started: at(10),
+  finished: at(20)
+};
+
 /** Open since 0, active since 10; job a ran 10-20, job q queued since 30. */
 function openSession(changes: Partial<ISessionView> = {}): ISessionView {
   return sessionView({
@@ -25,17 +33,23 @@ function openSession(changes: Partial<ISessionView> = {}): ISessionView {
         { status: 'active', timestamp: at(10) }
       ]
     },
-    ...withJobs([
-      {
-        ...job('a', 'DONE'),
-        created: at(5),
-        started: at(10),
-        finished: at(20)
-      },
-      { ...job('q', 'QUEUED'), created: at(30) }
-    ]),
+    ...withJobs([RAN, { ...job('q', 'QUEUED'), created: at(30) }]),
     ...changes
   });
+}
+
+/** The picture of `view` drawn with the page's clock at `seconds` after the start. */
+function drawnAt(
+  seconds: number,
+  view: ISessionView
+): { ticker: Ticker; container: HTMLElement } {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(start + seconds * 1000);
+  const ticker = new Ticker();
+  const { container } = render(
+    <TimelinePicture view={view} ticker={ticker} offset={0} trans={trans} />
+  );
+  return { ticker, container };
 }
 
 function tick(ticker: Ticker, seconds: number): void {
@@ -72,17 +86,7 @@ describe('TimelinePicture', () => {
   });
 
   it('moves its right edge with the clock without drawing its bars again', () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(start + 60_000);
-    const ticker = new Ticker();
-    const { container } = render(
-      <TimelinePicture
-        view={openSession()}
-        ticker={ticker}
-        offset={0}
-        trans={trans}
-      />
-    );
+    const { ticker, container } = drawnAt(60, openSession());
     const shown = picture(container);
     expect(shown.clipEnd()).toBeCloseTo(60);
     expect(shown.axisSeconds()).toBeCloseTo(60);
@@ -121,17 +125,7 @@ describe('TimelinePicture', () => {
   });
 
   it('draws again once the clock passes what it drew, so a queued job still reaches now', () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(start + 60_000);
-    const ticker = new Ticker();
-    const { container } = render(
-      <TimelinePicture
-        view={openSession()}
-        ticker={ticker}
-        offset={0}
-        trans={trans}
-      />
-    );
+    const { ticker, container } = drawnAt(60, openSession());
 
     tick(ticker, 3600);
 
@@ -141,9 +135,6 @@ describe('TimelinePicture', () => {
   });
 
   it('draws a state change stamped a moment ahead of the page clock, once the clock gets there', () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(start + 60_000);
-    const ticker = new Ticker();
     const view = openSession({
       details: {
         timestamps: [
@@ -153,9 +144,7 @@ describe('TimelinePicture', () => {
         ]
       }
     });
-    const { container } = render(
-      <TimelinePicture view={view} ticker={ticker} offset={0} trans={trans} />
-    );
+    const { ticker, container } = drawnAt(60, view);
 
     tick(ticker, 65);
 
@@ -177,14 +166,7 @@ describe('TimelinePicture', () => {
           { status: 'closed', timestamp: at(40) }
         ]
       },
-      ...withJobs([
-        {
-          ...job('a', 'DONE'),
-          created: at(5),
-          started: at(10),
-          finished: at(20)
-        }
-      ])
+      ...withJobs([RAN])
     });
     const { container } = render(
       <TimelinePicture view={closed} ticker={ticker} offset={0} trans={trans} />
