@@ -2,9 +2,14 @@ import { nullTranslator } from '@jupyterlab/translation';
 import type { Signal } from '@lumino/signaling';
 import * as React from 'react';
 import { act } from 'react';
+import type { Root } from 'react-dom/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { REFETCH_MS, useTimeline } from '../components/SessionRow';
+import {
+  REFETCH_MAX_MS,
+  REFETCH_MS,
+  useTimeline
+} from '../components/SessionRow';
 import { TimelinePicture, timelineModel } from '../components/TimelinePicture';
 import type { ISessionView } from '../sessionStore';
 import { Ticker } from '../ticker';
@@ -38,18 +43,35 @@ function openSession(changes: Partial<ISessionView> = {}): ISessionView {
   });
 }
 
-/** The picture of `view` drawn with the page's clock at `seconds` after the start. */
+/** What a test drew, unmounted and stopped after it. */
+const drawn: { root: Root; ticker: Ticker }[] = [];
+
+/**
+ * The picture of `view` drawn with the page's clock at `seconds` after the start, `offset` ms
+ * ahead of the server's.
+ */
 function drawnAt(
   seconds: number,
-  view: ISessionView
+  view: ISessionView,
+  offset = 0
 ): { ticker: Ticker; container: HTMLElement } {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(start + seconds * 1000);
   const ticker = new Ticker();
-  const { container } = render(
-    <TimelinePicture view={view} ticker={ticker} offset={0} trans={trans} />
+  const { container, root } = render(
+    <TimelinePicture
+      view={view}
+      ticker={ticker}
+      offset={offset}
+      trans={trans}
+    />
   );
+  drawn.push({ root, ticker });
   return { ticker, container };
+}
+
+function listeners(ticker: Ticker): number {
+  return (ticker as unknown as { _listeners: number })._listeners;
 }
 
 function tick(ticker: Ticker, seconds: number): void {
@@ -82,6 +104,10 @@ function picture(container: HTMLElement) {
 
 describe('TimelinePicture', () => {
   afterEach(() => {
+    for (const { root, ticker } of drawn.splice(0)) {
+      act(() => root.unmount());
+      ticker.dispose();
+    }
     vi.useRealTimers();
   });
 
@@ -157,7 +183,6 @@ describe('TimelinePicture', () => {
   });
 
   it('does not listen to the clock for a closed session', () => {
-    const ticker = new Ticker();
     const closed = openSession({
       details: {
         closed_at: at(40),
@@ -168,12 +193,65 @@ describe('TimelinePicture', () => {
       },
       ...withJobs([RAN])
     });
-    const { container } = render(
-      <TimelinePicture view={closed} ticker={ticker} offset={0} trans={trans} />
-    );
+    const { ticker, container } = drawnAt(90, closed);
     expect(picture(container).axisSeconds()).toBeCloseTo(40);
-    expect((ticker as unknown as { _listeners: number })._listeners).toBe(0);
-    ticker.dispose();
+    expect(listeners(ticker)).toBe(0);
+  });
+
+  it('ends a session the service lists as closed without closed_at at its closed state change', () => {
+    const closed = openSession({
+      state: 'closed',
+      status: 'Closed',
+      details: {
+        timestamps: [
+          { status: 'open', timestamp: at(0) },
+          { status: 'closed', timestamp: at(40) }
+        ]
+      },
+      ...withJobs([RAN])
+    });
+    const { ticker, container } = drawnAt(90, closed);
+    expect(picture(container).axisSeconds()).toBeCloseTo(40);
+    expect(listeners(ticker)).toBe(0);
+    expect(
+      container
+        .querySelector('[data-testid=timeline-picture]')
+        ?.getAttribute('aria-label')
+    ).toMatch(/from .* to /);
+  });
+
+  it('stops at the last read for a session the service no longer knows', () => {
+    const lost = openSession({ not_found: true, last_polled_at: at(50) });
+    const { ticker, container } = drawnAt(90, lost);
+    expect(picture(container).axisSeconds()).toBeCloseTo(50);
+    expect(listeners(ticker)).toBe(0);
+  });
+
+  it("puts now on the server's clock: the page's minus the offset", () => {
+    const { ticker, container } = drawnAt(65, openSession(), 5_000);
+    expect(picture(container).clipEnd()).toBeCloseTo(60);
+    tick(ticker, 85);
+    expect(picture(container).clipEnd()).toBeCloseTo(80);
+  });
+
+  it('keeps a short failed job visible as the axis grows', () => {
+    const failed = {
+      ...job('f', 'ERROR'),
+      created: at(1),
+      started: at(1),
+      finished: at(1.05)
+    };
+    const view = openSession(withJobs([failed]));
+    const { ticker, container } = drawnAt(10, view);
+
+    tick(ticker, 39);
+
+    const mark = container.querySelector('.jp-SessionMonitor-jobFailedMark')!;
+    // At least the 3 units (of 600 across) the mark is drawn with.
+    const units =
+      (Number(mark.getAttribute('width')) * 600) /
+      picture(container).axisSeconds();
+    expect(units).toBeGreaterThanOrEqual(2.9);
   });
 });
 
@@ -209,6 +287,25 @@ describe('useTimeline', () => {
     expect(fetched).toHaveLength(1);
     await act(async () => vi.advanceTimersByTime(1));
     expect(fetched).toHaveLength(2);
+
+    // Changes that keep coming faster than REFETCH_MS: the timeline still follows within
+    // REFETCH_MAX_MS of the first one.
+    const statuses = ['RUNNING', 'DONE', 'ERROR', 'CANCELLED', 'QUEUED'];
+    for (let ms = 0; ms < REFETCH_MAX_MS; ms += 100) {
+      const status = statuses[(ms / 100) % statuses.length];
+      act(() =>
+        root.render(
+          <Probe
+            view={openSession(
+              withJobs([job('q', status), job(`j${ms}`, 'DONE')])
+            )}
+          />
+        )
+      );
+      await act(async () => vi.advanceTimersByTime(100));
+    }
+    expect(fetched).toHaveLength(3);
+    root.unmount();
   });
 });
 

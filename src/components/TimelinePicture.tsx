@@ -1,7 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { clockTime, formatDuration } from '../present';
+import { clockTime, formatDuration, isOpen } from '../present';
 import type { IJobView, ISessionView, ITransition } from '../sessionStore';
 import { Ticker, useNow, useOnScreen } from '../ticker';
 import { parseTime } from '../timer';
@@ -33,6 +33,13 @@ export interface ITimelineModel {
   markers: { at: number; kind: 'max_ttl' | 'interactive_ttl' | 'idle_close' }[];
 }
 
+/** Whether a session's picture still grows: the service has not closed it and still knows it. */
+export function timelineOpen(view: ISessionView): boolean {
+  return (
+    !parseTime(view.details?.closed_at as string | undefined) && isOpen(view)
+  );
+}
+
 /** The picture's content as numbers (ms), from a view with its timeline, at `now` (server ms). */
 export function timelineModel(
   view: ISessionView,
@@ -48,8 +55,6 @@ export function timelineModel(
   if (created === null) {
     return null;
   }
-  const open = closedAt === null;
-  const end = closedAt ?? now;
   // The service's own state changes when it lists them (details.timestamps), else what the
   // monitor saw.
   const stamps = Array.isArray(details.timestamps)
@@ -62,6 +67,16 @@ export function timelineModel(
     : transitions
         .map(t => ({ at: parseTime(t.at), state: t.state ?? '' }))
         .filter((t): t is { at: number; state: string } => t.at !== null);
+  // Still going on unless the service closed it or no longer knows it. A session the service
+  // lists as closed without a `closed_at` ends at its 'closed' state change, else when it was
+  // last read.
+  const open = closedAt === null && timelineOpen(view);
+  const end = open
+    ? now
+    : (closedAt ??
+      [...steps].reverse().find(step => step.state === 'closed')?.at ??
+      parseTime(view.last_polled_at) ??
+      now);
   const bands: ITimelineModel['bands'] = [];
   steps.forEach((step, index) => {
     const to = index + 1 < steps.length ? steps[index + 1].at : end;
@@ -148,8 +163,9 @@ const NO_TRANSITIONS: ITransition[] = [];
  * since the session started. The picture scales it to its width and clips it at `now`, so the
  * clock moves only the right edge (a transform and a clip width), not hundreds of bars. What is
  * still going on (the current band, a queued or running job, the idle gap now) is drawn to
- * `horizon` and shows up to `now`; once `now` passes the horizon, or the session's data
- * changes, it is drawn again.
+ * `horizon` and shows up to `now`; once `now` passes the horizon, the axis grows by half (the
+ * minimum widths, a share of it, would shrink too far), or the session's data changes, it is
+ * drawn again.
  */
 interface IDrawing {
   view: ISessionView;
@@ -158,6 +174,8 @@ interface IDrawing {
   compact: boolean;
   model: ITimelineModel;
   horizon: number;
+  /** The axis's length when drawn, ms: minimum widths are a share of it. */
+  span: number;
   height: number;
   layer: JSX.Element;
 }
@@ -301,7 +319,18 @@ function draw(
       })}
     </>
   );
-  return { view, transitions, trans, compact, model, horizon, height, layer };
+  const span = Math.max(1000, axisEnd - model.start);
+  return {
+    view,
+    transitions,
+    trans,
+    compact,
+    model,
+    horizon,
+    span,
+    height,
+    layer
+  };
 }
 
 export function TimelinePicture(props: {
@@ -320,7 +349,7 @@ export function TimelinePicture(props: {
   const clipId = `jp-SessionMonitor-clip${React.useId().replace(/[^\w-]/g, '')}`;
   const cached = React.useRef<IDrawing | null>(null);
   // The right edge follows the clock while the session is open and the picture on screen.
-  const live = !parseTime(view.details?.closed_at as string | undefined);
+  const live = timelineOpen(view);
   const now = useNow(ticker, useOnScreen(ref) && live) - props.offset;
   let drawing = cached.current;
   if (
@@ -329,7 +358,9 @@ export function TimelinePicture(props: {
     drawing.transitions !== transitions ||
     drawing.trans !== trans ||
     drawing.compact !== compact ||
-    (drawing.model.open && now > drawing.horizon)
+    (drawing.model.open &&
+      // Past what it drew, or the axis half as long again: the thinnest bars would fade.
+      (now > drawing.horizon || now - drawing.model.start > 1.5 * drawing.span))
   ) {
     drawing = draw(view, transitions, now, trans, compact);
     cached.current = drawing;
