@@ -900,7 +900,8 @@ function Details(props: {
 /**
  * The session's timeline from `GET sessions/{id}/timeline`, fetched again when its state or a
  * job's status changes (a job's times are known once it is final). A burst of such changes (a
- * poll that finds several jobs finished) is one request: each waits `REFETCH_MS` for the next.
+ * poll that finds several jobs finished) is one request: each waits `REFETCH_MS` for the next,
+ * and none waits longer than `REFETCH_MAX_MS` after the first change not yet fetched.
  */
 export function useTimeline(
   view: ISessionView,
@@ -909,13 +910,20 @@ export function useTimeline(
   const [full, setFull] = React.useState<ISessionView | null>(null);
   const [error, setError] = React.useState<string | null>(null);
   const fetched = React.useRef(false);
+  const pendingSince = React.useRef<number | null>(null);
   const summary = JSON.stringify(view.jobs_summary ?? {});
   const key = `${view.id}|${view.state}|${view.accepting_jobs}|${summary}`;
   React.useEffect(() => {
     let cancelled = false;
+    const now = Date.now();
+    pendingSince.current ??= now;
+    const wait = fetched.current
+      ? Math.min(REFETCH_MS, pendingSince.current + REFETCH_MAX_MS - now)
+      : 0;
     const timer = setTimeout(
       () => {
         fetched.current = true;
+        pendingSince.current = null;
         fetchTimeline(view.id).then(
           answer => {
             if (!cancelled) {
@@ -930,7 +938,7 @@ export function useTimeline(
           }
         );
       },
-      fetched.current ? REFETCH_MS : 0
+      Math.max(0, wait)
     );
     return () => {
       cancelled = true;
@@ -942,6 +950,8 @@ export function useTimeline(
 
 /** How long a timeline waits for more changes before fetching itself again, ms. */
 export const REFETCH_MS = 150;
+/** The longest a change waits for its timeline to be fetched while more keep coming, ms. */
+export const REFETCH_MAX_MS = 1000;
 
 function Timeline(props: {
   view: ISessionView;
