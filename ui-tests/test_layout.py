@@ -78,9 +78,10 @@ def _shoot(page: Page, session: Locator, path: str) -> None:
     """The panel from the row's top (its summary, facts and first jobs), then its details."""
     session.evaluate("e => e.scrollIntoView({block: 'start'})")
     page.locator(PANEL).evaluate("panel => { panel.scrollTop -= 48; }")  # under the toolbar
-    page.screenshot(path=path.replace(".png", "-top.png"))
-    session.locator(".jp-SessionMonitor-detailsBlock").scroll_into_view_if_needed()
-    page.screenshot(path=path)
+    with toasts_hidden(page):
+        page.screenshot(path=path.replace(".png", "-top.png"))
+        session.locator(".jp-SessionMonitor-detailsBlock").scroll_into_view_if_needed()
+        page.screenshot(path=path)
 
 
 def _check_narrow(page: Page, session: Locator) -> None:

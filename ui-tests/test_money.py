@@ -70,7 +70,8 @@ def test_the_rate_and_live_costs_in_light_dark_and_narrow(
         # The billing text follows the theme's font colour (never dark on dark).
         colour = billing.evaluate("element => getComputedStyle(element).color")
         assert colour not in ("rgb(0, 0, 0)", "rgba(0, 0, 0, 0.87)"), colour
-        page.screenshot(path=screenshot_path("money-dark"))
+        with toasts_hidden(page):
+            page.screenshot(path=screenshot_path("money-dark"))
     finally:
         page.evaluate(
             "window.jupyterapp.commands.execute('apputils:change-theme', "
