@@ -74,11 +74,25 @@ export function useNow(ticker: Ticker, active = true): number {
   return now;
 }
 
-/** Whether an element is on screen (IntersectionObserver); true where it is unavailable. */
+/**
+ * Whether an element is on screen (IntersectionObserver); true where it is unavailable. It
+ * watches whatever element `ref` holds after each render: a component that renders nothing at
+ * first (a billing line before the session is billed) is watched once its element appears.
+ */
 export function useOnScreen(ref: React.RefObject<Element>): boolean {
   const [visible, setVisible] = React.useState(true);
+  const watched = React.useRef<{
+    element: Element | null;
+    observer: IntersectionObserver | null;
+  }>({ element: null, observer: null });
+  // After every render (a comparison, no extra render): watch the element the ref holds now.
   React.useEffect(() => {
     const element = ref.current;
+    if (element === watched.current.element) {
+      return;
+    }
+    watched.current.observer?.disconnect();
+    watched.current = { element, observer: null };
     if (!element || typeof IntersectionObserver === 'undefined') {
       return;
     }
@@ -86,7 +100,14 @@ export function useOnScreen(ref: React.RefObject<Element>): boolean {
       setVisible(entries.some(entry => entry.isIntersecting));
     });
     observer.observe(element);
-    return () => observer.disconnect();
-  }, [ref]);
+    watched.current.observer = observer;
+  });
+  React.useEffect(
+    () => () => {
+      watched.current.observer?.disconnect();
+      watched.current = { element: null, observer: null };
+    },
+    []
+  );
   return visible;
 }
