@@ -43,6 +43,20 @@ function openSession(changes: Partial<ISessionView> = {}): ISessionView {
   });
 }
 
+const CLOSED_AT_40 = [
+  { status: 'open', timestamp: at(0) },
+  { status: 'closed', timestamp: at(40) }
+];
+
+/** Opened at 0, closed at 40 (by its timestamps); job a ran 10-20. */
+function closedAt40(changes: Partial<ISessionView>): ISessionView {
+  return openSession({
+    details: { timestamps: CLOSED_AT_40 },
+    ...withJobs([RAN]),
+    ...changes
+  });
+}
+
 /** What a test drew, unmounted and stopped after it. */
 const drawn: { root: Root; ticker: Ticker }[] = [];
 
@@ -183,15 +197,8 @@ describe('TimelinePicture', () => {
   });
 
   it('does not listen to the clock for a closed session', () => {
-    const closed = openSession({
-      details: {
-        closed_at: at(40),
-        timestamps: [
-          { status: 'open', timestamp: at(0) },
-          { status: 'closed', timestamp: at(40) }
-        ]
-      },
-      ...withJobs([RAN])
+    const closed = closedAt40({
+      details: { closed_at: at(40), timestamps: CLOSED_AT_40 }
     });
     const { ticker, container } = drawnAt(90, closed);
     expect(picture(container).axisSeconds()).toBeCloseTo(40);
@@ -199,17 +206,7 @@ describe('TimelinePicture', () => {
   });
 
   it('ends a session the service lists as closed without closed_at at its closed state change', () => {
-    const closed = openSession({
-      state: 'closed',
-      status: 'Closed',
-      details: {
-        timestamps: [
-          { status: 'open', timestamp: at(0) },
-          { status: 'closed', timestamp: at(40) }
-        ]
-      },
-      ...withJobs([RAN])
-    });
+    const closed = closedAt40({ state: 'closed', status: 'Closed' });
     const { ticker, container } = drawnAt(90, closed);
     expect(picture(container).axisSeconds()).toBeCloseTo(40);
     expect(listeners(ticker)).toBe(0);
