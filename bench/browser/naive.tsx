@@ -374,7 +374,6 @@ function NaiveRow(props: {
           </div>
           <Timeline
             view={view}
-            now={now}
             offset={offset}
             fetchTimeline={props.fetchTimeline}
             ticker={props.ticker}
@@ -794,7 +793,6 @@ const SWATCHES: [string, string][] = [
 
 function Timeline(props: {
   view: ISessionView;
-  now: number;
   offset: number;
   fetchTimeline: (id: string) => Promise<ISessionView>;
   ticker: Ticker;

@@ -962,23 +962,22 @@ function Timeline(props: {
 }): JSX.Element {
   const { view, fetchOne, ticker, offset, trans } = props;
   const { full, error } = useTimeline(view, fetchOne);
-  // A pushed change re-renders the row; the timeline is drawn from what it fetched, so it
-  // renders again only when that, or the clock offset, changes (the picture keeps its own clock).
-  return React.useMemo(
-    () => (
-      <TimelineFigure
-        full={full}
-        error={error}
-        ticker={ticker}
-        offset={offset}
-        trans={trans}
-      />
-    ),
-    [full, error, ticker, offset, trans]
+  return (
+    <TimelineFigure
+      full={full}
+      error={error}
+      ticker={ticker}
+      offset={offset}
+      trans={trans}
+    />
   );
 }
 
-function TimelineFigure(props: {
+/**
+ * A pushed change re-renders the row; the timeline is drawn from what it fetched, so it renders
+ * again only when that, or the clock offset, changes (the picture keeps its own clock).
+ */
+const TimelineFigure = React.memo(function TimelineFigure(props: {
   full: ISessionView | null;
   error: string | null;
   ticker: Ticker;
@@ -1032,4 +1031,4 @@ function TimelineFigure(props: {
       )}
     </div>
   );
-}
+});
