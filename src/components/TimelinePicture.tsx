@@ -156,6 +156,11 @@ export function timelineModel(
 }
 
 const WIDTH = 600;
+
+/** A moment (ms) as the page shows times (`clockTime`). */
+function time(ms: number): string {
+  return clockTime(new Date(ms).toISOString());
+}
 const NO_TRANSITIONS: ITransition[] = [];
 
 /**
@@ -201,7 +206,6 @@ function draw(
   if (!first) {
     return null;
   }
-  const time = (ms: number) => clockTime(new Date(ms).toISOString());
   const axisEnd = axisOf(first, first.end).end;
   // Open items reach this far (the axis is at least half as long again by then), whatever the
   // clock says now: a state change stamped a moment ahead of this page's clock is drawn too.
@@ -373,7 +377,6 @@ export function TimelinePicture(props: {
   const axis = axisOf(model, end);
   const seconds = Math.max(0.001, (axis.end - model.start) / 1000);
   const x = (t: number) => ((t - model.start) / 1000 / seconds) * WIDTH;
-  const time = (ms: number) => clockTime(new Date(ms).toISOString());
   const count = model.jobs.length;
   const label = model.open
     ? trans.__(
