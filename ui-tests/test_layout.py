@@ -101,19 +101,26 @@ def _check_narrow(page: Page, session: Locator) -> None:
 def _check_wide(page: Page, session: Locator) -> None:
     # The status beside the backend, the facts in two columns, key and value side by side, and
     # the job's Cancel with its word.
-    badge = session.get_by_test_id("session-status").bounding_box()
-    backend = session.locator(".jp-SessionMonitor-backend").bounding_box()
-    assert badge
-    assert backend
-    assert abs(badge["y"] - backend["y"]) < 8, (badge, backend)
+    # Boxes compared are read in one script run: other tests' sessions may change the list
+    # above between two reads, moving the row.
+    apart = session.evaluate(
+        """row => {
+          const top = selector => row.querySelector(selector).getBoundingClientRect().top;
+          return top('[data-testid="session-status"]') - top('.jp-SessionMonitor-backend');
+        }"""
+    )
+    assert abs(apart) < 8, apart
     columns = session.locator(".jp-SessionMonitor-info").evaluate(
         "e => getComputedStyle(e).gridTemplateColumns.split(' ').length"
     )
     assert columns == 2
-    dt = session.locator(".jp-SessionMonitor-detailList dt").first.bounding_box()
-    dd = session.locator(".jp-SessionMonitor-detailList dd").first.bounding_box()
-    assert dt
-    assert dd
+    dt, dd = session.evaluate(
+        """row => ['dt', 'dd'].map(tag => {
+          const box = row.querySelector(`.jp-SessionMonitor-detailList ${tag}`)
+            .getBoundingClientRect();
+          return {x: box.x, y: box.y};
+        })"""
+    )
     assert abs(dt["y"] - dd["y"]) < 4, (dt, dd)
     assert dd["x"] > dt["x"], (dt, dd)
     expect(session.locator(".jp-SessionMonitor-jobCancelLabel").first).to_have_text("Cancel")
