@@ -147,6 +147,7 @@ def test_sidebar_with_an_expanded_row_passes_axe_in_light_and_dark(
     expect(session.get_by_test_id("job-status")).to_have_count(6, timeout=20_000)
     expect(session.get_by_test_id("timeline-picture")).to_be_visible(timeout=10_000)
     session.locator(".jp-SessionMonitor-detailsBlock summary").click()
+    expect(session.locator(".jp-SessionMonitor-detailList")).to_be_visible()
 
     # axe measures what is on screen: the panel is audited at several scroll positions.
     light = _audit_panel(page, session)

@@ -175,6 +175,16 @@ describe('SessionRow', () => {
       }),
       true
     );
+    const block = container.querySelector<HTMLDetailsElement>(
+      '.jp-SessionMonitor-detailsBlock'
+    )!;
+    // Closed: the values are neither shown nor rendered; opened, they are listed.
+    expect(block.open).toBe(false);
+    expect(container.querySelector('.jp-SessionMonitor-detailList')).toBe(null);
+    act(() => {
+      block.open = true;
+      block.dispatchEvent(new Event('toggle'));
+    });
 
     const times = [
       ...container.querySelectorAll('.jp-SessionMonitor-detailList dd')

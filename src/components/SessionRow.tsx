@@ -877,22 +877,30 @@ function Details(props: {
   view: ISessionView;
   trans: TranslationBundle;
 }): JSX.Element {
+  // The list exists only while the block is open: closed, it is neither shown nor read out, and
+  // a busy session's change would otherwise render and format every value of it again.
+  const [open, setOpen] = React.useState(false);
   const details = props.view.details ?? {};
   return (
-    <details className="jp-SessionMonitor-detailsBlock">
+    <details
+      className="jp-SessionMonitor-detailsBlock"
+      onToggle={event => setOpen(event.currentTarget.open)}
+    >
       <summary>{props.trans.__('details()')}</summary>
-      <dl className="jp-SessionMonitor-detailList">
-        {Object.entries(details)
-          .filter(([key]) => key !== 'timestamps')
-          .map(([key, value]) => (
-            <React.Fragment key={key}>
-              <dt>{key}</dt>
-              <dd className={isTimestamp(value) ? 'jp-mod-time' : undefined}>
-                {detailValue(value)}
-              </dd>
-            </React.Fragment>
-          ))}
-      </dl>
+      {open && (
+        <dl className="jp-SessionMonitor-detailList">
+          {Object.entries(details)
+            .filter(([key]) => key !== 'timestamps')
+            .map(([key, value]) => (
+              <React.Fragment key={key}>
+                <dt>{key}</dt>
+                <dd className={isTimestamp(value) ? 'jp-mod-time' : undefined}>
+                  {detailValue(value)}
+                </dd>
+              </React.Fragment>
+            ))}
+        </dl>
+      )}
     </details>
   );
 }
