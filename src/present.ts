@@ -330,10 +330,10 @@ export interface ICountdown {
   progress?: number;
 }
 
-/** A server timestamp as this browser's local clock time; "—" when there is none. */
 /**
- * A time as the page's language writes it (`document.documentElement.lang`, as JupyterLab's own
- * `Time.format` does), with the date in front when it is not today.
+ * A server timestamp as the page's language writes the local time (`document.documentElement.lang`,
+ * as JupyterLab's own `Time.format` does), with the date in front when it is not today; "—" when
+ * there is none.
  */
 export function clockTime(
   value: string | null | undefined,
@@ -342,18 +342,64 @@ export function clockTime(
   if (!value) {
     return '—';
   }
-  const ms = parseTime(value);
-  if (ms === null) {
-    return value;
-  }
   const lang =
     (typeof document !== 'undefined' && document.documentElement.lang) ||
     undefined;
-  const moment = new Date(ms);
-  const time = formatter(lang, 'time').format(moment);
-  return moment.toDateString() === new Date(now).toDateString()
-    ? time
-    : `${formatter(lang, 'date').format(moment)} ${time}`;
+  const kept = CLOCK_TIMES.get(value);
+  if (
+    kept &&
+    kept.lang === lang &&
+    (kept.ms === null || onDayOf(kept.ms, now) === kept.today)
+  ) {
+    return kept.text;
+  }
+  const ms = kept ? kept.ms : parseTime(value);
+  let text = value;
+  let today = false;
+  if (ms !== null) {
+    today = onDayOf(ms, now);
+    const moment = new Date(ms);
+    const time = formatter(lang, 'time').format(moment);
+    text = today ? time : `${formatter(lang, 'date').format(moment)} ${time}`;
+  }
+  if (CLOCK_TIMES.size >= CLOCK_TIMES_MAX) {
+    CLOCK_TIMES.clear();
+  }
+  CLOCK_TIMES.set(value, { ms, lang, today, text });
+  return text;
+}
+
+/**
+ * Times already written, by the timestamp as the server wrote it: a pushed change writes its
+ * session's deadlines and the times of its jobs again, and reading and formatting one costs far
+ * more than finding it. Written again for another language, or when the moment's day turns
+ * from today to another (emptied when it holds `CLOCK_TIMES_MAX`).
+ */
+const CLOCK_TIMES = new Map<
+  string,
+  { ms: number | null; lang: string | undefined; today: boolean; text: string }
+>();
+const CLOCK_TIMES_MAX = 2000;
+
+/** Where the local day of the last `now` asked about starts and ends, ms. */
+let DAY = { start: 0, end: 0 };
+
+/** Whether `ms` falls on the local calendar day of `now`. */
+function onDayOf(ms: number, now: number): boolean {
+  if (now < DAY.start || now >= DAY.end) {
+    const date = new Date(now);
+    const [year, month, day] = [
+      date.getFullYear(),
+      date.getMonth(),
+      date.getDate()
+    ];
+    // Midnight to midnight in local time: 23 or 25 hours on a daylight-saving change.
+    DAY = {
+      start: new Date(year, month, day).getTime(),
+      end: new Date(year, month, day + 1).getTime()
+    };
+  }
+  return ms >= DAY.start && ms < DAY.end;
 }
 
 /**

@@ -344,6 +344,43 @@ describe('clockTime', () => {
       document.documentElement.lang = '';
     }
   });
+
+  it('writes a moment again for another language or another day (the written times are kept)', () => {
+    const at = '2026-01-01T12:00:00.000Z';
+    const sameDay = Date.parse(at) + 60_000;
+    const nextWeek = Date.parse(at) + 7 * 24 * 3600_000;
+    try {
+      document.documentElement.lang = 'en-US';
+      expect(clockTime(at, sameDay)).toBe(
+        new Date(at).toLocaleTimeString('en-US')
+      );
+      document.documentElement.lang = 'de-DE';
+      expect(clockTime(at, sameDay)).toBe(
+        new Date(at).toLocaleTimeString('de-DE')
+      );
+      expect(clockTime(at, nextWeek)).toContain(
+        new Date(at).toLocaleDateString('de-DE')
+      );
+      expect(clockTime(at, sameDay)).toBe(
+        new Date(at).toLocaleTimeString('de-DE')
+      );
+    } finally {
+      document.documentElement.lang = '';
+    }
+  });
+
+  it('puts a moment on today from local midnight on, and the one before on yesterday', () => {
+    const noon = new Date(2026, 2, 29, 12); // a daylight-saving change in Europe
+    const midnight = new Date(2026, 2, 29).getTime();
+    const before = new Date(midnight - 1000).toISOString();
+    const at = new Date(midnight).toISOString();
+    expect(clockTime(at, noon.getTime())).toBe(
+      new Date(midnight).toLocaleTimeString()
+    );
+    expect(clockTime(before, noon.getTime())).toBe(
+      `${new Date(midnight - 1000).toLocaleDateString()} ${new Date(midnight - 1000).toLocaleTimeString()}`
+    );
+  });
 });
 
 describe('filterJobs', () => {
