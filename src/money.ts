@@ -32,9 +32,8 @@ export function meterAt(view: ISessionView, nowServer: number): IMeter | null {
     return null;
   }
   let extra = 0;
-  const asOf = parseTime(view.last_polled_at);
+  const { asOf, until } = billingTimes(view, billing);
   if (billing.accruing && asOf !== null) {
-    const until = parseTime(billing.accrues_until);
     const end = until === null ? nowServer : Math.min(nowServer, until);
     extra = Math.max(0, (end - asOf) / 1000);
   }
@@ -45,6 +44,30 @@ export function meterAt(view: ISessionView, nowServer: number): IMeter | null {
     billing.rate_per_second === null ? null : billed * billing.rate_per_second;
   return { billed, idle, cost };
 }
+
+/**
+ * A view's billing times as ms, read once per view: a view is never changed (a change brings a
+ * new one), and the header's total reads every open session's at every change and every second.
+ */
+function billingTimes(
+  view: ISessionView,
+  billing: IBilling
+): { asOf: number | null; until: number | null } {
+  let times = BILLING_TIMES.get(view);
+  if (!times) {
+    times = {
+      asOf: parseTime(view.last_polled_at),
+      until: parseTime(billing.accrues_until)
+    };
+    BILLING_TIMES.set(view, times);
+  }
+  return times;
+}
+
+const BILLING_TIMES = new WeakMap<
+  ISessionView,
+  { asOf: number | null; until: number | null }
+>();
 
 /** "12.34 USD", or "12.34" with no currency label. */
 export function formatMoney(amount: number, currency: string | null): string {
@@ -233,26 +256,72 @@ export function instanceRiskText(
   );
 }
 
-/** The live total of several sessions (a notebook group, all open sessions). */
+/**
+ * What several sessions (a notebook group, all open sessions) have been billed, read in one pass:
+ * the sum for those the service bills no more, which the clock does not change, and the sessions
+ * it still bills, to meter at each moment (`meterOfTotal`).
+ */
+export interface ITotal {
+  settled: IMeter | null;
+  accruing: ISessionView[];
+  /** The first currency among their billings. */
+  currency: string | null;
+}
+
+export function totalOf(views: Iterable<ISessionView>): ITotal {
+  const sum = new MeterSum();
+  const accruing: ISessionView[] = [];
+  let currency: string | null = null;
+  for (const view of views) {
+    currency ||= view.billing?.currency ?? null;
+    if (view.billing?.accruing) {
+      accruing.push(view);
+    } else {
+      sum.add(meterAt(view, 0)); // billed no more: the same at any moment
+    }
+  }
+  return { settled: sum.meter(), accruing, currency };
+}
+
+/** The total at `nowServer` (ms on the server's clock); null when none of them is billed. */
+export function meterOfTotal(total: ITotal, nowServer: number): IMeter | null {
+  const sum = new MeterSum();
+  sum.add(total.settled);
+  for (const view of total.accruing) {
+    sum.add(meterAt(view, nowServer));
+  }
+  return sum.meter();
+}
+
+/** The live total of several sessions at `nowServer`. */
 export function totalAt(
   views: Iterable<ISessionView>,
   nowServer: number
 ): IMeter | null {
-  let any = false;
-  let billed = 0;
-  let idle = 0;
-  let cost: number | null = null;
-  for (const view of views) {
-    const meter = meterAt(view, nowServer);
+  return meterOfTotal(totalOf(views), nowServer);
+}
+
+class MeterSum {
+  add(meter: IMeter | null): void {
     if (!meter) {
-      continue;
+      return;
     }
-    any = true;
-    billed += meter.billed;
-    idle += meter.idle;
+    this._any = true;
+    this._billed += meter.billed;
+    this._idle += meter.idle;
     if (meter.cost !== null) {
-      cost = (cost ?? 0) + meter.cost;
+      this._cost = (this._cost ?? 0) + meter.cost;
     }
   }
-  return any ? { billed, idle, cost } : null;
+
+  meter(): IMeter | null {
+    return this._any
+      ? { billed: this._billed, idle: this._idle, cost: this._cost }
+      : null;
+  }
+
+  private _any = false;
+  private _billed = 0;
+  private _idle = 0;
+  private _cost: number | null = null;
 }

@@ -1,5 +1,6 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { isOpen } from './present';
 import { clockOffset } from './timer';
 
 /** One job of a session, as the server lists it. */
@@ -200,6 +201,19 @@ export class SessionStore {
     return this._version;
   }
 
+  /**
+   * The sessions the service says are open (`isOpen`), a new list after each change: the change
+   * to a session that stays open replaces it in a copy of the last list, any other lists them
+   * all again when next asked.
+   */
+  get open(): readonly ISessionView[] {
+    if (!this._open) {
+      this._open = [...this._sessions.values()].filter(isOpen);
+      this._openAt = new Map(this._open.map((view, i) => [view.id, i]));
+    }
+    return this._open;
+  }
+
   /** The rate, the instances' allowance and the notebooks' budgets. */
   get money(): IMoney {
     return this._money;
@@ -316,6 +330,7 @@ export class SessionStore {
     }
     this._failures = 0;
     this._sessions = new Map(snapshot.sessions.map(s => [s.id, s]));
+    this._open = null;
     this._money = snapshot.money ?? NO_MONEY;
     this._version = snapshot.version;
     this._offset = clockOffset(snapshot.server_time, sentAt, this._now());
@@ -389,17 +404,34 @@ export class SessionStore {
           touched.add(id);
         }
       }
+      this._open = null;
     } else if (change.kind === 'removed' || change.session === null) {
       this._sessions.delete(change.session_id);
       touched.add(change.session_id);
+      this._open = null;
     } else {
       this._sessions.set(change.session_id, change.session);
       touched.add(change.session_id);
+      this._replaceOpen(change.session_id, change.session);
     }
     this._version = change.version;
   }
 
+  /** `open` once `view` replaced session `id`: patched in a copy if it was and stays open. */
+  private _replaceOpen(id: string, view: ISessionView): void {
+    const at = this._openAt.get(id);
+    if (this._open && at !== undefined && isOpen(view)) {
+      this._open = this._open.slice();
+      this._open[at] = view;
+    } else {
+      this._open = null;
+    }
+  }
+
   private _sessions = new Map<string, ISessionView>();
+  private _open: ISessionView[] | null = null;
+  /** Where each session of `_open` is in it. */
+  private _openAt = new Map<string, number>();
   private _money: IMoney = NO_MONEY;
   private _version = 0;
   private _offset = 0;

@@ -6,7 +6,9 @@ import {
   fitText,
   instanceRiskText,
   meterAt,
+  meterOfTotal,
   totalAt,
+  totalOf,
   worstCaseText
 } from '../money';
 import type { IBilling, IBudgetView, IInstanceUsage } from '../sessionStore';
@@ -94,6 +96,39 @@ describe('meterAt', () => {
       sessionView({ id: 'b', billing: billing({ accruing: false }) })
     ];
     expect(totalAt(views, POLLED + 10_000)?.billed).toBe(210);
+  });
+
+  it('reads a total once: the settled sessions summed, the billed ones metered at each moment', () => {
+    const views = [
+      sessionView({ id: 'a', billing: billing({ rate_per_second: 0.5 }) }),
+      sessionView({
+        id: 'b',
+        billing: billing({
+          accruing: false,
+          rate_per_second: 0.5,
+          currency: 'USD'
+        })
+      }),
+      sessionView({ id: 'c', billing: null }),
+      sessionView({ id: 'd', billing: billing({ accruing: false }) })
+    ];
+    const total = totalOf(views);
+    expect(total.accruing.map(view => view.id)).toEqual(['a']);
+    expect(total.settled).toEqual({ billed: 200, idle: 80, cost: 50 });
+    expect(total.currency).toBe('USD');
+    expect(meterOfTotal(total, POLLED + 10_000)).toEqual({
+      billed: 310,
+      idle: 130,
+      cost: 105
+    });
+    // Past accrues_until (12:00:30), the billed session stops growing.
+    expect(meterOfTotal(total, POLLED + 60_000)?.billed).toBe(330);
+    expect(totalOf([views[2]])).toEqual({
+      settled: null,
+      accruing: [],
+      currency: null
+    });
+    expect(meterOfTotal(totalOf([views[2]]), POLLED)).toBeNull();
   });
 });
 

@@ -305,6 +305,56 @@ describe('SessionStore', () => {
   });
 });
 
+describe('SessionStore.open', () => {
+  const ids = (store: SessionStore) =>
+    store.open.map(v => `${v.id}:${v.status}`);
+  const closed = (id: string): ISessionView => ({
+    ...view(id, 'Closed'),
+    state: 'closed'
+  });
+
+  it('lists the open sessions as they are after every kind of change', async () => {
+    const { store } = await loaded([view('a'), view('b'), closed('c')], 1);
+    expect(ids(store)).toEqual(['a:Pending', 'b:Pending']);
+    const before = store.open;
+
+    store.apply(change(2, 'b', 'Active')); // stays open: replaced in a new list
+    expect(ids(store)).toEqual(['a:Pending', 'b:Active']);
+    expect(before.map(v => v.status)).toEqual(['Pending', 'Pending']);
+
+    store.apply({
+      version: 3,
+      kind: 'updated',
+      session_id: 'a',
+      session: closed('a')
+    });
+    expect(ids(store)).toEqual(['b:Active']);
+    store.apply(change(4, 'c', 'Active')); // open again
+    expect(ids(store)).toEqual(['b:Active', 'c:Active']);
+    store.apply(change(5, 'd')); // new
+    expect(ids(store)).toEqual(['b:Active', 'c:Active', 'd:Pending']);
+    store.apply({
+      version: 6,
+      kind: 'removed',
+      session_id: 'b',
+      session: null
+    });
+    expect(ids(store)).toEqual(['c:Active', 'd:Pending']);
+    store.apply({
+      version: 7,
+      kind: 'polled',
+      session_id: '',
+      session: null,
+      polled: { d: '2026-01-01T12:01:00Z' }
+    });
+    expect(store.open.find(v => v.id === 'd')?.last_polled_at).toBe(
+      '2026-01-01T12:01:00Z'
+    );
+    store.apply(change(8, 'd', 'Active')); // replaced after a listing made anew
+    expect(ids(store)).toEqual(['c:Active', 'd:Active']);
+  });
+});
+
 describe('SessionStore.watch', () => {
   it('calls a session’s watchers after a change to that session only, with `changed` naming it', async () => {
     const { store } = await loaded([view('a'), view('b')], 1);

@@ -10,11 +10,12 @@ import {
   instanceRiskText,
   instanceText,
   meterAt,
+  meterOfTotal,
   meterText,
-  totalAt,
+  totalOf,
   worstCaseText
 } from '../money';
-import { formatDuration, isOpen } from '../present';
+import { formatDuration } from '../present';
 import type { ISessionView } from '../sessionStore';
 import { Ticker, useNow, useOnScreen } from '../ticker';
 
@@ -87,7 +88,7 @@ export function BudgetLine(props: ILiveProps): JSX.Element | null {
 
 /** A group's (or the list's) live billed total, for the group header. */
 export function TotalBilled(props: {
-  views: ISessionView[];
+  views: readonly ISessionView[];
   ticker: Ticker;
   offset: number;
   trans: TranslationBundle;
@@ -95,18 +96,17 @@ export function TotalBilled(props: {
 }): JSX.Element | null {
   const { views, trans } = props;
   const ref = React.useRef<HTMLSpanElement>(null);
-  const live = views.some(v => v.billing?.accruing);
+  // Read once per list of views; each tick meters only the sessions still billed.
+  const sum = React.useMemo(() => totalOf(views), [views]);
+  const live = sum.accruing.length > 0;
   const now = useNow(props.ticker, useOnScreen(ref) && live);
-  const total = totalAt(views, now - props.offset);
+  const total = meterOfTotal(sum, now - props.offset);
   if (!total || total.billed < 0.05) {
     return null;
   }
-  const currency = views.find(v => v.billing?.currency)?.billing?.currency;
   const text =
     formatDuration(total.billed, trans) +
-    (total.cost === null
-      ? ''
-      : ` · ${formatMoney(total.cost, currency ?? null)}`);
+    (total.cost === null ? '' : ` · ${formatMoney(total.cost, sum.currency)}`);
   return (
     <span
       ref={ref}
@@ -121,7 +121,9 @@ export function TotalBilled(props: {
 
 /**
  * The top of the sidebar: each instance's allowance (and a warning before it can run out),
- * what the open sessions have been billed, the rate, and the actions on all sessions.
+ * what the open sessions have been billed, the rate, and the actions on all sessions. Renders
+ * again when the money or whether any session is open changes; what the open sessions have been
+ * billed renders again at every change (`OpenBilled`).
  */
 export function MoneyHeader(props: {
   model: MonitorModel;
@@ -131,9 +133,19 @@ export function MoneyHeader(props: {
   onExport: () => void;
 }): JSX.Element | null {
   const { model, trans } = props;
-  useSignalVersion(model.store.changed);
-  const money = model.store.money;
-  const open = [...model.store.sessions.values()].filter(isOpen);
+  const store = model.store;
+  const subscribe = React.useCallback(
+    (changed: () => void) => {
+      store.changed.connect(changed);
+      return () => void store.changed.disconnect(changed);
+    },
+    [store]
+  );
+  const money = React.useSyncExternalStore(subscribe, () => store.money);
+  const anyOpen = React.useSyncExternalStore(
+    subscribe,
+    () => store.open.length > 0
+  );
   const rate = money.rate;
   return (
     <div className="jp-SessionMonitor-money" data-testid="money-header">
@@ -159,18 +171,7 @@ export function MoneyHeader(props: {
         );
       })}
       <div className="jp-SessionMonitor-moneyRow">
-        {open.length > 0 && (
-          <span>
-            {trans.__('Open sessions billed:')}{' '}
-            <TotalBilled
-              views={open}
-              ticker={model.ticker}
-              offset={model.store.clockOffset}
-              trans={trans}
-              label={trans.__('Billed so far by the open sessions')}
-            />
-          </span>
-        )}
+        {anyOpen && <OpenBilled model={model} trans={trans} />}
         <button
           type="button"
           className="jp-SessionMonitor-linkButton"
@@ -196,7 +197,7 @@ export function MoneyHeader(props: {
         >
           {trans.__('Export history (CSV)')}
         </button>
-        {open.length > 0 && (
+        {anyOpen && (
           <button
             type="button"
             className="jp-SessionMonitor-linkButton jp-SessionMonitor-danger"
@@ -208,5 +209,26 @@ export function MoneyHeader(props: {
         )}
       </div>
     </div>
+  );
+}
+
+/** "Open sessions billed: …", at every change to a session (the sum of the open ones). */
+function OpenBilled(props: {
+  model: MonitorModel;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { model, trans } = props;
+  useSignalVersion(model.store.changed);
+  return (
+    <span>
+      {trans.__('Open sessions billed:')}{' '}
+      <TotalBilled
+        views={model.store.open}
+        ticker={model.ticker}
+        offset={model.store.clockOffset}
+        trans={trans}
+        label={trans.__('Billed so far by the open sessions')}
+      />
+    </span>
   );
 }
