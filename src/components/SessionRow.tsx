@@ -349,7 +349,11 @@ function RowFacts(props: {
   openNotebook?: (path: string) => void;
 }): JSX.Element | null {
   const { view, trans, openNotebook } = props;
-  const tags = [...new Set((view.jobs ?? []).flatMap(job => job.tags))];
+  const distinct = new Set<string>();
+  for (const job of view.jobs ?? []) {
+    job.tags.forEach(tag => distinct.add(tag));
+  }
+  const tags = [...distinct];
   const closedAt = view.details?.closed_at;
   const closedText =
     isClosed(view) && typeof closedAt === 'string'
@@ -537,6 +541,7 @@ function JobTable(props: {
     status === null ? ordered : ordered.filter(job => job.status === status);
   const shown = chosen.slice(0, limit);
   const more = chosen.length - shown.length;
+  const today = new Date().toDateString();
   const choose = (next: string | null): void => {
     setStatus(next);
     setLimit(JOB_PAGE);
@@ -592,7 +597,7 @@ function JobTable(props: {
               key={job.id}
               job={job}
               inNotebook={Boolean(view.notebook_path)}
-              today={new Date().toDateString()}
+              today={today}
               busy={actions.busy(job.id)}
               onGoToCell={goToCell}
               actions={actions}
@@ -672,6 +677,8 @@ const JobRow = React.memo(
     trans: TranslationBundle;
   }): JSX.Element {
     const { job, actions, trans } = props;
+    const cancelLabel =
+      jobCancellable(job) && trans.__('Cancel job %1', shortId(job.id));
     return (
       <tr data-job-id={job.id}>
         <td>
@@ -738,13 +745,13 @@ const JobRow = React.memo(
           </div>
         </td>
         <td>
-          {jobCancellable(job) && (
+          {cancelLabel && (
             <button
               type="button"
               className="jp-SessionMonitor-iconButton jp-SessionMonitor-jobCancel"
               aria-disabled={props.busy}
-              aria-label={trans.__('Cancel job %1', shortId(job.id))}
-              title={trans.__('Cancel job %1', shortId(job.id))}
+              aria-label={cancelLabel}
+              title={cancelLabel}
               onClick={() => props.busy || void actions.confirmJobCancel(job)}
             >
               {ICONS.stop}
