@@ -167,8 +167,17 @@ def report(results: dict[str, Any]) -> None:
         )
     for name, samples in (("naive", naive["update"]), ("optimized", optimized["update"])):
         parts = []
-        for label, expanded in (("to an expanded row", True), ("to a collapsed row", False)):
-            total = [s["total"] for s in samples if s.get("expanded", False) == expanded]
+        for label, expanded, shown in (
+            ("to an expanded row on screen", True, True),
+            ("off screen", True, False),
+            ("to a collapsed row", False, None),
+        ):
+            total = [
+                s["total"]
+                for s in samples
+                if s.get("expanded", False) == expanded
+                and (shown is None or s.get("onScreen", False) == shown)
+            ]
             if total:
                 parts.append(
                     f"{label} ({len(total)}) p50 {statistics.median(total):.2f} "

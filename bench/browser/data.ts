@@ -243,37 +243,7 @@ export function makeData(options: {
         ? sessions[focus[Math.floor(random() * focus.length)]].id
         : sessions[Math.floor(random() * sessions.length)].id;
     const before = current.get(id)!;
-    const jobs = [...(before.jobs ?? [])];
-    const running = jobs.findIndex(job => job.status === 'RUNNING');
-    if (running >= 0) {
-      jobs[running] = {
-        ...jobs[running],
-        status: 'DONE',
-        usage_seconds: Math.round(random() * 80) / 10 + 1
-      };
-    }
-    const queued = jobs.findIndex(job => job.status === 'QUEUED');
-    if (queued >= 0) {
-      jobs[queued] = { ...jobs[queued], status: 'RUNNING' };
-    }
-    const polled = now + k * 250;
-    const state = queued >= 0 || running >= 0 ? 'active' : before.state;
-    const after: ISessionView = {
-      ...before,
-      state,
-      status: statusWords(state ?? 'active', true),
-      jobs,
-      jobs_summary: summaryOf(jobs),
-      usage_seconds: usageOf(jobs),
-      last_polled_at: iso(polled),
-      deadlines: {
-        ...before.deadlines,
-        max_ttl_at:
-          before.deadlines.max_ttl_at ?? deadline(polled, 8 * 3600 - 1),
-        interactive_ttl_at:
-          queued < 0 && state === 'active' ? deadline(polled, 60) : null
-      }
-    };
+    const after = nextView(before, now + k * 250, random);
     current.set(id, after);
     changes.push({
       version: version + k + 1,
@@ -287,5 +257,45 @@ export function makeData(options: {
     snapshot: { sessions, server_time: iso(now), version },
     changes,
     timelines
+  };
+}
+
+/**
+ * What the next poll of a busy session reports: its running job done, the next queued one
+ * running (the same job objects otherwise, as the store's parse would give new ones anyway).
+ */
+export function nextView(
+  before: ISessionView,
+  polled: number,
+  random: () => number
+): ISessionView {
+  const jobs = [...(before.jobs ?? [])];
+  const running = jobs.findIndex(job => job.status === 'RUNNING');
+  if (running >= 0) {
+    jobs[running] = {
+      ...jobs[running],
+      status: 'DONE',
+      usage_seconds: Math.round(random() * 80) / 10 + 1
+    };
+  }
+  const queued = jobs.findIndex(job => job.status === 'QUEUED');
+  if (queued >= 0) {
+    jobs[queued] = { ...jobs[queued], status: 'RUNNING' };
+  }
+  const state = queued >= 0 || running >= 0 ? 'active' : before.state;
+  return {
+    ...before,
+    state,
+    status: statusWords(state ?? 'active', true),
+    jobs,
+    jobs_summary: summaryOf(jobs),
+    usage_seconds: usageOf(jobs),
+    last_polled_at: iso(polled),
+    deadlines: {
+      ...before.deadlines,
+      max_ttl_at: before.deadlines.max_ttl_at ?? deadline(polled, 8 * 3600 - 1),
+      interactive_ttl_at:
+        queued < 0 && state === 'active' ? deadline(polled, 60) : null
+    }
   };
 }

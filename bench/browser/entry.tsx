@@ -26,9 +26,9 @@ import { SessionList } from '../../src/components/SessionList';
 import { TimelinePicture } from '../../src/components/TimelinePicture';
 import { MonitorModel } from '../../src/model';
 import { groupSessions } from '../../src/present';
-import type { ISessionView } from '../../src/sessionStore';
+import type { IChange, ISessionView } from '../../src/sessionStore';
 import { Ticker } from '../../src/ticker';
-import { IBenchData, makeData } from './data';
+import { IBenchData, makeData, nextView } from './data';
 import { NaiveList } from './naive';
 
 type Variant = 'optimized' | 'naive';
@@ -60,6 +60,8 @@ interface ISample {
   elements: number;
   /** For a change: whether its session's row is expanded. */
   expanded?: boolean;
+  /** For a change: whether its session's row is on screen. */
+  onScreen?: boolean;
 }
 
 interface IVariantResult {
@@ -217,6 +219,13 @@ async function runVariant(
     characterData: true,
     attributes: true
   });
+  /** Whether the row of session `id` is in the sidebar's visible part. */
+  const onScreen = (id: string): boolean => {
+    const row = container.querySelector(`[data-session-id="${id}"]`);
+    const rect = row?.getBoundingClientRect();
+    const box = container.getBoundingClientRect();
+    return rect !== undefined && rect.bottom > box.top && rect.top < box.bottom;
+  };
   const measure = (action: () => void): ISample => {
     observer.takeRecords();
     elements = 0;
@@ -260,9 +269,11 @@ async function runVariant(
   );
   const update: ISample[] = [];
   for (const change of data.changes.slice(0, updates)) {
+    const sample = measure(() => model.store.apply(change));
     update.push({
-      ...measure(() => model.store.apply(change)),
-      expanded: expandedIds.has(change.session_id)
+      ...sample,
+      expanded: expandedIds.has(change.session_id),
+      onScreen: onScreen(change.session_id) // read after the measure: not timed
     });
     await nextFrame();
   }
@@ -280,17 +291,41 @@ async function runVariant(
   };
   observer.disconnect();
   if (keep) {
-    // For profiling the page left as it is: apply the changes again (new versions), timed.
+    // For profiling the page left as it is: `count` more changes, each the next poll of a session
+    // as it is in the store now (every `every`-th to an expanded row), timed. A session with no
+    // job left to run starts again from its snapshot, untimed.
     let version = model.store.version;
+    const expandedList = [...expandedIds] as string[];
+    const original = new Map(data.snapshot.sessions.map(s => [s.id, s]));
+    const step = (id: string, view: ISessionView): IChange => {
+      version += 1;
+      return { version, kind: 'updated', session_id: id, session: view };
+    };
     (window as unknown as { __again: unknown }).__again = async (
       count: number,
-      frames = false
+      frames = false,
+      every = config.expandedChangeEvery
     ) => {
       const times: ISample[] = [];
+      const sessions = data.snapshot.sessions;
       for (let i = 0; i < count; i++) {
-        const change = data.changes[i % data.changes.length];
-        version += 1;
-        times.push(measure(() => model.store.apply({ ...change, version })));
+        const id =
+          every > 0 && i % every === every - 1
+            ? expandedList[Math.floor(Math.random() * expandedList.length)]
+            : sessions[Math.floor(Math.random() * sessions.length)].id;
+        let before = model.store.sessions.get(id)!;
+        if (!before.jobs?.some(job => job.status === 'QUEUED')) {
+          model.store.apply(step(id, original.get(id)!));
+          await nextFrame();
+          before = model.store.sessions.get(id)!;
+        }
+        const change = step(id, nextView(before, Date.now(), Math.random));
+        const sample = measure(() => model.store.apply(change));
+        times.push({
+          ...sample,
+          expanded: expandedIds.has(id),
+          onScreen: onScreen(id)
+        });
         if (frames) {
           await nextFrame();
         }
