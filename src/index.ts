@@ -24,6 +24,7 @@ import { SessionMonitorPanel } from './panel';
 import { RunningQiskitSessions } from './running';
 import { SessionStatusItem } from './statusbar';
 import { ISessionMonitor } from './tokens';
+import { keptTranslations } from './translation';
 import { VersionModel } from './versionModel';
 import {
   registerSessionWidget,
@@ -72,8 +73,8 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
     runningManagers: IRunningSessionManagers | null,
     state: IStateDB | null
   ): ISessionMonitor => {
-    const trans = (translator ?? nullTranslator).load(
-      'jupyter_session_monitor'
+    const trans = keptTranslations(
+      (translator ?? nullTranslator).load('jupyter_session_monitor')
     );
     const model = new MonitorModel(app.serviceManager.serverSettings);
     const actions = new SessionActions(model, trans);

@@ -28,6 +28,7 @@ import { MonitorModel } from '../../src/model';
 import { groupSessions } from '../../src/present';
 import type { IChange, ISessionView } from '../../src/sessionStore';
 import { Ticker } from '../../src/ticker';
+import { keptTranslations } from '../../src/translation';
 import { IBenchData, makeData, nextView } from './data';
 import { NaiveList } from './naive';
 
@@ -94,7 +95,8 @@ const config = {
   /** Debugging: run only this variant once and leave it on the page. */
   keep: params.get('keep') as Variant | null
 };
-const trans = nullTranslator.load('jupyter-session-monitor');
+// As the plugin loads it (src/index.ts).
+const trans = keptTranslations(nullTranslator.load('jupyter_session_monitor'));
 
 /** Server settings whose fetch answers `GET sessions` and `GET sessions/{id}` from `data`. */
 function fakeServer(data: IBenchData): ServerConnection.ISettings {
