@@ -100,7 +100,7 @@ export function StatusBadge({
 }
 
 /** A short id with a button that copies the full one; `label` names what is copied. */
-function CopyId({
+const CopyId = React.memo(function CopyId({
   id,
   trans,
   label
@@ -126,7 +126,7 @@ function CopyId({
       </button>
     </span>
   );
-}
+});
 
 /** One session: summary line, countdown, counts, actions; the full picture when expanded. */
 export const SessionRow = React.memo(function SessionRow(
@@ -542,6 +542,26 @@ function JobTable(props: {
   const shown = chosen.slice(0, limit);
   const more = chosen.length - shown.length;
   const today = new Date().toDateString();
+  // The same elements at every render: React leaves them alone.
+  const head = React.useMemo(
+    () => (
+      <>
+        <caption>{trans.__('Jobs of session %1', shortId(view.id))}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{trans.__('Job')}</th>
+            <th scope="col">{trans.__('Status')}</th>
+            <th scope="col">
+              <span className="jp-SessionMonitor-srOnly">
+                {trans.__('Actions')}
+              </span>
+            </th>
+          </tr>
+        </thead>
+      </>
+    ),
+    [view.id, trans]
+  );
   const choose = (next: string | null): void => {
     setStatus(next);
     setLimit(JOB_PAGE);
@@ -579,18 +599,7 @@ function JobTable(props: {
         </p>
       )}
       <table className="jp-SessionMonitor-jobs" hidden={shown.length === 0}>
-        <caption>{trans.__('Jobs of session %1', shortId(view.id))}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{trans.__('Job')}</th>
-            <th scope="col">{trans.__('Status')}</th>
-            <th scope="col">
-              <span className="jp-SessionMonitor-srOnly">
-                {trans.__('Actions')}
-              </span>
-            </th>
-          </tr>
-        </thead>
+        {head}
         <tbody>
           {shown.map(job => (
             <JobRow
