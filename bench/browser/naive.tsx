@@ -751,33 +751,39 @@ function Details(props: {
   view: ISessionView;
   trans: TranslationBundle;
 }): JSX.Element {
+  const [open, setOpen] = React.useState(false); // the list only while open, as the real row
   const details = props.view.details ?? {};
   return (
-    <details className="jp-SessionMonitor-detailsBlock">
+    <details
+      className="jp-SessionMonitor-detailsBlock"
+      onToggle={event => setOpen(event.currentTarget.open)}
+    >
       <summary>{props.trans.__('details()')}</summary>
-      <dl className="jp-SessionMonitor-detailList">
-        {Object.entries(details)
-          .filter(([key]) => key !== 'timestamps')
-          .map(([key, value]) => (
-            <React.Fragment key={key}>
-              <dt>{key}</dt>
-              <dd
-                className={
-                  typeof value === 'string' &&
-                  /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value)
-                    ? 'jp-mod-time'
-                    : undefined
-                }
-              >
-                {value === null || value === undefined
-                  ? '—'
-                  : typeof value === 'object'
-                    ? JSON.stringify(value)
-                    : String(value)}
-              </dd>
-            </React.Fragment>
-          ))}
-      </dl>
+      {open && (
+        <dl className="jp-SessionMonitor-detailList">
+          {Object.entries(details)
+            .filter(([key]) => key !== 'timestamps')
+            .map(([key, value]) => (
+              <React.Fragment key={key}>
+                <dt>{key}</dt>
+                <dd
+                  className={
+                    typeof value === 'string' &&
+                    /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value)
+                      ? 'jp-mod-time'
+                      : undefined
+                  }
+                >
+                  {value === null || value === undefined
+                    ? '—'
+                    : typeof value === 'object'
+                      ? JSON.stringify(value)
+                      : String(value)}
+                </dd>
+              </React.Fragment>
+            ))}
+        </dl>
+      )}
     </details>
   );
 }
