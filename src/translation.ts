@@ -24,11 +24,12 @@ export function keptTranslations(bundle: TranslationBundle): TranslationBundle {
     return text;
   };
   // Each part as the bundle writes it into the sentence (`${}`: undefined as "undefined", as the
-  // bundle does); NUL appears in no message.
+  // bundle does), after its length: no two different calls share a key.
   const keyOf = (kind: string, parts: unknown[]): string => {
     let key = kind;
     for (const part of parts) {
-      key += `\0${part}`;
+      const text = `${part}`;
+      key += `|${text.length}:${text}`;
     }
     return key;
   };

@@ -30,6 +30,14 @@ describe('keptTranslations', () => {
     expect(plurals).toHaveBeenCalledTimes(3);
   });
 
+  it('keeps calls apart whose arguments differ only in where a separator falls', () => {
+    const trans = keptTranslations(bundle());
+    expect(trans.__('%1/%2', 'a\0b', 'c')).toBe('a\0b/c');
+    expect(trans.__('%1/%2', 'a', 'b\0c')).toBe('a/b\0c');
+    expect(trans.__('%1/%2', 'a|1:b', 'c')).toBe('a|1:b/c');
+    expect(trans.__('%1/%2', 'a', 'b|1:c')).toBe('a/b|1:c');
+  });
+
   it('writes a sentence again once it has forgotten what it kept', () => {
     const inner = bundle();
     const writes = vi.spyOn(inner, '__');

@@ -1,7 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { useSignalVersion } from '../hooks';
 import type { MonitorModel } from '../model';
 import {
   budgetText,
@@ -146,6 +145,8 @@ export function MoneyHeader(props: {
     subscribe,
     () => store.open.length > 0
   );
+  // An instance's "read at" time gains its date once that day is over.
+  React.useSyncExternalStore(subscribe, () => new Date().toDateString());
   const rate = money.rate;
   return (
     <div className="jp-SessionMonitor-money" data-testid="money-header">
@@ -171,7 +172,9 @@ export function MoneyHeader(props: {
         );
       })}
       <div className="jp-SessionMonitor-moneyRow">
-        {anyOpen && <OpenBilled model={model} trans={trans} />}
+        {anyOpen && (
+          <OpenBilled model={model} subscribe={subscribe} trans={trans} />
+        )}
         <button
           type="button"
           className="jp-SessionMonitor-linkButton"
@@ -212,18 +215,22 @@ export function MoneyHeader(props: {
   );
 }
 
-/** "Open sessions billed: …", at every change to a session (the sum of the open ones). */
+/** "Open sessions billed: …", at every change to the open sessions. */
 function OpenBilled(props: {
   model: MonitorModel;
+  subscribe: (changed: () => void) => () => void;
   trans: TranslationBundle;
 }): JSX.Element {
   const { model, trans } = props;
-  useSignalVersion(model.store.changed);
+  const open = React.useSyncExternalStore(
+    props.subscribe,
+    () => model.store.open
+  );
   return (
     <span>
       {trans.__('Open sessions billed:')}{' '}
       <TotalBilled
-        views={model.store.open}
+        views={open}
         ticker={model.ticker}
         offset={model.store.clockOffset}
         trans={trans}

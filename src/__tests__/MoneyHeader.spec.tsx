@@ -1,0 +1,126 @@
+import { nullTranslator } from '@jupyterlab/translation';
+import { act } from 'react';
+import * as React from 'react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { MoneyHeader } from '../components/Money';
+import type { MonitorModel } from '../model';
+import type { IBilling, IInstanceUsage, ISessionView } from '../sessionStore';
+import { SessionStore } from '../sessionStore';
+import { Ticker } from '../ticker';
+import { sessionView } from './fixtures';
+import { render } from './render';
+
+const trans = nullTranslator.load('jupyter_session_monitor');
+
+function billed(seconds: number): IBilling {
+  return {
+    billed_seconds: seconds,
+    billed_idle_seconds: 0,
+    max_billed_seconds: 3600,
+    cost: null,
+    max_cost: null,
+    currency: null,
+    rate_per_second: null,
+    accruing: false,
+    idle_accruing: false,
+    accrues_until: null
+  };
+}
+
+const READING: IInstanceUsage = {
+  account: { name: 'lab', instance: 'crn:x' },
+  instance: 'crn:x',
+  consumed_seconds: 500,
+  limit_seconds: 600,
+  remaining_seconds: 100,
+  limit_reached: false,
+  period_start: null,
+  period_end: null,
+  as_of: new Date(2026, 2, 10, 23, 58).toISOString(), // local 23:58
+  error: null,
+  projected_remaining_seconds: null,
+  open_worst_case_seconds: 0,
+  at_risk: false
+};
+
+async function header(sessions: ISessionView[]) {
+  const store = new SessionStore(async () => ({
+    sessions,
+    server_time: new Date().toISOString(),
+    version: 1,
+    money: {
+      rate: { rate_per_second: null, currency: null },
+      instances: [READING],
+      notebook_budgets: []
+    }
+  }));
+  await store.resync();
+  const ticker = new Ticker();
+  const model = { store, ticker } as unknown as MonitorModel;
+  const { container } = render(
+    <MoneyHeader
+      model={model}
+      trans={trans}
+      onSetRate={() => undefined}
+      onCloseAll={() => undefined}
+      onExport={() => undefined}
+    />
+  );
+  let version = 1;
+  const put = (view: ISessionView) =>
+    act(() => {
+      version += 1;
+      store.apply({
+        version,
+        kind: 'updated',
+        session_id: view.id,
+        session: view
+      });
+    });
+  return { container, put, ticker };
+}
+
+describe('MoneyHeader', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('follows every change to the open sessions, and offers Close all only while one is open', async () => {
+    const open = sessionView({
+      id: 'a',
+      state: 'active',
+      billing: billed(100)
+    });
+    const { container, put } = await header([open]);
+    const total = () =>
+      container.querySelector('[data-testid="total-billed"]')?.textContent;
+    const closeAll = () => container.querySelector('[data-testid="close-all"]');
+    expect(total()).toBe('1 min 40 s');
+    expect(closeAll()).not.toBeNull();
+
+    put({ ...open, billing: billed(160) });
+    expect(total()).toBe('2 min 40 s');
+
+    put({ ...open, state: 'closed', billing: billed(170) });
+    expect(total()).toBeUndefined();
+    expect(closeAll()).toBeNull();
+  });
+
+  it("writes the date of an instance's reading once its day is over, at the next change", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(2026, 2, 10, 23, 59));
+    const open = sessionView({
+      id: 'a',
+      state: 'active',
+      billing: billed(100)
+    });
+    const { container, put } = await header([open]);
+    const instance = () =>
+      container.querySelector('[data-testid="instance"]')?.textContent ?? '';
+    const date = new Date(2026, 2, 10, 23, 58).toLocaleDateString();
+    expect(instance()).not.toContain(date);
+
+    vi.setSystemTime(new Date(2026, 2, 11, 0, 1));
+    put({ ...open, billing: billed(110) });
+    expect(instance()).toContain(date);
+  });
+});
