@@ -16,7 +16,7 @@ import { CloseAllConsequence } from './components/CloseAll';
 import { LiveConsequence } from './components/LiveConsequence';
 import type { IReceiptAnswer, MonitorModel } from './model';
 import type { NotebookCells } from './notebookCells';
-import { isOpen, notebookName, SessionAction, shortId } from './present';
+import { notebookName, SessionAction, shortId } from './present';
 import type { IJobView, ISessionView } from './sessionStore';
 
 /** What the budget form returns. */
@@ -518,9 +518,7 @@ export class SessionActions {
     this._busyChanged.emit();
     try {
       // What the dialog listed when the user confirmed: the open sessions of the store.
-      const listed = [...this._model.store.sessions.values()]
-        .filter(isOpen)
-        .map(view => view.id);
+      const listed = this._model.store.open.map(view => view.id);
       const outcome = await this._model.closeAll('close', listed);
       if (outcome.failed.length) {
         Notification.error(

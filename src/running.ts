@@ -12,7 +12,6 @@ import { sessionMonitorIcon } from './icons';
 import type { MonitorModel } from './model';
 import {
   clockTime,
-  isOpen,
   modeText,
   notebookName,
   pendingJobs,
@@ -116,8 +115,8 @@ export class RunningQiskitSessions implements IRunningSessions.IManager {
     this._unsubscribe = null;
   }
 
-  private _open(): ISessionView[] {
-    return [...this._model.store.sessions.values()].filter(isOpen);
+  private _open(): readonly ISessionView[] {
+    return this._model.store.open;
   }
 
   /**

@@ -3,6 +3,7 @@ import { Signal } from '@lumino/signaling';
 import { describe, expect, it } from 'vitest';
 
 import type { MonitorModel } from '../model';
+import { isOpen } from '../present';
 import { RunningQiskitSessions, runningLabel } from '../running';
 import type { ISessionView } from '../sessionStore';
 import { Ticker } from '../ticker';
@@ -15,7 +16,14 @@ function fakeModel(views: ISessionView[]) {
   const sessions = new Map(views.map(view => [view.id, view]));
   const changed = new Signal<unknown, void>({});
   const model = {
-    store: { sessions, changed },
+    store: {
+      sessions,
+      changed,
+      // As the real store lists them, from the map the test changes.
+      get open() {
+        return [...sessions.values()].filter(isOpen);
+      }
+    },
     ticker: new Ticker(),
     get: (id: string) => sessions.get(id),
     refresh: async () => undefined

@@ -30,9 +30,7 @@ export function CloseAllConsequence(props: {
   const [failures, setFailures] = React.useState<string[]>([]);
   React.useEffect(() => {
     let gone = false;
-    const ids = [...model.store.sessions.values()]
-      .filter(isOpen)
-      .map(v => v.id);
+    const ids = model.store.open.map(v => v.id);
     void Promise.allSettled(ids.map(id => model.fetchFresh(id))).then(
       results => {
         if (gone) {
