@@ -293,14 +293,6 @@ export function meterOfTotal(total: ITotal, nowServer: number): IMeter | null {
   return sum.meter();
 }
 
-/** The live total of several sessions at `nowServer`. */
-export function totalAt(
-  views: Iterable<ISessionView>,
-  nowServer: number
-): IMeter | null {
-  return meterOfTotal(totalOf(views), nowServer);
-}
-
 class MeterSum {
   add(meter: IMeter | null): void {
     if (!meter) {

@@ -5,44 +5,30 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { MoneyHeader } from '../components/Money';
 import type { MonitorModel } from '../model';
-import type { IBilling, IInstanceUsage, ISessionView } from '../sessionStore';
+import type { IBilling, ISessionView } from '../sessionStore';
 import { SessionStore } from '../sessionStore';
 import { Ticker } from '../ticker';
-import { sessionView } from './fixtures';
+import { billing, instanceReading, sessionView } from './fixtures';
 import { render } from './render';
 
 const trans = nullTranslator.load('jupyter_session_monitor');
 
+/** Billed `seconds`, and billed no more. */
 function billed(seconds: number): IBilling {
-  return {
+  return billing({
     billed_seconds: seconds,
     billed_idle_seconds: 0,
-    max_billed_seconds: 3600,
-    cost: null,
-    max_cost: null,
-    currency: null,
-    rate_per_second: null,
     accruing: false,
     idle_accruing: false,
     accrues_until: null
-  };
+  });
 }
 
-const READING: IInstanceUsage = {
+const READING = instanceReading({
   account: { name: 'lab', instance: 'crn:x' },
-  instance: 'crn:x',
-  consumed_seconds: 500,
-  limit_seconds: 600,
-  remaining_seconds: 100,
-  limit_reached: false,
-  period_start: null,
-  period_end: null,
   as_of: new Date(2026, 2, 10, 23, 58).toISOString(), // local 23:58
-  error: null,
-  projected_remaining_seconds: null,
-  open_worst_case_seconds: 0,
   at_risk: false
-};
+});
 
 async function header(sessions: ISessionView[]) {
   const store = new SessionStore(async () => ({

@@ -1,4 +1,9 @@
-import type { IJobView, ISessionView } from '../sessionStore';
+import type {
+  IBilling,
+  IInstanceUsage,
+  IJobView,
+  ISessionView
+} from '../sessionStore';
 
 /** A session view as the server sends it, with the given fields changed. */
 export function sessionView(changes: Partial<ISessionView> = {}): ISessionView {
@@ -60,3 +65,42 @@ export function withJobs(
 }
 
 export const T0 = Date.parse('2026-01-01T12:00:00.000Z');
+
+/** What a session has been billed, as the server sends it: billed now, with the given changes. */
+export function billing(changes: Partial<IBilling> = {}): IBilling {
+  return {
+    billed_seconds: 100,
+    billed_idle_seconds: 40,
+    max_billed_seconds: 3700,
+    cost: null,
+    max_cost: null,
+    currency: null,
+    rate_per_second: null,
+    accruing: true,
+    idle_accruing: true,
+    accrues_until: '2026-01-01T12:00:30.000Z',
+    ...changes
+  };
+}
+
+/** An instance's allowance as the server reads it, with the given changes. */
+export function instanceReading(
+  changes: Partial<IInstanceUsage> = {}
+): IInstanceUsage {
+  return {
+    account: { name: null, instance: 'crn:x' },
+    instance: 'crn:x',
+    consumed_seconds: 500,
+    limit_seconds: 600,
+    remaining_seconds: 100,
+    limit_reached: false,
+    period_start: null,
+    period_end: null,
+    as_of: '2026-01-01T12:00:00.000Z',
+    error: null,
+    projected_remaining_seconds: 90,
+    open_worst_case_seconds: 3600,
+    at_risk: true,
+    ...changes
+  };
+}

@@ -7,31 +7,14 @@ import {
   instanceRiskText,
   meterAt,
   meterOfTotal,
-  totalAt,
   totalOf,
   worstCaseText
 } from '../money';
-import type { IBilling, IBudgetView, IInstanceUsage } from '../sessionStore';
-import { sessionView } from './fixtures';
+import type { IBudgetView } from '../sessionStore';
+import { billing, instanceReading, sessionView } from './fixtures';
 
 const trans = nullTranslator.load('jupyter_session_monitor');
 const POLLED = Date.parse('2026-01-01T12:00:00.000Z');
-
-function billing(changes: Partial<IBilling> = {}): IBilling {
-  return {
-    billed_seconds: 100,
-    billed_idle_seconds: 40,
-    max_billed_seconds: 3700,
-    cost: null,
-    max_cost: null,
-    currency: null,
-    rate_per_second: null,
-    accruing: true,
-    idle_accruing: true,
-    accrues_until: '2026-01-01T12:00:30.000Z',
-    ...changes
-  };
-}
 
 function budget(changes: Partial<IBudgetView> = {}): IBudgetView {
   return {
@@ -95,7 +78,7 @@ describe('meterAt', () => {
       sessionView({ id: 'a', billing: billing() }),
       sessionView({ id: 'b', billing: billing({ accruing: false }) })
     ];
-    expect(totalAt(views, POLLED + 10_000)?.billed).toBe(210);
+    expect(meterOfTotal(totalOf(views), POLLED + 10_000)?.billed).toBe(210);
   });
 
   it('reads a total once: the settled sessions summed, the billed ones metered at each moment', () => {
@@ -248,21 +231,7 @@ describe('budgetText', () => {
 });
 
 describe('instanceRiskText', () => {
-  const reading: IInstanceUsage = {
-    account: { name: null, instance: 'crn:x' },
-    instance: 'crn:x',
-    consumed_seconds: 500,
-    limit_seconds: 600,
-    remaining_seconds: 100,
-    limit_reached: false,
-    period_start: null,
-    period_end: null,
-    as_of: '2026-01-01T12:00:00.000Z',
-    error: null,
-    projected_remaining_seconds: 90,
-    open_worst_case_seconds: 3600,
-    at_risk: true
-  };
+  const reading = instanceReading();
 
   it('warns before the open sessions can use up what is left', () => {
     expect(instanceRiskText(reading, trans)).toBe(

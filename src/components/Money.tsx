@@ -121,8 +121,8 @@ export function TotalBilled(props: {
 /**
  * The top of the sidebar: each instance's allowance (and a warning before it can run out),
  * what the open sessions have been billed, the rate, and the actions on all sessions. Renders
- * again when the money or whether any session is open changes; what the open sessions have been
- * billed renders again at every change (`OpenBilled`).
+ * again when the money, whether any session is open, or the day changes; what the open sessions
+ * have been billed, at every change to them (`OpenBilled`).
  */
 export function MoneyHeader(props: {
   model: MonitorModel;
