@@ -162,8 +162,11 @@ class Deadlines:
             "idle_close_at": iso(self.idle_close_at),
         }
 
+    def moments(self) -> list[datetime]:
+        return [m for m in (self.max_ttl_at, self.interactive_ttl_at, self.idle_close_at) if m]
+
     def soonest(self) -> datetime | None:
-        moments = [m for m in (self.max_ttl_at, self.interactive_ttl_at, self.idle_close_at) if m]
+        moments = self.moments()
         return min(moments) if moments else None
 
 

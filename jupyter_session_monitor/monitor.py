@@ -44,8 +44,11 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 
-#: At most this many jobs per session are listed (newest first), in one call.
-JOB_LIST_LIMIT = 200
+#: Jobs asked for per page of a session's job list (the service may return fewer).
+JOB_PAGE_SIZE = 200
+#: At most this many pages per job-list read (a 20,000-job session at 200 a page): a service
+#: that never reaches its own ``count`` must not hold a poll for ever.
+JOB_PAGES_MAX = 100
 
 
 @dataclass
@@ -531,9 +534,7 @@ class SessionMonitor:
         try:
             body = await self.gateway.session(session.account, session_id)
             if self._jobs_needed(session, previous, body):
-                raw_jobs = await self.gateway.session_jobs(
-                    session.account, session_id, JOB_LIST_LIMIT
-                )
+                raw_jobs = await self._read_jobs(session)
                 if session_id not in self.sessions:  # forgotten while the call was in flight
                     return None
                 self._apply_jobs(session, raw_jobs)
@@ -621,7 +622,7 @@ class SessionMonitor:
             state=session.state,
             pending_jobs=pending,
             closed_jobs_final=self._jobs_final(session),
-            soonest_deadline=self.deadlines(session).soonest(),
+            deadlines=self.deadlines(session).moments(),
             now=now or _now(),
             failures=failures,
             watched=self.watched,
@@ -640,6 +641,47 @@ class SessionMonitor:
         closed_before = str(previous.get("state") or "") == "closed"
         closed_now = str(body.get("state") or "") == "closed"
         return not (closed_before and closed_now and self._jobs_final(session))
+
+    async def _read_jobs(self, session: TrackedSession) -> list[dict[str, Any]]:
+        """Every job of the session whose state can have changed since the last read, paging
+        until the service's ``count`` (a page may hold fewer jobs than asked for).
+
+        Oldest first: a final job never changes, so the jobs known final from the oldest on (the
+        *settled* prefix) are not read again; the read starts at the last of them, which must
+        come back first (otherwise jobs were deleted or listed in another order, and the whole
+        list is read again). A 1,000-job batch costs ceil(jobs not yet final / page) calls."""
+        settled = 0
+        if session.id in self._jobs_synced:
+            for job in session.jobs:  # oldest first
+                if job.status not in derive.FINAL_JOB_STATUSES:
+                    break
+                settled += 1
+        skip = max(0, settled - 1)  # one job of overlap: the check that the prefix still holds
+        jobs = await self._jobs_from(session, skip)
+        if settled and (not jobs or str(jobs[0].get("id")) != session.jobs[settled - 1].id):
+            log.info("The job list of session %s changed order: reading all of it", session.id)
+            jobs = await self._jobs_from(session, 0)
+        return jobs
+
+    async def _jobs_from(self, session: TrackedSession, skip: int) -> list[dict[str, Any]]:
+        jobs: list[dict[str, Any]] = []
+        count = skip
+        for _ in range(JOB_PAGES_MAX):
+            page, count = await self.gateway.session_jobs(
+                session.account, session.id, limit=JOB_PAGE_SIZE, skip=skip + len(jobs)
+            )
+            jobs.extend(page)
+            if not page or skip + len(jobs) >= count:
+                break
+        else:
+            log.warning(
+                "The job list of session %s did not end after %d pages (%d of %d jobs read)",
+                session.id,
+                JOB_PAGES_MAX,
+                skip + len(jobs),
+                count,
+            )
+        return jobs
 
     def _apply_body(self, session: TrackedSession, body: dict[str, Any], now: datetime) -> None:
         old = session.body or {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,7 +37,7 @@ def next_delay(
     state: str | None,
     pending_jobs: int,
     closed_jobs_final: bool,
-    soonest_deadline: datetime | None,
+    deadlines: Iterable[datetime | None],
     now: datetime,
     failures: int,
     watched: bool = True,
@@ -53,6 +53,11 @@ def next_delay(
     ``budgeted``: a budget counts this session, and the server must see the billed time cross it
     with nobody watching: polled at least every ``active`` interval while open, never slowed
     down for an unwatched page.
+
+    ``deadlines``: when the service is predicted to act on its own. The session is polled once
+    just after the soonest one still ahead. One that has passed (this poll is the one just after
+    it, or a later one) no longer brings polls forward: a service that acts late, or whose clock
+    is behind, is seen at the state's own interval, never in a loop of polls.
     """
     if failures > 0:
         return float(min(intervals.error_max, intervals.error_base * 2.0 ** (failures - 1)))
@@ -68,9 +73,13 @@ def next_delay(
         delay = min(delay, intervals.active)
     if not watched and not budgeted:
         delay *= intervals.unwatched_factor
-    if soonest_deadline is not None:
-        until = (soonest_deadline - now).total_seconds() + intervals.after_deadline
-        if until < delay:
+    for deadline in deadlines:
+        if deadline is None:
+            continue
+        until = (deadline - now).total_seconds() + intervals.after_deadline
+        # ``until`` at most the minimum: this poll is the one just after it (or a later one), and
+        # the service has not acted yet: missed, not polled for again.
+        if intervals.minimum < until < delay:
             delay = until  # just after the predicted transition, to show it promptly
     return max(intervals.minimum, delay)
 

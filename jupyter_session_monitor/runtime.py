@@ -106,14 +106,18 @@ class RuntimeGateway:
         return result
 
     async def session_jobs(
-        self, account: AccountRef, session_id: str, limit: int
-    ) -> list[dict[str, Any]]:
-        """Every job of a session with its state, in one call (newest first)."""
+        self, account: AccountRef, session_id: str, *, limit: int, skip: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of a session's jobs with their state, oldest first from ``skip``, and how
+        many jobs the session has (``count``). The service may return fewer than ``limit``."""
         answer = await self._call(
-            account, lambda c: c.jobs_get(session_id=session_id, limit=limit), call="session_jobs"
+            account,
+            lambda c: c.jobs_get(session_id=session_id, limit=limit, skip=skip, descending=False),
+            call="session_jobs",
         )
         jobs: list[dict[str, Any]] = list(answer.get("jobs", []))
-        return jobs
+        count = answer.get("count")
+        return jobs, count if isinstance(count, int) and count >= 0 else skip + len(jobs)
 
     async def open_workloads(self, account: AccountRef) -> list[dict[str, Any]]:
         """The account's sessions and batches that are not closed (the workloads listing)."""

@@ -494,6 +494,32 @@ def test_status_and_list_give_backend_mode_job_counts_and_the_countdown(
     idle.cancel()
 
 
+def test_status_counts_every_job_over_pages_smaller_than_asked(
+    shell: InteractiveShell,
+    make_emulator: Callable[..., Harness],
+    kernel_sessions: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The service returns at most 4 jobs a page: the counts are the session's 11, not a page's.
+    make_emulator(time_scale=0.02, job_seconds=500, jobs_page_limit=4)
+    shell.run_cell(
+        "from qiskit_ibm_runtime import QiskitRuntimeService, Session, SamplerV2\n"
+        "from tests.harness import bell\n"
+        "backend = QiskitRuntimeService().backend('ibmq_kolkata')\n"
+        "session = Session(backend=backend)\n"
+        "jobs = [SamplerV2(mode=session).run([bell(backend)]) for _ in range(11)]\n"
+    )
+    session = shell.user_ns["session"]
+    wait_until(lambda: session.status() == "In progress, accepting new jobs")
+    capsys.readouterr()
+
+    shell.run_line_magic("session", "status")
+    (line,) = capsys.readouterr().out.splitlines()
+    assert "jobs: 10 queued, 1 running, 0 done, 0 failed, 0 cancelled;" in line
+    assert "newest" not in line
+    session.cancel()
+
+
 WIDE = """\
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager

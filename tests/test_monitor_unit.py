@@ -31,9 +31,11 @@ class ScriptedGateway:
     async def session_for_action(self, account: AccountRef, session_id: str) -> dict[str, Any]:
         return await self.session(account, session_id)
 
-    async def session_jobs(self, account: AccountRef, session_id: str, limit: int) -> list[Any]:
+    async def session_jobs(
+        self, account: AccountRef, session_id: str, *, limit: int, skip: int = 0
+    ) -> tuple[list[Any], int]:
         self.job_reads += 1
-        return []
+        return [], 0
 
     def shutdown(self) -> None:
         pass

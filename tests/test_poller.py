@@ -31,12 +31,27 @@ DEFAULT = Intervals()
         ({"state": "active", "failures": 30}, DEFAULT.error_max),
         # A deadline before the next regular poll: poll just after it.
         (
-            {"state": "active", "soonest_deadline": NOW + timedelta(seconds=1)},
+            {"state": "active", "deadlines": [NOW + timedelta(seconds=1)]},
             1 + DEFAULT.after_deadline,
         ),
-        # A deadline already past (not yet observed): poll soon, never in a busy loop.
-        ({"state": "open", "soonest_deadline": NOW - timedelta(seconds=5)}, DEFAULT.minimum),
-        ({"state": "open", "soonest_deadline": NOW + timedelta(hours=1)}, DEFAULT.idle),
+        # A deadline missed (the service acts late, or its clock is behind): the state's own
+        # interval, never a loop of polls at the minimum (issue: five reads a second).
+        ({"state": "open", "deadlines": [NOW - timedelta(seconds=5)]}, DEFAULT.idle),
+        ({"state": "active", "deadlines": [NOW - timedelta(seconds=0.3)]}, DEFAULT.active),
+        # This poll is the one just after the deadline, and nothing changed yet: missed.
+        (
+            {"state": "active", "deadlines": [NOW - timedelta(seconds=DEFAULT.after_deadline)]},
+            DEFAULT.active,
+        ),
+        # A missed deadline does not hide the next one still ahead.
+        (
+            {
+                "state": "active",
+                "deadlines": [NOW - timedelta(seconds=9), NOW + timedelta(seconds=2)],
+            },
+            2 + DEFAULT.after_deadline,
+        ),
+        ({"state": "open", "deadlines": [NOW + timedelta(hours=1)]}, DEFAULT.idle),
         # Nothing reports its submissions (tracked by id): never longer than the active interval.
         ({"state": "inactive", "submitted_elsewhere": True}, DEFAULT.active),
         ({"state": "open", "submitted_elsewhere": True, "watched": False}, DEFAULT.active * 4),
@@ -49,7 +64,7 @@ def test_next_delay(settings: dict[str, object], expected: float | None) -> None
         "state": None,
         "pending_jobs": 0,
         "closed_jobs_final": True,
-        "soonest_deadline": None,
+        "deadlines": [],
         "now": NOW,
         "failures": 0,
         "watched": True,

@@ -20,6 +20,23 @@ def _positive(value: str) -> float:
     return number
 
 
+def _non_negative(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
+    return number
+
+
+def _page_limit(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {value}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return number
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="python -m jupyter_session_monitor.emulator",
@@ -68,6 +85,43 @@ def parser() -> argparse.ArgumentParser:
         default="premium",
         help="instance plan; an Open Plan instance cannot create sessions",
     )
+    realism = serve.add_argument_group(
+        "realism",
+        "make the service imperfect as the real one is (docs/emulator.md); real seconds, "
+        "not scaled by --time-scale",
+    )
+    realism.add_argument(
+        "--transition-lag",
+        type=_non_negative,
+        default=0.0,
+        metavar="SECONDS",
+        help="apply the interactive-TTL deactivation, the no-job close and the max-TTL close "
+        "this many seconds after they fall due (a periodic reaper); until then the session "
+        "says its old state",
+    )
+    realism.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="run the service's clock this far from the host's (negative: behind); every "
+        "timestamp and the HTTP Date header follow it",
+    )
+    realism.add_argument(
+        "--usage-report-period",
+        type=_positive,
+        default=None,
+        metavar="SECONDS",
+        help="refresh elapsed_time, usage, job usage and instance usage at most this often "
+        "(default: live)",
+    )
+    realism.add_argument(
+        "--jobs-page-limit",
+        type=_page_limit,
+        default=None,
+        metavar="N",
+        help="return at most N jobs per GET /jobs page, whatever limit asks (default: as asked)",
+    )
     serve.add_argument(
         "--env-file",
         type=Path,
@@ -86,6 +140,10 @@ async def serve(args: argparse.Namespace) -> None:
             instance_limit=args.instance_limit,
             usage_period=args.usage_period,
             plan=args.plan,
+            transition_lag=args.transition_lag,
+            clock_offset=args.clock_offset,
+            usage_report_period=args.usage_report_period,
+            jobs_page_limit=args.jobs_page_limit,
         )
     )
     emulator.start()
@@ -99,6 +157,14 @@ async def serve(args: argparse.Namespace) -> None:
         f"Qiskit Runtime emulator listening on {emulator.url} "
         f"(plan {args.plan}, time scale {args.time_scale:g}, job {args.job_seconds:g} s"
         + (f", instance limit {args.instance_limit:g} s" if args.instance_limit else "")
+        + (f", transitions {args.transition_lag:g} s late" if args.transition_lag else "")
+        + (f", clock {args.clock_offset:+g} s" if args.clock_offset else "")
+        + (
+            f", usage reported every {args.usage_report_period:g} s"
+            if args.usage_report_period
+            else ""
+        )
+        + (f", {args.jobs_page_limit} jobs per page" if args.jobs_page_limit else "")
         + ")\n"
         f"Point an unmodified QiskitRuntimeService() at it with:\n{exports}\n"
         "Press Ctrl-C to stop.",

@@ -74,7 +74,7 @@ class ClockHandler(EmulatorHandler):
         self.send(
             {
                 "now": self.emulator.now().isoformat(timespec="milliseconds"),
-                "advanced_seconds": self.emulator.clock_offset,
+                "advanced_seconds": self.emulator.clock_offset - self.emulator.config.clock_offset,
             }
         )
 

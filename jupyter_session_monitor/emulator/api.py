@@ -14,7 +14,7 @@ from .base import (
     RuntimeHandler,
 )
 from .model import REASON_CODE_RAN_TOO_LONG, JobStatus, ServiceError, iso
-from .wire import job_body, job_metrics, session_body
+from .wire import job_body, job_metrics, reported_job, reported_session, session_body
 
 # ---------------------------------------------------------------------- identity and instances
 
@@ -133,7 +133,7 @@ class UsageHandler(RuntimeHandler):
         now = self.emulator.now()
         service = self.service
         service.advance(now)
-        used = service.consumed(now)
+        used = service.consumed(now, self.emulator.reported_at(now))
         limit = service.durations.instance_limit
         start, end = service.period(now)
         self.send(
@@ -193,7 +193,7 @@ class SessionsHandler(RuntimeHandler):
 class SessionHandler(RuntimeHandler):
     def get(self, session_id: str) -> None:
         now = self.emulator.now()
-        self.send(session_body(self.service.session(session_id, now), now))
+        self.send(reported_session(self.emulator, self.service.session(session_id, now), now))
 
     def patch(self, session_id: str) -> None:
         body = self.json_body()
@@ -229,7 +229,7 @@ class WorkloadsHandler(RuntimeHandler):
                             "status": s.state.value,
                             "created_at": session_body(s, now)["created_at"],
                             "tags": [],
-                            "usage_seconds": round(s.elapsed(now)),
+                            "usage_seconds": round(s.elapsed_at(self.emulator.reported_at(now))),
                         }
                     )
         if mode in (None, "job"):
@@ -368,11 +368,16 @@ class JobsHandler(RuntimeHandler):
             raise ServiceError(400, "limit and offset must be integers.", 1200) from None
         if limit < 0 or offset < 0:
             raise ServiceError(400, "limit and offset must not be negative.", 1200)
+        page_limit = self.emulator.config.jobs_page_limit
+        if page_limit is not None:  # ``--jobs-page-limit``: whatever ``limit`` asks
+            limit = min(limit, page_limit)
         page = jobs[offset : offset + limit]
         include_params = self.get_query_argument("exclude_params", default="true").lower() != "true"
         self.send(
             {
-                "jobs": [job_body(j, self.service, include_params=include_params) for j in page],
+                "jobs": [
+                    reported_job(self.emulator, j, now, include_params=include_params) for j in page
+                ],
                 "count": len(jobs),
                 "limit": limit,
                 "offset": offset,
@@ -386,7 +391,9 @@ class JobHandler(RuntimeHandler):
         include_params = (
             self.get_query_argument("exclude_params", default="false").lower() != "true"
         )
-        self.send(job_body(job, self.service, include_params=include_params))
+        self.send(
+            reported_job(self.emulator, job, self.emulator.now(), include_params=include_params)
+        )
 
     def delete(self, job_id: str) -> None:
         self.service.delete_job(job_id, self.emulator.now())
@@ -399,7 +406,13 @@ class JobDataHandler(RuntimeHandler):
         now = self.emulator.now()
         job = self.service.job(job_id, now)
         if what == "metrics":
-            self.send(job_metrics(job, self.service, now))
+            metrics = job_metrics(job, self.service, now)
+            seconds = round(job.usage_seconds(self.emulator.reported_at(now)), 3)
+            metrics["bss"]["seconds"] = seconds
+            metrics["usage"].update(
+                quantum_seconds=seconds, seconds=seconds, qpu_charge_time_seconds=seconds
+            )
+            self.send(metrics)
         elif what == "logs":
             self.set_header("Content-Type", "text/plain")
             self.finish(f"Job {job.id} ({job.program_id}) on {job.backend}: {job.status.value}\n")

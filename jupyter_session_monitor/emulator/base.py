@@ -10,7 +10,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tornado import web
+from tornado import httputil, web
 
 from .model import Service, ServiceError
 
@@ -46,9 +46,17 @@ class EmulatorHandler(web.RequestHandler):
 
     def initialize(self, emulator: Emulator) -> None:
         self.emulator = emulator
+        self.set_default_headers()  # tornado sets the headers before initialize() runs
 
     def check_xsrf_cookie(self) -> None:  # an API for programs, as the real service
         return None
+
+    def set_default_headers(self) -> None:
+        # The ``Date`` header follows the service's clock (``--clock-offset``, tests' advances),
+        # as a real server's follows its own.
+        emulator = getattr(self, "emulator", None)
+        if emulator is not None:
+            self.set_header("Date", httputil.format_timestamp(emulator.now()))
 
     async def prepare(self) -> None:
         length = int(self.request.headers.get("Content-Length", "0") or 0)

@@ -100,9 +100,10 @@ class Job:
         return self.status in FINAL_JOB_STATUSES
 
     def usage_seconds(self, now: datetime) -> float:
-        if self.started is None:
+        """Quantum seconds used by ``now`` (also a past moment: a periodic report)."""
+        if self.started is None or self.started >= now:
             return 0.0
-        end = self.finished or now
+        end = min(self.finished or now, now)
         return max(0.0, (end - self.started).total_seconds())
 
 
@@ -136,6 +137,23 @@ class Session:
             running = (now - self.activated_at).total_seconds()
         return self.elapsed_before_activation + running
 
+    def elapsed_at(self, moment: datetime) -> float:
+        """Billed seconds as they stood at ``moment`` (a periodic report), from the session's
+        state timestamps: the active periods up to then."""
+        total, active_since = 0.0, None
+        for stamp in self.timestamps:
+            at = datetime.fromisoformat(stamp["timestamp"])
+            if at > moment:
+                break
+            if stamp["status"] == SessionState.ACTIVE.value:
+                active_since = active_since or at
+            elif active_since is not None:
+                total += (at - active_since).total_seconds()
+                active_since = None
+        if active_since is not None:
+            total += (moment - active_since).total_seconds()
+        return total
+
 
 def iso(moment: datetime | None) -> str | None:
     if moment is None:
@@ -152,8 +170,13 @@ class Service:
         durations: Durations,
         user_id: str,
         mock_backends: set[str] | None = None,
+        transition_lag: float = 0.0,
     ) -> None:
         self.backends = list(backends)
+        # ``--transition-lag``: the interactive-TTL deactivation, the no-job close and the max-TTL
+        # close are applied this many seconds after they fall due, as by a periodic reaper;
+        # until then the session says its old state (jobs keep running, a job can be submitted).
+        self.transition_lag = timedelta(seconds=max(0.0, transition_lag))
         # Mock devices run dry runs: no QPU, so nothing on them is billed.
         self.mock_backends = set(mock_backends or ())
         self.durations = durations
@@ -366,12 +389,12 @@ class Service:
 
     # ------------------------------------------------------------------ instance usage
 
-    def billed(self, now: datetime) -> float:
+    def billed(self, now: datetime, *, as_reported: bool = False) -> float:
         """Everything the instance was billed, as the service bills it: a dedicated session its
         active wall-clock time (idle gaps inside the interactive TTL included); a job outside
         one (batch, or no session) its own quantum seconds. Nothing on a mock device."""
         total = sum(
-            s.elapsed(now)
+            s.elapsed_at(now) if as_reported else s.elapsed(now)
             for s in self.sessions.values()
             if s.mode == "dedicated" and s.backend not in self.mock_backends
         )
@@ -389,10 +412,14 @@ class Service:
         length = timedelta(seconds=self.durations.usage_period)
         return self.period_start, self.period_start + length
 
-    def consumed(self, now: datetime) -> float:
-        """Billed seconds in the current usage period."""
+    def consumed(self, now: datetime, reported_at: datetime | None = None) -> float:
+        """Billed seconds in the current usage period (as they stood at ``reported_at``)."""
         self.period(now)
-        return max(0.0, self.billed(now) - self._billed_before_period)
+        if reported_at is not None and reported_at < now:
+            billed = self.billed(reported_at, as_reported=True)
+        else:
+            billed = self.billed(now)
+        return max(0.0, billed - self._billed_before_period)
 
     def limit_reached(self, now: datetime) -> bool:
         limit = self.durations.instance_limit
@@ -440,9 +467,11 @@ class Service:
                 continue
             if session.started_at is not None:
                 deadline = session.started_at + timedelta(seconds=session.max_ttl)
+                deadline += self.transition_lag
                 events.append((deadline, lambda t, s=session: self._max_ttl(s, t)))
             elif not session.jobs_submitted:
                 cutoff = session.created_at + timedelta(seconds=self.durations.no_job_close)
+                cutoff += self.transition_lag
                 events.append((cutoff, lambda t, s=session: self._no_job_close(s, t)))
             if (
                 session.state is SessionState.ACTIVE
@@ -450,6 +479,7 @@ class Service:
                 and session.last_job_completed is not None
             ):
                 idle_end = session.last_job_completed + timedelta(seconds=session.interactive_ttl)
+                idle_end += self.transition_lag
                 events.append((idle_end, lambda t, s=session: self._idle(s, t)))
         return events
 

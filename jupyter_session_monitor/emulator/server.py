@@ -48,6 +48,12 @@ class EmulatorConfig:
     api_key: str = API_KEY
     instance_limit: float | None = None  # unscaled billed seconds per usage period
     usage_period: float = 30 * 24 * 3600.0  # unscaled
+    # Realism (docs/emulator.md), in real seconds, never scaled by ``time_scale``: they describe
+    # the service's machinery, not the rules it applies.
+    transition_lag: float = 0.0  # TTL deactivation and closes applied this late
+    clock_offset: float = 0.0  # the service's clock minus the host's (may be negative)
+    usage_report_period: float | None = None  # usage figures refreshed at most this often
+    jobs_page_limit: int | None = None  # the most jobs one GET /jobs page returns
 
     def durations(self) -> Durations:
         return Durations(
@@ -88,13 +94,15 @@ class Emulator:
             self.config.durations(),
             USER_ID,
             mock_backends=set(self.catalog.mocks),
+            transition_lag=self.config.transition_lag,
         )
         self.faults = FaultBook()
         self.requests: list[RequestRecord] = []
         self.tokens: dict[str, float] = {}  # access token -> expiry (epoch seconds)
-        # Seconds the service's clock runs ahead of the real one (POST /emulator/clock): tests
-        # move time forward instead of waiting for it, so a transition never races a slow CI.
-        self.clock_offset = 0.0
+        # Seconds the service's clock runs ahead of the real one: ``--clock-offset``, plus what
+        # tests moved it forward by (POST /emulator/clock) instead of waiting, so a transition
+        # never races a slow CI.
+        self.clock_offset = float(self.config.clock_offset)
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="emulator-exec")
         plan = PLANS[self.config.plan]
         self.instance_crn = (
@@ -108,6 +116,14 @@ class Emulator:
     def now(self) -> datetime:
         """The service's time: the real time plus what tests advanced it by."""
         return _now() + timedelta(seconds=self.clock_offset)
+
+    def reported_at(self, now: datetime) -> datetime:
+        """When the usage figures answered at ``now`` were last reported: ``now`` itself, or with
+        ``--usage-report-period``, the start of the current period (on the service's clock)."""
+        period = self.config.usage_report_period
+        if not period:
+            return now
+        return datetime.fromtimestamp(now.timestamp() // period * period, tz=now.tzinfo)
 
     # ------------------------------------------------------------------ lifecycle
 

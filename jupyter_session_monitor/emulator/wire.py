@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .model import Job, JobStatus, Service, Session, iso
+
+if TYPE_CHECKING:
+    from .server import Emulator
 
 
 def session_body(session: Session, now: datetime) -> dict[str, Any]:
@@ -89,3 +92,22 @@ def job_metrics(job: Job, service: Service, now: datetime) -> dict[str, Any]:
         "qiskit_version": "",
         "caller": "qiskit_ibm_runtime",
     }
+
+
+def reported_session(emulator: Emulator, session: Session, now: datetime) -> dict[str, Any]:
+    """``session_body`` with ``elapsed_time`` as last reported (``--usage-report-period``)."""
+    body = session_body(session, now)
+    reported_at = emulator.reported_at(now)
+    if reported_at < now:
+        body["elapsed_time"] = round(session.elapsed_at(reported_at), 3)
+    return body
+
+
+def reported_job(
+    emulator: Emulator, job: Job, now: datetime, *, include_params: bool
+) -> dict[str, Any]:
+    """``job_body`` with a final job's ``usage`` as last reported (``--usage-report-period``)."""
+    body = job_body(job, emulator.service, include_params=include_params)
+    if job.final:
+        body["usage"] = {"seconds": round(job.usage_seconds(emulator.reported_at(now)), 3)}
+    return body

@@ -198,8 +198,10 @@ def _kind(session: Any) -> str:
     return "batch" if hook.is_batch(session) else "session"
 
 
-#: Jobs read per session (newest first), as many as the monitor reads.
+#: Jobs asked for per page of a session's job list (the service may return fewer).
 JOB_LIST_LIMIT = 200
+#: At most this many jobs read per look (newest first): past it, the counts say "newest N of M".
+JOB_READ_MAX = 5000
 #: The service closes a session that got no job within 30 minutes of opening. Not in the session's
 #: body, so the kernel cannot know another value (the emulator's --time-scale shortens it).
 NO_JOB_CLOSE_SECONDS = 1800.0
@@ -212,7 +214,7 @@ class _Look:
     session: Any
     details: dict[str, Any]
     jobs: list[dict[str, Any]]  # the service's job bodies, newest first
-    total: int  # jobs in the session (more than ``jobs`` past JOB_LIST_LIMIT)
+    total: int  # jobs in the session (more than ``jobs`` past JOB_READ_MAX)
 
     @property
     def session_id(self) -> str:
@@ -281,10 +283,19 @@ def _look(session: Any) -> _Look:
     again for each job's status), as the monitor reads them: the counts agree with the sidebar."""
     details = session.details() or {}
     client = session.service._get_api_client(session._instance)  # as Session's own calls do
-    answer = client.jobs_get(session_id=session.session_id, limit=JOB_LIST_LIMIT)
-    jobs = list(answer.get("jobs") or [])
-    total = answer.get("count")
-    return _Look(session, details, jobs, total if isinstance(total, int) else len(jobs))
+    jobs: list[dict[str, Any]] = []
+    total: int | None = None
+    while len(jobs) < JOB_READ_MAX:  # page by page until the service's count
+        answer = client.jobs_get(
+            session_id=session.session_id, limit=JOB_LIST_LIMIT, skip=len(jobs)
+        )
+        page = list(answer.get("jobs") or [])
+        jobs.extend(page)
+        count = answer.get("count")
+        total = count if isinstance(count, int) else None
+        if not page or total is None or len(jobs) >= total:
+            break
+    return _Look(session, details, jobs, total if total is not None else len(jobs))
 
 
 def _now() -> datetime:

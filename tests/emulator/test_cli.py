@@ -26,6 +26,14 @@ def test_serve_writes_the_client_environment_and_serves(
             "0",
             "--time-scale",
             "0.5",
+            "--transition-lag",
+            "5",
+            "--clock-offset",
+            "-90",
+            "--usage-report-period",
+            "60",
+            "--jobs-page-limit",
+            "25",
             "--env-file",
             str(env_file),
         ],
@@ -37,6 +45,8 @@ def test_serve_writes_the_client_environment_and_serves(
         assert server.stdout is not None
         banner = server.stdout.readline()  # printed once listening and the file is written
         assert "Qiskit Runtime emulator listening on http://127.0.0.1:" in banner
+        assert "transitions 5 s late, clock -90 s, usage reported every 60 s" in banner
+        assert "25 jobs per page" in banner
         environment = json.loads(env_file.read_text())
         assert environment["QISKIT_IBM_URL"].startswith("http://127.0.0.1:")
 
@@ -56,6 +66,9 @@ def test_serve_writes_the_client_environment_and_serves(
     [
         (["serve", "--time-scale", "0"], "must be a positive number"),
         (["serve", "--plan", "gold"], "invalid choice: 'gold'"),
+        (["serve", "--transition-lag", "-1"], "must not be negative"),
+        (["serve", "--jobs-page-limit", "0"], "must be at least 1"),
+        (["serve", "--jobs-page-limit", "2.5"], "must be a whole number"),
         ([], "required: command"),
     ],
 )
