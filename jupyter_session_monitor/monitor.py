@@ -279,7 +279,20 @@ class SessionMonitor:
         one "added"; a session another live server of this registry monitors is refused."""
         in_flight = self._tracking.get(session_id)
         if in_flight is not None and session_id not in self.sessions:
-            await asyncio.shield(in_flight)
+            # Another caller is reading it: wait for that one. Its failure is its own (another
+            # account, a refusal for it): this caller then tries with what it was given.
+            await asyncio.wait([in_flight])  # never raises its outcome; never cancels it
+            if session_id not in self.sessions and session_id in self._tracking:
+                return await self.track(
+                    session_id,
+                    account,
+                    source=source,
+                    kernel_id=kernel_id,
+                    notebook_path=notebook_path,
+                    background=background,
+                    cell=cell,
+                    job_cells=job_cells,
+                )
         existing = self.sessions.get(session_id)
         if existing is not None:
             changed = existing.orphaned and kernel_id is not None
@@ -321,25 +334,25 @@ class SessionMonitor:
             session = await self._track_new(
                 session_id, account, source, kernel_id, notebook_path, background
             )
-            if cell or job_cells:  # what the first report said about its cells
-                return await self.track(
-                    session_id,
-                    account,
-                    source=source,
-                    kernel_id=kernel_id,
-                    notebook_path=notebook_path,
-                    cell=cell,
-                    job_cells=job_cells,
-                )
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # retrieved: waiters re-check and try themselves
-            raise
-        else:
             future.set_result(session)
-            return session
         finally:
+            # Every waiter is released, whatever happened (a ``return`` inside ``try`` once
+            # skipped an ``else:`` and left them waiting for ever); on a failure they try
+            # themselves.
             self._tracking.pop(session_id, None)
+            if not future.done():
+                future.cancel()
+        if cell or job_cells:  # what the first report said about its cells
+            return await self.track(
+                session_id,
+                account,
+                source=source,
+                kernel_id=kernel_id,
+                notebook_path=notebook_path,
+                cell=cell,
+                job_cells=job_cells,
+            )
+        return session
 
     async def _track_new(
         self,
@@ -395,9 +408,16 @@ class SessionMonitor:
         added = 0
         for workload in await self.gateway.open_workloads(account):
             session_id = str(workload.get("id") or "")
-            if session_id and session_id not in self.sessions:
+            if not session_id or session_id in self.sessions:
+                continue
+            try:
                 await self.track(session_id, account, source=SOURCE_DISCOVERED, background=True)
-                added += 1
+            except MonitorError as error:
+                # Refused for this one (another live server of this registry monitors it, the
+                # service no longer knows it): the others listed after it are still found.
+                log.debug("Discovery did not track session %s: %s", session_id, error.message)
+                continue
+            added += 1
         return added
 
     async def _discover_forever(self, interval: float) -> None:

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from jupyter_session_monitor.errors import MonitorError
 from jupyter_session_monitor.models import AccountRef
 from jupyter_session_monitor.monitor import MonitorConfig, SessionMonitor
 from jupyter_session_monitor.poller import Intervals
+from jupyter_session_monitor.runtime import RuntimeCallError
 from jupyter_session_monitor.store import Store
 
 
@@ -158,6 +160,96 @@ async def test_a_kernels_report_and_a_users_request_together_track_once(store: S
     assert [c["kind"] for c in changes].count("added") == 1
     session = monitor.sessions["s1"]
     assert (session.kernel_id, session.notebook_path) == ("k1", "a.ipynb")  # nothing lost
+
+
+async def test_a_first_report_with_its_cell_leaves_no_concurrent_tracker_waiting(
+    store: Store,
+) -> None:
+    # #25 item 8: the first caller left through a ``return`` inside ``try`` when the kernel's
+    # report named its cell, so the shared future was never resolved and every concurrent
+    # caller (a kernel's retry, discovery, "Track by id") waited for ever.
+    gateway = ScriptedGateway()
+    release = gateway.hold()
+    monitor = SessionMonitor(store, gateway, MonitorConfig())  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        by_kernel = asyncio.ensure_future(
+            monitor.track(
+                "s1",
+                AccountRef(),
+                source="kernel",
+                kernel_id="k1",
+                notebook_path="a.ipynb",
+                cell={"index": 3},
+            )
+        )
+        by_user = asyncio.ensure_future(monitor.track("s1", AccountRef()))
+        await asyncio.sleep(0.05)
+        release.set()
+        first, second = await asyncio.wait_for(asyncio.gather(by_kernel, by_user), 5.0)
+    finally:
+        await monitor.stop()
+    assert first is second and first.cell == {"index": 3}
+
+
+async def test_a_concurrent_tracker_tries_itself_after_the_first_one_failed(store: Store) -> None:
+    # The first caller's failure (its own account refused) is not the second caller's.
+    gateway = ScriptedGateway()
+    release = gateway.hold()
+    original = gateway.session
+
+    async def refuse_the_other_account(account: AccountRef, session_id: str) -> dict[str, Any]:
+        if account.name == "other":
+            await release.wait()
+            raise RuntimeCallError("account", "No saved account named 'other'.")
+        return await original(account, session_id)
+
+    gateway.session = refuse_the_other_account  # type: ignore[method-assign]
+    monitor = SessionMonitor(store, gateway, MonitorConfig())  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        refused = asyncio.ensure_future(monitor.track("s1", AccountRef(name="other")))
+        await asyncio.sleep(0.05)
+        tracked = asyncio.ensure_future(monitor.track("s1", AccountRef()))
+        await asyncio.sleep(0.05)
+        release.set()
+        with pytest.raises(MonitorError) as error:
+            await asyncio.wait_for(refused, 5.0)
+        session = await asyncio.wait_for(tracked, 5.0)
+    finally:
+        await monitor.stop()
+    assert error.value.kind == "account"
+    assert session.id == "s1" and monitor.sessions["s1"].account == AccountRef()
+
+
+async def test_discovery_goes_on_past_a_session_another_live_server_monitors(
+    tmp_path: Path,
+) -> None:
+    # #25 item 9: one refusal ("elsewhere": a second live server's session) ended the round, so
+    # every session listed after it was never found, round after round.
+    path = tmp_path / "registry.sqlite"
+    other = Store(path, server_id="server-b")  # a live server: this very process
+    gateway = ScriptedGateway()
+
+    async def listed(account: AccountRef) -> list[dict[str, Any]]:
+        return [{"id": "theirs"}, {"id": "mine-1"}, {"id": "mine-2"}]
+
+    gateway.open_workloads = listed  # type: ignore[attr-defined]
+    their_monitor = SessionMonitor(other, gateway, MonitorConfig())  # type: ignore[arg-type]
+    await their_monitor.start()
+    monitor = SessionMonitor(
+        Store(path, server_id="server-a"),
+        gateway,  # type: ignore[arg-type]
+        MonitorConfig(),
+    )
+    await monitor.start()
+    try:
+        await their_monitor.track("theirs", AccountRef())
+        assert await monitor.discover() == 2
+    finally:
+        await monitor.stop()
+        await their_monitor.stop()
+    assert set(monitor.sessions) == {"mine-1", "mine-2"}
 
 
 async def test_an_orphan_close_is_armed_again_after_a_restart(tmp_path: Path) -> None:
