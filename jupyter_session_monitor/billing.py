@@ -47,16 +47,28 @@ def _seconds(value: Any) -> float:
 
 
 def _running_since(session: TrackedSession) -> datetime | None:
-    """When the job now running started (the service's ``last_job_started``), if one runs."""
+    """When the job now running started, on this server's clock, if one runs: the service's
+    ``last_job_started``, or its ``last_job_completed`` when that is later. A poll reads the body
+    before the job list, so a job that started between the two reads is paired with the
+    previous job's start (hours before, in a long batch); a session runs one job at a time, so
+    the running one cannot have started before the last one ended."""
     if not any(j.status == "RUNNING" for j in session.jobs):
         return None
-    return derive.parse_time((session.body or {}).get("last_job_started"))
+    body = session.body or {}
+    started = derive.parse_time(body.get("last_job_started"))
+    if started is None:
+        return None
+    completed = derive.parse_time(body.get("last_job_completed"))
+    if completed is not None and completed > started:
+        started = completed
+    return started - timedelta(seconds=session.clock_offset)
 
 
 @dataclass(frozen=True)
 class Billing:
     as_of: datetime | None
     billed: float  # seconds, at ``as_of``
+    reported: float  # of which the service itself reported (what a budget may act on)
     idle: float  # of which with no job running (dedicated only)
     accruing: bool  # the service is billing it now
     idle_accruing: bool  # ... with no job queued or running
@@ -86,10 +98,13 @@ def billing_of(session: TrackedSession, deadlines: derive.Deadlines) -> Billing:
         else 0.0
     )
     if session.mode == "batch":
-        billed, idle = final_usage + running, 0.0
+        # The service reports a job's usage once it is final; the running job's time so far is
+        # this monitor's own figure, for display only.
+        billed, idle, reported = final_usage + running, 0.0, final_usage
         accruing, idle_accruing = running_since is not None and not closed, False
     else:
         billed = _seconds(body.get("elapsed_time"))
+        reported = billed
         idle = max(0.0, min(billed, billed - final_usage - running))
         accruing = state == "active" and not session.not_found
         idle_accruing = accruing and not pending
@@ -102,7 +117,7 @@ def billing_of(session: TrackedSession, deadlines: derive.Deadlines) -> Billing:
         worst = billed + max(0.0, (deadlines.max_ttl_at - as_of).total_seconds())
     else:  # not started: it may run its whole max TTL once it starts
         worst = billed + _seconds(body.get("max_ttl"))
-    return Billing(as_of, billed, idle, accruing, idle_accruing, until, worst)
+    return Billing(as_of, billed, reported, idle, accruing, idle_accruing, until, worst)
 
 
 def billing_view(billing: Billing, rate: Rate) -> dict[str, Any]:

@@ -147,13 +147,21 @@ class BudgetKeeper:
         return budget.amount / rate
 
     def spent(self, budget: Budget, now: datetime | None = None) -> float:
-        """Billed seconds of the budget's sessions: as read from the service, or extrapolated to
-        ``now`` when given."""
+        """Billed seconds of the budget's sessions as every surface shows them: as of the last
+        read, or extrapolated to ``now`` when given (to plan the next read, never to act)."""
         total = 0.0
         for session in self.members(budget):
             meter = billing.billing_of(session, self.monitor.deadlines(session))
             total += meter.billed if now is None else meter.at(now)[0]
         return total
+
+    def reported(self, budget: Budget) -> float:
+        """Billed seconds of the budget's sessions as the service itself reported them: what a
+        budget acts on. A batch's running job counts once it is final and its usage reported;
+        the monitor's own estimate of its time so far never closes or cancels anything."""
+        return sum(
+            billing.billing_of(s, self.monitor.deadlines(s)).reported for s in self.members(budget)
+        )
 
     def view(self, budget: Budget) -> dict[str, Any]:
         spent = self.spent(budget)
@@ -162,6 +170,7 @@ class BudgetKeeper:
         view = budget.as_json()
         view.update(
             spent_seconds=round(spent, 3),
+            reported_seconds=round(self.reported(budget), 3),
             spent_amount=rate.cost(spent),
             limit_seconds=None if limit is None else round(limit, 3),
             used=None if not limit else round(spent / limit, 4),
@@ -274,7 +283,7 @@ class BudgetKeeper:
         limit = self.limit_seconds(budget)
         if limit is None:
             return
-        spent = self.spent(budget)
+        spent = self.reported(budget)
         now = _now()
         if budget.warned_at is None and spent >= limit * budget.threshold:
             budget.warned_at = now

@@ -162,6 +162,19 @@ class Deadlines:
             "idle_close_at": iso(self.idle_close_at),
         }
 
+    def shifted(self, seconds: float) -> Deadlines:
+        """The same moments ``seconds`` later (from the service's clock to this server's: minus
+        the service's offset)."""
+        if not seconds:
+            return self
+        by = timedelta(seconds=seconds)
+        return Deadlines(
+            *(
+                m + by if m is not None else None
+                for m in (self.max_ttl_at, self.interactive_ttl_at, self.idle_close_at)
+            )
+        )
+
     def moments(self) -> list[datetime]:
         return [m for m in (self.max_ttl_at, self.interactive_ttl_at, self.idle_close_at) if m]
 

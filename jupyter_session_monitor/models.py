@@ -89,6 +89,9 @@ class TrackedSession:
     # as the kernel reported them: {"id": cell id or None, "execution_count": n or None}.
     cell: dict[str, Any] | None = None
     job_cells: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The service's clock minus this server's (seconds) when the body was read: the moments the
+    # monitor predicts from the service's timestamps are served on this server's clock.
+    clock_offset: float = 0.0
 
     @property
     def state(self) -> str | None:

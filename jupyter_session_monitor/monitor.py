@@ -393,6 +393,7 @@ class SessionMonitor:
             kernel_id=kernel_id,
             notebook_path=notebook_path,
         )
+        self._update_clock(session)
         self.sessions[session_id] = session
         self._apply_body(session, body, _now())
         self.store.save_session(session)
@@ -598,6 +599,7 @@ class SessionMonitor:
         if session.not_found:
             log.info("Session %s is known to the service again", session_id)
         session.stale, session.error, session.not_found = False, None, False
+        self._update_clock(session)
         was_closed = session.closed
         self._apply_body(session, body, _now())
         self.store.save_session(session)
@@ -606,6 +608,17 @@ class SessionMonitor:
         if session.closed and not was_closed:
             self.instances.session_closed()
         return self._delay(session, 0, now)
+
+    #: The clock offset a session keeps changes only by this much (seconds): the estimate
+    #: settles by fractions of a second, and each change would be pushed as a changed view.
+    CLOCK_STEP = 0.25
+
+    def _update_clock(self, session: TrackedSession) -> None:
+        offset = self.gateway.clock_offset(session.account)
+        if abs(offset - session.clock_offset) >= self.CLOCK_STEP or (
+            offset == 0.0 and session.clock_offset != 0.0
+        ):
+            session.clock_offset = offset
 
     def _bring_back(self, recovered: TrackedSession) -> None:
         """A poll worked again after failures: the other sessions of the same account that are
@@ -713,7 +726,9 @@ class SessionMonitor:
             # The first read: the service's own history of the session (``timestamps``) before
             # this server saw it (tracked by id, discovered, reported late), not "it began now".
             self.store.save_session(session)
-            for earlier in views.service_history(body, before=now):
+            for earlier in views.service_history(
+                body, before=now, clock_offset=session.clock_offset
+            ):
                 self.store.add_transition(session.id, earlier)
                 old = {"state": earlier.state, "accepting_jobs": earlier.accepting_jobs}
         if (old.get("state"), old.get("accepting_jobs")) != (
@@ -783,6 +798,9 @@ class SessionMonitor:
         return {
             "sessions": [self.view(s) for s in ordered],
             "server_time": derive.iso(_now()),
+            # The service's clock minus this server's (the default account's; each view has its
+            # session's): the deadlines served are already on this server's clock.
+            "service_clock_offset_seconds": round(self.gateway.clock_offset(AccountRef()), 3),
             "version": self.version,
             "money": self.money_view(),
         }

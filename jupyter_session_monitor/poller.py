@@ -27,6 +27,9 @@ class Intervals:
     error_base: float = 5.0  # first retry after a failure, doubling up to error_max
     error_max: float = 300.0
     after_deadline: float = 0.25  # poll this long after a predicted transition
+    # ... and once more this long after it, if the first look came too early (the service's
+    # clock is known to a fraction of a second, not exactly): then the state's own interval.
+    second_look: float = 1.75
     minimum: float = 0.2
     unwatched_factor: float = 4.0  # no browser connected: poll this much less often
 
@@ -54,10 +57,10 @@ def next_delay(
     with nobody watching: polled at least every ``active`` interval while open, never slowed
     down for an unwatched page.
 
-    ``deadlines``: when the service is predicted to act on its own. The session is polled once
-    just after the soonest one still ahead. One that has passed (this poll is the one just after
-    it, or a later one) no longer brings polls forward: a service that acts late, or whose clock
-    is behind, is seen at the state's own interval, never in a loop of polls.
+    ``deadlines``: when the service is predicted to act on its own. The session is polled just
+    after the soonest one, and once more a little later if the service had not acted yet. One
+    that has passed both looks no longer brings polls forward: a service that acts late is seen
+    at the state's own interval, never in a loop of polls.
     """
     if failures > 0:
         return float(min(intervals.error_max, intervals.error_base * 2.0 ** (failures - 1)))
@@ -76,11 +79,14 @@ def next_delay(
     for deadline in deadlines:
         if deadline is None:
             continue
-        until = (deadline - now).total_seconds() + intervals.after_deadline
-        # ``until`` at most the minimum: this poll is the one just after it (or a later one), and
-        # the service has not acted yet: missed, not polled for again.
-        if intervals.minimum < until < delay:
-            delay = until  # just after the predicted transition, to show it promptly
+        ahead = (deadline - now).total_seconds()
+        for look in (intervals.after_deadline, intervals.second_look):
+            # At most the minimum away: this poll is that look (or a later one), and the service
+            # has not acted yet; that look is not made again.
+            until = ahead + look
+            if intervals.minimum < until:
+                delay = min(delay, until)  # just after the predicted transition
+                break
     return max(intervals.minimum, delay)
 
 

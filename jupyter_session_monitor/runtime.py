@@ -23,10 +23,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from . import metrics
+from . import clock, metrics
+from .clock import ClockOffset
 from .models import AccountRef
 
 #: A call may wait this many request timeouts for a free thread before it is given up as "busy".
@@ -55,6 +56,8 @@ class _Account:
     service: Any
     instance: str
     clients: queue.SimpleQueue[Any]
+    # The service's clock minus this host's, from the Date of every answer to this account.
+    clock: ClockOffset = field(default_factory=ClockOffset)
 
 
 class RuntimeGateway:
@@ -70,6 +73,12 @@ class RuntimeGateway:
         self._accounts: dict[str, _Account] = {}
         self._tokens: dict[str, str] = {}
         self._lock = threading.Lock()
+
+    def clock_offset(self, account: AccountRef) -> float:
+        """The service's clock minus this host's for ``account``, in seconds (0 until known)."""
+        with self._lock:
+            entry = self._accounts.get(account.key())
+        return entry.clock.seconds if entry is not None else 0.0
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -279,6 +288,7 @@ class RuntimeGateway:
                 )
             )
             self._tune(client)
+            clock.watch(getattr(client, "_session", None), entry.clock)
             return client
 
     def _tune(self, client: Any) -> None:

@@ -7,7 +7,7 @@ No I/O and no state: the monitor hands in the record (and the timeline, when ask
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import derive
@@ -23,13 +23,15 @@ def jobs_final(session: TrackedSession) -> bool:
 
 
 def deadlines_of(session: TrackedSession, no_job_close_seconds: float) -> derive.Deadlines:
+    """When the service will act on its own, on this server's clock (the service's timestamps
+    less its clock offset)."""
     body = session.body or {}
     return derive.deadlines(
         body,
         pending_jobs=pending_jobs(session),
         any_job=bool(session.jobs) or bool(body.get("last_job_started")),
         no_job_close_seconds=no_job_close_seconds,
-    )
+    ).shifted(-session.clock_offset)
 
 
 def job_records(session_id: str, raw_jobs: Iterable[dict[str, Any]]) -> list[JobRecord]:
@@ -77,6 +79,7 @@ def session_view(
         "tracked_at": derive.iso(session.tracked_at),
         "details": derive.details_of(body),
         "deadlines": deadlines_of(session, no_job_close_seconds).as_json(),
+        "service_clock_offset_seconds": round(session.clock_offset, 3),
         "usage_seconds": body.get("elapsed_time"),
         "jobs": [{**j.as_json(), "cell": session.job_cells.get(j.id)} for j in session.jobs],
         "cell": session.cell,
@@ -93,15 +96,20 @@ def session_view(
     return view
 
 
-def service_history(body: dict[str, Any], *, before: datetime) -> list[Transition]:
+def service_history(
+    body: dict[str, Any], *, before: datetime, clock_offset: float = 0.0
+) -> list[Transition]:
     """The state changes the service lists in a session's ``timestamps`` before ``before``, as
-    timeline entries. The service does not say when a session stopped accepting jobs: an entry
-    accepts jobs unless it is closed."""
+    timeline entries on this server's clock (``clock_offset``: the service's minus this
+    server's). The service does not say when a session stopped accepting jobs: an entry accepts
+    jobs unless it is closed."""
     listed: list[tuple[datetime, str]] = []
     for entry in body.get("timestamps") or []:
         if not isinstance(entry, dict):
             continue
         state, at = entry.get("status"), derive.parse_time(entry.get("timestamp"))
+        if at is not None:
+            at -= timedelta(seconds=clock_offset)
         if isinstance(state, str) and at is not None and at < before:
             listed.append((at, state))
     found: list[Transition] = []

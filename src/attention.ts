@@ -18,7 +18,7 @@ import {
   shortId
 } from './present';
 import type { ISessionView } from './sessionStore';
-import { parseTime, secondsLeft } from './timer';
+import { secondsLeft, serviceClock } from './timer';
 
 export type AttentionKind =
   | 'max_ttl'
@@ -142,7 +142,8 @@ export function attentionOf(
   ) {
     const { queued, running } = pendingJobs(view);
     const last = view.details?.last_job_completed;
-    const lastMs = typeof last === 'string' ? (parseTime(last) ?? NaN) : NaN;
+    const lastMs =
+      typeof last === 'string' ? (serviceClock(view)(last) ?? NaN) : NaN;
     const idleFor = (now - offset - lastMs) / 1000;
     if (
       queued + running === 0 &&

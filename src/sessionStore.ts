@@ -60,6 +60,8 @@ export interface IBudgetView {
   reached_at: string | null;
   outcome: string | null;
   spent_seconds: number;
+  /** Of which the service itself reported: what the budget acts on. */
+  reported_seconds?: number;
   spent_amount: number | null;
   limit_seconds: number | null;
   used: number | null;
@@ -143,6 +145,11 @@ export interface ISessionView {
   /** The 15 keys `Session.details()` returns. */
   details?: Record<string, unknown>;
   usage_seconds?: number | null;
+  /**
+   * The service's clock minus the server's, seconds: the deadlines are on the server's clock,
+   * the service's own timestamps (`details`, job times) on the service's (`serviceClock`).
+   */
+  service_clock_offset_seconds?: number;
   jobs?: IJobView[];
   jobs_summary?: Record<string, number>;
   last_polled_at?: string | null;

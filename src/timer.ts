@@ -35,6 +35,21 @@ export function clockOffset(
   return server === null ? 0 : (sentAt + receivedAt) / 2 - server;
 }
 
+/**
+ * A reader of the service's own timestamps in `view` (its `details`, its jobs' times) that puts
+ * them on the server's clock: the service's clock may differ from the server's by
+ * `service_clock_offset_seconds` (the deadlines the server serves are already on its clock).
+ */
+export function serviceClock(view: {
+  service_clock_offset_seconds?: number | null;
+}): (value: string | null | undefined) => number | null {
+  const shift = (view.service_clock_offset_seconds ?? 0) * 1000;
+  return value => {
+    const at = parseTime(value);
+    return at === null ? null : at - shift;
+  };
+}
+
 /** Whole seconds left until `deadline` at local time `now`, on the server's clock; never < 0. */
 export function secondsLeft(
   deadline: string | null,

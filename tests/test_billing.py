@@ -74,3 +74,29 @@ def test_a_running_job_past_its_estimate_counts_a_whole_run() -> None:
 
     assert fit is not None and fit["drain_seconds"] == 40.0  # 10 for it, 3 x 10 queued
     assert fit["expected_to_fail"] == 1  # they start at 10, 20 and 30 s: the last one fails
+
+
+def test_a_running_job_paired_with_the_previous_jobs_start_counts_from_the_last_end() -> None:
+    # #25 item 2: the body (read before the job list) says the last job started at 0 and ended
+    # at 95; the list shows a job running, which started after that read. Its time so far is
+    # at most 100 - 95, not 100: a batch's billed time (and the budget) never takes the
+    # previous job's hours for the running one's.
+    session, deadlines = session_with(
+        [job(0, "DONE", 95.0), job(1, "RUNNING")], last_job_started=0, max_ttl_in=600
+    )
+    session.mode = "batch"
+    assert session.body is not None
+    session.body["last_job_completed"] = at(95)
+
+    meter = billing.billing_of(session, deadlines)
+
+    assert meter.billed == 95.0 + 5.0
+    assert meter.reported == 95.0  # the service reported the finished job's usage only
+
+
+def test_a_running_job_counts_from_the_services_clock_put_on_the_servers() -> None:
+    # The service's clock 600 s ahead: its job started at "690", which is 90 here; read at 100.
+    session, deadlines = session_with([job(0, "RUNNING")], last_job_started=690, max_ttl_in=600)
+    session.mode, session.clock_offset = "batch", 600.0
+
+    assert billing.billing_of(session, deadlines).billed == 10.0

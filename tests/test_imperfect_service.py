@@ -115,3 +115,36 @@ async def test_a_300_job_batch_is_counted_right_over_pages_smaller_than_asked(
     assert done["state"] == "closed" and done["status"] == "Closed"
     # Every job final, the session closed: the monitor stops reading it.
     await until(lambda: polling_stopped(jp_serverapp, session_id))
+
+
+@pytest.mark.parametrize("offset", [-600.0, 600.0])
+@pytest.mark.intervals(poll_busy_interval=0.2, poll_active_interval=30.0, poll_idle_interval=30.0)
+async def test_deadlines_are_on_the_servers_clock_whatever_the_services_says(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch, offset: float
+) -> None:
+    # #25 item 4: the service's clock 10 minutes from the server's. Interactive TTL 3 s, a job
+    # 0.15 s; polls 30 s apart, so only a poll just after the predicted deactivation shows it
+    # promptly, and only a prediction on the right clock is polled for at the right moment.
+    harness = make_emulator(time_scale=0.05, job_seconds=3, clock_offset=offset)
+    session = await opened_with_a_job(harness, max_time=600)
+    status, tracked = await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    assert status == 201 and tracked["state"] == "active"
+    assert tracked["service_clock_offset_seconds"] == pytest.approx(offset, abs=1.0)
+
+    def served(name: str) -> float:
+        return datetime.fromisoformat(tracked["deadlines"][name]).timestamp()
+
+    details = tracked["details"]
+    started = datetime.fromisoformat(details["started_at"]).timestamp() - offset
+    completed = datetime.fromisoformat(details["last_job_completed"]).timestamp() - offset
+    # Every countdown is the served deadline minus the server's now: right within 2 s.
+    assert served("max_ttl_at") == pytest.approx(started + 600 * 0.05, abs=2.0)
+    assert served("interactive_ttl_at") == pytest.approx(completed + 60 * 0.05, abs=2.0)
+
+    async def inactive() -> bool:
+        return (await view(jp_fetch, session.session_id))["state"] == "inactive"
+
+    await until(inactive, within=40)
+    # Shown just after it happened (host time), not at the next 30 s poll.
+    assert time.time() - (completed + 60 * 0.05) < 2.0
+    await api(jp_fetch, "POST", f"sessions/{session.session_id}/cancel", {})

@@ -520,6 +520,34 @@ def test_status_counts_every_job_over_pages_smaller_than_asked(
     session.cancel()
 
 
+@pytest.mark.parametrize("offset", [-600.0, 600.0])
+def test_status_counts_down_on_the_kernels_clock_whatever_the_services_says(
+    shell: InteractiveShell,
+    make_emulator: Callable[..., Harness],
+    kernel_sessions: None,
+    capsys: pytest.CaptureFixture[str],
+    offset: float,
+) -> None:
+    # The service's clock 10 minutes from the kernel's (#25 item 4): the max TTL (8 h scaled by
+    # 0.02: 9 min 36 s) counts down from the session's start, not 10 minutes off.
+    make_emulator(time_scale=0.02, job_seconds=500, clock_offset=offset)
+    shell.run_cell(
+        "from qiskit_ibm_runtime import QiskitRuntimeService, Session, SamplerV2\n"
+        "from tests.harness import bell\n"
+        "backend = QiskitRuntimeService().backend('ibmq_kolkata')\n"
+        "session = Session(backend=backend)\n"
+        "job = SamplerV2(mode=session).run([bell(backend)])\n"
+    )
+    session = shell.user_ns["session"]
+    wait_until(lambda: session.status() == "In progress, accepting new jobs")
+    capsys.readouterr()
+
+    shell.run_line_magic("session", "status")
+    (line,) = capsys.readouterr().out.splitlines()
+    assert re.search(r"max TTL in 9m \d+s$", line), line
+    session.cancel()
+
+
 WIDE = """\
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager

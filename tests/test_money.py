@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from qiskit_ibm_runtime import Batch, Session
 from qiskit_ibm_runtime import SamplerV2 as Sampler
-from qiskit_ibm_runtime import Session
 
 from jupyter_session_monitor.derive import parse_time
 from tests.harness import Harness, bell, wait_until
@@ -346,3 +346,41 @@ async def test_an_accounts_allowance_is_read_soon_after_its_first_session(
     readings = await until(read, within=10)
     assert readings["instances"][0]["limit_seconds"] == 600
     await in_thread(session.close)
+
+
+async def test_a_batch_budget_acts_on_usage_the_service_reported_not_on_a_running_jobs_clock(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+) -> None:
+    # #25 item 2: a batch's billed time adds the running job's time since it started, this
+    # monitor's own figure; a budget closed the batch on it. The service reports a job's usage
+    # once it is final: the budget (2 s) acts only then, though the job's clock passed 2 s long
+    # before. The sidebar still shows the running time.
+    harness = make_emulator(time_scale=1.0, job_seconds=6)
+
+    def open_batch() -> tuple[Any, Any]:
+        backend = harness.service().backend("ibmq_manila")
+        batch = Batch(backend=backend)
+        return batch, Sampler(mode=batch).run([bell(backend)], shots=5)
+
+    batch, job = await in_thread(open_batch)
+    await api(jp_fetch, "POST", "sessions", {"session_id": batch.session_id})
+    status, _ = await api(
+        jp_fetch, "PUT", f"sessions/{batch.session_id}/budget", {"seconds": 2, "action": "close"}
+    )
+    assert status == 200
+
+    running = await until(
+        lambda: view_if(jp_fetch, batch.session_id, lambda v: v["billing"]["billed_seconds"] >= 3)
+    )
+    assert running["jobs_summary"]["RUNNING"] == 1  # 3 s shown, nothing reported yet
+    assert running["budget"]["reported_seconds"] == 0 and not running["budget"]["reached"]
+
+    closed = await until(
+        lambda: view_if(jp_fetch, batch.session_id, lambda v: v["budget"]["outcome"] is not None),
+        within=30,
+    )
+    finished = parse_time((await in_thread(job.metrics))["timestamps"]["finished"])
+    reached = parse_time(closed["budget"]["reached_at"])
+    assert finished is not None and reached is not None and reached >= finished
+    assert closed["budget"]["reported_seconds"] == pytest.approx(6, abs=0.01)
+    assert closed["budget"]["outcome"] == f"closed {batch.session_id}"

@@ -42,6 +42,9 @@ class ScriptedGateway:
     def shutdown(self) -> None:
         pass
 
+    def clock_offset(self, account: AccountRef) -> float:
+        return 0.0
+
     def hold(self) -> asyncio.Event:
         """From now on the session read waits until the returned event is set."""
         release = asyncio.Event()

@@ -37,10 +37,14 @@ DEFAULT = Intervals()
         # A deadline missed (the service acts late, or its clock is behind): the state's own
         # interval, never a loop of polls at the minimum (issue: five reads a second).
         ({"state": "open", "deadlines": [NOW - timedelta(seconds=5)]}, DEFAULT.idle),
-        ({"state": "active", "deadlines": [NOW - timedelta(seconds=0.3)]}, DEFAULT.active),
-        # This poll is the one just after the deadline, and nothing changed yet: missed.
+        # This poll is the one just after the deadline and nothing changed yet: one more look
+        # (the service's clock is known to a fraction of a second), then the state's interval.
         (
             {"state": "active", "deadlines": [NOW - timedelta(seconds=DEFAULT.after_deadline)]},
+            DEFAULT.second_look - DEFAULT.after_deadline,
+        ),
+        (
+            {"state": "active", "deadlines": [NOW - timedelta(seconds=DEFAULT.second_look)]},
             DEFAULT.active,
         ),
         # A missed deadline does not hide the next one still ahead.

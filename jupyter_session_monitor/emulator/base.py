@@ -52,11 +52,12 @@ class EmulatorHandler(web.RequestHandler):
         return None
 
     def set_default_headers(self) -> None:
-        # The ``Date`` header follows the service's clock (``--clock-offset``, tests' advances),
-        # as a real server's follows its own.
+        # The ``Date`` header follows the service's clock (``--clock-offset``), as a real
+        # server's follows its own. A test's advance (POST /emulator/clock) is time passing for
+        # the service's rules only, not a clock set wrong: the header does not follow it.
         emulator = getattr(self, "emulator", None)
         if emulator is not None:
-            self.set_header("Date", httputil.format_timestamp(emulator.now()))
+            self.set_header("Date", httputil.format_timestamp(emulator.wall_clock()))
 
     async def prepare(self) -> None:
         length = int(self.request.headers.get("Content-Length", "0") or 0)

@@ -113,6 +113,11 @@ class Emulator:
         self._server: httpserver.HTTPServer | None = None
         self.port = self.config.port
 
+    def wall_clock(self) -> datetime:
+        """The service's clock as its ``Date`` header tells it: ``--clock-offset`` from the
+        host's, without tests' advances."""
+        return _now() + timedelta(seconds=self.config.clock_offset)
+
     def now(self) -> datetime:
         """The service's time: the real time plus what tests advanced it by."""
         return _now() + timedelta(seconds=self.clock_offset)

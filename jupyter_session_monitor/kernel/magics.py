@@ -24,7 +24,8 @@ from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
 
-from jupyter_session_monitor import derive
+from jupyter_session_monitor import clock, derive
+from jupyter_session_monitor.clock import ClockOffset
 
 from . import hook
 from .durations import DurationError, format_duration, largest_unit, parse_duration, short_form
@@ -215,6 +216,7 @@ class _Look:
     details: dict[str, Any]
     jobs: list[dict[str, Any]]  # the service's job bodies, newest first
     total: int  # jobs in the session (more than ``jobs`` past JOB_READ_MAX)
+    clock_offset: float = 0.0  # the service's clock minus this kernel's, seconds
 
     @property
     def session_id(self) -> str:
@@ -264,7 +266,7 @@ class _Look:
             pending_jobs=counts["QUEUED"] + counts["RUNNING"],
             any_job=self.total > 0,
             no_job_close_seconds=NO_JOB_CLOSE_SECONDS,
-        )
+        ).shifted(-self.clock_offset)  # on this kernel's clock, as ``now`` is
         soonest = due.soonest()
         if soonest is None:
             return None
@@ -281,8 +283,9 @@ class _Look:
 def _look(session: Any) -> _Look:
     """``details()`` and the session's jobs in one request (the client's own ``jobs()`` would ask
     again for each job's status), as the monitor reads them: the counts agree with the sidebar."""
-    details = session.details() or {}
     client = session.service._get_api_client(session._instance)  # as Session's own calls do
+    offset = _clock_of(client)  # before details(): its answer's Date counts too
+    details = session.details() or {}
     jobs: list[dict[str, Any]] = []
     total: int | None = None
     while len(jobs) < JOB_READ_MAX:  # page by page until the service's count
@@ -295,7 +298,19 @@ def _look(session: Any) -> _Look:
         total = count if isinstance(count, int) else None
         if not page or total is None or len(jobs) >= total:
             break
-    return _Look(session, details, jobs, total if total is not None else len(jobs))
+    return _Look(session, details, jobs, total if total is not None else len(jobs), offset.seconds)
+
+
+def _clock_of(client: Any) -> ClockOffset:
+    """How far the service's clock is from this kernel's, from the Date of the answers that
+    ``client`` receives (watched from its first use by a magic on)."""
+    offset = getattr(client, "_session_monitor_clock", None)
+    if not isinstance(offset, ClockOffset):
+        offset = ClockOffset()
+        with suppress(AttributeError):
+            client._session_monitor_clock = offset
+    clock.watch(getattr(client, "_session", None), offset)
+    return offset
 
 
 def _now() -> datetime:

@@ -385,4 +385,46 @@ describe('timelineModel', () => {
       ['q', null, Date.parse(at(9))]
     ]);
   });
+  it("puts the service's own timestamps on the server's clock, as now and the deadlines are", () => {
+    // The service's clock 600 s ahead: its stamps are 600 s later than the same moments here.
+    const view = sessionView({
+      created_at: at(600),
+      service_clock_offset_seconds: 600,
+      details: {
+        timestamps: [
+          { status: 'open', timestamp: at(600) },
+          { status: 'active', timestamp: at(610) }
+        ],
+        last_job_started: at(615)
+      },
+      ...withJobs([
+        {
+          ...job('a', 'DONE'),
+          created: at(605),
+          started: at(610),
+          finished: at(612)
+        },
+        { ...job('r', 'RUNNING'), created: at(606) }
+      ]),
+      deadlines: {
+        max_ttl_at: at(130),
+        interactive_ttl_at: null,
+        idle_close_at: null
+      }
+    });
+
+    const model = timelineModel(view, [], Date.parse(at(20)))!;
+
+    expect(model.start).toBe(Date.parse(at(0)));
+    expect(model.bands.map(b => [b.state, b.from, b.to])).toEqual([
+      ['open', Date.parse(at(0)), Date.parse(at(10))],
+      ['active', Date.parse(at(10)), Date.parse(at(20))]
+    ]);
+    expect(
+      model.jobs.map(j => [j.job.id, j.created, j.started, j.finished])
+    ).toEqual([
+      ['a', Date.parse(at(5)), Date.parse(at(10)), Date.parse(at(12))],
+      ['r', Date.parse(at(6)), Date.parse(at(15)), Date.parse(at(20))]
+    ]);
+  });
 });

@@ -105,6 +105,21 @@ describe('attentionOf', () => {
     ).toEqual([]);
   });
 
+  it("counts idle time on the server's clock when the service's differs", () => {
+    // The service's clock 10 minutes ahead: its last job ended 31 s ago, stamped 599 s ahead.
+    const ahead = sessionView({
+      details: { last_job_completed: at(569) },
+      service_clock_offset_seconds: 600
+    });
+    const behind = sessionView({
+      details: { last_job_completed: at(-620) },
+      service_clock_offset_seconds: -600
+    });
+
+    expect(kinds(ahead, ahead)).toEqual(['idle']);
+    expect(kinds(behind, behind)).toEqual([]); // 20 s ago: not yet
+  });
+
   it('reports each failed job once and an orphaned session once', () => {
     const before = sessionView(withJobs([job('j1', 'RUNNING')]));
     const after = sessionView({

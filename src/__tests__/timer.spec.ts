@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { clockOffset, formatCountdown, parseTime, secondsLeft } from '../timer';
+import {
+  clockOffset,
+  formatCountdown,
+  parseTime,
+  secondsLeft,
+  serviceClock
+} from '../timer';
 
 describe('parseTime', () => {
   it('reads a time without an offset as UTC, as the server does, whatever the browser zone', () => {
@@ -68,5 +74,20 @@ describe('formatCountdown', () => {
     [-5, '0:00']
   ])('%i s -> %s', (seconds, text) => {
     expect(formatCountdown(seconds)).toBe(text);
+  });
+});
+
+describe('serviceClock', () => {
+  it("puts the service's timestamps on the server's clock", () => {
+    const stamp = '2026-01-01T12:10:00Z';
+    const base = Date.parse(stamp);
+    expect(serviceClock({ service_clock_offset_seconds: 600 })(stamp)).toBe(
+      base - 600_000
+    );
+    expect(serviceClock({ service_clock_offset_seconds: -60 })(stamp)).toBe(
+      base + 60_000
+    );
+    expect(serviceClock({})(stamp)).toBe(base);
+    expect(serviceClock({ service_clock_offset_seconds: 5 })(null)).toBeNull();
   });
 });

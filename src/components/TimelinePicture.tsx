@@ -4,7 +4,7 @@ import * as React from 'react';
 import { clockTime, formatDuration, isOpen } from '../present';
 import type { IJobView, ISessionView, ITransition } from '../sessionStore';
 import { Ticker, useNow, useOnScreen } from '../ticker';
-import { parseTime } from '../timer';
+import { parseTime, serviceClock } from '../timer';
 
 /**
  * A session drawn on a time axis (SVG, coloured by `--jp-*` variables so that it reads in light
@@ -47,9 +47,12 @@ export function timelineModel(
   now: number
 ): ITimelineModel | null {
   const details = view.details ?? {};
-  const closedAt = parseTime(details.closed_at as string | null | undefined);
+  // The service's own timestamps, on the server's clock (as `now`, the transitions and the
+  // deadlines are).
+  const service = serviceClock(view);
+  const closedAt = service(details.closed_at as string | null | undefined);
   const created =
-    parseTime(view.created_at) ??
+    service(view.created_at) ??
     parseTime(transitions[0]?.at) ??
     parseTime(view.tracked_at);
   if (created === null) {
@@ -59,7 +62,7 @@ export function timelineModel(
   // monitor saw.
   const stamps = Array.isArray(details.timestamps)
     ? (details.timestamps as { status?: string; timestamp?: string }[])
-        .map(t => ({ at: parseTime(t.timestamp), state: t.status ?? '' }))
+        .map(t => ({ at: service(t.timestamp), state: t.status ?? '' }))
         .filter((t): t is { at: number; state: string } => t.at !== null)
     : [];
   const steps = stamps.length
@@ -89,19 +92,19 @@ export function timelineModel(
       });
     }
   });
-  const lastStarted = parseTime(details.last_job_started as string | undefined);
+  const lastStarted = service(details.last_job_started as string | undefined);
   const jobs: ITimelineModel['jobs'] = [];
   for (const job of view.jobs ?? []) {
-    const jobCreated = parseTime(job.created);
+    const jobCreated = service(job.created);
     if (jobCreated === null) {
       continue;
     }
-    let started = parseTime(job.started);
+    let started = service(job.started);
     if (started === null && job.status === 'RUNNING') {
       started = lastStarted;
     }
     const unfinished = job.status === 'QUEUED' || job.status === 'RUNNING';
-    const finished = parseTime(job.finished) ?? (unfinished ? end : null);
+    const finished = service(job.finished) ?? (unfinished ? end : null);
     if (finished === null) {
       continue; // final, but its times are not known yet
     }
