@@ -6,6 +6,9 @@ the monitor looks at once and the list shows the outcome)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -16,6 +19,8 @@ from .runtime import RuntimeCallError
 
 if TYPE_CHECKING:
     from .monitor import SessionMonitor
+
+log = logging.getLogger(__name__)
 
 #: Failures after which an action's outcome is not known: the request may have reached the
 #: service and been carried out (no answer in time, a 5xx from it or a proxy, a dropped
@@ -81,10 +86,41 @@ class Actions:
                 ) from None
             raise MonitorError(502, error.kind, f"{error.message} Nothing was changed.") from None
         session.last_action = action
-        store.save_session(session)
-        store.settle_action(audit, "accepted")
         monitor.poll_soon(session_id)  # show the outcome at once
+        # The service acted: that is the answer, whatever the registry says. A registry locked
+        # by another server (or unwritable) gets the writes again later, never a 500 that would
+        # make the user think nothing happened.
+
+        def record() -> None:
+            store.save_session(session)
+            store.settle_action(audit, "accepted")
+
+        self._write_later(f"the {action} of session {session_id} accepted by the service", record)
         return session
+
+    #: Seconds between attempts to write an accepted action into the registry, and how many.
+    WRITE_RETRY_SECONDS = 1.0
+    WRITE_ATTEMPTS = 30
+
+    def _write_later(self, what: str, write: Callable[[], None], attempt: int = 1) -> None:
+        """Run ``write`` now; if the registry refuses it (locked, read-only, full), log it and try
+        again every ``WRITE_RETRY_SECONDS``, at most ``WRITE_ATTEMPTS`` times."""
+        try:
+            write()
+        except sqlite3.Error as error:
+            if attempt == 1 or attempt == self.WRITE_ATTEMPTS:
+                log.warning(
+                    "Recording %s in the registry failed (%s); %s",
+                    what,
+                    error,
+                    "trying again"
+                    if attempt < self.WRITE_ATTEMPTS
+                    else "giving up: the audit keeps 'requested'",
+                )
+            if attempt < self.WRITE_ATTEMPTS and not self.monitor.stopped:
+                asyncio.get_running_loop().call_later(
+                    self.WRITE_RETRY_SECONDS, self._write_later, what, write, attempt + 1
+                )
 
     async def cancel_job(self, job_id: str, user: str | None) -> TrackedSession:
         monitor = self.monitor

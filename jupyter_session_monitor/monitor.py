@@ -196,6 +196,11 @@ class SessionMonitor:
             self._scheduler.schedule(session.id, max(0.0, delay - since))
 
     @property
+    def stopped(self) -> bool:
+        """``stop()`` was called: nothing may be scheduled, nor the store written, any more."""
+        return self._stopped
+
+    @property
     def watched(self) -> bool:
         return time.monotonic() - self._last_watched < self.config.watched_for
 

@@ -130,7 +130,7 @@ export class MonitorModel {
     this._push = new PushChannel(
       {
         // Changes made before the socket subscribed are only in a snapshot asked for after it.
-        opened: () => void this.store.resync({ fresh: true }),
+        opened: () => void this.store.connected(),
         closed: () => this.store.disconnected(),
         change: change => this.store.apply(change)
       },

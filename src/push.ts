@@ -10,7 +10,10 @@ export const CHANGES_SCHEMA_ID =
 export interface IPushHandlers {
   /** The socket is (again) open: reload the snapshot, changes may have been missed. */
   opened(): void;
-  /** The socket dropped: say "reconnecting" until it is back. */
+  /**
+   * The socket dropped, or an attempt to open it failed (also the first: behind a proxy that
+   * does not pass WebSockets it never opens): say "reconnecting" until it is open.
+   */
   closed(): void;
   change(change: IChange): void;
 }
@@ -95,15 +98,12 @@ export class PushChannel {
       }
     };
     socket.onclose = () => {
-      const wasOpen = this._open;
       this._open = false;
       this._socket = null;
       if (this._stopped) {
         return;
       }
-      if (wasOpen) {
-        this._handlers.closed();
-      }
+      this._handlers.closed();
       this._retry = setTimeout(() => {
         this._retry = null;
         this._connect();

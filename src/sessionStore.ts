@@ -315,12 +315,23 @@ export class SessionStore {
     this._emit(touched);
   }
 
-  /** The push channel dropped: say so until the next successful reload. */
+  /**
+   * The push channel dropped, or could not open at all (a proxy that does not pass WebSockets):
+   * say so until it is open again. A reload in the meantime refreshes the numbers but does not
+   * make them live: no change would be pushed after it.
+   */
   disconnected(): void {
+    this._pushDown = true;
     if (this._connection !== 'reconnecting') {
       this._connection = 'reconnecting';
       this._emit(new Set());
     }
+  }
+
+  /** The push channel is open (again): reload, as changes may have been missed meanwhile. */
+  connected(): Promise<void> {
+    this._pushDown = false;
+    return this.resync({ fresh: true });
   }
 
   private async _load(): Promise<void> {
@@ -341,7 +352,7 @@ export class SessionStore {
     this._money = snapshot.money ?? NO_MONEY;
     this._version = snapshot.version;
     this._offset = clockOffset(snapshot.server_time, sentAt, this._now());
-    this._connection = 'live';
+    this._connection = this._pushDown ? 'reconnecting' : 'live';
     this._error = null;
     const pending = this._buffer.sort((a, b) => a.version - b.version);
     this._buffer = [];
@@ -442,6 +453,8 @@ export class SessionStore {
   private _money: IMoney = NO_MONEY;
   private _version = 0;
   private _offset = 0;
+  // The push channel said it is down (dropped, or never opened) and has not opened since.
+  private _pushDown = false;
   private _connection: Connection = 'loading';
   private _error: string | null = null;
   private _buffer: IChange[] = [];

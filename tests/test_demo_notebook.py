@@ -185,7 +185,9 @@ def test_demo_notebook_runs_headless_with_nbclient_outside_any_server(
     failing the run. No stdin: nobody is asked anything."""
     from nbclient import NotebookClient
 
-    make_emulator(time_scale=0.02)
+    # The demo's own time scale: at 0.02 the fit-check cell's max TTL (2.4 s) can end before
+    # the client has submitted its 80 jobs on a slow machine, and the service refuses the rest.
+    make_emulator(time_scale=demo_setting("EMULATOR_TIME_SCALE"))
     notebook = nbformat.read(DEMO, as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3").execute()  # raises on an error
 

@@ -118,3 +118,45 @@ def test_the_real_client_is_wrapped_with_its_signatures(tmp_path: Path) -> None:
     first, second = result.stdout.splitlines()
     assert first.startswith("['self', 'backend'")
     assert second == "close True"
+
+
+IPYTHON_CELLS = """
+from IPython.core.interactiveshell import InteractiveShell
+from jupyter_session_monitor.kernel import hook
+
+shell = InteractiveShell.instance()
+shell.user_ns["hook"] = hook
+shell.run_cell("x = 1", store_history=True)
+shell.run_cell("second = hook._current_cell()", store_history=True)
+shell.run_cell("third = hook._current_cell()", store_history=True)
+print(shell.user_ns["second"]["execution_count"], shell.user_ns["third"]["execution_count"])
+"""
+
+
+def test_the_running_cells_number_is_its_in_number_under_this_ipython(tmp_path: Path) -> None:
+    # #25 item 11: the number was execution_count - 1, right under IPython 9 only.
+    result = run(IPYTHON_CELLS, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2", "3"]
+
+
+class _History:
+    def __init__(self, stored: int) -> None:
+        self.input_hist_raw = [""] * (stored + 1)
+
+
+class _Shell:
+    def __init__(self, execution_count: int, stored: int) -> None:
+        self.execution_count = execution_count
+        self.history_manager = _History(stored)
+
+
+def test_ipython_8_and_9_give_the_same_number_while_cell_2_runs() -> None:
+    from jupyter_session_monitor.kernel.hook import _running_cell_number
+
+    # Cell 2 running: IPython 9 has moved execution_count to 3 already, IPython 8 not yet;
+    # both stored inputs 1 and 2.
+    ipython_9, ipython_8 = _Shell(execution_count=3, stored=2), _Shell(execution_count=2, stored=2)
+    assert _running_cell_number(ipython_9, {}) == _running_cell_number(ipython_8, {}) == 2
+    assert _running_cell_number(ipython_9, {"silent": True}) is None
+    assert _running_cell_number(ipython_9, {"store_history": False}) is None

@@ -4,6 +4,8 @@ timing matters, tested fast and deterministically."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -427,3 +429,44 @@ async def test_a_session_with_a_budget_is_read_at_the_active_pace_while_open(
     # reports the first one); with a budget, the first billed seconds must be seen in time.
     assert before is not None and before >= 30.0
     assert after == 0.5
+
+
+async def test_a_close_the_service_accepted_is_not_an_error_when_the_registry_is_locked(
+    tmp_path: Path,
+) -> None:
+    # #25 item 12: another server held the registry's write lock just after the service closed
+    # the session: the answer was a 500 and the audit kept "requested". The service acted: the
+    # close succeeds, and the registry gets the writes once the lock is gone.
+    path = tmp_path / "registry.sqlite"
+    other = sqlite3.connect(path, isolation_level=None)
+
+    class LockedAfterClosing(ScriptedGateway):
+        async def close(self, account: AccountRef, session_id: str) -> None:
+            other.execute("BEGIN IMMEDIATE")  # another server writes at that moment
+
+    store = Store(path)
+    store._db.execute("PRAGMA busy_timeout=50")  # fail fast instead of waiting 5 s
+    monitor = SessionMonitor(store, LockedAfterClosing(), MonitorConfig())  # type: ignore[arg-type]
+    monitor.actions.WRITE_RETRY_SECONDS = 0.05  # type: ignore[misc]
+    await monitor.start()
+    try:
+        await monitor.track("s1", AccountRef())
+        session = await monitor.close("s1", "someone")
+        assert session.last_action == "close"
+        assert [a["result"] for a in store.actions("s1")] == ["requested"]  # not written yet
+        written = asyncio.Event()
+        settle = store.settle_action
+
+        def settle_and_tell(*args: Any) -> None:
+            settle(*args)
+            written.set()
+
+        store.settle_action = settle_and_tell  # type: ignore[method-assign]
+        other.execute("ROLLBACK")
+        await asyncio.wait_for(written.wait(), 5.0)
+        assert [a["result"] for a in store.actions("s1")] == ["accepted"]
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            other.execute("ROLLBACK")
+        other.close()
+        await monitor.stop()

@@ -258,6 +258,19 @@ def _wrap(package: ModuleType) -> None:
         reporting_again(name)
 
 
+def _running_cell_number(shell: Any, request: dict[str, Any]) -> int | None:
+    """The "In [n]" of the cell running now. IPython stores a cell's input under its number
+    before running it, but moves ``execution_count`` on before the cell runs in IPython 9 and
+    after it in IPython 8: the stored inputs (one per number, from 1) tell it the same in both.
+    None for an execution that is not stored (silent, or ``store_history`` false)."""
+    if request.get("silent") or request.get("store_history") is False:
+        return None
+    inputs = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
+    if not isinstance(inputs, list) or len(inputs) < 2:
+        return None
+    return len(inputs) - 1
+
+
 def _current_cell() -> dict[str, Any] | None:
     """The notebook cell running now: its id (JupyterLab sends ``cellId`` with each execution)
     and its execution count; None outside IPython."""
@@ -267,14 +280,11 @@ def _current_cell() -> dict[str, Any] | None:
         if shell is None:
             return None
         kernel = getattr(shell, "kernel", None)
-        parent = kernel.get_parent() if kernel is not None else {}
-        cell_id = ((parent or {}).get("metadata") or {}).get("cellId")
-        # IPython counts the running cell before running it: its "In [n]" is one less (as
-        # ipykernel's execute_reply says).
-        count = getattr(shell, "execution_count", None)
+        parent = (kernel.get_parent() if kernel is not None else {}) or {}
+        cell_id = (parent.get("metadata") or {}).get("cellId")
         return {
             "id": cell_id if isinstance(cell_id, str) else None,
-            "execution_count": count - 1 if isinstance(count, int) and count > 1 else None,
+            "execution_count": _running_cell_number(shell, parent.get("content") or {}),
         }
     except Exception:
         return None

@@ -128,7 +128,16 @@ describe('PushChannel', () => {
     expect(FakeSocket.all).toHaveLength(3);
     FakeSocket.all[2].onopen?.();
 
-    expect(events).toEqual(['opened', 'closed', 'opened']);
+    expect(events).toEqual(['opened', 'closed', 'closed', 'opened']);
+    push.dispose();
+  });
+
+  it('says so when the socket never opens (a proxy that does not pass WebSockets)', () => {
+    const { push, events } = channel();
+    push.start();
+    FakeSocket.all[0].onclose?.();
+
+    expect(events).toEqual(['closed']);
     push.dispose();
   });
 });

@@ -259,11 +259,13 @@ describe('SessionStore', () => {
     }
   });
 
-  it('says reconnecting when the push channel drops, and live again after a reload', async () => {
+  it('says reconnecting while the push channel is down, and live once it is open again', async () => {
     const { store, source } = await loaded([view('a')], 7);
 
     store.disconnected();
     expect(store.connection).toBe('reconnecting');
+    // A reload (the tab came back into view) refreshes the numbers but no change would be
+    // pushed after it: not live.
     const reload = store.resync();
     source.answer({
       sessions: [view('a')],
@@ -271,9 +273,18 @@ describe('SessionStore', () => {
       version: 12
     });
     await reload;
-
-    expect(store.connection).toBe('live');
+    expect(store.connection).toBe('reconnecting');
     expect(store.version).toBe(12);
+
+    const back = store.connected();
+    source.answer({
+      sessions: [view('a')],
+      server_time: SERVER_TIME,
+      version: 13
+    });
+    await back;
+    expect(store.connection).toBe('live');
+    expect(store.version).toBe(13);
   });
 
   it('keeps what it had and says why when a reload fails', async () => {
