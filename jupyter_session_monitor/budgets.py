@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -102,11 +103,40 @@ class BudgetKeeper:
         self._acting: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped = False
+        self._synced = float("-inf")
         self.on_change: Callable[[], None] = lambda: None  # notebook budgets changed
 
     def load(self) -> None:
         for budget in self.monitor.store.load_budgets():
             self.budgets[(budget.scope, budget.target)] = budget
+        self._synced = time.monotonic()
+
+    #: Budgets are the registry's (every server of it sees the same): read again at most this
+    #: often while sessions are polled, and always before acting.
+    SYNC_SECONDS = 1.0
+
+    def sync(self, *, force: bool = False) -> None:
+        """Take the registry's budgets: those another server of it set, replaced or removed.
+        Returns at once if they were read less than ``SYNC_SECONDS`` ago, unless ``force``."""
+        if self._stopped or (not force and time.monotonic() - self._synced < self.SYNC_SECONDS):
+            return
+        self._synced = time.monotonic()
+        stored = {(b.scope, b.target): b for b in self.monitor.store.load_budgets()}
+        for key in [k for k in self.budgets if k not in stored]:
+            gone = self.budgets.pop(key)
+            timer = self._timers.pop(key, None)
+            if timer is not None:
+                timer.cancel()
+            log.info("Budget for %s '%s' was removed by another server", *key)
+            self._changed(gone)
+        for key, budget in stored.items():
+            held = self.budgets.get(key)
+            if held is not None and _state(held) == _state(budget):
+                continue
+            self.budgets[key] = budget
+            self._changed(budget)
+            if held is None or _definition(held) != _definition(budget):
+                self.check(budget)
 
     def stop(self) -> None:
         self._stopped = True
@@ -266,6 +296,7 @@ class BudgetKeeper:
 
     def after_poll(self, session: TrackedSession) -> None:
         """A session was read: check the budgets that count it."""
+        self.sync()
         own = self.budgets.get((BUDGET_SESSION, session.id))
         if own is not None:
             self.check(own)
@@ -287,7 +318,8 @@ class BudgetKeeper:
         now = _now()
         if budget.warned_at is None and spent >= limit * budget.threshold:
             budget.warned_at = now
-            self.monitor.store.save_budget(budget)
+            if not self._record(budget):
+                return
             log.info(
                 "Budget for %s '%s': %.0f%% used (%.1f of %.1f billed seconds)",
                 budget.scope,
@@ -301,7 +333,8 @@ class BudgetKeeper:
             if budget.reached_at is None:
                 budget.reached_at = now
                 budget.outcome = "notified" if budget.action == "notify" else None
-                self.monitor.store.save_budget(budget)
+                if not self._record(budget):
+                    return
                 log.info("Budget for %s '%s' is used up", budget.scope, budget.target)
                 self._changed(budget)
             if budget.action != "notify":
@@ -342,9 +375,27 @@ class BudgetKeeper:
             if session_id in self.monitor.sessions:
                 self.monitor.poll_soon(session_id)
 
+    def _record(self, budget: Budget) -> bool:
+        """Save what ``budget`` warned of or did; False (and the registry's budgets taken) when
+        another server removed or replaced it meanwhile: then nothing more is done for it."""
+        if self.monitor.store.update_budget_state(budget):
+            return True
+        log.info(
+            "Budget for %s '%s' changed on another server: not acting on the old one",
+            budget.scope,
+            budget.target,
+        )
+        self.sync(force=True)
+        return False
+
     def _enforce(self, budget: Budget) -> None:
         key = (budget.scope, budget.target)
         if key in self._acting:
+            return
+        # Closing or cancelling cannot be undone: only on a budget the registry still holds.
+        self.sync(force=True)
+        held = self.budgets.get(key)
+        if held is None or _definition(held) != _definition(budget):
             return
         targets = [
             s
@@ -376,8 +427,10 @@ class BudgetKeeper:
                     metrics.BUDGET_ACTIONS.labels(budget.action, "failed").inc()
         finally:
             self._acting.discard(key)
-        if self._stopped or self.budgets.get(key) is not budget:
+        held = self.budgets.get(key)
+        if self._stopped or held is None or _definition(held) != _definition(budget):
             return
+        budget = held
         verb = "closed" if budget.action == "close" else "cancelled"
         parts = []
         if done:
@@ -385,6 +438,28 @@ class BudgetKeeper:
         if failed:
             parts.append("could not act on " + "; ".join(failed))
         budget.outcome = "; ".join(parts)
-        self.monitor.store.save_budget(budget)
+        self.monitor.store.update_budget_state(budget)
         log.info("Budget for %s '%s': %s", budget.scope, budget.target, budget.outcome)
         self._changed(budget)
+
+
+def _definition(budget: Budget) -> tuple[Any, ...]:
+    """What a budget is (as the registry stores it), without what it warned of or did."""
+    return (
+        budget.scope,
+        budget.target,
+        budget.action,
+        derive.iso(budget.set_at),
+        budget.seconds,
+        budget.amount,
+        budget.threshold,
+    )
+
+
+def _state(budget: Budget) -> tuple[Any, ...]:
+    return (
+        *_definition(budget),
+        derive.iso(budget.warned_at),
+        derive.iso(budget.reached_at),
+        budget.outcome,
+    )

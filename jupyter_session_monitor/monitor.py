@@ -98,6 +98,7 @@ class SessionMonitor:
         self._started = False
         self._stopped = False
         self._last_watched = float("-inf")
+        self._rate_synced = float("-inf")
         self._discovery: asyncio.Task[None] | None = None
         self._tracking: dict[str, asyncio.Future[TrackedSession]] = {}  # tracks in flight
         self._heartbeat: asyncio.Task[None] | None = None
@@ -172,8 +173,31 @@ class SessionMonitor:
             await asyncio.sleep(self.config.heartbeat_seconds)
             try:
                 self.store.heartbeat()
+                self._adopt_gone()
             except Exception:  # a locked or unwritable file must not end the heartbeat
                 log.exception("Could not record this server's heartbeat in the registry")
+
+    def _adopt_gone(self) -> bool:
+        """Take over the sessions of servers of this registry that are gone since (died, or
+        stopped): they get this server's polling, orphan policy and budgets, as they would at
+        its start. True if any was taken."""
+        adopted = self.store.adopt_from_gone(self._host)
+        if not adopted:
+            return False
+        for session in self.store.load_sessions(only=set(adopted)):
+            if session.id in self.sessions:
+                continue
+            log.info(
+                "Session %s was monitored by a server that is gone: monitored here", session.id
+            )
+            self.sessions[session.id] = session
+            self.changes.changed(session.id, "added")
+            if not session.closed or not self._jobs_final(session):
+                self._scheduler.schedule(session.id, 0)
+            if session.orphaned and not session.closed:
+                self.orphans.arm(session)
+        self.budgets.sync(force=True)
+        return True
 
     def watched_now(self) -> None:
         """A browser looked (or says it is visible): keep polling at full pace for a while. When
@@ -257,6 +281,26 @@ class SessionMonitor:
         self.budgets.rate_changed()
         self._money_changed()
 
+    def _sync_rate(self) -> None:
+        """The rate is the registry's, like the budgets: take one another server of it set (at
+        most once a second, while sessions are polled)."""
+        now = time.monotonic()
+        if now - self._rate_synced < self.budgets.SYNC_SECONDS:
+            return
+        self._rate_synced = now
+        saved = self.store.setting("billing")
+        if not isinstance(saved, dict):
+            return
+        rate = billing.Rate(saved.get("rate_per_second"), saved.get("currency"))
+        if rate == self.rate:
+            return
+        log.info("The rate was changed on another server: %s", rate.as_json())
+        self.rate = rate
+        for session_id in list(self.sessions):
+            self.changes.changed(session_id)
+        self.budgets.rate_changed()
+        self._money_changed()
+
     def poll_soon(self, session_id: str) -> None:
         """Look at the session now rather than at its next planned poll."""
         self._scheduler.schedule(session_id, 0)
@@ -332,6 +376,18 @@ class SessionMonitor:
                     f"Session '{session_id}' is monitored by another Jupyter server of yours "
                     f"({owner.get('url') or 'process ' + str(owner['pid'])}, started "
                     f"{owner['started_at']}). Use that server's sidebar, or stop it first.",
+                )
+            if self._adopt_gone() and session_id in self.sessions:
+                # Its row was a gone server's: taken over with what that server knew of it.
+                return await self.track(
+                    session_id,
+                    account,
+                    source=source,
+                    kernel_id=kernel_id,
+                    notebook_path=notebook_path,
+                    background=background,
+                    cell=cell,
+                    job_cells=job_cells,
                 )
         future: asyncio.Future[TrackedSession] = asyncio.get_running_loop().create_future()
         self._tracking[session_id] = future
@@ -609,6 +665,7 @@ class SessionMonitor:
         self._apply_body(session, body, _now())
         self.store.save_session(session)
         self.changes.changed(session_id)
+        self._sync_rate()
         self.budgets.after_poll(session)
         if session.closed and not was_closed:
             self.instances.session_closed()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -316,13 +316,14 @@ class Store:
             db.execute("DELETE FROM budgets WHERE scope='session' AND target=?", (session_id,))
             return db.execute("DELETE FROM sessions WHERE id=?", (session_id,)).rowcount > 0
 
-    def load_sessions(self) -> list[TrackedSession]:
-        """This server's sessions (all of them when the store belongs to no server)."""
+    def load_sessions(self, only: Collection[str] | None = None) -> list[TrackedSession]:
+        """This server's sessions (all of them when the store belongs to no server); with
+        ``only``, just those of them."""
         if self.server_id is None:
             rows = self._db.execute("SELECT * FROM sessions")
         else:
             rows = self._db.execute("SELECT * FROM sessions WHERE server_id=?", (self.server_id,))
-        sessions = [self._session(row) for row in rows]
+        sessions = [self._session(row) for row in rows if only is None or row["id"] in only]
         by_id = {s.id: s for s in sessions}
         for row in self._db.execute("SELECT * FROM jobs ORDER BY created, id"):
             if row["session_id"] in by_id:
@@ -401,6 +402,31 @@ class Store:
                 ),
             )
 
+    def update_budget_state(self, budget: Budget) -> bool:
+        """Record what a budget warned of or did, only if the registry still holds that very
+        budget (another server may have removed or replaced it): False if it does not."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                """
+                UPDATE budgets SET warned_at=?, reached_at=?, outcome=?
+                WHERE scope=? AND target=? AND action=? AND set_at=? AND seconds IS ?
+                    AND amount IS ? AND threshold=?
+                """,
+                (
+                    iso(budget.warned_at),
+                    iso(budget.reached_at),
+                    budget.outcome,
+                    budget.scope,
+                    budget.target,
+                    budget.action,
+                    iso(budget.set_at),
+                    budget.seconds,
+                    budget.amount,
+                    budget.threshold,
+                ),
+            )
+            return cursor.rowcount > 0
+
     def delete_budget(self, scope: str, target: str) -> bool:
         with self._transaction() as db:
             query = "DELETE FROM budgets WHERE scope=? AND target=?"
@@ -450,25 +476,46 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (self.server_id, host, pid, url, now, now),
             )
-            for row in db.execute(
-                "SELECT DISTINCT s.server_id AS owner, v.host, v.pid, v.heartbeat_at "
-                "FROM sessions s LEFT JOIN servers v ON v.id = s.server_id "
-                "WHERE s.server_id IS NULL OR s.server_id != ?",
-                (self.server_id,),
-            ).fetchall():
-                if row["owner"] is not None and _alive(row, host):
-                    continue
-                if row["owner"] is None:
-                    db.execute(
-                        "UPDATE sessions SET server_id=? WHERE server_id IS NULL",
-                        (self.server_id,),
+            self._adopt(db, host)
+
+    def adopt_from_gone(self, host: str) -> list[str]:
+        """Take over the sessions of servers that are gone (dead, or stopped) since: returns
+        their ids, for the monitor to load and watch."""
+        assert self.server_id is not None
+        with self._transaction() as db:
+            return self._adopt(db, host)
+
+    def _adopt(self, db: sqlite3.Connection, host: str) -> list[str]:
+        adopted: list[str] = []
+        for row in db.execute(
+            "SELECT DISTINCT s.server_id AS owner, v.host, v.pid, v.heartbeat_at "
+            "FROM sessions s LEFT JOIN servers v ON v.id = s.server_id "
+            "WHERE s.server_id IS NULL OR s.server_id != ?",
+            (self.server_id,),
+        ).fetchall():
+            if row["owner"] is not None and _alive(row, host):
+                continue
+            if row["owner"] is None:
+                adopted += [
+                    r["id"] for r in db.execute("SELECT id FROM sessions WHERE server_id IS NULL")
+                ]
+                db.execute(
+                    "UPDATE sessions SET server_id=? WHERE server_id IS NULL",
+                    (self.server_id,),
+                )
+            else:
+                adopted += [
+                    r["id"]
+                    for r in db.execute(
+                        "SELECT id FROM sessions WHERE server_id=?", (row["owner"],)
                     )
-                else:
-                    db.execute(
-                        "UPDATE sessions SET server_id=? WHERE server_id=?",
-                        (self.server_id, row["owner"]),
-                    )
-                    db.execute("DELETE FROM servers WHERE id=?", (row["owner"],))
+                ]
+                db.execute(
+                    "UPDATE sessions SET server_id=? WHERE server_id=?",
+                    (self.server_id, row["owner"]),
+                )
+                db.execute("DELETE FROM servers WHERE id=?", (row["owner"],))
+        return adopted
 
     def heartbeat(self) -> None:
         with self._transaction() as db:

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jupyter_session_monitor.errors import MonitorError
-from jupyter_session_monitor.models import AccountRef
+from jupyter_session_monitor.models import AccountRef, TrackedSession
 from jupyter_session_monitor.monitor import MonitorConfig, SessionMonitor
 from jupyter_session_monitor.poller import Intervals
 from jupyter_session_monitor.runtime import RuntimeCallError
@@ -469,4 +473,149 @@ async def test_a_close_the_service_accepted_is_not_an_error_when_the_registry_is
         with contextlib.suppress(sqlite3.Error):
             other.execute("ROLLBACK")
         other.close()
+        await monitor.stop()
+
+
+class BilledGateway(ScriptedGateway):
+    """An active dedicated session whose billed time the test sets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elapsed = 0.0
+        self.closed: list[str] = []
+
+    async def session(self, account: AccountRef, session_id: str) -> dict[str, Any]:
+        self.session_reads += 1
+        self.read.set()
+        return {
+            "id": session_id,
+            "state": "active",
+            "accepting_jobs": True,
+            "backend_name": "b",
+            "mode": "dedicated",
+            "elapsed_time": self.elapsed,
+        }
+
+    async def close(self, account: AccountRef, session_id: str) -> None:
+        self.closed.append(session_id)
+
+
+async def test_a_budget_removed_on_another_server_is_never_acted_on(tmp_path: Path) -> None:
+    # #25 item 6: budgets were read once at start; a budget removed on server B was still
+    # enforced by server A, and A could write it back.
+    path = tmp_path / "registry.sqlite"
+    gateway = BilledGateway()
+    a = SessionMonitor(Store(path, server_id="a"), gateway, MonitorConfig())  # type: ignore[arg-type]
+    b = SessionMonitor(Store(path, server_id="b"), ScriptedGateway(), MonitorConfig())  # type: ignore[arg-type]
+    await a.start()
+    try:
+        await a.track("s1", AccountRef())
+        a.budgets.set(
+            "session",
+            "s1",
+            {"seconds": 10.0, "amount": None, "action": "close", "threshold": 0.8},
+            "someone",
+        )
+        await b.start()
+        b.budgets.remove("session", "s1", "someone else")  # B holds the registry's budgets too
+
+        gateway.elapsed = 60.0  # far over the old budget
+        await a.refresh("s1", within=2.0)  # a poll, and the budget check that follows it
+        await asyncio.gather(*a.budgets._tasks)  # an action it may have started
+
+        assert gateway.closed == []
+        assert a.budgets.for_session(a.sessions["s1"]) is None
+        assert a.store.load_budgets() == []  # and A did not write it back
+    finally:
+        await b.stop()
+        await a.stop()
+
+
+async def test_a_rate_set_on_another_server_is_taken_at_the_next_poll(tmp_path: Path) -> None:
+    from jupyter_session_monitor.billing import Rate
+
+    path = tmp_path / "registry.sqlite"
+    gateway = BilledGateway()
+    a = SessionMonitor(Store(path, server_id="a"), gateway, MonitorConfig())  # type: ignore[arg-type]
+    b = SessionMonitor(Store(path, server_id="b"), ScriptedGateway(), MonitorConfig())  # type: ignore[arg-type]
+    await a.start()
+    await b.start()
+    try:
+        await a.track("s1", AccountRef())
+        b.set_rate(Rate(1.6, "USD"), "someone")
+        a._rate_synced = float("-inf")  # not wait out the once-a-second limit
+        await a.refresh("s1", within=2.0)
+        assert a.rate == Rate(1.6, "USD")
+        assert a.view(a.sessions["s1"])["billing"]["rate_per_second"] == 1.6
+    finally:
+        await b.stop()
+        await a.stop()
+
+
+def a_server_that_died(path: Path) -> Store:
+    """Server "a" of the registry, which monitored session s1 from a.ipynb and then died (its
+    process is gone)."""
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    store = Store(path, server_id="a")
+    store.register_server(host=socket.gethostname(), pid=int(gone.stdout), url=None)
+    store.save_session(
+        TrackedSession(
+            id="s1",
+            account=AccountRef(),
+            source="kernel",
+            tracked_at=datetime.now(UTC),
+            kernel_id="k-a",
+            notebook_path="a.ipynb",
+            body={"id": "s1", "state": "active", "accepting_jobs": True},
+        )
+    )
+    return store
+
+
+async def test_a_server_that_dies_has_its_sessions_taken_over_at_the_next_heartbeat(
+    tmp_path: Path,
+) -> None:
+    # #25 item 7: adoption happened only at start: a server that died while this one ran left
+    # its open, billing sessions with no polling, no orphan policy and no budget.
+    path = tmp_path / "registry.sqlite"
+    monitor = SessionMonitor(
+        Store(path, server_id="b"),
+        ScriptedGateway(),  # type: ignore[arg-type]
+        MonitorConfig(heartbeat_seconds=0.05),
+        kernel_exists=lambda kernel_id: False,  # k-a was the gone server's kernel
+    )
+    added = asyncio.Event()
+    monitor.subscribe(lambda change: added.set() if change["kind"] == "added" else None)
+    await monitor.start()
+    try:
+        a_server_that_died(path).close()
+        await asyncio.wait_for(added.wait(), 5.0)
+        session = monitor.sessions["s1"]
+        assert session.notebook_path == "a.ipynb"  # what the gone server knew of it
+        await monitor.refresh("s1", within=2.0)  # polled here, and its kernel is not here
+        assert monitor.sessions["s1"].orphaned
+    finally:
+        await monitor.stop()
+
+
+async def test_tracking_a_gone_servers_session_takes_its_row_over(tmp_path: Path) -> None:
+    # #25 item 7: tracking it saved nothing (the row's owner check dropped every save).
+    path = tmp_path / "registry.sqlite"
+    store = Store(path, server_id="b")
+    monitor = SessionMonitor(store, ScriptedGateway(), MonitorConfig(heartbeat_seconds=3600))  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        a_server_that_died(path).close()
+        session = await monitor.track(
+            "s1", AccountRef(), source="kernel", kernel_id="k-b", notebook_path="b.ipynb"
+        )
+        assert (session.kernel_id, session.notebook_path) == ("k-b", "b.ipynb")
+        (row,) = store._db.execute("SELECT server_id, kernel_id FROM sessions WHERE id='s1'")
+        assert (row["server_id"], row["kernel_id"]) == ("b", "k-b")
+    finally:
         await monitor.stop()
