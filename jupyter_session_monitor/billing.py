@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import derive
-from .models import TrackedSession
+from .models import JobRecord, TrackedSession
 
 
 @dataclass(frozen=True)
@@ -139,13 +139,27 @@ def billing_view(billing: Billing, rate: Rate) -> dict[str, Any]:
 # ---------------------------------------------------------------------- fit-check
 
 
+def _wall_seconds(job: JobRecord) -> float | None:
+    """How long a finished job ran, wall clock, from the service's metrics timestamps (both on
+    the service's clock: the difference needs no correction); None until they were read."""
+    started, finished = derive.parse_time(job.started), derive.parse_time(job.finished)
+    if started is None or finished is None or finished < started:
+        return None
+    return (finished - started).total_seconds()
+
+
 def fit_of(session: TrackedSession, deadlines: derive.Deadlines) -> dict[str, Any] | None:
     """Whether the queued jobs start before the max TTL (those that do not, fail). ``None`` when
     nothing is queued or the session is closed; ``basis`` null (and no numbers) when there is
     nothing to estimate run times from, rather than a guess.
 
-    Per job: the service's estimate (``estimated_running_time_seconds``) or else the run time
-    observed in this session (the median, or the latest finished job's when that is longer).
+    The max TTL counts wall-clock time; the service's estimate (``estimated_running_time_seconds``)
+    and a job's ``usage`` are quantum seconds, shorter than the wall-clock time a job holds the
+    session. So per job: the wall-clock run time observed in this session (the service's metrics
+    timestamps of its finished jobs: the median, or the latest when that is longer), never less
+    than the service's estimate (``basis`` ``wall_clock``); without those, the service's
+    estimate (``service_estimate``) or else the quantum seconds observed (``observed``): both
+    undercount, which the words say.
     The running job's remaining time counts from the service's ``last_job_started``. Jobs start
     one after another; one that would start at or after the max TTL fails. While the session is
     not active its jobs wait in the backend's shared queue too, so the figure is then a lower
@@ -157,19 +171,21 @@ def fit_of(session: TrackedSession, deadlines: derive.Deadlines) -> dict[str, An
     if not queued or body.get("state") == "closed" or session.not_found:
         return None
     done = sorted(
-        (j for j in session.jobs if j.status == "DONE" and j.usage_seconds),
+        (j for j in session.jobs if j.status == "DONE" and (j.usage_seconds or _wall_seconds(j))),
         key=lambda j: (j.created or "", j.id),
     )
     # Without the service's estimate: the median run time seen, or the latest job's when it is
     # longer (run times that grow through a session, as an optimizer's often do, would otherwise
     # be forecast from the short early ones: a reassuring error, the wrong way for money).
-    observed = (
-        max(statistics.median(j.usage_seconds or 0.0 for j in done), done[-1].usage_seconds or 0.0)
-        if done
-        else None
-    )
+    used = [j.usage_seconds for j in done if j.usage_seconds]
+    observed = max(statistics.median(used), used[-1]) if used else None
+
+    walls = [w for w in (_wall_seconds(j) for j in done) if w is not None]
+    observed_wall = max(statistics.median(walls), walls[-1]) if walls else None
 
     def estimate(job_estimate: float | None) -> float | None:
+        if observed_wall is not None:
+            return max(observed_wall, job_estimate or 0.0)
         return job_estimate if job_estimate is not None else observed
 
     estimates = [estimate(j.estimated_seconds) for j in queued]
@@ -190,6 +206,13 @@ def fit_of(session: TrackedSession, deadlines: derive.Deadlines) -> dict[str, An
         return result
     uses_service = all(j.estimated_seconds is not None for j in queued) and (
         running_job is None or running_job.estimated_seconds is not None
+    )
+    basis = (
+        "wall_clock"
+        if observed_wall is not None
+        else "service_estimate"
+        if uses_service
+        else "observed"
     )
     started = _running_since(session)
     remaining = running_estimate
@@ -214,6 +237,6 @@ def fit_of(session: TrackedSession, deadlines: derive.Deadlines) -> dict[str, An
     result.update(
         expected_to_fail=failing,
         drain_seconds=round((clock - as_of).total_seconds(), 3),
-        basis="service_estimate" if uses_service else "observed",
+        basis=basis,
     )
     return result

@@ -99,6 +99,8 @@ class SessionMonitor:
         self._stopped = False
         self._last_watched = float("-inf")
         self._rate_synced = float("-inf")
+        self._reading_times: set[str] = set()  # sessions whose job times are being read
+        self._background: set[asyncio.Future[None]] = set()
         self._discovery: asyncio.Task[None] | None = None
         self._tracking: dict[str, asyncio.Future[TrackedSession]] = {}  # tracks in flight
         self._heartbeat: asyncio.Task[None] | None = None
@@ -149,6 +151,8 @@ class SessionMonitor:
             self._metrics = None
         self.orphans.stop()
         self.budgets.stop()
+        for reading in list(self._background):
+            reading.cancel()
         self.changes.stop()
         if self._money_flush is not None:
             self._money_flush.cancel()
@@ -561,7 +565,7 @@ class SessionMonitor:
     #: At most this many job-metrics reads per timeline request (each job's are read once).
     TIMELINE_READS = 200
 
-    async def job_times(self, session_id: str) -> TrackedSession:
+    async def job_times(self, session_id: str, newest: int | None = None) -> TrackedSession:
         """Fill in when each final job ran (``started``/``finished``) from the service's job
         metrics, for the timeline. A final job's times never change, so each is read once and
         kept in the registry; jobs still queued or running are not read (the session body's
@@ -569,7 +573,8 @@ class SessionMonitor:
         session = self.get(session_id)
         missing = [
             j for j in session.jobs if j.status in derive.FINAL_JOB_STATUSES and j.finished is None
-        ][: self.TIMELINE_READS]
+        ]
+        missing = missing[-newest:] if newest else missing[: self.TIMELINE_READS]
 
         async def read(job: JobRecord) -> None:
             try:
@@ -661,6 +666,7 @@ class SessionMonitor:
             log.info("Session %s is known to the service again", session_id)
         session.stale, session.error, session.not_found = False, None, False
         self._update_clock(session)
+        self._wall_times_soon(session)
         was_closed = session.closed
         self._apply_body(session, body, _now())
         self.store.save_session(session)
@@ -670,6 +676,35 @@ class SessionMonitor:
         if session.closed and not was_closed:
             self.instances.session_closed()
         return self._delay(session, 0, now)
+
+    #: Finished jobs whose wall-clock run times (the service's metrics) the fit-check reads.
+    FIT_JOB_TIMES = 5
+
+    def _wall_times_soon(self, session: TrackedSession) -> None:
+        """Jobs are queued: read when the latest finished jobs ran (each job's metrics once, in
+        the background), so the fit-check estimates in wall-clock time, as the max TTL counts."""
+        if session.closed or session.id in self._reading_times:
+            return
+        if not any(j.status == "QUEUED" for j in session.jobs):
+            return
+        done = [j for j in session.jobs if j.status == "DONE"][-self.FIT_JOB_TIMES :]
+        if not any(j.finished is None for j in done):
+            return
+
+        async def read() -> None:
+            try:
+                await self.job_times(session.id, newest=self.FIT_JOB_TIMES)
+                if session.id in self.sessions:
+                    self.changes.changed(session.id)
+            except MonitorError:
+                pass  # forgotten meanwhile
+            finally:
+                self._reading_times.discard(session.id)
+
+        self._reading_times.add(session.id)
+        task = asyncio.ensure_future(read())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     #: The clock offset a session keeps changes only by this much (seconds): the estimate
     #: settles by fractions of a second, and each change would be pushed as a changed view.

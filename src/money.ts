@@ -139,12 +139,20 @@ export function fitText(
         fit.queued,
         when
       );
+  // The max TTL counts wall-clock time; the service's estimates and a job's usage are quantum
+  // seconds, which a job's time in the session exceeds.
   const basis =
-    fit.basis === 'service_estimate'
-      ? trans.__('(from the service’s run-time estimates)')
-      : trans.__(
-          '(from the run times seen so far in this session; more fail if later jobs run longer)'
-        );
+    fit.basis === 'wall_clock'
+      ? trans.__(
+          '(from the wall-clock run times seen so far in this session; more fail if later jobs run longer)'
+        )
+      : fit.basis === 'service_estimate'
+        ? trans.__(
+            '(from the service’s run-time estimates, in quantum seconds: jobs hold the session longer, so more may fail)'
+          )
+        : trans.__(
+            '(from the quantum seconds of this session’s finished jobs: jobs hold the session longer, so more may fail)'
+          );
   return `${sentence} ${basis}`;
 }
 

@@ -74,7 +74,7 @@ export interface IFit {
   queued: number;
   expected_to_fail: number | null;
   drain_seconds: number | null;
-  basis: 'service_estimate' | 'observed' | null;
+  basis: 'wall_clock' | 'service_estimate' | 'observed' | null;
   max_ttl_at: string | null;
   first_failing_job: string | null;
   lower_bound: boolean;

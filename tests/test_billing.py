@@ -100,3 +100,29 @@ def test_a_running_job_counts_from_the_services_clock_put_on_the_servers() -> No
     session.mode, session.clock_offset = "batch", 600.0
 
     assert billing.billing_of(session, deadlines).billed == 10.0
+
+
+def test_the_fit_check_counts_wall_clock_run_times_not_quantum_seconds() -> None:
+    # #25 item 5: 4 finished jobs used 2 quantum seconds each (the service's estimate for the
+    # queued ones too) but held the session 10 s each, wall clock (compilation, transfer,
+    # classical steps). 10 queued, 60 s to the max TTL: in quantum seconds all 10 "fit"; in
+    # wall-clock time only 5 start (the running one ends at 10 s).
+    done = []
+    for i in range(4):
+        finished = job(i, "DONE", usage=2.0, estimate=2.0)
+        finished.started, finished.finished = at(10 * i), at(10 * i + 10)
+        done.append(finished)
+    queued = [job(10 + i, "QUEUED", estimate=2.0) for i in range(10)]
+    session, deadlines = session_with(
+        [*done, job(4, "RUNNING", estimate=2.0), *queued], last_job_started=100, max_ttl_in=60
+    )
+
+    fit = billing.fit_of(session, deadlines)
+
+    assert fit is not None and fit["basis"] == "wall_clock"
+    assert fit["expected_to_fail"] == 5
+    # Without the metrics timestamps: the service's quantum estimate, and the words say so.
+    for finished in done:
+        finished.started = finished.finished = None
+    fit = billing.fit_of(session, deadlines)
+    assert fit is not None and fit["basis"] == "service_estimate" and fit["expected_to_fail"] == 0

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from qiskit_ibm_runtime import Batch
+from qiskit_ibm_runtime import Batch, Session
 from qiskit_ibm_runtime import SamplerV2 as Sampler
 
 from tests.harness import Harness, bell
@@ -148,3 +148,31 @@ async def test_deadlines_are_on_the_servers_clock_whatever_the_services_says(
     # Shown just after it happened (host time), not at the next 30 s poll.
     assert time.time() - (completed + 60 * 0.05) < 2.0
     await api(jp_fetch, "POST", f"sessions/{session.session_id}/cancel", {})
+
+
+async def test_the_fit_check_turns_to_wall_clock_run_times_once_jobs_finished(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+) -> None:
+    # #25 item 5: with jobs queued, the monitor reads when the latest finished jobs ran (their
+    # metrics, once each) and the fit-check counts in wall-clock time, as the max TTL does.
+    harness = make_emulator(time_scale=1.0, job_seconds=0.5)
+
+    def open_and_queue() -> Any:
+        backend = harness.service().backend("ibmq_manila")
+        session = Session(backend=backend, max_time=600)
+        sampler, circuit = Sampler(mode=session), bell(backend)
+        sampler.run([circuit], shots=5).result()
+        for _ in range(30):
+            sampler.run([circuit], shots=5)
+        return session
+
+    session = await in_thread(open_and_queue)
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+
+    async def by_wall_clock() -> Any:
+        fit = (await view(jp_fetch, session.session_id))["fit"]
+        return fit if fit and fit["basis"] == "wall_clock" else None
+
+    fit = await until(by_wall_clock, within=15)
+    assert fit["queued"] > 0 and fit["drain_seconds"] > 0
+    await in_thread(session.cancel)

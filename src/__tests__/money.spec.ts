@@ -143,7 +143,7 @@ describe('fitText', () => {
   it('says how many queued jobs will fail at the max TTL', () => {
     const text = fitText(sessionView({ fit }), trans);
     expect(text).toMatch(
-      /^≈ 14 of 40 queued jobs will not start before the max TTL \(.+\) and will fail\. \(from the service’s run-time estimates\)$/
+      /^≈ 14 of 40 queued jobs will not start before the max TTL \(.+\) and will fail\. \(from the service’s run-time estimates, in quantum seconds: jobs hold the session longer, so more may fail\)$/
     );
   });
 
@@ -172,7 +172,7 @@ describe('fitText', () => {
       trans
     );
     expect(text).toMatch(
-      /^At least 14 of 40 .* \(from the run times seen so far in this session; more fail if later jobs run longer\)$/
+      /^At least 14 of 40 .* \(from the quantum seconds of this session’s finished jobs: jobs hold the session longer, so more may fail\)$/
     );
   });
 });
