@@ -397,12 +397,19 @@ class BudgetKeeper:
         held = self.budgets.get(key)
         if held is None or _definition(held) != _definition(budget):
             return
+        # A "cancel" budget also cancels a session the user closed gracefully: its queued jobs
+        # still run, and bill, until it drains.
+        done_already = {"close", "cancel"} if budget.action == "close" else {"cancel"}
         targets = [
             s
             for s in self.members(budget)
-            if not s.closed and not s.not_found and s.last_action is None
+            if not s.closed and not s.not_found and s.last_action not in done_already
         ]
         if not targets:
+            if budget.outcome is None:  # say so, rather than nothing for ever
+                budget.outcome = "nothing left to " + budget.action + ": already closed"
+                if self._record(budget):
+                    self._changed(budget)
             return
         self._acting.add(key)
         task = asyncio.ensure_future(self._act(budget, targets))

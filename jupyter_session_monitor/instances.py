@@ -199,13 +199,17 @@ class InstanceWatch:
             view = dict(reading)
             since = 0.0
             worst = 0.0
-            at_reading = self._billed_at_reading.get(key, {})
+            at_reading = self._billed_at_reading.setdefault(key, {})
             for session in self.monitor.sessions.values():
                 if self._group(session.account.key()) != group:
                     continue
                 meter = self._meter(session)
                 billed_now = meter.at(now)[0]
-                since += max(0.0, billed_now - at_reading.get(session.id, 0.0))
+                # A session tracked after the reading: what it was billed before is in the
+                # service's figure already (or billed since, for less than a reading interval);
+                # it counts from now on, not its whole time (a false "at risk" for minutes).
+                baseline = at_reading.setdefault(session.id, billed_now)
+                since += max(0.0, billed_now - baseline)
                 if not session.closed and not session.not_found:
                     worst += max(0.0, meter.worst_case - billed_now)
             remaining = reading.get("remaining_seconds")

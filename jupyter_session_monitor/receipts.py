@@ -46,7 +46,8 @@ def _money(amount: float | None, currency: str | None) -> str | None:
 def receipt(view: dict[str, Any]) -> dict[str, Any]:
     """A session's receipt from its view: identity, times, how it ended, jobs by status, billed
     time (of which idle), cost at the rate set, and a per-tag breakdown of the jobs' quantum
-    seconds. ``final`` is false while the session is still open (the figures still move)."""
+    seconds. ``final`` is false while the session is still open or a job of it still queued or
+    running (a closed session's running job still finishes, and a batch is billed for it)."""
     details = view.get("details") or {}
     billing = view.get("billing") or {}
     per_tag: dict[str, dict[str, float]] = {}
@@ -61,7 +62,8 @@ def receipt(view: dict[str, Any]) -> dict[str, Any]:
         "mode": view.get("mode"),
         "notebook_path": view.get("notebook_path"),
         "cell": view.get("cell"),
-        "final": view.get("state") == "closed",
+        "final": view.get("state") == "closed"
+        and not any((view.get("jobs_summary") or {}).get(s) for s in ("QUEUED", "RUNNING")),
         "opened_at": view.get("created_at"),
         "started_at": details.get("started_at"),
         "closed_at": details.get("closed_at"),

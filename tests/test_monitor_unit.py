@@ -619,3 +619,55 @@ async def test_tracking_a_gone_servers_session_takes_its_row_over(tmp_path: Path
         assert (row["server_id"], row["kernel_id"]) == ("b", "k-b")
     finally:
         await monitor.stop()
+
+
+async def test_a_cancel_budget_cancels_a_session_the_user_closed_gracefully(
+    store: Store,
+) -> None:
+    # #25 item 13: a "cancel" budget skipped a session the user had closed (queued jobs still
+    # run and bill until it drains), and its outcome stayed empty.
+    cancelled: list[str] = []
+
+    class Cancelling(BilledGateway):
+        async def cancel(self, account: AccountRef, session_id: str) -> None:
+            cancelled.append(session_id)
+
+    gateway = Cancelling()
+    monitor = SessionMonitor(store, gateway, MonitorConfig())  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        await monitor.track("s1", AccountRef())
+        await monitor.close("s1", "someone")  # graceful: its queue drains, billed
+        spec = {"seconds": 10.0, "amount": None, "action": "cancel", "threshold": 0.8}
+        monitor.budgets.set("session", "s1", spec, "someone")
+        gateway.elapsed = 30.0
+        await monitor.refresh("s1", within=2.0)
+        await asyncio.gather(*monitor.budgets._tasks)
+        assert cancelled == ["s1"]
+        budget = monitor.budgets.for_session(monitor.sessions["s1"])
+        assert budget is not None and budget.outcome == "cancelled s1"
+    finally:
+        await monitor.stop()
+
+
+async def test_a_session_tracked_after_the_instance_reading_counts_from_then(
+    store: Store,
+) -> None:
+    # #25 item 13: the projection charged a session tracked after the last reading of the
+    # instance's usage with its whole earlier billed time (already in the service's figure),
+    # a false "at risk" for minutes.
+    class WithUsage(BilledGateway):
+        async def instance_usage(self, account: AccountRef) -> dict[str, Any]:
+            return {"usage_limit_seconds": 1000.0, "usage_consumed_seconds": 400.0}
+
+    gateway = WithUsage()
+    monitor = SessionMonitor(store, gateway, MonitorConfig(instance_interval=0))  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        await monitor.instances.read(AccountRef())  # 600 s left, nothing tracked yet
+        gateway.elapsed = 500.0  # billed 500 s before this server heard of it: in the 400
+        await monitor.track("s1", AccountRef())
+        (view,) = monitor.instances.views()
+        assert view["projected_remaining_seconds"] == pytest.approx(600.0, abs=1.0)
+    finally:
+        await monitor.stop()

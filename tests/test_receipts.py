@@ -172,3 +172,18 @@ async def test_the_cell_that_opened_a_session_and_submitted_each_job(
     job = next(j for j in view["jobs"] if j["id"] == job_id)
     assert job["cell"] == {"id": "submit-cell", "execution_count": submitted_in}
     await kernel.run("session.cancel()")
+
+
+def test_a_receipt_is_final_only_once_no_job_of_it_is_queued_or_running() -> None:
+    # #25 item 13: a session closed while its job still runs (a batch is billed for it) was
+    # given a final receipt.
+    view: dict[str, Any] = {
+        "id": "s1",
+        "state": "closed",
+        "jobs_summary": {"QUEUED": 0, "RUNNING": 1, "DONE": 3, "ERROR": 0, "CANCELLED": 0},
+        "billing": {"billed_seconds": 12.0},
+    }
+    assert receipts.receipt(view)["final"] is False
+    view["jobs_summary"] = {**view["jobs_summary"], "RUNNING": 0, "DONE": 4}
+    assert receipts.receipt(view)["final"] is True
+    assert receipts.receipt({**view, "state": "active"})["final"] is False
