@@ -17,6 +17,7 @@ kernel is held in this object's memory only, and scrubbed from any error message
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import re
 import threading
@@ -29,6 +30,8 @@ from typing import Any
 from . import clock, metrics
 from .clock import ClockOffset
 from .models import AccountRef
+
+log = logging.getLogger(__name__)
 
 #: A call may wait this many request timeouts for a free thread before it is given up as "busy".
 QUEUE_WAIT_FACTOR = 5
@@ -300,20 +303,23 @@ class RuntimeGateway:
         if hasattr(session, "_timeout"):
             session._timeout = (5.0, self.request_timeout)
         try:
-            from requests.adapters import HTTPAdapter
-
             for prefix in ("http://", "https://"):
                 retry = session.get_adapter(prefix).max_retries
                 session.mount(
                     prefix,
-                    HTTPAdapter(
+                    _deadline_adapter(
+                        (5.0, self.request_timeout),
                         # A read that timed out is not tried again in this thread (a poll
                         # comes again soon); Retry-After is honoured by the monitor.
-                        max_retries=retry.new(respect_retry_after_header=False, read=0)
+                        max_retries=retry.new(respect_retry_after_header=False, read=0),
                     ),
                 )
-        except Exception:  # noqa: S110 (the client's own retry policy then stays)
-            pass
+        except Exception:  # the client's own retry policy then stays
+            log.warning(
+                "Could not set a read timeout on the Qiskit client's connections: a silent "
+                "service may hold a polling thread until its connection drops",
+                exc_info=True,
+            )
 
     def _translate(self, error: Exception, account: AccountRef) -> RuntimeCallError:
         status = getattr(error, "status_code", None)
@@ -424,3 +430,18 @@ def _retry_after(error: BaseException) -> float | None:
                 return None  # an HTTP date: rare for this service; back off as usual
         current = current.__cause__ or current.__context__
     return None
+
+
+def _deadline_adapter(timeout: tuple[float, float], **options: Any) -> Any:
+    """A ``requests`` adapter that gives every request a (connect, read) timeout when the
+    caller gave none: the client sets one only through a private attribute, and not at all
+    behind a proxy, and a thread stuck on a silent service is a thread fewer for every poll."""
+    from requests.adapters import HTTPAdapter
+
+    class DeadlineAdapter(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = timeout
+            return super().send(request, *args, **kwargs)
+
+    return DeadlineAdapter(**options)

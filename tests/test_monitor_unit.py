@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -671,3 +672,38 @@ async def test_a_session_tracked_after_the_instance_reading_counts_from_then(
         assert view["projected_remaining_seconds"] == pytest.approx(600.0, abs=1.0)
     finally:
         await monitor.stop()
+
+
+def test_a_silent_service_never_holds_a_thread_past_the_read_timeout() -> None:
+    # #25 item 13: the read timeout was set through the client's private attribute only (and
+    # the client sends none at all behind a proxy): a service that accepts and never answers
+    # held a polling thread until the connection dropped.
+    import requests
+
+    from jupyter_session_monitor.runtime import RuntimeGateway
+
+    listener = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    port = listener.getsockname()[1]
+
+    class Client:  # what the gateway tunes: the client's requests session
+        _session = requests.Session()  # no _timeout attribute here
+
+    gateway = RuntimeGateway(max_workers=1, request_timeout=0.5)
+    try:
+        gateway._tune(Client())
+        outcome: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                Client._session.get(f"http://127.0.0.1:{port}/api/sessions/s1")
+            except requests.exceptions.RequestException as error:
+                outcome.append(error)
+
+        caller = threading.Thread(target=call, daemon=True)
+        caller.start()
+        caller.join(timeout=3.0)
+        assert not caller.is_alive(), "the call still waits for the silent service"
+        assert outcome and "timed out" in str(outcome[0])
+    finally:
+        gateway.shutdown()
+        listener.close()
