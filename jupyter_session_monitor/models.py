@@ -92,6 +92,9 @@ class TrackedSession:
     # The service's clock minus this server's (seconds) when the body was read: the moments the
     # monitor predicts from the service's timestamps are served on this server's clock.
     clock_offset: float = 0.0
+    # The rate ({"rate_per_second", "currency"}) in force when the service closed it: its bill
+    # is final, and priced at that rate whatever the rate is later.
+    billed_rate: dict[str, Any] | None = None
 
     @property
     def state(self) -> str | None:

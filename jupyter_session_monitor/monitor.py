@@ -669,6 +669,8 @@ class SessionMonitor:
         self._wall_times_soon(session)
         was_closed = session.closed
         self._apply_body(session, body, _now())
+        if session.closed and session.billed_rate is None:
+            session.billed_rate = self.rate.as_json()  # its bill is final: priced at this rate
         self.store.save_session(session)
         self.changes.changed(session_id)
         self._sync_rate()
@@ -884,11 +886,20 @@ class SessionMonitor:
             timeline=self.store.transitions(session.id) if with_timeline else None,
         )
         deadlines = self.deadlines(session)
-        view["billing"] = billing.billing_view(billing.billing_of(session, deadlines), self.rate)
+        view["billing"] = billing.billing_view(
+            billing.billing_of(session, deadlines), self.rate_of(session)
+        )
         view["fit"] = billing.fit_of(session, deadlines)
         budget = self.budgets.for_session(session)
         view["budget"] = None if budget is None else self.budgets.view(budget)
         return view
+
+    def rate_of(self, session: TrackedSession) -> billing.Rate:
+        """The rate a session is priced at: the one in force when it closed, else today's."""
+        saved = session.billed_rate
+        if session.closed and saved is not None:
+            return billing.Rate(saved.get("rate_per_second"), saved.get("currency"))
+        return self.rate
 
     def snapshot(self) -> dict[str, Any]:
         ordered = sorted(self.sessions.values(), key=lambda s: s.tracked_at, reverse=True)

@@ -124,6 +124,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN started TEXT;
     ALTER TABLE jobs ADD COLUMN finished TEXT
     """,
+    # 7: the rate in force when a session's bill became final (it closed): a receipt or the
+    # history prices a past session at its own rate, not at today's.
+    """
+    ALTER TABLE sessions ADD COLUMN billed_rate TEXT
+    """,
 )
 
 #: A server whose heartbeat is older than this is taken to be gone (its sessions are adopted).
@@ -211,8 +216,8 @@ class Store:
                 """
                 INSERT INTO sessions (id, account_name, channel, instance, url, source, kernel_id,
                     notebook_path, mode, backend, tracked_at, body, last_polled_at, orphaned,
-                    last_action, closed_at, not_found, server_id, cell, job_cells)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    last_action, closed_at, not_found, server_id, cell, job_cells, billed_rate)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET
                     account_name=excluded.account_name, channel=excluded.channel,
                     instance=excluded.instance, url=excluded.url, source=excluded.source,
@@ -221,7 +226,7 @@ class Store:
                     last_polled_at=excluded.last_polled_at, orphaned=excluded.orphaned,
                     last_action=excluded.last_action, closed_at=excluded.closed_at,
                     not_found=excluded.not_found, cell=excluded.cell,
-                    job_cells=excluded.job_cells
+                    job_cells=excluded.job_cells, billed_rate=excluded.billed_rate
                 WHERE sessions.server_id IS NULL OR sessions.server_id = excluded.server_id
                 """,
                 (
@@ -245,6 +250,7 @@ class Store:
                     self.server_id,
                     json.dumps(session.cell) if session.cell is not None else None,
                     json.dumps(session.job_cells) if session.job_cells else None,
+                    json.dumps(session.billed_rate) if session.billed_rate is not None else None,
                 ),
             )
 
@@ -361,6 +367,7 @@ class Store:
             not_found=bool(row["not_found"]),
             cell=json.loads(row["cell"]) if row["cell"] else None,
             job_cells=json.loads(row["job_cells"]) if row["job_cells"] else {},
+            billed_rate=json.loads(row["billed_rate"]) if row["billed_rate"] else None,
         )
 
     def prune(self, closed_before: datetime) -> int:

@@ -707,3 +707,38 @@ def test_a_silent_service_never_holds_a_thread_past_the_read_timeout() -> None:
     finally:
         gateway.shutdown()
         listener.close()
+
+
+async def test_a_closed_session_keeps_the_rate_it_was_billed_at(tmp_path: Path) -> None:
+    # #25 item 13: receipts and the history priced past sessions at today's rate.
+    from jupyter_session_monitor.billing import Rate
+
+    path = tmp_path / "registry.sqlite"
+    gateway = BilledGateway()
+    gateway.elapsed = 100.0
+    monitor = SessionMonitor(Store(path), gateway, MonitorConfig())  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        monitor.set_rate(Rate(1.0, "USD"), "someone")
+        await monitor.track("open", AccountRef())
+        await monitor.track("done", AccountRef())
+        original = gateway.session
+
+        async def one_closed(account: AccountRef, session_id: str) -> dict[str, Any]:
+            body = await original(account, session_id)
+            return {**body, "state": "closed"} if session_id == "done" else body
+
+        gateway.session = one_closed  # type: ignore[method-assign]
+        await monitor.refresh("done", within=2.0)
+        monitor.set_rate(Rate(2.5, "EUR"), "someone")  # later
+
+        done = monitor.view(monitor.sessions["done"])["billing"]
+        still_open = monitor.view(monitor.sessions["open"])["billing"]
+        assert (done["cost"], done["currency"]) == (100.0, "USD")
+        assert still_open["currency"] == "EUR"
+    finally:
+        await monitor.stop()
+    again = SessionMonitor(Store(path), gateway, MonitorConfig())  # type: ignore[arg-type]
+    again.sessions = {s.id: s for s in again.store.load_sessions()}
+    assert again.view(again.sessions["done"])["billing"]["cost"] == 100.0  # kept in the registry
+    again.store.close()
