@@ -28,10 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import clock, metrics
+from ._version import __version__
 from .clock import ClockOffset
 from .models import AccountRef
 
 log = logging.getLogger(__name__)
+
+#: Added to the client's User-Agent on the monitor's own calls to the service.
+USER_AGENT = f"jupyter-session-monitor/{__version__}"
 
 #: A call may wait this many request timeouts for a free thread before it is given up as "busy".
 QUEUE_WAIT_FACTOR = 5
@@ -434,14 +438,18 @@ def _retry_after(error: BaseException) -> float | None:
 
 def _deadline_adapter(timeout: tuple[float, float], **options: Any) -> Any:
     """A ``requests`` adapter that gives every request a (connect, read) timeout when the
-    caller gave none: the client sets one only through a private attribute, and not at all
-    behind a proxy, and a thread stuck on a silent service is a thread fewer for every poll."""
+    caller gave none (the client sets one only through a private attribute, and not at all
+    behind a proxy: a thread stuck on a silent service is a thread fewer for every poll), and
+    says who calls in the User-Agent, as a polite client does."""
     from requests.adapters import HTTPAdapter
 
     class DeadlineAdapter(HTTPAdapter):
         def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
             if kwargs.get("timeout") is None:
                 kwargs["timeout"] = timeout
+            agent = str(request.headers.get("User-Agent") or "").strip()
+            if USER_AGENT not in agent:
+                request.headers["User-Agent"] = f"{agent} {USER_AGENT}".strip()
             return super().send(request, *args, **kwargs)
 
     return DeadlineAdapter(**options)

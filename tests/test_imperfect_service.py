@@ -30,12 +30,14 @@ def advance(harness: Harness, seconds: float) -> None:
 
 
 def session_reads(harness: Harness, session_id: str, start: float, end: float) -> int:
-    """``GET /sessions/{id}`` calls the service answered between two host times."""
+    """The monitor's ``GET /sessions/{id}`` calls (its User-Agent says so) the service answered
+    between two host times."""
     return sum(
         1
         for r in harness.requests()
         if r["method"] == "GET"
         and r["path"].endswith(f"/sessions/{session_id}")
+        and "jupyter-session-monitor/" in r["agent"]
         and start <= datetime.fromisoformat(r["time"]).timestamp() <= end
     )
 

@@ -70,6 +70,7 @@ class RequestRecord:
     status: int
     time: str
     duration_ms: float
+    agent: str = ""  # the User-Agent header
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +79,7 @@ class RequestRecord:
             "status": self.status,
             "time": self.time,
             "duration_ms": self.duration_ms,
+            "agent": self.agent,
         }
 
 
@@ -203,6 +205,7 @@ class Emulator:
                 status=handler.get_status(),
                 time=_now().isoformat(timespec="milliseconds"),  # real time: for counting
                 duration_ms=round(1000.0 * request.request_time(), 2),
+                agent=request.headers.get("User-Agent", ""),
             )
         )
 
