@@ -14,6 +14,12 @@ watched); the emulator's request log counts the runtime calls.
 - ``batch``: a 1,000-job batch tracked by id, the service returning at most ``--page`` jobs a page.
   The counts when the service says all 1,000 are done, calls per minute while they run, and calls
   in the ``--after`` seconds after (0 once polling has ended).
+- ``demo``: the demo notebook run top to bottom in a kernel of the server, at the demo's time
+  scale and allowance, against an exact service and against one with all four realism options at
+  once (transitions 5 s late, its clock 2 min ahead, usage reported every 10 s, 20 jobs a page).
+  Cells that failed, the monitor's own calls (its User-Agent) per minute and the most on one
+  session in any 10 s, what it closed or cancelled (only the budget cell's session should be),
+  and answers of 500 or more from its API to a watching tab or from the service.
 
 With ``--before REV`` each scenario is measured a second time with the code of an older commit (a
 temporary git worktree first on the server's PYTHONPATH).
@@ -31,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
@@ -66,7 +73,7 @@ def runtime_calls(emulator_url: str, start: float, end: float, session_id: str) 
 
 
 @contextlib.contextmanager
-def monitor(workdir: Path, code: Path | None) -> Iterator[Call]:
+def monitor(workdir: Path, code: Path | None, errors: list[int] | None = None) -> Iterator[Call]:
     """A Jupyter server with the extension (``code``: an older checkout), and a watching tab."""
     env = dict(os.environ)
     if code is not None:
@@ -88,11 +95,17 @@ def monitor(workdir: Path, code: Path | None) -> Iterator[Call]:
 
         def tab() -> None:
             while not stop.wait(2.0):
-                with contextlib.suppress(Exception):
+                try:
                     call("GET", "sessions")
+                except urllib.error.HTTPError as error:
+                    if errors is not None:
+                        errors.append(error.code)
+                except Exception:  # noqa: S110 (a server stopping)
+                    pass
 
         watcher = threading.Thread(target=tab, daemon=True)
         watcher.start()
+        call.url, call.token = url, token  # type: ignore[attr-defined]
         try:
             yield call
         finally:
@@ -208,9 +221,97 @@ def batch(
     }
 
 
+DEMO = Path(__file__).resolve().parent.parent / "demo" / "sessions.ipynb"
+AGENT = "jupyter-session-monitor/"
+
+
+def demo(workdir: Path, realism: dict[str, Any]) -> dict[str, Any]:
+    import nbformat
+    from jupyter_client import BlockingKernelClient
+
+    config = EmulatorConfig(time_scale=0.1, instance_limit=6000, **realism)
+    errors: list[int] = []
+    failed: list[str] = []
+    with running_emulator(config) as emulator:
+        os.environ.update(emulator.emulator.client_environment())
+        with monitor(workdir, None, errors) as call:
+            (workdir / "demo").mkdir()
+            (workdir / "demo" / "sessions.ipynb").write_bytes(DEMO.read_bytes())
+            request = urllib.request.Request(  # noqa: S310
+                f"{call.url}api/sessions",  # type: ignore[attr-defined]
+                data=json.dumps(
+                    {
+                        "path": "demo/sessions.ipynb",
+                        "type": "notebook",
+                        "name": "sessions.ipynb",
+                        "kernel": {"name": "python3"},
+                    }
+                ).encode(),
+                method="POST",
+                headers={"Authorization": f"token {call.token}"},  # type: ignore[attr-defined]
+            )
+            with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
+                kernel_id = json.loads(answer.read())["kernel"]["id"]
+            client = BlockingKernelClient(
+                connection_file=str(workdir / "server-runtime" / f"kernel-{kernel_id}.json")
+            )
+            client.load_connection_file()
+            client.start_channels()
+            started = time.time()
+            try:
+                client.wait_for_ready(timeout=60)
+                for cell in nbformat.read(DEMO, as_version=4).cells:
+                    if cell.cell_type == "markdown" and "**Set a rate…**" in cell.source:
+                        call("PUT", "billing", {"rate_per_second": 1.6})
+                    elif cell.cell_type == "code":
+                        reply = client.execute_interactive(
+                            cell.source,
+                            timeout=300,
+                            allow_stdin=False,
+                            output_hook=lambda message: None,
+                        )
+                        if reply["content"]["status"] != "ok":
+                            failed.append(cell.get("id", "?"))
+            finally:
+                client.stop_channels()
+            time.sleep(20)  # the polls after the last cell
+            ended = time.time()
+        log = _log(emulator.emulator.url)
+    own = [r for r in log if AGENT in r.get("agent", "")]
+    per_session: dict[str, list[float]] = {}
+    for r in own:
+        parts = r["path"].rstrip("/").split("/")
+        if r["method"] == "GET" and len(parts) >= 2 and parts[-2] == "sessions":
+            per_session.setdefault(parts[-1], []).append(at(r["time"]))
+    burst = max(
+        (
+            max(sum(1 for u in times if t <= u < t + 10) for t in times)
+            for times in per_session.values()
+        ),
+        default=0,
+    )
+    acted = sorted(
+        {
+            r["path"].split("/sessions/")[1].split("/")[0]
+            for r in own
+            if "/sessions/" in r["path"] and r["method"] in ("PATCH", "DELETE")
+        }
+    )
+    return {
+        "failed": failed,
+        "calls_per_minute": len(own) / ((ended - started) / 60),
+        "burst": burst,
+        "acted": acted,
+        "api_5xx": sum(1 for code in errors if code >= 500),
+        "service_5xx": sum(1 for r in log if r["status"] >= 500),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", choices=("lag", "clock", "batch", "all"), default="all")
+    parser.add_argument(
+        "--scenario", choices=("lag", "clock", "batch", "demo", "all"), default="all"
+    )
     parser.add_argument("--lag", type=float, default=60.0, help="transition lag, seconds")
     parser.add_argument("--jobs", type=int, default=1000, help="jobs in the batch")
     parser.add_argument("--page", type=int, default=100, help="the service's jobs page limit")
@@ -219,7 +320,7 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     os.environ["USAGE_DATA_OPT_OUT"] = "True"
-    scenarios = ["lag", "clock", "batch"] if args.scenario == "all" else [args.scenario]
+    scenarios = ["lag", "clock", "batch", "demo"] if args.scenario == "all" else [args.scenario]
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         os.environ["HOME"] = str(scratch)
@@ -275,6 +376,26 @@ def main() -> None:
                 print(
                     f"{name:<16} {counts:<28} {'yes' if row['right'] else 'NO':>6} "
                     f"{row['calls_per_minute']:>18.1f} {row['calls_after']:>20}"
+                )
+
+        if "demo" in scenarios:
+            print("\nThe demo notebook in a kernel of the server (this code)")
+            print(
+                f"{'service':<10} {'failed cells':<13} {'calls/min':>10} {'most in 10 s':>13} "
+                f"{'closed or cancelled':<24} {'API 5xx':>8} {'service 5xx':>12}"
+            )
+            realism = {
+                "transition_lag": 5.0,
+                "clock_offset": 120.0,
+                "usage_report_period": 10.0,
+                "jobs_page_limit": 20,
+            }
+            for name, options in (("exact", {}), ("imperfect", realism)):
+                row = demo(scratch / f"demo-{name}", options)
+                print(
+                    f"{name:<10} {len(row['failed']):<13} {row['calls_per_minute']:>10.1f} "
+                    f"{row['burst']:>13} {', '.join(row['acted']) or 'none':<24} "
+                    f"{row['api_5xx']:>8} {row['service_5xx']:>12}"
                 )
 
 

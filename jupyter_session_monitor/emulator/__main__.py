@@ -20,6 +20,15 @@ def _positive(value: str) -> float:
     return number
 
 
+ADMIN_API = """\
+Controls for tests and demos (not part of the service's API), on the same port:
+  GET /emulator/requests        the requests served (method, path, status, time, User-Agent)
+  POST /emulator/faults         inject latency, hangs, HTTP errors or expired tokens
+  GET /emulator/state           every session's body
+  POST /emulator/clock          move the service's clock forward: {"advance": SECONDS}
+See docs/emulator.md in the project for every field, and for the realism options."""
+
+
 def _non_negative(value: str) -> float:
     number = float(value)
     if number < 0:
@@ -42,9 +51,16 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m jupyter_session_monitor.emulator",
         description="A local emulator of the IBM Qiskit Runtime service, for the unmodified "
         "qiskit-ibm-runtime client. No IBM account needed.",
+        epilog=ADMIN_API,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = main.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the emulated service until interrupted")
+    serve = commands.add_parser(
+        "serve",
+        help="run the emulated service until interrupted",
+        epilog=ADMIN_API,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument(
         "--port", type=int, default=8765, help="port to listen on (0: any free port)"
     )

@@ -108,3 +108,22 @@ def test_a_busy_port_is_a_one_line_error() -> None:
     assert (
         result.stderr.strip() == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
     )
+
+
+def test_the_help_points_to_the_admin_api() -> None:
+    # #26 item 11: --help said nothing of the faults, clock, state and request-log routes.
+    for arguments in (["--help"], ["serve", "--help"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "jupyter_session_monitor.emulator", *arguments],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for route in (
+            "/emulator/requests",
+            "/emulator/faults",
+            "/emulator/state",
+            "/emulator/clock",
+        ):
+            assert route in result.stdout, (arguments, result.stdout)
+        assert "docs/emulator.md" in result.stdout
