@@ -730,11 +730,10 @@ class KernelRequestHandler(KernelHandler):
             ids = body.get("session_ids")
             if not isinstance(ids, list) or len(ids) > 1000:
                 raise MonitorAPIError(400, "bad_request", "'session_ids' must be a list of ids.")
-            views = [
-                monitor.view(monitor.sessions[i])
-                for i in ids
-                if isinstance(i, str) and i in monitor.sessions
-            ]
+            tracked = [i for i in ids if isinstance(i, str) and i in monitor.sessions]
+            if body.get("fresh") is True:  # read from the service now (within 5 s)
+                await asyncio.gather(*(monitor.refresh(i, within=5.0) for i in tracked))
+            views = [monitor.view(monitor.sessions[i]) for i in tracked if i in monitor.sessions]
             self.send(
                 {
                     "sessions": views,

@@ -19,7 +19,7 @@ from tests.harness import Harness
 from tests.kernels import NotebookKernel
 from tests.test_freshness import view_when
 from tests.test_money import advance
-from tests.test_monitor_api import Fetch, api, until, view, view_if
+from tests.test_monitor_api import Fetch, api, in_thread, until, view, view_if
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -279,4 +279,45 @@ async def test_status_and_list_say_what_is_billed_the_budget_and_which_jobs_will
     ), note
     assert footer.startswith("* the default")
     assert (await view(jp_fetch, session_id))["budget"]["seconds"] == 60  # --budget 1m
+    await run(kernel, "%session cancel --yes")
+
+
+@pytest.mark.intervals(poll_busy_interval=60.0, poll_active_interval=60.0, poll_idle_interval=60.0)
+async def test_status_counts_and_the_fit_figure_come_from_one_read(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch, open_notebook: Open
+) -> None:
+    # #26 item 5: "jobs: 75 queued" on one line, "≈ 32 of 67 queued jobs" on the next: the
+    # counts were the kernel's own read, the fit figure the server's earlier one. Jobs of 10 s,
+    # a max TTL of 35 s; polls a minute apart, and 5 jobs submitted from elsewhere that no
+    # kernel reports: only a read made for the magic sees them.
+    harness = make_emulator(time_scale=1.0, job_seconds=10.0)
+    kernel = await open_notebook("one-read.ipynb")
+    opened = await run(
+        kernel,
+        "%%session --backend ibmq_manila --max-time 35 --keep\n" + BELL + "sampler = SamplerV2()\n"
+        "jobs = [sampler.run([isa_for(sampler._backend)]) for _ in range(10)]\n"
+        "print(jobs[0].session_id)\n",
+    )
+    session_id = opened.lines[-1]
+    await until(lambda: view_if(jp_fetch, session_id, lambda v: len(v["jobs"]) == 10))
+
+    def from_elsewhere() -> None:
+        from qiskit_ibm_runtime import SamplerV2, Session
+
+        from tests.harness import bell
+
+        service = harness.service()
+        session = Session.from_id(session_id, service)
+        sampler = SamplerV2(mode=session)
+        for _ in range(5):
+            sampler.run([bell(service.backend("ibmq_manila"))])
+
+    await in_thread(from_elsewhere)
+
+    head, *_, fit = (await run(kernel, "%session status")).lines
+    counted = re.search(r"jobs: (\d+) queued, (\d+) running", head)
+    figure = re.search(r"≈ \d+ of (\d+) queued jobs will not start", fit)
+    assert counted and figure, (head, fit)
+    assert int(counted.group(1)) + int(counted.group(2)) == 15, head  # the 5 included
+    assert figure.group(1) == counted.group(1), (head, fit)
     await run(kernel, "%session cancel --yes")

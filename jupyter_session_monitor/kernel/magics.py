@@ -301,6 +301,20 @@ def _look(session: Any) -> _Look:
     return _Look(session, details, jobs, total if total is not None else len(jobs), offset.seconds)
 
 
+def _look_of(session: Any, view: dict[str, Any]) -> _Look:
+    """The monitor's read of a session as a look: its ``details()`` and jobs, the ones its
+    billing and fit-check figures come from (so one output never mixes two reads)."""
+    jobs = [j for j in view.get("jobs") or [] if isinstance(j, dict)]
+    offset = view.get("service_clock_offset_seconds")
+    return _Look(
+        session,
+        dict(view.get("details") or {}),
+        jobs,
+        len(jobs),
+        float(offset) if isinstance(offset, int | float) else 0.0,
+    )
+
+
 def _clock_of(client: Any) -> ClockOffset:
     """How far the service's clock is from this kernel's, from the Date of the answers that
     ``client`` receives (watched from its first use by a magic on)."""
@@ -501,13 +515,14 @@ def _fit_line(view: dict[str, Any]) -> str | None:
     )
 
 
-def _server_views(session_ids: list[str]) -> dict[str, dict[str, Any]]:
+def _server_views(session_ids: list[str], *, fresh: bool = False) -> dict[str, dict[str, Any]]:
     """The monitor's views of these sessions by id; empty when the server cannot be asked (a
-    headless kernel: the magics then say what the service says, as before) or tracks none."""
+    headless kernel: the magics then say what the service says, as before) or tracks none.
+    ``fresh``: the server reads the service first (within 5 s)."""
     if not session_ids:
         return {}
     try:
-        answer = hook.ask_server("views", session_ids=session_ids)
+        answer = hook.ask_server("views", session_ids=session_ids, fresh=fresh)
     except hook.ServerUnavailable:
         return {}
     views = answer.get("sessions") if isinstance(answer, dict) else None
@@ -1169,7 +1184,13 @@ class SessionMagics(Magics):
                 raise UsageError(f"%session: unknown command {command!r}.\n{USAGE}")
             session = self._find(ident)
             if command == "status":
-                look = _look(session)
+                # One read for every figure: the monitor's, read from the service now, whose
+                # counts are those its fit-check used; the service's own answer when the server
+                # cannot be asked (headless).
+                view = _server_views([str(session.session_id)], fresh=True).get(
+                    str(session.session_id)
+                )
+                look = _look_of(session, view) if view is not None else _look(session)
                 now = _now()
                 countdown = look.countdown(now)
                 print(
@@ -1178,7 +1199,6 @@ class SessionMagics(Magics):
                     + (f"; {countdown}" if countdown else "")
                 )
                 # What the monitor adds (headless, as before: the service's answer only).
-                view = _server_views([look.session_id]).get(look.session_id)
                 if view is not None:
                     for said in (_billing_line(view, now), _budget_line(view), _fit_line(view)):
                         if said:
@@ -1224,7 +1244,7 @@ class SessionMagics(Magics):
         default = self._find(None)
         now = _now()
         # The monitor's figures when it can be asked: what each is billed, its budget, fit-check.
-        views = _server_views([str(s.session_id) for s in sessions])
+        views = _server_views([str(s.session_id) for s in sessions], fresh=True)
         header: tuple[str, ...] = ("", "id", "backend", "mode", "status", "jobs", "next")
         if views:
             header += ("billed", "budget")
@@ -1235,7 +1255,7 @@ class SessionMagics(Magics):
             view = views.get(str(session.session_id))
             money: tuple[str, ...] = (_billed_cell(view, now), _budget_cell(view)) if views else ()
             try:
-                look = _look(session)
+                look = _look_of(session, view) if view is not None else _look(session)
             except Exception as error:  # one unreachable session must not hide the others
                 backend = getattr(session._backend, "name", None) or "?"
                 status = f"unknown ({type(error).__name__})"
