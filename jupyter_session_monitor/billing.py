@@ -73,7 +73,8 @@ class Billing:
     accruing: bool  # the service is billing it now
     idle_accruing: bool  # ... with no job queued or running
     accrues_until: datetime | None  # extrapolate no further than this
-    worst_case: float  # billed if left open until its max TTL
+    worst_case: float  # billed if left open until its max TTL, or until a closing one drains
+    worst_until: str = "max_ttl"  # "max_ttl", or "drain": it accepts no more jobs
 
     def at(self, now: datetime) -> tuple[float, float]:
         """(billed, idle) extrapolated to ``now``, within the bound the service sets."""
@@ -111,13 +112,36 @@ def billing_of(session: TrackedSession, deadlines: derive.Deadlines) -> Billing:
     until = deadlines.max_ttl_at
     if idle_accruing and deadlines.interactive_ttl_at is not None:
         until = min(filter(None, (until, deadlines.interactive_ttl_at)))
+    worst_until = "max_ttl"
     if closed:
         worst = billed
     elif deadlines.max_ttl_at is not None and as_of is not None:
         worst = billed + max(0.0, (deadlines.max_ttl_at - as_of).total_seconds())
     else:  # not started: it may run its whole max TTL once it starts
         worst = billed + _seconds(body.get("max_ttl"))
-    return Billing(as_of, billed, reported, idle, accruing, idle_accruing, until, worst)
+    if not closed and body.get("accepting_jobs") is False and as_of is not None:
+        # Closing: it accepts no more jobs and ends when its queue drains (the service closes
+        # it then), so its worst case is the drain, capped by the max TTL, when it can be
+        # estimated: as the fit-check does, from the same run times.
+        drain = _drain_seconds(session, deadlines, pending)
+        if drain is not None and billed + drain < worst:
+            worst, worst_until = billed + drain, "drain"
+    return Billing(
+        as_of, billed, reported, idle, accruing, idle_accruing, until, worst, worst_until
+    )
+
+
+def _drain_seconds(
+    session: TrackedSession, deadlines: derive.Deadlines, pending: list[JobRecord]
+) -> float | None:
+    """Seconds from the last read until a closing session's jobs have all run: 0 with none
+    pending, the fit-check's estimate with some, None when it has nothing to estimate from."""
+    if not pending:
+        return 0.0
+    fit = fit_of(session, deadlines, with_nothing_queued=True)
+    if fit is None or fit.get("basis") is None or fit.get("drain_seconds") is None:
+        return None
+    return float(fit["drain_seconds"])
 
 
 def billing_view(billing: Billing, rate: Rate) -> dict[str, Any]:
@@ -133,6 +157,7 @@ def billing_view(billing: Billing, rate: Rate) -> dict[str, Any]:
         "accruing": billing.accruing,
         "idle_accruing": billing.idle_accruing,
         "accrues_until": derive.iso(billing.accrues_until),
+        "max_billed_until": billing.worst_until,
     }
 
 
@@ -148,7 +173,9 @@ def _wall_seconds(job: JobRecord) -> float | None:
     return (finished - started).total_seconds()
 
 
-def fit_of(session: TrackedSession, deadlines: derive.Deadlines) -> dict[str, Any] | None:
+def fit_of(
+    session: TrackedSession, deadlines: derive.Deadlines, *, with_nothing_queued: bool = False
+) -> dict[str, Any] | None:
     """Whether the queued jobs start before the max TTL (those that do not, fail). ``None`` when
     nothing is queued or the session is closed; ``basis`` null (and no numbers) when there is
     nothing to estimate run times from, rather than a guess.
@@ -168,7 +195,9 @@ def fit_of(session: TrackedSession, deadlines: derive.Deadlines) -> dict[str, An
     queued = sorted(
         (j for j in session.jobs if j.status == "QUEUED"), key=lambda j: (j.created or "", j.id)
     )
-    if not queued or body.get("state") == "closed" or session.not_found:
+    if (not queued and not with_nothing_queued) or body.get("state") == "closed":
+        return None
+    if session.not_found:
         return None
     done = sorted(
         (j for j in session.jobs if j.status == "DONE" and (j.usage_seconds or _wall_seconds(j))),

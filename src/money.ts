@@ -109,6 +109,13 @@ export function worstCaseText(
     billing.max_cost === null
       ? ''
       : ` (${formatMoney(billing.max_cost, billing.currency)})`;
+  if (billing.max_billed_until === 'drain') {
+    return trans.__(
+      'up to %1%2: it accepts no more jobs and ends when its queue has run',
+      formatDuration(billing.max_billed_seconds, trans),
+      money
+    );
+  }
   return trans.__(
     'up to %1%2 if left open until its max TTL',
     formatDuration(billing.max_billed_seconds, trans),

@@ -43,6 +43,8 @@ export interface IBilling {
   accruing: boolean;
   idle_accruing: boolean;
   accrues_until: string | null;
+  /** What bounds `max_billed_seconds`: the max TTL, or the drain of a closing session. */
+  max_billed_until?: 'max_ttl' | 'drain';
 }
 
 /** A budget on a session or a notebook, with what it counts so far. */

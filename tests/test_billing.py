@@ -126,3 +126,26 @@ def test_the_fit_check_counts_wall_clock_run_times_not_quantum_seconds() -> None
         finished.started = finished.finished = None
     fit = billing.fit_of(session, deadlines)
     assert fit is not None and fit["basis"] == "service_estimate" and fit["expected_to_fail"] == 0
+
+
+def test_a_closing_sessions_worst_case_is_its_drain_not_its_max_ttl() -> None:
+    # #26 item 2: after Close with 4 jobs queued (10 s each, wall clock), the row said "up to
+    # 48 min if left open until its max TTL"; a session that accepts no more jobs ends when its
+    # queue drains: 5 s left of the running one, then 40 s.
+    done = job(0, "DONE", usage=10.0, estimate=10.0)
+    done.started, done.finished = at(80), at(90)
+    queued = [job(10 + i, "QUEUED", estimate=10.0) for i in range(4)]
+    session, deadlines = session_with(
+        [done, job(1, "RUNNING", estimate=10.0), *queued], last_job_started=95, max_ttl_in=2880
+    )
+    assert session.body is not None
+    session.body.update(accepting_jobs=False, elapsed_time=100.0)
+
+    meter = billing.billing_of(session, deadlines)
+
+    assert meter.worst_until == "drain"
+    assert meter.worst_case == 100.0 + 5.0 + 40.0
+    # Still accepting jobs: the max TTL bounds it, as before.
+    session.body["accepting_jobs"] = True
+    meter = billing.billing_of(session, deadlines)
+    assert meter.worst_until == "max_ttl" and meter.worst_case == 100.0 + 2880.0

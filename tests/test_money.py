@@ -384,3 +384,41 @@ async def test_a_batch_budget_acts_on_usage_the_service_reported_not_on_a_runnin
     assert finished is not None and reached is not None and reached >= finished
     assert closed["budget"]["reported_seconds"] == pytest.approx(6, abs=0.01)
     assert closed["budget"]["outcome"] == f"closed {batch.session_id}"
+
+
+async def test_a_closing_sessions_worst_case_is_its_queue_not_its_max_ttl(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+) -> None:
+    # #26 item 2: after Close with jobs still queued the row said "up to 48 min ... if left open
+    # until its max TTL"; it ends when its queue has run. Jobs of 2 s, 8 h max TTL.
+    harness = make_emulator(time_scale=1.0, job_seconds=2.0)
+
+    def open_and_queue() -> Session:
+        backend = harness.service().backend("ibmq_manila")
+        session = Session(backend=backend)
+        sampler, circuit = Sampler(mode=session), bell(backend)
+        sampler.run([circuit], shots=5).result()
+        for _ in range(6):
+            sampler.run([circuit], shots=5)
+        return session
+
+    session = await in_thread(open_and_queue)
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    status, _ = await api(jp_fetch, "POST", f"sessions/{session.session_id}/close", {})
+    assert status == 202  # accepted by the service
+
+    closing = await until(
+        lambda: view_if(
+            jp_fetch,
+            session.session_id,
+            lambda v: (
+                v["accepting_jobs"] is False
+                and v["state"] != "closed"
+                and v["billing"]["max_billed_until"] == "drain"
+            ),
+        )
+    )
+    meter = closing["billing"]
+    # At most the 6 jobs' 2 s each past what was billed, not hours.
+    assert meter["max_billed_seconds"] <= meter["billed_seconds"] + 6 * 2.0 + 0.5
+    await in_thread(session.cancel)

@@ -442,7 +442,10 @@ def _billing_line(view: dict[str, Any], now: datetime) -> str | None:
         max_cost = _number(meter.get("max_cost"))
         if max_cost is not None:
             text += f" ({_money(max_cost, currency)})"
-        text += " if left open until max TTL"
+        if meter.get("max_billed_until") == "drain":
+            text += ": it accepts no more jobs and ends when its queue has run"
+        else:
+            text += " if left open until max TTL"
     return text
 
 

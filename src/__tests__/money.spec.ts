@@ -127,6 +127,21 @@ describe('worstCaseText', () => {
     const closed = sessionView({ state: 'closed', billing: billing() });
     expect(worstCaseText(closed, meter, trans)).toBeNull();
   });
+
+  it('says a closing session ends when its queue has run, not at its max TTL', () => {
+    const closing = sessionView({
+      accepting_jobs: false,
+      billing: billing({
+        max_cost: 1850,
+        currency: 'USD',
+        max_billed_until: 'drain'
+      })
+    });
+    const meter = meterAt(closing, POLLED)!;
+    expect(worstCaseText(closing, meter, trans)).toBe(
+      'up to 1 h 01 min (1850.00 USD): it accepts no more jobs and ends when its queue has run'
+    );
+  });
 });
 
 describe('fitText', () => {
