@@ -71,6 +71,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _risks(money: dict[str, Any]) -> dict[str, bool]:
+    """Whether each instance's allowance is at risk, as pushed to the pages."""
+    return {str(v.get("instance")): bool(v.get("at_risk")) for v in money.get("instances") or []}
+
+
 class SessionMonitor:
     def __init__(
         self,
@@ -99,6 +104,7 @@ class SessionMonitor:
         self._stopped = False
         self._last_watched = float("-inf")
         self._rate_synced = float("-inf")
+        self._risk_pushed: dict[str, bool] = {}
         self._reading_times: set[str] = set()  # sessions whose job times are being read
         self._background: set[asyncio.Future[None]] = set()
         self._discovery: asyncio.Task[None] | None = None
@@ -252,15 +258,26 @@ class SessionMonitor:
 
     def _flush_money(self) -> None:
         self._money_flush = None
+        money = self.money_view()
+        self._risk_pushed = _risks(money)
         self.changes.emit(
             {
                 "kind": "money",
                 "session_id": "",
                 "session": None,
                 "polled": None,
-                "money": self.money_view(),
+                "money": money,
             }
         )
+
+    def _worst_case_changed(self) -> None:
+        """A session opened, closed, started, stopped accepting jobs or was forgotten: the
+        instances' worst case moved. Their risk is recomputed from the last reading at once, and
+        pushed if it changed (not at the next reading, minutes later)."""
+        if self._stopped or not self.instances.readings:
+            return
+        if _risks({"instances": self.instances.views()}) != self._risk_pushed:
+            self._money_changed()
 
     def money_view(self) -> dict[str, Any]:
         """The rate, the instances' allowance and the notebooks' budgets."""
@@ -464,6 +481,7 @@ class SessionMonitor:
         self.store.save_session(session)
         self.changes.changed(session_id, "added")
         self.instances.account_seen(account)
+        self._worst_case_changed()
         self._scheduler.schedule(session_id, 0)  # fetch its jobs at once
         return session
 
@@ -506,6 +524,7 @@ class SessionMonitor:
         self.budgets.forget_session(session_id)
         self.store.forget(session_id)
         self.changes.changed(session_id, "removed")
+        self._worst_case_changed()
 
     def get(self, session_id: str) -> TrackedSession:
         session = self.sessions.get(session_id)
@@ -677,6 +696,8 @@ class SessionMonitor:
         self.budgets.after_poll(session)
         if session.closed and not was_closed:
             self.instances.session_closed()
+        if any(previous.get(k) != body.get(k) for k in ("state", "accepting_jobs", "started_at")):
+            self._worst_case_changed()
         return self._delay(session, 0, now)
 
     #: Finished jobs whose wall-clock run times (the service's metrics) the fit-check reads.

@@ -742,3 +742,32 @@ async def test_a_closed_session_keeps_the_rate_it_was_billed_at(tmp_path: Path) 
     again.sessions = {s.id: s for s in again.store.load_sessions()}
     assert again.view(again.sessions["done"])["billing"]["cost"] == 100.0  # kept in the registry
     again.store.close()
+
+
+async def test_opening_a_session_pushes_the_instance_risk_at_once(store: Store) -> None:
+    # #26 item 4: right after a session opened the server's instances view said at risk, but
+    # the page heard of it only at the next reading of the instance (minutes later).
+    class Nearly(BilledGateway):
+        async def session(self, account: AccountRef, session_id: str) -> dict[str, Any]:
+            return {**await super().session(account, session_id), "max_ttl": 28800}
+
+        async def instance_usage(self, account: AccountRef) -> dict[str, Any]:
+            return {"usage_limit_seconds": 1000.0, "usage_consumed_seconds": 990.0}
+
+    monitor = SessionMonitor(store, Nearly(), MonitorConfig(instance_interval=0))  # type: ignore[arg-type]
+    pushed: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    monitor.subscribe(
+        lambda change: pushed.put_nowait(change) if change["kind"] == "money" else None
+    )
+    await monitor.start()
+    try:
+        await monitor.instances.read(AccountRef())  # the one reading: 10 s left, no session
+        first = await asyncio.wait_for(pushed.get(), 2.0)
+        assert [v["at_risk"] for v in first["money"]["instances"]] == [False]
+
+        await monitor.track("s1", AccountRef())  # up to 8 h if left open: more than is left
+
+        change = await asyncio.wait_for(pushed.get(), 2.0)
+        assert [v["at_risk"] for v in change["money"]["instances"]] == [True]
+    finally:
+        await monitor.stop()
