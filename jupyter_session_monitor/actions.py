@@ -10,6 +10,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from . import derive
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
     from .monitor import SessionMonitor
 
 log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
 
 #: Failures after which an action's outcome is not known: the request may have reached the
 #: service and been carried out (no answer in time, a 5xx from it or a proxy, a dropped
@@ -72,6 +78,8 @@ class Actions:
             await call(session.account, session_id)
         except RuntimeCallError as error:
             unknown = error.kind in OUTCOME_UNKNOWN
+            if unknown:  # shown at once: it may or may not have been carried out
+                self._pending(session, action, "unknown")
             store.settle_action(
                 audit, "unknown" if unknown else "failed", f"{seen}; {error.message}"
             )
@@ -86,7 +94,8 @@ class Actions:
                 ) from None
             raise MonitorError(502, error.kind, f"{error.message} Nothing was changed.") from None
         session.last_action = action
-        monitor.poll_soon(session_id)  # show the outcome at once
+        self._pending(session, action, "accepted")
+        monitor.poll_soon(session_id)  # confirm it by a read
         # The service acted: that is the answer, whatever the registry says. A registry locked
         # by another server (or unwritable) gets the writes again later, never a 500 that would
         # make the user think nothing happened.
@@ -97,6 +106,12 @@ class Actions:
 
         self._write_later(f"the {action} of session {session_id} accepted by the service", record)
         return session
+
+    def _pending(self, session: TrackedSession, action: str, state: str) -> None:
+        """Say on every surface at once what was sent, until a read confirms it (throttled or
+        hanging reads must not leave the page saying "Pending" with a Close button)."""
+        session.pending_action = {"action": action, "state": state, "at": derive.iso(_now()) or ""}
+        self.monitor.changes.changed(session.id)
 
     #: Seconds between attempts to write an accepted action into the registry, and how many.
     WRITE_RETRY_SECONDS = 1.0

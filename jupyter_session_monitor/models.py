@@ -95,6 +95,9 @@ class TrackedSession:
     # The rate ({"rate_per_second", "currency"}) in force when the service closed it: its bill
     # is final, and priced at that rate whatever the rate is later.
     billed_rate: dict[str, Any] | None = None
+    # A close or cancel sent to the service and not yet confirmed by a read: {"action": "close" |
+    # "cancel", "state": "accepted" | "unknown", "at": ISO time}. Shown at once on every surface.
+    pending_action: dict[str, str] | None = None
 
     @property
     def state(self) -> str | None:

@@ -686,6 +686,7 @@ class SessionMonitor:
         session.stale, session.error, session.not_found = False, None, False
         self._update_clock(session)
         self._wall_times_soon(session)
+        self._confirm_action(session, body)
         was_closed = session.closed
         self._apply_body(session, body, _now())
         if session.closed and session.billed_rate is None:
@@ -699,6 +700,19 @@ class SessionMonitor:
         if any(previous.get(k) != body.get(k) for k in ("state", "accepting_jobs", "started_at")):
             self._worst_case_changed()
         return self._delay(session, 0, now)
+
+    @staticmethod
+    def _confirm_action(session: TrackedSession, body: dict[str, Any]) -> None:
+        """A read answered after a close or cancel was sent: it shows the effect (the pending
+        action is done), or, for one whose answer never came, that it was not carried out.
+        One the service accepted stays pending until a read shows it (a late service)."""
+        pending = session.pending_action
+        if pending is None:
+            return
+        closed = str(body.get("state") or "") == "closed"
+        done = closed or (pending["action"] == "close" and body.get("accepting_jobs") is False)
+        if done or pending["state"] == "unknown":
+            session.pending_action = None
 
     #: Finished jobs whose wall-clock run times (the service's metrics) the fit-check reads.
     FIT_JOB_TIMES = 5

@@ -80,6 +80,7 @@ def session_view(
         "details": derive.details_of(body),
         "deadlines": deadlines_of(session, no_job_close_seconds).as_json(),
         "service_clock_offset_seconds": round(session.clock_offset, 3),
+        "pending_action": dict(session.pending_action) if session.pending_action else None,
         "usage_seconds": body.get("elapsed_time"),
         "jobs": [{**j.as_json(), "cell": session.job_cells.get(j.id)} for j in session.jobs],
         "cell": session.cell,

@@ -664,7 +664,49 @@ export function actionsFor(view: ISessionView): SessionAction[] {
   if (!isOpen(view)) {
     return [];
   }
-  return view.accepting_jobs === false ? ['cancel'] : ['close', 'cancel'];
+  // An action already sent, and not confirmed by a read yet, is not offered again.
+  const pending = view.pending_action?.action;
+  if (pending === 'cancel') {
+    return [];
+  }
+  return view.accepting_jobs === false || pending === 'close'
+    ? ['cancel']
+    : ['close', 'cancel'];
+}
+
+/**
+ * A close or cancel the service accepted (or whose answer never came), until a read confirms
+ * it: said at once, with the time it was sent, on the row and the widget.
+ */
+export function pendingActionText(
+  view: ISessionView,
+  trans: TranslationBundle
+): string | null {
+  const pending = view.pending_action;
+  if (!pending || !isOpen(view)) {
+    return null;
+  }
+  const at = clockTime(pending.at);
+  if (pending.state === 'accepted') {
+    return pending.action === 'close'
+      ? trans.__(
+          'Close accepted by the service at %1; not confirmed by a read yet.',
+          at
+        )
+      : trans.__(
+          'Cancel accepted by the service at %1; not confirmed by a read yet.',
+          at
+        );
+  }
+  return pending.action === 'close'
+    ? trans.__(
+        'Close sent at %1 got no answer: the session may or may not have closed. Checking.',
+        at
+      )
+    : trans.__(
+        'Cancel sent at %1 got no answer: the session may or may not have ended. Checking.',
+        at
+      );
 }
 
 /** The confirmation's sentence: what will happen, with numbers. */

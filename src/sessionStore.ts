@@ -152,6 +152,12 @@ export interface ISessionView {
    * the service's own timestamps (`details`, job times) on the service's (`serviceClock`).
    */
   service_clock_offset_seconds?: number;
+  /** A close or cancel sent and not yet confirmed by a read (docs/openapi.yaml). */
+  pending_action?: {
+    action: 'close' | 'cancel';
+    state: 'accepted' | 'unknown';
+    at: string;
+  } | null;
   jobs?: IJobView[];
   jobs_summary?: Record<string, number>;
   last_polled_at?: string | null;

@@ -178,3 +178,41 @@ async def test_the_fit_check_turns_to_wall_clock_run_times_once_jobs_finished(
     fit = await until(by_wall_clock, within=15)
     assert fit["queued"] > 0 and fit["drain_seconds"] > 0
     await in_thread(session.cancel)
+
+
+@pytest.mark.intervals(poll_busy_interval=0.3, poll_active_interval=0.3, poll_idle_interval=0.3)
+async def test_a_close_the_service_accepted_is_shown_at_once_while_reads_are_throttled(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+) -> None:
+    # #26 item 1: reads answered 429; Close was accepted (the service closed the session), yet
+    # the view said "Pending" with nothing about the close for 30 s and more.
+    harness = make_emulator(time_scale=1.0, job_seconds=0.1)
+    session = await opened_with_a_job(harness)
+    await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
+    harness.admin(
+        "POST",
+        "/emulator/faults",
+        {
+            "kind": "status",
+            "route": f".*/sessions/{session.session_id}$",
+            "methods": ["GET"],
+            "status": 429,
+            "retry_after": 1,
+        },
+    )
+
+    status, answer = await api(jp_fetch, "POST", f"sessions/{session.session_id}/close", {})
+    assert status == 202, answer
+    shown = await view(jp_fetch, session.session_id)  # at once: no read has succeeded
+    assert shown["pending_action"]["action"] == "close"
+    assert shown["pending_action"]["state"] == "accepted"
+    assert shown["state"] == "active"  # what the last read said
+
+    harness.admin("DELETE", "/emulator/faults")
+
+    async def confirmed() -> dict[str, Any] | None:
+        found = await view(jp_fetch, session.session_id)
+        return found if found["pending_action"] is None else None
+
+    done = await until(confirmed, within=15)
+    assert done["accepting_jobs"] is False

@@ -662,3 +662,25 @@ def test_the_fit_line_says_nothing_without_a_basis_and_at_least_for_a_lower_boun
     no_basis = {**fit, "basis": None, "expected_to_fail": None, "drain_seconds": None}
     assert _fit_line({"fit": no_basis}) is None
     assert _fit_line({"fit": None}) is None
+
+
+def test_status_says_a_close_sent_and_not_confirmed_as_the_row_does() -> None:
+    # #26 item 1: every surface says at once what was sent, until a read confirms it.
+    from jupyter_session_monitor.kernel.magics import _pending_line
+
+    at = "2026-01-01T06:14:05Z"
+    accepted = {
+        "status": "Pending",
+        "pending_action": {"action": "close", "state": "accepted", "at": at},
+    }
+    line = _pending_line(accepted)
+    assert line is not None and re.fullmatch(
+        r"Close accepted by the service at \d\d:\d\d:05; not confirmed by a read yet", line
+    )
+    unknown = {
+        "status": "Pending",
+        "pending_action": {"action": "cancel", "state": "unknown", "at": at},
+    }
+    assert "may or may not have ended" in (_pending_line(unknown) or "")
+    assert _pending_line({"status": "Pending", "pending_action": None}) is None
+    assert _pending_line({**accepted, "status": "Closed"}) is None

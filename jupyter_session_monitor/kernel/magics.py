@@ -499,6 +499,22 @@ def _budget_line(view: dict[str, Any]) -> str | None:
     return f"{text}; a warning at {_percent(threshold)}, {then}"
 
 
+def _pending_line(view: dict[str, Any]) -> str | None:
+    """A close or cancel the monitor sent that no read has confirmed yet, as the row says it."""
+    pending = view.get("pending_action")
+    if not isinstance(pending, dict) or view.get("status") == derive.CLOSED:
+        return None
+    action = str(pending.get("action") or "action").capitalize()
+    at = derive.parse_time(pending.get("at"))
+    when = at.astimezone().strftime("%H:%M:%S") if at is not None else "?"
+    if pending.get("state") == "accepted":
+        return f"{action} accepted by the service at {when}; not confirmed by a read yet"
+    return (
+        f"{action} sent at {when} got no answer: the session may or may not have "
+        f"{'closed' if action == 'Close' else 'ended'}; the monitor is checking"
+    )
+
+
 def _fit_line(view: dict[str, Any]) -> str | None:
     """``≈ 6 of 9 queued jobs will not start before max TTL (14:05) and will fail``; ``None``
     when none is expected to fail, or when there is no basis for an estimate."""
@@ -1203,7 +1219,13 @@ class SessionMagics(Magics):
                 )
                 # What the monitor adds (headless, as before: the service's answer only).
                 if view is not None:
-                    for said in (_billing_line(view, now), _budget_line(view), _fit_line(view)):
+                    lines = (
+                        _pending_line(view),
+                        _billing_line(view, now),
+                        _budget_line(view),
+                        _fit_line(view),
+                    )
+                    for said in lines:
                         if said:
                             print(f"  {said}")
             elif command == "details":

@@ -112,6 +112,38 @@ describe('SessionRow', () => {
     ).toEqual([]);
   });
 
+  it('says at once that the service accepted a Close, and offers it no more', () => {
+    // #26 item 1: reads throttled, the row said "Pending" with a Close button for 30 s and more.
+    const at = '2026-01-01T06:14:00Z';
+    const accepted = rowOf(
+      sessionView({
+        stale: true,
+        pending_action: { action: 'close', state: 'accepted', at }
+      })
+    );
+    const said = accepted.querySelector('[data-testid=pending-action]');
+    expect(said?.textContent).toMatch(
+      /^Close accepted by the service at .+; not confirmed by a read yet\.$/
+    );
+    expect(said?.getAttribute('role')).toBe('status');
+    const labels = [
+      ...accepted.querySelectorAll('.jp-SessionMonitor-actions button')
+    ].map(b => b.getAttribute('aria-label'));
+    expect(labels).not.toContain('Close session a11199df');
+
+    const unknown = rowOf(
+      sessionView({
+        pending_action: { action: 'cancel', state: 'unknown', at }
+      })
+    );
+    expect(
+      unknown.querySelector('[data-testid=pending-action]')?.textContent
+    ).toMatch(
+      /got no answer: the session may or may not have ended\. Checking\.$/
+    );
+    expect(unknown.querySelector('.jp-SessionMonitor-actions')).toBeNull();
+  });
+
   it('says when polling fails and why, instead of presenting old numbers as live', () => {
     const container = rowOf(
       sessionView({

@@ -27,6 +27,7 @@ import {
   modeText,
   notebookName,
   orderJobs,
+  pendingActionText,
   shortId
 } from '../present';
 import type { IJobView, ISessionView, ITransition } from '../sessionStore';
@@ -323,8 +324,18 @@ export function SessionOutcome(props: {
 }): JSX.Element {
   const { view, trans } = props;
   const reason = endReasonText(view, trans);
+  const pending = pendingActionText(view, trans);
   return (
     <>
+      {pending && (
+        <div
+          className="jp-SessionMonitor-pendingAction"
+          role="status"
+          data-testid="pending-action"
+        >
+          {pending}
+        </div>
+      )}
       {reason && (
         <div className="jp-SessionMonitor-endReason" data-testid="end-reason">
           {reason}
