@@ -522,11 +522,10 @@ export class SessionActions {
       const outcome = await this._model.closeAll('close', listed);
       if (outcome.failed.length) {
         Notification.error(
-          trans.__(
-            'Closed %1 sessions; could not close %2: %3',
+          closeAllFailedText(
             outcome.closed.length,
-            outcome.failed.length,
-            outcome.failed.map(f => `${shortId(f.id)}: ${f.message}`).join('; ')
+            outcome.failed.map(f => `${shortId(f.id)}: ${f.message}`),
+            trans
           ),
           { autoClose: false }
         );
@@ -605,4 +604,19 @@ export class SessionActions {
 
   private _busy = new Set<string>();
   private _busyChanged = new Signal<this, void>(this);
+}
+
+/** "Closed 1 session; could not close 2: …", in the plural form of the count closed. */
+export function closeAllFailedText(
+  closed: number,
+  failures: string[],
+  trans: TranslationBundle
+): string {
+  return trans._n(
+    'Closed %1 session; could not close %2: %3',
+    'Closed %1 sessions; could not close %2: %3',
+    closed,
+    failures.length,
+    failures.join('; ')
+  );
 }

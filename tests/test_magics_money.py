@@ -216,6 +216,14 @@ async def test_close_all_asks_once_lists_the_sessions_and_closes_them_gracefully
         "No open session: the session monitor tracks none, so there is nothing to close."
     )
 
+    # One session: "this session", not "these 1 session" (#26 item 7).
+    single = await run(kernel, "one = Session(backend=manila)\nprint(one.session_id)\n")
+    one_id = single.out.strip()
+    await until(lambda: view_when(jp_fetch, one_id, lambda v: v["last_polled_at"] is not None))
+    asked = await run(kernel, "%session close --all", answers=("n",))
+    assert asked.prompts == ["Close this session? [y/N] "]
+    await run(kernel, "one.cancel()")
+
 
 # ---------------------------------------------------------------- %session status and list
 

@@ -1405,7 +1405,8 @@ class SessionMagics(Magics):
             )
         print("(Job counts as the service gave them just now.)")
         if not yes:
-            answer = _ask(f"{verb} these {_plural(len(views), 'session')}? [y/N] ")
+            these = "this session" if len(views) == 1 else f"these {len(views)} sessions"
+            answer = _ask(f"{verb} {these}? [y/N] ")
             if answer is None:
                 print(
                     "Nothing was changed: this front end cannot ask. To do it: "
