@@ -684,4 +684,3 @@ def test_status_says_a_close_sent_and_not_confirmed_as_the_row_does() -> None:
     assert "may or may not have ended" in (_pending_line(unknown) or "")
     assert _pending_line({"status": "Pending", "pending_action": None}) is None
     assert _pending_line({**accepted, "status": "Closed"}) is None
-
