@@ -4,8 +4,11 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { attentionOf, IAttention, SeenKeys, VisibleTabs } from './attention';
 import type { MonitorModel } from './model';
 import { instanceRiskText } from './money';
-import { isOpen } from './present';
+import { isOpen, shortId } from './present';
 import type { ISessionView } from './sessionStore';
+
+/** The kinds whose notification states something that holds for a while (kept true). */
+const LIVE_KINDS = new Set(['max_ttl', 'idle', 'budget', 'fit']);
 
 /** Watches the store and the ticker and raises JupyterLab notifications with actions. */
 export class Notifier {
@@ -51,6 +54,7 @@ export class Notifier {
     const now = Date.now();
     const firstLoad = !this._loaded;
     this._loaded = true;
+    const holding = new Map<string, string>(); // what holds now: key -> its words now
     for (const view of store.sessions.values()) {
       if (!isOpen(view)) {
         this._withdraw(view.id); // its warnings no longer hold
@@ -64,26 +68,32 @@ export class Notifier {
         this._model.settings,
         this._trans
       )) {
+        holding.set(attention.key, attention.message);
         this._offer(attention);
       }
     }
-    if (this._model.settings.notify.instance && this._tabs.shouldShow()) {
+    if (this._model.settings.notify.instance) {
       for (const reading of store.money.instances) {
         const risk = instanceRiskText(reading, this._trans);
         if (risk) {
           // Once per instance, period and kind of risk.
           const key = `instance:${reading.instance ?? ''}:${reading.period_end ?? ''}:${reading.limit_reached ? 'reached' : 'risk'}`;
-          void this._seen.claim(key).then(fresh => {
-            if (fresh) {
-              Notification.emit(risk, 'warning', {
-                autoClose: false,
-                data: { kind: 'instance' }
-              });
-            }
-          });
+          holding.set(key, risk);
+          if (!this._live.has(key) && this._tabs.shouldShow()) {
+            void this._seen.claim(key).then(fresh => {
+              if (fresh) {
+                const id = Notification.emit(risk, 'warning', {
+                  autoClose: false,
+                  data: { kind: 'instance' }
+                });
+                this._live.set(key, { id, message: risk });
+              }
+            });
+          }
         }
       }
     }
+    this._refreshLive(holding);
     if (this._deferred.size && this._tabs.shouldShow()) {
       // This tab is looked at now (or no tab is): what waited is shown if it still holds.
       const waiting = [...this._deferred.values()];
@@ -110,14 +120,8 @@ export class Notifier {
    * tab is looked at: another tab that is visible shows it, and the claim makes it once only.
    */
   private _offer(attention: IAttention): void {
-    const shownFit = this._fits.get(attention.key);
-    if (shownFit !== undefined) {
-      // The fit-check's numbers move as the queue drains: the notification says what holds now.
-      if (shownFit.message !== attention.message) {
-        shownFit.message = attention.message;
-        Notification.update({ id: shownFit.id, message: attention.message });
-      }
-      return;
+    if (this._live.has(attention.key)) {
+      return; // shown here: _refreshLive keeps its words true
     }
     if (!this._tabs.shouldShow()) {
       if (!this._deferred.has(attention.key)) {
@@ -140,7 +144,7 @@ export class Notifier {
         label: trans.__('Close now'),
         caption: trans.__('Asks before closing'),
         displayType: 'warn',
-        callback: () => this._commands.close(attention.sessionId)
+        callback: () => this._closeNow(attention.sessionId)
       });
     }
     actions.push({
@@ -152,8 +156,8 @@ export class Notifier {
       actions,
       data: { sessionId: attention.sessionId, kind: attention.kind }
     });
-    if (attention.kind === 'fit') {
-      this._fits.set(attention.key, { id, message: attention.message });
+    if (LIVE_KINDS.has(attention.kind)) {
+      this._live.set(attention.key, { id, message: attention.message });
     }
     if (
       attention.kind !== 'closed' &&
@@ -166,13 +170,55 @@ export class Notifier {
     }
   }
 
-  /** Dismiss the warnings shown about a session once they no longer hold (it closed). */
-  private _withdraw(sessionId: string): void {
-    for (const key of [...this._fits.keys()]) {
-      if (key.startsWith(`${sessionId}:`)) {
-        this._fits.delete(key);
+  /**
+   * "Close now" in a notification written a while ago: the session may have closed since (a
+   * budget closed it, its max TTL passed). Say so rather than open a dialog that can do nothing.
+   */
+  private _closeNow(sessionId: string): void {
+    const view = this._model.store.sessions.get(sessionId);
+    if (
+      view &&
+      isOpen(view) &&
+      view.accepting_jobs !== false &&
+      view.pending_action?.action !== 'close'
+    ) {
+      this._commands.close(sessionId);
+      return;
+    }
+    Notification.info(
+      view && isOpen(view)
+        ? this._trans.__(
+            'Session %1 is already closing: it accepts no new jobs. Nothing more to do here.',
+            shortId(sessionId)
+          )
+        : this._trans.__(
+            'Session %1 is already closed: there is nothing left to close.',
+            shortId(sessionId)
+          ),
+      { autoClose: 8000 }
+    );
+  }
+
+  /**
+   * Notifications that state a figure or a condition (the max TTL's countdown, idleness, a
+   * budget, the fit-check, the instance's allowance) say what holds now: their words are
+   * updated as the figures move, and they are dismissed once their condition ends.
+   */
+  private _refreshLive(holding: Map<string, string>): void {
+    for (const [key, shown] of [...this._live]) {
+      const message = holding.get(key);
+      if (message === undefined) {
+        Notification.dismiss(shown.id);
+        this._live.delete(key);
+      } else if (message !== shown.message) {
+        shown.message = message;
+        Notification.update({ id: shown.id, message });
       }
     }
+  }
+
+  /** Dismiss the warnings shown about a session once they no longer hold (it closed). */
+  private _withdraw(sessionId: string): void {
     const shown = this._shown.get(sessionId);
     if (shown) {
       shown.forEach(id => Notification.dismiss(id));
@@ -185,8 +231,8 @@ export class Notifier {
   private _deferred = new Map<string, { attention: IAttention; at: number }>();
   private _previous = new Map<string, ISessionView>();
   private _shown = new Map<string, string[]>();
-  /** Fit-check notifications shown by this tab: key -> notification id and message. */
-  private _fits = new Map<string, { id: string; message: string }>();
+  /** Live notifications shown by this tab: key -> notification id and the words shown. */
+  private _live = new Map<string, { id: string; message: string }>();
   private _loaded = false;
   private _stopTick: () => void;
 }
