@@ -119,10 +119,12 @@ def billing_of(session: TrackedSession, deadlines: derive.Deadlines) -> Billing:
         worst = billed + max(0.0, (deadlines.max_ttl_at - as_of).total_seconds())
     else:  # not started: it may run its whole max TTL once it starts
         worst = billed + _seconds(body.get("max_ttl"))
-    if not closed and body.get("accepting_jobs") is False and as_of is not None:
-        # Closing: it accepts no more jobs and ends when its queue drains (the service closes
-        # it then), so its worst case is the drain, capped by the max TTL, when it can be
-        # estimated: as the fit-check does, from the same run times.
+    pending_close = (session.pending_action or {}).get("action") == "close"
+    if not closed and (body.get("accepting_jobs") is False or pending_close) and as_of is not None:
+        # Closing (or a close the service accepted, not read back yet): it accepts no more jobs
+        # and ends when its queue drains (the service closes it then), so its worst case is the
+        # drain, capped by the max TTL, when it can be estimated: as the fit-check does, from
+        # the same run times.
         drain = _drain_seconds(session, deadlines, pending)
         if drain is not None and billed + drain < worst:
             worst, worst_until = billed + drain, "drain"

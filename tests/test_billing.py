@@ -149,3 +149,17 @@ def test_a_closing_sessions_worst_case_is_its_drain_not_its_max_ttl() -> None:
     session.body["accepting_jobs"] = True
     meter = billing.billing_of(session, deadlines)
     assert meter.worst_until == "max_ttl" and meter.worst_case == 100.0 + 2880.0
+
+
+def test_a_close_accepted_and_not_read_back_yet_counts_as_closing() -> None:
+    # The service accepted Close; the last read (before it) still says it accepts jobs.
+    session, deadlines = session_with(
+        [job(0, "DONE", usage=1.0)], last_job_started=0, max_ttl_in=2880
+    )
+    assert session.body is not None
+    session.body.update(accepting_jobs=True, elapsed_time=100.0)
+    session.pending_action = {"action": "close", "state": "accepted", "at": at(100)}
+
+    meter = billing.billing_of(session, deadlines)
+
+    assert (meter.worst_until, meter.worst_case) == ("drain", 100.0)  # nothing pending

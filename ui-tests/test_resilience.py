@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from labserver import Lab
-from notebooks import PANEL, SIDEBAR_TAB, open_sidebar, run_notebook, session_code, write_notebook
+from notebooks import (
+    PANEL,
+    SIDEBAR_TAB,
+    open_sidebar,
+    run_notebook,
+    session_code,
+    toasts_hidden,
+    write_notebook,
+)
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.harness import Harness, bell
@@ -111,3 +120,44 @@ def test_a_failed_close_is_a_notification_saying_what_to_do(
         ).to_be_enabled()
     finally:
         emulator.admin("DELETE", "/emulator/faults")
+
+
+def test_a_close_the_service_accepted_shows_at_once_while_reads_are_throttled(
+    page: Page, lab: Lab, emulator: Harness, screenshot_path: Callable[[str], str]
+) -> None:
+    # #26 item 1: the service answered 429 to every read; Close was accepted (the service
+    # closed the session), yet for 30 s and more the row said "Pending" with a Close button.
+    write_notebook(lab, "throttled.ipynb", session_code(jobs=1))
+    session_id = run_notebook(page, lab, "throttled.ipynb")
+    open_sidebar(page)
+    session = page.locator(f'{PANEL} [data-session-id="{session_id}"]')
+    expect(session).to_be_visible(timeout=20_000)
+    emulator.admin(
+        "POST",
+        "/emulator/faults",
+        {
+            "kind": "status",
+            "status": 429,
+            "retry_after": 30,
+            "route": f"/sessions/{session_id}$",
+            "methods": ["GET"],
+        },
+    )
+    try:
+        session.get_by_role("button", name=f"Close session {session_id[:8]}").click()
+        page.locator(".jp-Dialog").get_by_role("button", name="Close session").click()
+
+        said = session.get_by_test_id("pending-action")
+        expect(said).to_have_text(
+            re.compile(r"^Close accepted by the service at .+; not confirmed by a read yet\.$"),
+            timeout=10_000,
+        )
+        expect(session.get_by_role("button", name=f"Close session {session_id[:8]}")).to_have_count(
+            0
+        )
+        with toasts_hidden(page):
+            page.locator(PANEL).screenshot(path=screenshot_path("close-accepted-throttled"))
+    finally:
+        emulator.admin("DELETE", "/emulator/faults")
+    # The next read that succeeds confirms it: the row says what the service says.
+    expect(said).to_have_count(0, timeout=60_000)
