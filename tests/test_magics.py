@@ -366,6 +366,9 @@ def test_a_failing_cell_is_an_error_in_a_real_kernel_shown_once(emulator: Harnes
     errors = [content for kind, content in events if kind == "error"]
     full = [e for e in errors if any("Traceback" in line for line in e["traceback"])]
     assert len(full) == 1  # IPython's traceback of the cell, once
+    # It names the cell the user ran: "Cell In[2]" under the prompt [2], not In[3] (#26 item 6).
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(full[0]["traceback"]))
+    assert f"In[{reply['content']['execution_count']}]" in shown, shown
     assert all(len(e["traceback"]) == 1 for e in errors if e not in full)  # then one line at most
     printed = "".join(content.get("text", "") for kind, content in events if kind == "stream")
     closed = re.search(r"Closed session (\S+):", printed)

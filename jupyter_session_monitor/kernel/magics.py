@@ -195,6 +195,25 @@ def _raise_shown(error: BaseException) -> NoReturn:
     raise error
 
 
+@contextmanager
+def _numbered_as_this_cell(shell: Any) -> Iterator[None]:
+    """The body runs as part of this cell: its traceback names this cell's "In [n]", the one
+    the user sees. IPython 9 has moved ``execution_count`` on before the cell runs, and the body
+    is compiled under it ("Cell In[3]" under a cell numbered [2]); set back after."""
+    kernel = getattr(shell, "kernel", None)
+    parent = (kernel.get_parent() if kernel is not None else {}) or {}
+    number = hook._running_cell_number(shell, parent.get("content") or {})
+    saved = getattr(shell, "execution_count", None)
+    if number is None or not isinstance(saved, int) or number == saved:
+        yield
+        return
+    shell.execution_count = number
+    try:
+        yield
+    finally:
+        shell.execution_count = saved
+
+
 def _kind(session: Any) -> str:
     return "batch" if hook.is_batch(session) else "session"
 
@@ -996,7 +1015,7 @@ class SessionMagics(Magics):
 
         set_cm_session(session)  # primitives created in the cell use it, as inside `with`
         try:
-            with _tagged(session, options["tags"]):
+            with _tagged(session, options["tags"]), _numbered_as_this_cell(self.shell):
                 result = self.shell.run_cell(cell)  # type: ignore[union-attr]
         finally:
             set_cm_session(None)
