@@ -386,7 +386,9 @@ export class SessionActions {
               ? trans.__('Close session')
               : trans.__('Cancel session')
         })
-      ]
+      ],
+      // The safe choice has the focus (WAI-ARIA's alert dialog): Enter keeps the session.
+      defaultButton: 0
     });
     if (!result.button.accept) {
       return false;
@@ -509,7 +511,8 @@ export class SessionActions {
       buttons: [
         Dialog.cancelButton({ label: trans.__('Keep them') }),
         Dialog.warnButton({ label: trans.__('Close all') })
-      ]
+      ],
+      defaultButton: 0
     });
     if (!result.button.accept) {
       return false;
@@ -569,7 +572,8 @@ export class SessionActions {
       buttons: [
         Dialog.cancelButton({ label: trans.__('Keep it') }),
         Dialog.warnButton({ label: trans.__('Cancel job') })
-      ]
+      ],
+      defaultButton: 0
     });
     if (!result.button.accept) {
       return false;

@@ -117,7 +117,7 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
       ),
       icon: args => (args['isPalette'] ? undefined : sessionMonitorIcon),
       execute: () => {
-        app.shell.activateById(panel.id);
+        app.shell.activateById(panel.id); // which moves focus into it
       }
     });
     app.commands.addCommand(CommandIDs.show, {

@@ -1,4 +1,5 @@
 import { ReactWidget } from '@jupyterlab/apputils';
+import type { Message } from '@lumino/messaging';
 import type { IStateDB } from '@jupyterlab/statedb';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
@@ -24,6 +25,7 @@ export class SessionMonitorPanel extends ReactWidget {
     // A landmark of its own (JupyterLab's side area is none); the header and footer inside it are
     // plain blocks, not the page's banner and contentinfo landmarks.
     this.node.setAttribute('role', 'region');
+    this.node.tabIndex = -1; // focusable when activated, before its fields have rendered
     this.node.setAttribute('aria-label', _trans.__('Qiskit Runtime sessions'));
     // The store reloads by itself after a failure; the footer, once it failed too, follows it.
     _model.store.changed.connect(() => {
@@ -34,6 +36,30 @@ export class SessionMonitorPanel extends ReactWidget {
         void _versions.refresh();
       }
     }, this);
+  }
+
+  /**
+   * Activated (the command, the palette, its tab): focus goes into the panel, to its first
+   * field (the filter or the "track by id" box), unless it is there already. From the palette
+   * it stayed in the notebook, 17 Tabs away.
+   */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    // Shown for the first time, React renders on the next frame: focus once it has.
+    const focus = (tries: number) => {
+      if (this.node.contains(document.activeElement) || !this.isVisible) {
+        return;
+      }
+      const field = this.node.querySelector<HTMLElement>('input');
+      if (field) {
+        field.focus();
+      } else if (tries > 0) {
+        requestAnimationFrame(() => focus(tries - 1));
+      } else {
+        this.node.focus();
+      }
+    };
+    focus(10);
   }
 
   render(): JSX.Element {

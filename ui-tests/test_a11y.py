@@ -258,6 +258,8 @@ def test_every_row_action_works_from_the_keyboard_and_focus_comes_back(
             expect(dialog.get_by_test_id("confirm-freshness")).to_contain_text(
                 "As the service said", timeout=10_000
             )
+            # The safe choice has the focus (#26 item 9): Enter keeps the session.
+            expect(dialog.get_by_role("button", name="Keep it")).to_be_focused()
             audit(page, DIALOG_BODY)
         page.keyboard.press("Escape")
         expect(dialog).to_have_count(0)
@@ -295,3 +297,19 @@ def test_session_widget_passes_axe(page: Page, lab: Lab) -> None:
     assert any("jp-SessionMonitor-backend" in target for target in checked), checked
     card.get_by_role("button", name=f"Cancel session {session_id[:8]}").click()
     page.locator(".jp-Dialog").get_by_role("button", name="Cancel session").click()
+
+
+def test_opening_the_monitor_from_the_palette_moves_focus_into_it(page: Page, lab: Lab) -> None:
+    # #26 item 9: the command left focus in the notebook, 17 Tabs away from the sidebar.
+    page.goto(lab.lab_url())
+    page.evaluate("async () => { await window.jupyterapp?.restored; }")
+    main = page.locator(".jp-Launcher").first
+    expect(main).to_be_focused(timeout=20_000)  # where the user is: the main area
+    page.evaluate("void window.jupyterapp.commands.execute('jupyter-session-monitor:open')")
+    focused = page.locator(f"{PANEL} input").first
+    expect(focused).to_be_focused(timeout=10_000)
+    # Its focus ring: 2 px, set off from the control.
+    ring = focused.evaluate(
+        "e => { const s = getComputedStyle(e); return [s.outlineWidth, s.outlineOffset]; }"
+    )
+    assert ring == ["2px", "2px"], ring
