@@ -205,11 +205,22 @@ export function budgetText(
     text += ` (${share} %)`;
   }
   if (budget.reached) {
-    text +=
-      ' — ' +
-      (budget.outcome
-        ? trans.__('used up; %1', budget.outcome)
-        : trans.__('used up'));
+    // What was done, in words: not only "used up" (#26 item 7).
+    const outcome = budget.outcome;
+    let done: string;
+    if (outcome) {
+      done =
+        budget.action === 'close' && outcome.startsWith('closed ')
+          ? trans.__('used up: %1; queued jobs still run', outcome)
+          : trans.__('used up: %1', outcome);
+    } else if (budget.action === 'close') {
+      done = trans.__('used up: closing it');
+    } else if (budget.action === 'cancel') {
+      done = trans.__('used up: cancelling it');
+    } else {
+      done = trans.__('used up');
+    }
+    text += ' — ' + done;
   }
   return text;
 }

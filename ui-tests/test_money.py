@@ -118,7 +118,7 @@ def test_a_budget_set_from_the_row_is_enforced_by_the_server(
     expect(toggle).to_be_visible(timeout=30_000)
     if toggle.get_attribute("aria-expanded") == "false":
         toggle.click()
-    expect(budget).to_contain_text(f"used up; cancelled {session_id}", timeout=30_000)
+    expect(budget).to_contain_text(f"used up: cancelled {session_id}", timeout=30_000)
     expect(budget).to_have_attribute("data-state", "reached")
     expect(session.get_by_test_id("end-reason")).to_contain_text("Cancelled")
     view = api(lab, "GET", f"sessions/{session_id}")

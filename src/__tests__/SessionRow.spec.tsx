@@ -110,6 +110,11 @@ describe('SessionRow', () => {
     expect(
       labels(sessionView({ state: 'closed', end_reason: 'closed' }))
     ).toEqual([]);
+    // The destructive one says what it ends; "Cancel" alone dismisses a dialog (#26 item 7).
+    const danger = rowOf(sessionView()).querySelector(
+      '.jp-SessionMonitor-danger'
+    );
+    expect(danger?.textContent).toBe('Cancel session…');
   });
 
   it('says at once that the service accepted a Close, and offers it no more', () => {

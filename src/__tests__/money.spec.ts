@@ -207,8 +207,19 @@ describe('budgetText', () => {
         trans
       )
     ).toBe(
-      'Budget 10 min 00 s, then close: 10 min 10 s used (102 %) — used up; closed a11199df80a94d84840b'
+      'Budget 10 min 00 s, then close: 10 min 10 s used (102 %) — used up: closed a11199df80a94d84840b; queued jobs still run'
     );
+    // Reached, the server acting: what it is doing, not only "used up" (#26 item 7).
+    expect(
+      budgetText(budget({ reached: true, outcome: null }), 610, trans)
+    ).toMatch(/— used up: closing it$/);
+    expect(
+      budgetText(
+        budget({ reached: true, outcome: null, action: 'notify' }),
+        610,
+        trans
+      )
+    ).toMatch(/— used up$/);
   });
 
   it('counts a notebook budget over its sessions, in money when it is in money', () => {

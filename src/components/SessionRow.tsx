@@ -476,7 +476,7 @@ export function SessionButtons(props: {
           busy || void actions.confirmSessionAction(view, 'cancel')
         }
       >
-        {busy ? trans.__('Working…') : trans.__('Cancel')}
+        {busy ? trans.__('Working…') : trans.__('Cancel session…')}
       </button>
     </div>
   );
