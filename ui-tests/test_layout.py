@@ -96,6 +96,18 @@ def _check_narrow(page: Page, session: Locator) -> None:
     expect(cancel).to_have_attribute("aria-label", re.compile(r"^Cancel job \w{8}$"))
     expect(cancel).to_have_attribute("title", re.compile(r"^Cancel job \w{8}$"))
     expect(cancel.locator(".jp-SessionMonitor-jobCancelLabel")).to_be_hidden()
+    # The row's buttons: each on one line and inside the row; one that does not fit goes to
+    # the next line whole ("Cancel session…" was cut in two past the panel's edge).
+    for button in session.locator(".jp-SessionMonitor-actions button").all():
+        assert _one_line(button), button.inner_text()
+    overflow = session.evaluate(
+        """row => {
+          const edge = row.getBoundingClientRect().right;
+          return [...row.querySelectorAll('.jp-SessionMonitor-actions button')]
+            .map(b => b.getBoundingClientRect().right - edge);
+        }"""
+    )
+    assert max(overflow) <= 1, overflow
 
 
 def _check_wide(page: Page, session: Locator) -> None:

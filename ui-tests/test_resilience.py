@@ -60,7 +60,9 @@ def test_track_by_id_and_cancel_one_job(
     session = Session(backend=backend)
     sampler = SamplerV2(mode=session)
     circuit = bell(backend)
-    jobs = [sampler.run([circuit]) for _ in range(4)]
+    # 12 jobs of 2 s: the last is still queued ~22 s later, however slow the machine (with 4,
+    # a loaded CI machine found it running by the time the sidebar showed it).
+    jobs = [sampler.run([circuit]) for _ in range(12)]
     page.goto(lab.lab_url())
     expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
     open_sidebar(page)
