@@ -78,13 +78,15 @@ class Actions:
             await call(session.account, session_id)
         except RuntimeCallError as error:
             unknown = error.kind in OUTCOME_UNKNOWN
-            if unknown:  # shown at once: it may or may not have been carried out
+            if unknown:  # shown at once: it may or may not have been carried out; look
                 self._pending(session, action, "unknown")
-            store.settle_action(
-                audit, "unknown" if unknown else "failed", f"{seen}; {error.message}"
-            )
-            if unknown:  # the request may have reached the service and been carried out: look
                 monitor.poll_soon(session_id)
+            outcome, detail = ("unknown" if unknown else "failed"), f"{seen}; {error.message}"
+            self._write_later(  # a locked registry must not turn this answer into a 500
+                f"the outcome of the {action} of session {session_id}",
+                lambda: store.settle_action(audit, outcome, detail),
+            )
+            if unknown:  # the request may have reached the service and been carried out
                 raise MonitorError(
                     504 if error.kind == "timeout" else 502,
                     error.kind,

@@ -119,7 +119,8 @@ def billing_of(session: TrackedSession, deadlines: derive.Deadlines) -> Billing:
         worst = billed + max(0.0, (deadlines.max_ttl_at - as_of).total_seconds())
     else:  # not started: it may run its whole max TTL once it starts
         worst = billed + _seconds(body.get("max_ttl"))
-    pending_close = (session.pending_action or {}).get("action") == "close"
+    sent = session.pending_action or {}
+    pending_close = sent.get("action") == "close" and sent.get("state") == "accepted"
     if not closed and (body.get("accepting_jobs") is False or pending_close) and as_of is not None:
         # Closing (or a close the service accepted, not read back yet): it accepts no more jobs
         # and ends when its queue drains (the service closes it then), so its worst case is the

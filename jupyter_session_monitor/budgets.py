@@ -235,8 +235,9 @@ class BudgetKeeper:
             amount=spec["amount"],
             threshold=spec["threshold"],
         )
-        # What was already warned of or done stays so, unless the new budget leaves room again.
-        spent = self.spent(budget)
+        # What was already warned of or done stays so, unless the new budget leaves room again
+        # (on the figure the budget acts on: what the service reported).
+        spent = self.reported(budget)
         limit = self.limit_seconds(budget) or math.inf
         if previous is not None and spent >= limit * budget.threshold:
             budget.warned_at = previous.warned_at

@@ -180,7 +180,10 @@ export class Notifier {
       view &&
       isOpen(view) &&
       view.accepting_jobs !== false &&
-      view.pending_action?.action !== 'close'
+      !(
+        view.pending_action?.action === 'close' &&
+        view.pending_action.state === 'accepted'
+      )
     ) {
       this._commands.close(sessionId);
       return;

@@ -664,8 +664,12 @@ export function actionsFor(view: ISessionView): SessionAction[] {
   if (!isOpen(view)) {
     return [];
   }
-  // An action already sent, and not confirmed by a read yet, is not offered again.
-  const pending = view.pending_action?.action;
+  // An action the service accepted, not confirmed by a read yet, is not offered again; one
+  // whose answer never came may be tried again (closing and cancelling are idempotent).
+  const pending =
+    view.pending_action?.state === 'accepted'
+      ? view.pending_action.action
+      : undefined;
   if (pending === 'cancel') {
     return [];
   }

@@ -163,3 +163,16 @@ def test_a_close_accepted_and_not_read_back_yet_counts_as_closing() -> None:
     meter = billing.billing_of(session, deadlines)
 
     assert (meter.worst_until, meter.worst_case) == ("drain", 100.0)  # nothing pending
+
+
+def test_a_close_whose_answer_never_came_does_not_count_as_closing() -> None:
+    session, deadlines = session_with(
+        [job(0, "DONE", usage=1.0)], last_job_started=0, max_ttl_in=2880
+    )
+    assert session.body is not None
+    session.body.update(accepting_jobs=True, elapsed_time=100.0)
+    session.pending_action = {"action": "close", "state": "unknown", "at": at(100)}
+
+    meter = billing.billing_of(session, deadlines)
+
+    assert (meter.worst_until, meter.worst_case) == ("max_ttl", 100.0 + 2880.0)

@@ -771,3 +771,38 @@ async def test_opening_a_session_pushes_the_instance_risk_at_once(store: Store) 
         assert [v["at_risk"] for v in change["money"]["instances"]] == [True]
     finally:
         await monitor.stop()
+
+
+async def test_a_close_with_no_answer_is_said_so_even_when_the_registry_is_locked(
+    tmp_path: Path,
+) -> None:
+    # The service did not answer in time and another server held the registry's lock: the
+    # answer is the honest "may or may not have closed" (504), not a 500 from SQLite.
+    path = tmp_path / "registry.sqlite"
+    other = sqlite3.connect(path, isolation_level=None)
+
+    class Silent(ScriptedGateway):
+        async def close(self, account: AccountRef, session_id: str) -> None:
+            other.execute("BEGIN IMMEDIATE")
+            raise RuntimeCallError("timeout", "The service did not answer within 3 s.")
+
+    store = Store(path)
+    store._db.execute("PRAGMA busy_timeout=50")
+    monitor = SessionMonitor(store, Silent(), MonitorConfig())  # type: ignore[arg-type]
+    monitor.actions.WRITE_RETRY_SECONDS = 0.05  # type: ignore[misc]
+    await monitor.start()
+    try:
+        await monitor.track("s1", AccountRef())
+        with pytest.raises(MonitorError) as error:
+            await monitor.close("s1", "someone")
+        assert (error.value.status, error.value.kind) == (504, "timeout")
+        pending = monitor.sessions["s1"].pending_action
+        assert pending is not None and (pending["action"], pending["state"]) == (
+            "close",
+            "unknown",
+        )
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            other.execute("ROLLBACK")
+        other.close()
+        await monitor.stop()
