@@ -640,10 +640,10 @@ class SessionMonitor:
         try:
             body = await self.gateway.session(session.account, session_id)
             if self._jobs_needed(session, previous, body):
-                raw_jobs = await self._read_jobs(session)
+                raw_jobs, whole = await self._read_jobs(session)
                 if session_id not in self.sessions:  # forgotten while the call was in flight
                     return None
-                self._apply_jobs(session, raw_jobs)
+                self._apply_jobs(session, raw_jobs, whole=whole)
                 self._jobs_synced.add(session_id)
         except RuntimeCallError as error:
             metrics.POLLS.labels(error.kind).inc()
@@ -809,14 +809,16 @@ class SessionMonitor:
         closed_now = str(body.get("state") or "") == "closed"
         return not (closed_before and closed_now and self._jobs_final(session))
 
-    async def _read_jobs(self, session: TrackedSession) -> list[dict[str, Any]]:
+    async def _read_jobs(self, session: TrackedSession) -> tuple[list[dict[str, Any]], bool]:
         """Every job of the session whose state can have changed since the last read, paging
         until the service's ``count`` (a page may hold fewer jobs than asked for).
 
         Oldest first: a final job never changes, so the jobs known final from the oldest on (the
         *settled* prefix) are not read again; the read starts at the last of them, which must
         come back first (otherwise jobs were deleted or listed in another order, and the whole
-        list is read again). A 1,000-job batch costs ceil(jobs not yet final / page) calls."""
+        list is read again). A 1,000-job batch costs ceil(jobs not yet final / page) calls.
+        Also says whether this was the whole list (read from the first job to ``count``): then
+        a job known here and not in it was deleted at the service."""
         settled = 0
         if session.id in self._jobs_synced:
             for job in session.jobs:  # oldest first
@@ -824,13 +826,16 @@ class SessionMonitor:
                     break
                 settled += 1
         skip = max(0, settled - 1)  # one job of overlap: the check that the prefix still holds
-        jobs = await self._jobs_from(session, skip)
+        jobs, count = await self._jobs_from(session, skip)
         if settled and (not jobs or str(jobs[0].get("id")) != session.jobs[settled - 1].id):
-            log.info("The job list of session %s changed order: reading all of it", session.id)
-            jobs = await self._jobs_from(session, 0)
-        return jobs
+            log.info("The job list of session %s changed: reading all of it", session.id)
+            skip = 0
+            jobs, count = await self._jobs_from(session, 0)
+        return jobs, skip == 0 and len(jobs) >= count
 
-    async def _jobs_from(self, session: TrackedSession, skip: int) -> list[dict[str, Any]]:
+    async def _jobs_from(
+        self, session: TrackedSession, skip: int
+    ) -> tuple[list[dict[str, Any]], int]:
         jobs: list[dict[str, Any]] = []
         count = skip
         for _ in range(JOB_PAGES_MAX):
@@ -848,7 +853,7 @@ class SessionMonitor:
                 skip + len(jobs),
                 count,
             )
-        return jobs
+        return jobs, count
 
     def _apply_body(self, session: TrackedSession, body: dict[str, Any], now: datetime) -> None:
         old = session.body or {}
@@ -894,9 +899,21 @@ class SessionMonitor:
             ),
         )
 
-    def _apply_jobs(self, session: TrackedSession, raw_jobs: list[dict[str, Any]]) -> None:
+    def _apply_jobs(
+        self, session: TrackedSession, raw_jobs: list[dict[str, Any]], *, whole: bool = False
+    ) -> None:
+        """Merge what was read into the session's jobs; ``whole``: the service's whole list, so
+        a job known here and not in it was deleted there (kept, it would stay "queued" and break
+        the next read's overlap check, making every poll read the whole list again)."""
         jobs = views.job_records(session.id, raw_jobs)
         known = {j.id: j for j in session.jobs}
+        if whole:
+            listed = {j.id for j in jobs}
+            gone = [i for i in known if i not in listed]
+            if gone:
+                for job_id in gone:
+                    del known[job_id]
+                self.store.delete_jobs(session.id, gone)
         for job in jobs:  # the job list does not say when a job ran: keep what metrics said
             before = known.get(job.id)
             if before is not None:

@@ -317,6 +317,13 @@ class Store:
             for row in rows
         ]
 
+    def delete_jobs(self, session_id: str, job_ids: list[str]) -> None:
+        """Jobs the service no longer lists (deleted there)."""
+        with self._transaction() as db:
+            db.executemany(
+                "DELETE FROM jobs WHERE session_id=? AND id=?", [(session_id, i) for i in job_ids]
+            )
+
     def forget(self, session_id: str) -> bool:
         with self._transaction() as db:
             db.execute("DELETE FROM budgets WHERE scope='session' AND target=?", (session_id,))

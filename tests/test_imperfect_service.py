@@ -216,3 +216,41 @@ async def test_a_close_the_service_accepted_is_shown_at_once_while_reads_are_thr
 
     done = await until(confirmed, within=15)
     assert done["accepting_jobs"] is False
+
+
+@pytest.mark.intervals(poll_busy_interval=0.3, poll_active_interval=0.3, poll_idle_interval=0.3)
+async def test_a_job_deleted_at_the_service_leaves_the_list(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch
+) -> None:
+    # Review of #25 item 3: a job deleted at the service stayed in the monitor's list for ever
+    # (counted, and breaking the paged read's overlap check so every poll read the whole list).
+    harness = make_emulator(time_scale=1.0, job_seconds=0.05)
+
+    def open_and_run() -> tuple[Any, list[Any]]:
+        service = harness.service()
+        backend = service.backend("ibmq_manila")
+        batch = Batch(backend=backend)
+        sampler, circuit = Sampler(mode=batch), bell(backend)
+        jobs = [sampler.run([circuit], shots=5) for _ in range(6)]
+        for job in jobs:
+            job.result()
+        return batch, jobs
+
+    batch, jobs = await in_thread(open_and_run)
+    await api(jp_fetch, "POST", "sessions", {"session_id": batch.session_id})
+    await until(lambda: view_with(jp_fetch, batch.session_id, lambda v: len(v["jobs"]) == 6))
+
+    await in_thread(lambda: harness.service().delete_job(jobs[0].job_id()))
+
+    left = await until(
+        lambda: view_with(jp_fetch, batch.session_id, lambda v: len(v["jobs"]) == 5), within=15
+    )
+    assert jobs[0].job_id() not in {j["id"] for j in left["jobs"]}
+    await in_thread(batch.cancel)
+
+
+async def view_with(
+    fetch: Fetch, session_id: str, condition: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any] | None:
+    found = await view(fetch, session_id)
+    return found if condition(found) else None
