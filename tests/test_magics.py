@@ -687,3 +687,20 @@ def test_status_says_a_close_sent_and_not_confirmed_as_the_row_does() -> None:
     assert "may or may not have ended" in (_pending_line(unknown) or "")
     assert _pending_line({"status": "Pending", "pending_action": None}) is None
     assert _pending_line({**accepted, "status": "Closed"}) is None
+
+
+def test_status_says_when_its_figures_are_of_an_earlier_read() -> None:
+    # Review of #26 item 5: a fresh read that the service did not answer (429, a hang) gave the
+    # last view, printed as if it were the service's answer now.
+    from jupyter_session_monitor.kernel.magics import _stale_line
+
+    view = {
+        "stale": True,
+        "last_polled_at": "2026-01-01T06:14:05Z",
+        "error": {"kind": "rate_limited", "message": "The service is limiting requests (429)."},
+    }
+    line = _stale_line(view)
+    assert line is not None and re.fullmatch(
+        r"as read at \d\d:\d\d:05: the service did not answer just now \(.*429.*\)", line
+    ), line
+    assert _stale_line({**view, "stale": False}) is None

@@ -518,6 +518,16 @@ def _budget_line(view: dict[str, Any]) -> str | None:
     return f"{text}; a warning at {_percent(threshold)}, {then}"
 
 
+def _stale_line(view: dict[str, Any]) -> str | None:
+    """The monitor could not read the service just now: the figures are of its last read."""
+    if not view.get("stale"):
+        return None
+    at = derive.parse_time(view.get("last_polled_at"))
+    when = at.astimezone().strftime("%H:%M:%S") if at is not None else "an earlier read"
+    why = (view.get("error") or {}).get("message") or "no answer"
+    return f"as read at {when}: the service did not answer just now ({_one_line(str(why))})"
+
+
 def _pending_line(view: dict[str, Any]) -> str | None:
     """A close or cancel the monitor sent that no read has confirmed yet, as the row says it."""
     pending = view.get("pending_action")
@@ -1239,6 +1249,7 @@ class SessionMagics(Magics):
                 # What the monitor adds (headless, as before: the service's answer only).
                 if view is not None:
                     lines = (
+                        _stale_line(view),
                         _pending_line(view),
                         _billing_line(view, now),
                         _budget_line(view),
