@@ -182,10 +182,32 @@ class SessionMonitor:
         while True:
             await asyncio.sleep(self.config.heartbeat_seconds)
             try:
-                self.store.heartbeat()
+                if not self.store.heartbeat():
+                    self._taken_over()
                 self._adopt_gone()
             except Exception:  # a locked or unwritable file must not end the heartbeat
                 log.exception("Could not record this server's heartbeat in the registry")
+
+    def _taken_over(self) -> None:
+        """Another server took this one for gone (its heartbeat was late: a suspended laptop, a
+        blocked loop) and adopted its sessions: they are that server's now. This one lets them
+        go (never two servers acting on one session), and says it is alive again."""
+        owned = self.store.own_session_ids()
+        lost = [i for i in self.sessions if i not in owned]
+        log.warning(
+            "Another Jupyter server took this one for gone and now monitors its %d sessions; "
+            "this server lets them go",
+            len(lost),
+        )
+        for session_id in lost:
+            self.sessions.pop(session_id, None)
+            self._scheduler.unschedule(session_id)
+            self._failures.pop(session_id, None)
+            self._jobs_synced.discard(session_id)
+            self.orphans.disarm(session_id)
+            self.budgets.forget_session(session_id)
+            self.changes.changed(session_id, "removed")
+        self.store.register_server(host=self._host, pid=os.getpid(), url=self.config.server_url)
 
     def _adopt_gone(self) -> bool:
         """Take over the sessions of servers of this registry that are gone since (died, or

@@ -531,11 +531,19 @@ class Store:
                 db.execute("DELETE FROM servers WHERE id=?", (row["owner"],))
         return adopted
 
-    def heartbeat(self) -> None:
+    def heartbeat(self) -> bool:
+        """Say this server is alive; False if its record is gone: another server took it for
+        gone (a heartbeat late by more than SERVER_STALE_SECONDS) and adopted its sessions."""
         with self._transaction() as db:
-            db.execute(
+            cursor = db.execute(
                 "UPDATE servers SET heartbeat_at=? WHERE id=?", (iso(_now()), self.server_id)
             )
+            return cursor.rowcount > 0
+
+    def own_session_ids(self) -> set[str]:
+        """The sessions the registry says this server monitors."""
+        rows = self._db.execute("SELECT id FROM sessions WHERE server_id=?", (self.server_id,))
+        return {row["id"] for row in rows}
 
     def unregister_server(self) -> None:
         """A clean stop: the next server to start adopts this one's sessions at once."""

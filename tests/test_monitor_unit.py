@@ -806,3 +806,32 @@ async def test_a_close_with_no_answer_is_said_so_even_when_the_registry_is_locke
             other.execute("ROLLBACK")
         other.close()
         await monitor.stop()
+
+
+async def test_a_server_taken_for_gone_lets_its_sessions_go_to_the_one_that_adopted_them(
+    tmp_path: Path,
+) -> None:
+    # Review of #25 item 7: a server whose heartbeat was late (a suspended laptop) had its
+    # sessions adopted by another, went on polling and enforcing them, and its saves were
+    # dropped: two servers acting on one session.
+    path = tmp_path / "registry.sqlite"
+    store = Store(path, server_id="a")
+    monitor = SessionMonitor(store, ScriptedGateway(), MonitorConfig(heartbeat_seconds=0.05))  # type: ignore[arg-type]
+    removed = asyncio.Event()
+    monitor.subscribe(lambda change: removed.set() if change["kind"] == "removed" else None)
+    await monitor.start()
+    try:
+        await monitor.track("s1", AccountRef())
+        # What server "b" does when it takes "a" for gone: the rows are its own now.
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("UPDATE sessions SET server_id='b' WHERE server_id='a'")
+        other.execute("DELETE FROM servers WHERE id='a'")
+        other.close()
+
+        await asyncio.wait_for(removed.wait(), 5.0)
+        assert "s1" not in monitor.sessions
+        assert monitor._scheduler.planned("s1") is None
+        (row,) = store._db.execute("SELECT id FROM servers WHERE id='a'")  # alive again
+        assert row["id"] == "a"
+    finally:
+        await monitor.stop()
