@@ -17,7 +17,7 @@ import os
 import random
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -200,13 +200,7 @@ class SessionMonitor:
             len(lost),
         )
         for session_id in lost:
-            self.sessions.pop(session_id, None)
-            self._scheduler.unschedule(session_id)
-            self._failures.pop(session_id, None)
-            self._jobs_synced.discard(session_id)
-            self.orphans.disarm(session_id)
-            self.budgets.forget_session(session_id)
-            self.changes.changed(session_id, "removed")
+            self._let_go(session_id)
         self.store.register_server(host=self._host, pid=os.getpid(), url=self.config.server_url)
 
     def _adopt_gone(self) -> bool:
@@ -369,22 +363,26 @@ class SessionMonitor:
 
         Concurrent calls for one id (a kernel's report and a user's request) share one GET and
         one "added"; a session another live server of this registry monitors is refused."""
+
+        def again() -> Awaitable[TrackedSession]:  # the same call, once the state moved on
+            return self.track(
+                session_id,
+                account,
+                source=source,
+                kernel_id=kernel_id,
+                notebook_path=notebook_path,
+                background=background,
+                cell=cell,
+                job_cells=job_cells,
+            )
+
         in_flight = self._tracking.get(session_id)
         if in_flight is not None and session_id not in self.sessions:
             # Another caller is reading it: wait for that one. Its failure is its own (another
             # account, a refusal for it): this caller then tries with what it was given.
             await asyncio.wait([in_flight])  # never raises its outcome; never cancels it
             if session_id not in self.sessions and session_id in self._tracking:
-                return await self.track(
-                    session_id,
-                    account,
-                    source=source,
-                    kernel_id=kernel_id,
-                    notebook_path=notebook_path,
-                    background=background,
-                    cell=cell,
-                    job_cells=job_cells,
-                )
+                return await again()
         existing = self.sessions.get(session_id)
         if existing is not None:
             changed = existing.orphaned and kernel_id is not None
@@ -422,16 +420,7 @@ class SessionMonitor:
                 )
             if self._adopt_gone() and session_id in self.sessions:
                 # Its row was a gone server's: taken over with what that server knew of it.
-                return await self.track(
-                    session_id,
-                    account,
-                    source=source,
-                    kernel_id=kernel_id,
-                    notebook_path=notebook_path,
-                    background=background,
-                    cell=cell,
-                    job_cells=job_cells,
-                )
+                return await again()
         future: asyncio.Future[TrackedSession] = asyncio.get_running_loop().create_future()
         self._tracking[session_id] = future
         try:
@@ -447,15 +436,7 @@ class SessionMonitor:
             if not future.done():
                 future.cancel()
         if cell or job_cells:  # what the first report said about its cells
-            return await self.track(
-                session_id,
-                account,
-                source=source,
-                kernel_id=kernel_id,
-                notebook_path=notebook_path,
-                cell=cell,
-                job_cells=job_cells,
-            )
+            return await again()
         return session
 
     async def _track_new(
@@ -537,16 +518,21 @@ class SessionMonitor:
             await asyncio.sleep(interval)
 
     def forget(self, session_id: str) -> None:
-        if self.sessions.pop(session_id, None) is None:
+        if session_id not in self.sessions:
             raise self._unknown(session_id)
+        self._let_go(session_id)
+        self.store.forget(session_id)
+        self._worst_case_changed()
+
+    def _let_go(self, session_id: str) -> None:
+        """Stop watching a session here (its registry row is the caller's business)."""
+        self.sessions.pop(session_id, None)
         self._scheduler.unschedule(session_id)
         self._failures.pop(session_id, None)
         self._jobs_synced.discard(session_id)
         self.orphans.disarm(session_id)
         self.budgets.forget_session(session_id)
-        self.store.forget(session_id)
         self.changes.changed(session_id, "removed")
-        self._worst_case_changed()
 
     def get(self, session_id: str) -> TrackedSession:
         session = self.sessions.get(session_id)
