@@ -40,3 +40,34 @@ SESSION_MIME_TYPE = "application/vnd.jupyter-session-monitor.session+json"
 def proof(key: bytes, body: bytes) -> str:
     """What a kernel sends in ``PROOF_HEADER`` for ``body``, and what the server expects."""
     return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+#: Currencies written with other than two decimals, as browsers' locale data (CLDR) has them, so
+#: that the kernel's and the receipts' figures read like the page's (``src/money.ts`` asks the
+#: browser's ``Intl`` for the same). Any other label ("USD", "credits") has two.
+_NO_DECIMALS = (
+    "AFN ALL BIF CLP COP DJF GNF HUF IDR IQD IRR ISK JPY KMF KPW KRW LAK LBP MGA MMK PKR PYG RWF "
+    "SLL SOS SYP UGX VND VUV XAF XOF XPF YER"
+)
+_THREE_DECIMALS = "BHD JOD KWD LYD OMR TND"
+_CURRENCY_DIGITS = {
+    **dict.fromkeys(_NO_DECIMALS.split(), 0),
+    **dict.fromkeys(_THREE_DECIMALS.split(), 3),
+}
+
+
+def currency_digits(currency: str | None) -> int:
+    """The decimals money in ``currency`` is written with: 2 for USD, 0 for JPY, 3 for KWD."""
+    return _CURRENCY_DIGITS.get((currency or "").upper(), 2)
+
+
+def money_text(amount: float, currency: str | None) -> str:
+    """``1850, "USD"`` -> ``1,850.00 USD``, in the currency's decimals; ``< 0.01 USD`` for an
+    amount above zero too small to show; the number alone without a currency label."""
+    digits = currency_digits(currency)
+    smallest = 10.0**-digits
+    if 0 < amount < smallest / 2:
+        text = f"< {smallest:,.{digits}f}"
+    else:
+        text = f"{0.0 if abs(amount) < smallest / 2 else amount:,.{digits}f}"
+    return f"{text} {currency}" if currency else text

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import derive
+from .protocol import money_text
 
 #: The end reasons in words, as the sidebar says them.
 END_REASONS = {
@@ -37,10 +38,7 @@ def _duration(seconds: float | None) -> str:
 
 
 def _money(amount: float | None, currency: str | None) -> str | None:
-    if amount is None:
-        return None
-    text = f"{amount:.3f}" if 0 < abs(amount) < 1 else f"{amount:.2f}"
-    return f"{text} {currency}" if currency else text
+    return None if amount is None else money_text(amount, currency)
 
 
 def receipt(view: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import { IRunningSessionManagers } from '@jupyterlab/running';
 import { SessionActions } from './actions';
 import { sessionMonitorIcon } from './icons';
 import { MonitorModel, settingsFrom } from './model';
+import { setMoneyLanguage } from './money';
 import { NotebookCells } from './notebookCells';
 import { Notifier } from './notifier';
 import { SessionMonitorPanel } from './panel';
@@ -76,6 +77,7 @@ const plugin: JupyterFrontEndPlugin<ISessionMonitor> = {
     const trans = keptTranslations(
       (translator ?? nullTranslator).load('jupyter_session_monitor')
     );
+    setMoneyLanguage(translator?.languageCode);
     const model = new MonitorModel(app.serviceManager.serverSettings);
     const actions = new SessionActions(model, trans);
     actions.notebooks = new NotebookCells(app);

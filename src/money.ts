@@ -69,11 +69,94 @@ const BILLING_TIMES = new WeakMap<
   { asOf: number | null; until: number | null }
 >();
 
-/** "12.34 USD", or "12.34" with no currency label. */
-export function formatMoney(amount: number, currency: string | null): string {
-  const digits = amount !== 0 && Math.abs(amount) < 1 ? 3 : 2;
-  const text = amount.toFixed(digits);
+/**
+ * The page's language for numbers (JupyterLab's, set once at activation): "1,850.00" in English,
+ * "1.850,00" in German. Undefined: the browser's.
+ */
+let numberLanguage: string | undefined;
+
+export function setMoneyLanguage(code: string | undefined): void {
+  numberLanguage = code;
+  try {
+    new Intl.NumberFormat(code);
+  } catch {
+    numberLanguage = undefined;
+  }
+  FORMATS.clear();
+}
+
+interface ICurrencyFormats {
+  digits: number;
+  amount: Intl.NumberFormat;
+  rate: Intl.NumberFormat;
+}
+
+const FORMATS = new Map<string, ICurrencyFormats>();
+
+/**
+ * The decimals a currency is written with (its minor unit as the browser's locale data gives it:
+ * 2 for USD, 0 for JPY, 3 for KWD), or 2 for a label that is no currency code ("credits").
+ * `jupyter_session_monitor/protocol.py` keeps the same table for the kernel and the receipts.
+ */
+export function currencyDigits(currency: string | null): number {
+  return formatsOf(currency).digits;
+}
+
+function formatsOf(currency: string | null): ICurrencyFormats {
+  const key = currency ?? '';
+  let formats = FORMATS.get(key);
+  if (!formats) {
+    let digits = 2;
+    if (currency && /^[A-Za-z]{3}$/.test(currency)) {
+      try {
+        digits =
+          new Intl.NumberFormat('en', {
+            style: 'currency',
+            currency
+          }).resolvedOptions().maximumFractionDigits ?? 2;
+      } catch {
+        digits = 2;
+      }
+    }
+    formats = {
+      digits,
+      amount: new Intl.NumberFormat(numberLanguage, {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits
+      }),
+      // A price per second is often below the currency's smallest unit: up to 6 decimals.
+      rate: new Intl.NumberFormat(numberLanguage, {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: Math.max(digits, 6)
+      })
+    };
+    FORMATS.set(key, formats);
+  }
+  return formats;
+}
+
+function labelled(text: string, currency: string | null): string {
   return currency ? `${text} ${currency}` : text;
+}
+
+/**
+ * "1,850.00 USD" (the currency's decimals, the page's digit grouping), "12 JPY", or the number
+ * alone with no currency label. An amount above zero too small to show says so: "< 0.01 USD".
+ */
+export function formatMoney(amount: number, currency: string | null): string {
+  const formats = formatsOf(currency);
+  const smallest = 10 ** -formats.digits;
+  if (amount > 0 && amount < smallest / 2) {
+    return labelled(`< ${formats.amount.format(smallest)}`, currency);
+  }
+  // No "-0.00" for a figure that rounds to nothing.
+  const shown = Math.abs(amount) < smallest / 2 ? 0 : amount;
+  return labelled(formats.amount.format(shown), currency);
+}
+
+/** A price per billed second: "1.60 USD", "0.0267 USD" (never rounded to the currency's unit). */
+export function formatRate(rate: number, currency: string | null): string {
+  return labelled(formatsOf(currency).rate.format(rate), currency);
 }
 
 /** "billed 1 min 05 s (60 s idle) · 0.27 USD". */
@@ -256,6 +339,41 @@ export function instanceText(
     formatDuration(reading.limit_seconds, trans),
     formatDuration(left, trans),
     clockTime(reading.as_of)
+  );
+}
+
+/**
+ * The reading in one line, the figure first and the account's name last (it yields to the
+ * ellipsis): "Instance: 3 min 08 s left of 10 min 00 s (lab)". The whole is `instanceText`.
+ */
+export function instanceSummary(
+  reading: IInstanceUsage,
+  trans: TranslationBundle
+): string {
+  const name = reading.account.name ?? trans.__('default account');
+  if (reading.consumed_seconds === null) {
+    return reading.error
+      ? trans.__('Instance: could not be read (%1)', name)
+      : trans.__('Instance: not read yet (%1)', name);
+  }
+  if (reading.limit_seconds === null) {
+    return trans.__(
+      'Instance: %1 used (%2)',
+      formatDuration(reading.consumed_seconds, trans),
+      name
+    );
+  }
+  if (reading.limit_reached) {
+    return trans.__('Instance: allowance used up (%1)', name);
+  }
+  return trans.__(
+    'Instance: %1 left of %2 (%3)',
+    formatDuration(
+      reading.projected_remaining_seconds ?? reading.remaining_seconds ?? 0,
+      trans
+    ),
+    formatDuration(reading.limit_seconds, trans),
+    name
   );
 }
 

@@ -36,8 +36,10 @@ def no_rate_after(lab: Lab) -> Iterator[None]:
 def test_the_rate_and_live_costs_in_light_dark_and_narrow(
     page: Page, lab: Lab, screenshot_path: Callable[[str], str], no_rate_after: None
 ) -> None:
-    write_notebook(lab, "costs.ipynb", session_code(jobs=4, tags=["costs"]))
-    session_id = run_notebook(page, lab, "costs.ipynb")
+    # A long name: at 250 px the figures beside it used to squeeze it to "w…".
+    name = "walk-through-of-the-costs-of-one-experiment.ipynb"
+    write_notebook(lab, name, session_code(jobs=4, tags=["costs"]))
+    session_id = run_notebook(page, lab, name)
     open_sidebar(page)
     header = page.locator(PANEL).get_by_test_id("money-header")
 
@@ -49,11 +51,12 @@ def test_the_rate_and_live_costs_in_light_dark_and_narrow(
 
     expect(dialog).to_have_count(0)
     assert api(lab, "GET", "billing") == {"rate_per_second": 0.5, "currency": "USD"}
-    expect(header.get_by_role("button", name=re.compile(r"Rate 0\.500 USD per s"))).to_be_visible(
+    expect(header.get_by_role("button", name=re.compile(r"Rate 0\.50 USD per s"))).to_be_visible(
         timeout=10_000
     )
     billing = row(page, session_id).get_by_test_id("billing")
-    expect(billing).to_contain_text(re.compile(r"billed .+ · \d+\.\d+ USD"), timeout=20_000)
+    # In the currency's decimals, whatever the amount (#26 item 7: not "0.738 USD").
+    expect(billing).to_contain_text(re.compile(r"billed .+ · [\d,]+\.\d\d USD"), timeout=20_000)
     # Live while the service bills it: the figure moves without a new push.
     first = billing.inner_text()
     expect(billing).not_to_have_text(first, timeout=10_000)
@@ -88,6 +91,19 @@ def test_the_rate_and_live_costs_in_light_dark_and_narrow(
         box = line.bounding_box()
         assert box is not None
         assert box["x"] + box["width"] <= panel_box["x"] + panel_box["width"] + 1
+    # #26 item 8: the notebook's name yields last (its group's figures wrap under it), and each
+    # instance is one line at the top, expanding to the whole reading.
+    link = page.locator(f'{PANEL} [data-group="notebook:{name}"] .jp-SessionMonitor-notebookLink')
+    shown, whole = link.evaluate("e => [e.clientWidth, e.scrollWidth]")
+    assert shown >= min(whole, 150), (shown, whole)
+    instance = header.locator(".jp-SessionMonitor-instanceToggle").first
+    expect(instance).to_be_visible(timeout=20_000)
+    box = instance.bounding_box()
+    assert box is not None
+    assert box["height"] <= 24, box  # one line of text beside a 16 px caret
+    instance.click()
+    expect(header.get_by_test_id("instance-details")).to_contain_text("used this period")
+    instance.click()
     page.locator(PANEL).screenshot(path=screenshot_path("money-narrow"))
     api(lab, "POST", f"sessions/{session_id}/cancel", {})
 
@@ -204,6 +220,15 @@ def test_the_timeline_picture_of_a_60_job_session(
     # Each job is a bar with its id on hover; the idle gap before the cancel is marked.
     expect(picture.locator("g[data-job-id]")).to_have_count(60)
     assert session_id in (picture.get_attribute("aria-label") or "")
+    # #26 item 8: each swatch of the legend stays on its label's line at 250 px.
+    items = session.locator(".jp-SessionMonitor-legendItem")
+    expect(items).to_have_count(6)
+    for item in items.all():
+        tops = item.evaluate(
+            "e => [e.firstElementChild.getBoundingClientRect(), e.getBoundingClientRect()]"
+            ".map(r => r.top + r.height / 2)"
+        )
+        assert abs(tops[0] - tops[1]) < 6, (item.inner_text(), tops)
     figure = session.locator(".jp-SessionMonitor-timeline")
     figure.scroll_into_view_if_needed()
     figure.screenshot(path=screenshot_path("timeline-60-light"))

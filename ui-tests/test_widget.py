@@ -54,3 +54,24 @@ def test_session_cell_shows_a_live_widget_whose_close_ends_the_session(
     expect(row(page, session_id).get_by_test_id("end-reason")).to_have_text(
         "Closed: it stopped accepting jobs and its jobs finished."
     )
+
+
+def test_a_150_job_widget_draws_its_queue_as_a_band(
+    page: Page, lab: Lab, screenshot_path: Callable[[str], str]
+) -> None:
+    # #26 item 10: one bar per job drew a tall grey triangle in the cell's output.
+    write_notebook(lab, "batch150.ipynb", widget_cell(tag="widget-150", jobs=150))
+    session_id = run_notebook(page, lab, "batch150.ipynb")
+    card = page.locator(f'.jp-OutputArea .jp-SessionMonitor-card[data-session-id="{session_id}"]')
+    picture = card.get_by_test_id("timeline-picture")
+    expect(picture).to_have_attribute("data-jobs", "150", timeout=30_000)
+    expect(picture.get_by_test_id("queued-band")).to_have_count(1)
+    box = picture.bounding_box()
+    assert box is not None
+    assert box["height"] <= 40, box
+    card.scroll_into_view_if_needed()
+    with toasts_hidden(page):
+        card.screenshot(path=screenshot_path("widget-150"))
+    card.get_by_role("button", name=f"Cancel session {session_id[:8]}").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Cancel session").click()
+    expect(card.get_by_test_id("end-reason")).to_contain_text("Cancelled", timeout=30_000)

@@ -26,6 +26,7 @@ from IPython.display import display
 
 from jupyter_session_monitor import clock, derive
 from jupyter_session_monitor.clock import ClockOffset
+from jupyter_session_monitor.protocol import money_text
 
 from . import hook
 from .durations import DurationError, format_duration, largest_unit, parse_duration, short_form
@@ -400,8 +401,8 @@ def _plural(count: int, word: str) -> str:
 
 
 def _money(amount: float, currency: str | None) -> str:
-    """``3.5, "USD"`` -> ``3.50 USD``; without a currency the number alone."""
-    return f"{amount:.2f} {currency}" if currency else f"{amount:.2f}"
+    """``3.5, "USD"`` -> ``3.50 USD``, in the currency's decimals, as the sidebar writes it."""
+    return money_text(amount, currency)
 
 
 def _percent(share: float) -> str:

@@ -100,6 +100,11 @@ describe('MoneyHeader', () => {
       billing: billed(100)
     });
     const { container, put } = await header([open]);
+    act(() =>
+      container
+        .querySelector<HTMLButtonElement>('.jp-SessionMonitor-instanceToggle')!
+        .click()
+    );
     const instance = () =>
       container.querySelector('[data-testid="instance"]')?.textContent ?? '';
     const date = new Date(2026, 2, 10, 23, 58).toLocaleDateString();
@@ -108,5 +113,26 @@ describe('MoneyHeader', () => {
     vi.setSystemTime(new Date(2026, 2, 11, 0, 1));
     put({ ...open, billing: billed(110) });
     expect(instance()).toContain(date);
+  });
+
+  it('shows an instance in one line, what is left first, and the whole reading on demand', async () => {
+    const { container } = await header([]);
+    const toggle = container.querySelector<HTMLButtonElement>(
+      '.jp-SessionMonitor-instanceToggle'
+    )!;
+    // #26 item 8: five lines at the top of a 250 px sidebar before.
+    expect(toggle.textContent).toBe(
+      'Instance: 1 min 30 s left of 10 min 00 s (lab)'
+    );
+    expect(toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(toggle.title).toContain('used this period');
+    expect(
+      container.querySelector('[data-testid="instance-details"]')
+    ).toBeNull();
+    act(() => toggle.click());
+    expect(toggle.getAttribute('aria-expanded')).toBe('true');
+    expect(
+      container.querySelector('[data-testid="instance-details"]')?.textContent
+    ).toContain('used this period');
   });
 });

@@ -10,7 +10,11 @@ import {
   REFETCH_MS,
   useTimeline
 } from '../components/SessionRow';
-import { TimelinePicture, timelineModel } from '../components/TimelinePicture';
+import {
+  queueSteps,
+  TimelinePicture,
+  timelineModel
+} from '../components/TimelinePicture';
 import type { ISessionView } from '../sessionStore';
 import { Ticker } from '../ticker';
 import { job, sessionView, withJobs } from './fixtures';
@@ -67,7 +71,8 @@ const drawn: { root: Root; ticker: Ticker }[] = [];
 function drawnAt(
   seconds: number,
   view: ISessionView,
-  offset = 0
+  offset = 0,
+  compact = false
 ): { ticker: Ticker; container: HTMLElement } {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(start + seconds * 1000);
@@ -78,6 +83,7 @@ function drawnAt(
       ticker={ticker}
       offset={offset}
       trans={trans}
+      compact={compact}
     />
   );
   drawn.push({ root, ticker });
@@ -249,6 +255,79 @@ describe('TimelinePicture', () => {
       (Number(mark.getAttribute('width')) * 600) /
       picture(container).axisSeconds();
     expect(units).toBeGreaterThanOrEqual(2.9);
+  });
+});
+
+/** 150 jobs submitted at 1 s: 10 ran one after another from 2 s, one runs, 139 wait. */
+function batchOf150(): ISessionView {
+  const jobs = Array.from({ length: 150 }, (_, index) => {
+    const id = `j${index}`;
+    if (index < 10) {
+      return {
+        ...job(id, 'DONE'),
+        created: at(1),
+        started: at(2 + 2 * index),
+        finished: at(4 + 2 * index)
+      };
+    }
+    if (index === 10) {
+      return { ...job(id, 'RUNNING'), created: at(1), started: at(22) };
+    }
+    return { ...job(id, 'QUEUED'), created: at(1) };
+  });
+  return openSession(withJobs(jobs));
+}
+
+describe('the compact picture of many jobs (#26 item 10)', () => {
+  afterEach(() => {
+    for (const { root, ticker } of drawn.splice(0)) {
+      act(() => root.unmount());
+      ticker.dispose();
+    }
+    vi.useRealTimers();
+  });
+
+  it('draws the queue as one band and the runs in one row, not a tall triangle of bars', () => {
+    const { container } = drawnAt(30, batchOf150(), 0, true);
+    const svg = container.querySelector('[data-testid=timeline-picture]')!;
+    expect(svg.getAttribute('data-jobs')).toBe('150');
+    // Was 12 + 150 rows of 1.5 px: 239 px high in a notebook's output.
+    expect(parseFloat((svg as SVGElement).style.height)).toBeLessThanOrEqual(
+      40
+    );
+    const band = svg.querySelector('[data-testid=queued-band]')!;
+    expect(band.querySelector('title')?.textContent).toBe(
+      'Queued: at most 150 jobs waiting at once'
+    );
+    // Each job that ran is still a bar with its own title; waiting ones are in the band.
+    expect(svg.querySelectorAll('g[data-job-id]')).toHaveLength(11);
+    expect(
+      svg.querySelectorAll('.jp-SessionMonitor-jobRun.jp-mod-done')
+    ).toHaveLength(10);
+  });
+
+  it('keeps one bar per job for a few jobs, and in the sidebar', () => {
+    const few = drawnAt(60, openSession(), 0, true).container;
+    expect(few.querySelectorAll('g[data-job-id]')).toHaveLength(2);
+    expect(few.querySelector('[data-testid=queued-band]')).toBeNull();
+    const wide = drawnAt(30, batchOf150()).container;
+    expect(wide.querySelectorAll('g[data-job-id]')).toHaveLength(150);
+  });
+
+  it('counts the jobs waiting at each moment', () => {
+    const model = timelineModel(batchOf150(), [], start + 30_000)!;
+    const steps = queueSteps(model.jobs);
+    expect(steps[0]).toEqual({
+      from: start + 1000,
+      to: start + 2000,
+      waiting: 150
+    });
+    expect(steps[1]).toEqual({
+      from: start + 2000,
+      to: start + 4000,
+      waiting: 149
+    });
+    expect(steps.at(-1)?.waiting).toBe(139);
   });
 });
 

@@ -3,10 +3,14 @@ import { describe, expect, it } from 'vitest';
 
 import {
   budgetText,
+  currencyDigits,
   fitText,
+  formatMoney,
+  formatRate,
   instanceRiskText,
   meterAt,
   meterOfTotal,
+  setMoneyLanguage,
   totalOf,
   worstCaseText
 } from '../money';
@@ -122,7 +126,7 @@ describe('worstCaseText', () => {
     });
     const meter = meterAt(view, POLLED)!;
     expect(worstCaseText(view, meter, trans)).toBe(
-      'up to 1 h 01 min (1850.00 USD) if left open until its max TTL'
+      'up to 1 h 01 min (1,850.00 USD) if left open until its max TTL'
     );
     const closed = sessionView({ state: 'closed', billing: billing() });
     expect(worstCaseText(closed, meter, trans)).toBeNull();
@@ -139,7 +143,7 @@ describe('worstCaseText', () => {
     });
     const meter = meterAt(closing, POLLED)!;
     expect(worstCaseText(closing, meter, trans)).toBe(
-      'up to 1 h 01 min (1850.00 USD): it accepts no more jobs and ends when its queue has run'
+      'up to 1 h 01 min (1,850.00 USD): it accepts no more jobs and ends when its queue has run'
     );
   });
 });
@@ -264,5 +268,48 @@ describe('instanceRiskText', () => {
       'Left open until their max TTL, the open sessions could be billed 1 h 00 min, more than the 1 min 30 s left on the instance.'
     );
     expect(instanceRiskText({ ...reading, at_risk: false }, trans)).toBeNull();
+  });
+});
+
+describe("money in the currency's own decimals (#26 item 7)", () => {
+  it('writes every amount of one currency with the same decimals', () => {
+    setMoneyLanguage('en');
+    // Not "0.738 USD" beside "10.08 USD".
+    expect(formatMoney(0.738, 'USD')).toBe('0.74 USD');
+    expect(formatMoney(10.08, 'USD')).toBe('10.08 USD');
+    expect(formatMoney(1850, 'USD')).toBe('1,850.00 USD');
+    expect(formatMoney(0, 'USD')).toBe('0.00 USD');
+  });
+
+  it('follows the currency: none for JPY, three for KWD, two for a label', () => {
+    setMoneyLanguage('en');
+    expect(currencyDigits('JPY')).toBe(0);
+    expect(formatMoney(1234.4, 'JPY')).toBe('1,234 JPY');
+    expect(currencyDigits('KWD')).toBe(3);
+    expect(formatMoney(0.5, 'KWD')).toBe('0.500 KWD');
+    expect(currencyDigits('credits')).toBe(2);
+    expect(formatMoney(3.456, 'credits')).toBe('3.46 credits');
+    expect(formatMoney(3.456, null)).toBe('3.46');
+  });
+
+  it('says when an amount is too small to show, and never writes -0.00', () => {
+    setMoneyLanguage('en');
+    expect(formatMoney(0.003, 'USD')).toBe('< 0.01 USD');
+    expect(formatMoney(-0.001, 'USD')).toBe('0.00 USD');
+  });
+
+  it("uses the page's language for separators", () => {
+    setMoneyLanguage('de-DE');
+    expect(formatMoney(1850.5, 'EUR')).toBe('1.850,50 EUR');
+    setMoneyLanguage('not a language!');
+    expect(formatMoney(1.5, 'USD')).toMatch(/^1.50 USD$/);
+    setMoneyLanguage('en');
+  });
+
+  it("writes a price per second below the currency's unit in full", () => {
+    setMoneyLanguage('en');
+    expect(formatRate(1.6, 'USD')).toBe('1.60 USD');
+    expect(formatRate(0.0267, 'USD')).toBe('0.0267 USD');
+    expect(formatRate(2, 'JPY')).toBe('2 JPY');
   });
 });

@@ -1,4 +1,5 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
+import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { MonitorModel } from '../model';
@@ -6,7 +7,9 @@ import {
   budgetText,
   fitText,
   formatMoney,
+  formatRate,
   instanceRiskText,
+  instanceSummary,
   instanceText,
   meterAt,
   meterOfTotal,
@@ -15,7 +18,7 @@ import {
   worstCaseText
 } from '../money';
 import { formatDuration } from '../present';
-import type { ISessionView } from '../sessionStore';
+import type { IInstanceUsage, ISessionView } from '../sessionStore';
 import { Ticker, useNow, useOnScreen } from '../ticker';
 
 interface ILiveProps {
@@ -119,6 +122,58 @@ export function TotalBilled(props: {
 }
 
 /**
+ * One instance's allowance in one line ("Instance (lab): 3 min 08 s left of 10 min"), which
+ * expands to the whole reading; a warning that the open sessions could use it up stays in view.
+ */
+function InstanceLine(props: {
+  reading: IInstanceUsage;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { reading, trans } = props;
+  const [open, setOpen] = React.useState(false);
+  const full = instanceText(reading, trans);
+  const risk = instanceRiskText(reading, trans);
+  const detailsId = React.useId();
+  return (
+    <div
+      className={'jp-SessionMonitor-instance' + (risk ? ' jp-mod-warned' : '')}
+      data-testid="instance"
+    >
+      <button
+        type="button"
+        className="jp-SessionMonitor-instanceToggle"
+        aria-expanded={open}
+        aria-controls={detailsId}
+        title={full}
+        onClick={() => setOpen(!open)}
+      >
+        {open ? CARET_DOWN : CARET_RIGHT}
+        <span className="jp-SessionMonitor-instanceSummary">
+          {instanceSummary(reading, trans)}
+        </span>
+      </button>
+      {open && (
+        <div id={detailsId} data-testid="instance-details">
+          {full}
+        </div>
+      )}
+      {risk && (
+        <div
+          className="jp-SessionMonitor-risk"
+          role="alert"
+          data-testid="instance-risk"
+        >
+          {risk}
+        </div>
+      )}
+    </div>
+  );
+}
+
+const CARET_RIGHT = <caretRightIcon.react tag="span" elementSize="small" />;
+const CARET_DOWN = <caretDownIcon.react tag="span" elementSize="small" />;
+
+/**
  * The top of the sidebar: each instance's allowance (and a warning before it can run out),
  * what the open sessions have been billed, the rate, and the actions on all sessions. Renders
  * again when the money, whether any session is open, or the day changes; what the open sessions
@@ -150,27 +205,13 @@ export function MoneyHeader(props: {
   const rate = money.rate;
   return (
     <div className="jp-SessionMonitor-money" data-testid="money-header">
-      {money.instances.map(reading => {
-        const risk = instanceRiskText(reading, trans);
-        return (
-          <div
-            key={`${reading.account.name ?? ''}|${reading.instance ?? ''}`}
-            className="jp-SessionMonitor-instance"
-            data-testid="instance"
-          >
-            <div>{instanceText(reading, trans)}</div>
-            {risk && (
-              <div
-                className="jp-SessionMonitor-risk"
-                role="alert"
-                data-testid="instance-risk"
-              >
-                {risk}
-              </div>
-            )}
-          </div>
-        );
-      })}
+      {money.instances.map(reading => (
+        <InstanceLine
+          key={`${reading.account.name ?? ''}|${reading.instance ?? ''}`}
+          reading={reading}
+          trans={trans}
+        />
+      ))}
       <div className="jp-SessionMonitor-moneyRow">
         {anyOpen && (
           <OpenBilled model={model} subscribe={subscribe} trans={trans} />
@@ -187,7 +228,7 @@ export function MoneyHeader(props: {
             ? trans.__('Set a rate…')
             : trans.__(
                 'Rate %1 per s…',
-                formatMoney(rate.rate_per_second, rate.currency)
+                formatRate(rate.rate_per_second, rate.currency)
               )}
         </button>
         <button

@@ -1038,18 +1038,22 @@ const TimelineFigure = React.memo(function TimelineFigure(props: {
             trans={trans}
           />
           <p className="jp-SessionMonitor-legend jp-SessionMonitor-muted">
-            <span className="jp-SessionMonitor-swatch jp-mod-active" />
-            {trans.__('active')}{' '}
-            <span className="jp-SessionMonitor-swatch jp-mod-inactive" />
-            {trans.__('inactive')}{' '}
-            <span className="jp-SessionMonitor-swatch jp-mod-idle" />
-            {trans.__('billed while idle')}{' '}
-            <span className="jp-SessionMonitor-swatch jp-mod-queued" />
-            {trans.__('queued')}{' '}
-            <span className="jp-SessionMonitor-swatch jp-mod-done" />
-            {trans.__('ran')}{' '}
-            <span className="jp-SessionMonitor-swatch jp-mod-error" />
-            {trans.__('failed')}
+            {(
+              [
+                ['active', trans.__('active')],
+                ['inactive', trans.__('inactive')],
+                ['idle', trans.__('billed while idle')],
+                ['queued', trans.__('queued')],
+                ['done', trans.__('ran')],
+                ['error', trans.__('failed')]
+              ] as const
+            ).map(([kind, label]) => (
+              // A swatch and its label wrap together, never apart.
+              <span key={kind} className="jp-SessionMonitor-legendItem">
+                <span className={`jp-SessionMonitor-swatch jp-mod-${kind}`} />
+                {label}
+              </span>
+            ))}
           </p>
           <details>
             <summary>{trans.__('State changes')}</summary>
