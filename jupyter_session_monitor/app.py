@@ -345,6 +345,7 @@ class SessionMonitorApp(ExtensionApp):
             rate_per_second=self.rate_per_second,
             currency=self.currency,
             instance_interval=self.instance_usage_interval,
+            root_dir=self.serverapp.root_dir if self.serverapp is not None else None,
         )
         assert self.serverapp is not None
         kernels = self.serverapp.kernel_manager

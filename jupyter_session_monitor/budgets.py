@@ -27,11 +27,15 @@ from .models import (
     Budget,
     TrackedSession,
 )
+from .store import notebook_file
 
 if TYPE_CHECKING:
     from .monitor import SessionMonitor
 
 log = logging.getLogger(__name__)
+
+#: How an outcome begins when the budget closed or cancelled nothing (by itself).
+NOT_ACTED = ("nothing left", "notified")
 
 #: Who the audit names when a budget acts.
 BUDGET_USER = "session-monitor (budget)"
@@ -104,6 +108,7 @@ class BudgetKeeper:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped = False
         self._synced = float("-inf")
+        self._elsewhere: dict[str, tuple[float, list[TrackedSession]]] = {}
         self.on_change: Callable[[], None] = lambda: None  # notebook budgets changed
 
     def load(self) -> None:
@@ -153,20 +158,40 @@ class BudgetKeeper:
         return self.budgets.get((BUDGET_NOTEBOOK, session.notebook_path))
 
     def members(self, budget: Budget) -> list[TrackedSession]:
-        """The sessions a budget counts: the session, or the notebook's sessions that were not
-        already closed when the budget was set."""
+        """The sessions of this server a budget counts, and may act on: the session, or the
+        notebook's sessions that were not already closed when the budget was set."""
         if budget.scope == BUDGET_SESSION:
             session = self.monitor.sessions.get(budget.target)
             return [] if session is None else [session]
-        members = []
-        for session in self.monitor.sessions.values():
-            if session.notebook_path != budget.target:
-                continue
-            closed_at = derive.parse_time((session.body or {}).get("closed_at"))
-            if closed_at is not None and closed_at < budget.set_at:
-                continue
-            members.append(session)
-        return members
+        return [
+            s
+            for s in self.monitor.sessions.values()
+            if s.notebook_path == budget.target and _counted(budget, s)
+        ]
+
+    def elsewhere(self, budget: Budget, *, fresh: bool = False) -> list[TrackedSession]:
+        """The sessions of a notebook budget's notebook file that other live servers of the
+        registry monitor: counted (as those servers last saved them), never acted on here.
+        Read from the registry at most every ``SYNC_SECONDS`` unless ``fresh``."""
+        root = self.monitor.config.root_dir
+        if budget.scope != BUDGET_NOTEBOOK or root is None or self.monitor.store.server_id is None:
+            return []
+        now = time.monotonic()
+        kept = self._elsewhere.get(budget.target)
+        if kept is not None and not fresh and now - kept[0] < self.SYNC_SECONDS:
+            return kept[1]
+        found = [
+            s
+            for s in self.monitor.store.notebook_sessions_elsewhere(
+                notebook_file(root, budget.target), self.monitor.host
+            )
+            if s.id not in self.monitor.sessions and _counted(budget, s)
+        ]
+        self._elsewhere[budget.target] = (now, found)
+        return found
+
+    def counted(self, budget: Budget) -> list[TrackedSession]:
+        return self.members(budget) + self.elsewhere(budget)
 
     def limit_seconds(self, budget: Budget) -> float | None:
         if budget.seconds is not None:
@@ -180,7 +205,7 @@ class BudgetKeeper:
         """Billed seconds of the budget's sessions as every surface shows them: as of the last
         read, or extrapolated to ``now`` when given (to plan the next read, never to act)."""
         total = 0.0
-        for session in self.members(budget):
+        for session in self.counted(budget):
             meter = billing.billing_of(session, self.monitor.deadlines(session))
             total += meter.billed if now is None else meter.at(now)[0]
         return total
@@ -190,7 +215,7 @@ class BudgetKeeper:
         budget acts on. A batch's running job counts once it is final and its usage reported;
         the monitor's own estimate of its time so far never closes or cancels anything."""
         return sum(
-            billing.billing_of(s, self.monitor.deadlines(s)).reported for s in self.members(budget)
+            billing.billing_of(s, self.monitor.deadlines(s)).reported for s in self.counted(budget)
         )
 
     def view(self, budget: Budget) -> dict[str, Any]:
@@ -204,6 +229,8 @@ class BudgetKeeper:
             spent_amount=rate.cost(spent),
             limit_seconds=None if limit is None else round(limit, 3),
             used=None if not limit else round(spent / limit, 4),
+            # Sessions of the notebook that other servers of the registry monitor: counted.
+            elsewhere_session_ids=sorted(s.id for s in self.elsewhere(budget)),
             currency=rate.currency,
             problem=None
             if limit is not None
@@ -333,7 +360,7 @@ class BudgetKeeper:
         if spent >= limit:
             if budget.reached_at is None:
                 budget.reached_at = now
-                budget.outcome = "notified" if budget.action == "notify" else None
+                budget.outcome = NOT_ACTED[1] if budget.action == "notify" else None
                 if not self._record(budget):
                     return
                 log.info("Budget for %s '%s' is used up", budget.scope, budget.target)
@@ -408,7 +435,7 @@ class BudgetKeeper:
         ]
         if not targets:
             if budget.outcome is None:  # say so, rather than nothing for ever
-                budget.outcome = "nothing left to " + budget.action + ": already closed"
+                budget.outcome = f"{NOT_ACTED[0]} to {budget.action}: already closed"
                 if self._record(budget):
                     self._changed(budget)
             return
@@ -435,12 +462,16 @@ class BudgetKeeper:
                     metrics.BUDGET_ACTIONS.labels(budget.action, "failed").inc()
         finally:
             self._acting.discard(key)
+        if not self._stopped:
+            self.sync(force=True)  # what another server did meanwhile, to add to, not overwrite
         held = self.budgets.get(key)
         if self._stopped or held is None or _definition(held) != _definition(budget):
             return
         budget = held
         verb = "closed" if budget.action == "close" else "cancelled"
-        parts = []
+        # Another server of the registry may have acted on its own sessions of the notebook.
+        earlier = budget.outcome
+        parts = [earlier] if earlier and not earlier.startswith(NOT_ACTED) else []
         if done:
             parts.append(f"{verb} {', '.join(done)}")
         if failed:
@@ -449,6 +480,12 @@ class BudgetKeeper:
         self.monitor.store.update_budget_state(budget)
         log.info("Budget for %s '%s': %s", budget.scope, budget.target, budget.outcome)
         self._changed(budget)
+
+
+def _counted(budget: Budget, session: TrackedSession) -> bool:
+    """A notebook budget counts its notebook's sessions not already closed when it was set."""
+    closed_at = derive.parse_time((session.body or {}).get("closed_at"))
+    return closed_at is None or closed_at >= budget.set_at
 
 
 def _definition(budget: Budget) -> tuple[Any, ...]:

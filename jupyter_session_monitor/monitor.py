@@ -65,6 +65,9 @@ class MonitorConfig:
     rate_per_second: float | None = None  # price of one billed second (default; the API sets it)
     currency: str | None = None
     instance_interval: float = 300.0  # seconds between readings of the instances' usage; 0: off
+    #: The server's notebook folder: with it, a notebook budget also counts the sessions other
+    #: servers of the registry opened from the same notebook file.
+    root_dir: str | None = None
 
 
 def _now() -> datetime:
@@ -113,7 +116,7 @@ class SessionMonitor:
         self._metrics: metrics.MonitorCollector | None = None
         # Listeners of the push channel's event schema (browser sockets), when the app says.
         self.push_listeners: Callable[[], int] | None = None
-        self._host = socket.gethostname()
+        self.host = socket.gethostname()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -128,7 +131,12 @@ class SessionMonitor:
             # Only this server's sessions (and those of servers that are gone) are loaded:
             # another live server's kernels are not this one's to judge, its sessions not
             # this one's to close.
-            self.store.register_server(host=self._host, pid=os.getpid(), url=self.config.server_url)
+            self.store.register_server(
+                host=self.host,
+                pid=os.getpid(),
+                url=self.config.server_url,
+                root_dir=self.config.root_dir,
+            )
             self._heartbeat = asyncio.create_task(self._beat_forever())
         for session in self.store.load_sessions():
             self.sessions[session.id] = session
@@ -201,13 +209,18 @@ class SessionMonitor:
         )
         for session_id in lost:
             self._let_go(session_id)
-        self.store.register_server(host=self._host, pid=os.getpid(), url=self.config.server_url)
+        self.store.register_server(
+            host=self.host,
+            pid=os.getpid(),
+            url=self.config.server_url,
+            root_dir=self.config.root_dir,
+        )
 
     def _adopt_gone(self) -> bool:
         """Take over the sessions of servers of this registry that are gone since (died, or
         stopped): they get this server's polling, orphan policy and budgets, as they would at
         its start. True if any was taken."""
-        adopted = self.store.adopt_from_gone(self._host)
+        adopted = self.store.adopt_from_gone(self.host)
         if not adopted:
             return False
         for session in self.store.load_sessions(only=set(adopted)):
@@ -409,7 +422,7 @@ class SessionMonitor:
                 self._scheduler.schedule(session_id, 0)
             return existing
         if self.store.server_id is not None:
-            owner = self.store.owner_elsewhere(session_id, self._host)
+            owner = self.store.owner_elsewhere(session_id, self.host)
             if owner is not None:
                 raise MonitorError(
                     409,

@@ -129,6 +129,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sessions ADD COLUMN billed_rate TEXT
     """,
+    # 8: each server's notebook folder: a notebook budget counts the sessions that servers of
+    # the registry opened from the same notebook file, whichever server monitors them.
+    """
+    ALTER TABLE servers ADD COLUMN root_dir TEXT
+    """,
 )
 
 #: A server whose heartbeat is older than this is taken to be gone (its sessions are adopted).
@@ -149,7 +154,7 @@ def _pid_running(pid: int) -> bool:
     return True
 
 
-def _alive(server: sqlite3.Row, host: str) -> bool:
+def _alive(server: sqlite3.Row | dict[str, Any], host: str) -> bool:
     """Whether a recorded server still runs: on this host its process must exist; anywhere its
     heartbeat must be recent."""
     if server["heartbeat_at"] is None:
@@ -158,6 +163,28 @@ def _alive(server: sqlite3.Row, host: str) -> bool:
     if beat is None or (_now() - beat).total_seconds() > SERVER_STALE_SECONDS:
         return False
     return not (server["host"] == host and not _pid_running(int(server["pid"])))
+
+
+def _job(row: sqlite3.Row) -> JobRecord:
+    return JobRecord(
+        id=row["id"],
+        session_id=row["session_id"],
+        program_id=row["program_id"],
+        status=row["status"],
+        tags=json.loads(row["tags"]),
+        created=row["created"],
+        usage_seconds=row["usage_seconds"],
+        reason=json.loads(row["reason"]) if row["reason"] else None,
+        estimated_seconds=row["estimated_seconds"],
+        started=row["started"],
+        finished=row["finished"],
+    )
+
+
+def notebook_file(root_dir: str, notebook_path: str) -> str:
+    """A notebook's identity across servers: its absolute path (a server's notebook paths are
+    relative to its own folder, which another server's may differ from)."""
+    return os.path.normpath(os.path.join(os.path.realpath(root_dir), notebook_path))
 
 
 class Store:
@@ -340,21 +367,7 @@ class Store:
         by_id = {s.id: s for s in sessions}
         for row in self._db.execute("SELECT * FROM jobs ORDER BY created, id"):
             if row["session_id"] in by_id:
-                by_id[row["session_id"]].jobs.append(
-                    JobRecord(
-                        id=row["id"],
-                        session_id=row["session_id"],
-                        program_id=row["program_id"],
-                        status=row["status"],
-                        tags=json.loads(row["tags"]),
-                        created=row["created"],
-                        usage_seconds=row["usage_seconds"],
-                        reason=json.loads(row["reason"]) if row["reason"] else None,
-                        estimated_seconds=row["estimated_seconds"],
-                        started=row["started"],
-                        finished=row["finished"],
-                    )
-                )
+                by_id[row["session_id"]].jobs.append(_job(row))
         return sessions
 
     def _session(self, row: sqlite3.Row) -> TrackedSession:
@@ -479,16 +492,18 @@ class Store:
 
     # ------------------------------------------------------------------ servers
 
-    def register_server(self, *, host: str, pid: int, url: str | None) -> None:
+    def register_server(
+        self, *, host: str, pid: int, url: str | None, root_dir: str | None = None
+    ) -> None:
         """Say this server is alive, then adopt the sessions of servers that are gone (and of
         rows written before servers were recorded)."""
         assert self.server_id is not None
         now = iso(_now())
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO servers (id, host, pid, url, started_at, heartbeat_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (self.server_id, host, pid, url, now, now),
+                "INSERT INTO servers (id, host, pid, url, started_at, heartbeat_at, root_dir) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self.server_id, host, pid, url, now, now, root_dir),
             )
             self._adopt(db, host)
 
@@ -560,6 +575,40 @@ class Store:
         if row is None or not _alive(row, host):
             return None
         return dict(row)
+
+    def notebook_sessions_elsewhere(self, notebook: str, host: str) -> list[TrackedSession]:
+        """The sessions other live servers of the registry monitor that were opened from the
+        notebook file ``notebook`` (an absolute path: each server's notebook paths are relative
+        to its own folder), as those servers last saved them, jobs included."""
+        rows = self._db.execute(
+            "SELECT s.*, v.root_dir AS server_root, v.host AS server_host, v.pid AS server_pid, "
+            "v.heartbeat_at AS server_heartbeat FROM sessions s JOIN servers v "
+            "ON v.id = s.server_id WHERE s.server_id != ? AND s.notebook_path IS NOT NULL "
+            "AND v.root_dir IS NOT NULL",
+            (self.server_id or "",),
+        ).fetchall()
+        sessions = [
+            self._session(row)
+            for row in rows
+            if notebook_file(row["server_root"], row["notebook_path"]) == notebook
+            and _alive(
+                {
+                    "host": row["server_host"],
+                    "pid": row["server_pid"],
+                    "heartbeat_at": row["server_heartbeat"],
+                },
+                host,
+            )
+        ]
+        by_id = {s.id: s for s in sessions}
+        if by_id:
+            marks = ",".join("?" * len(by_id))
+            for row in self._db.execute(
+                f"SELECT * FROM jobs WHERE session_id IN ({marks}) ORDER BY created, id",  # noqa: S608 (marks only)
+                list(by_id),
+            ):
+                by_id[row["session_id"]].jobs.append(_job(row))
+        return sessions
 
     # ------------------------------------------------------------------ audit
 

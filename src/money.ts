@@ -287,6 +287,16 @@ export function budgetText(
   if (share !== null) {
     text += ` (${share} %)`;
   }
+  const elsewhere = budget.elsewhere_session_ids?.length ?? 0;
+  if (elsewhere > 0) {
+    text +=
+      ' ' +
+      trans._n(
+        '(counts %1 session another Jupyter server monitors)',
+        '(counts %1 sessions other Jupyter servers monitor)',
+        elsewhere
+      );
+  }
   if (budget.reached) {
     // What was done, in words: not only "used up" (#26 item 7).
     const outcome = budget.outcome;

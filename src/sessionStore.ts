@@ -64,6 +64,8 @@ export interface IBudgetView {
   spent_seconds: number;
   /** Of which the service itself reported: what the budget acts on. */
   reported_seconds?: number;
+  /** A notebook budget's sessions that other Jupyter servers of the registry monitor (counted). */
+  elsewhere_session_ids?: string[];
   spent_amount: number | null;
   limit_seconds: number | null;
   used: number | null;

@@ -553,6 +553,66 @@ async def test_a_rate_set_on_another_server_is_taken_at_the_next_poll(tmp_path: 
         await a.stop()
 
 
+async def test_a_notebook_budget_counts_the_notebooks_sessions_on_every_server(
+    tmp_path: Path,
+) -> None:
+    # #25 item 6: each server counted only its own sessions of the notebook, so two servers
+    # doubled the limit. Both servers serve one folder; each holds one session of n.ipynb,
+    # billed 6 s: 12 s together, over the 10 s budget, and each closes its own (only).
+    path = tmp_path / "registry.sqlite"
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    config = MonitorConfig(root_dir=str(folder))
+    gateway_a, gateway_b = BilledGateway(), BilledGateway()
+    gateway_a.elapsed = gateway_b.elapsed = 6.0
+    a = SessionMonitor(Store(path, server_id="a"), gateway_a, config)  # type: ignore[arg-type]
+    b = SessionMonitor(Store(path, server_id="b"), gateway_b, config)  # type: ignore[arg-type]
+    # A third server with another folder: its n.ipynb is another notebook, never counted.
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    gateway_c = BilledGateway()
+    gateway_c.elapsed = 100.0
+    c = SessionMonitor(
+        Store(path, server_id="c"),
+        gateway_c,  # type: ignore[arg-type]
+        MonitorConfig(root_dir=str(other)),
+    )
+    for monitor in (a, b, c):
+        await monitor.start()
+    try:
+        await c.track("s3", AccountRef(), source="kernel", kernel_id="k3", notebook_path="n.ipynb")
+        await a.track("s1", AccountRef(), source="kernel", kernel_id="k1", notebook_path="n.ipynb")
+        a.budgets.set(
+            "notebook",
+            "n.ipynb",
+            {"seconds": 10.0, "amount": None, "action": "close", "threshold": 0.8},
+            "someone",
+        )
+        await asyncio.gather(*a.budgets._tasks)
+        assert gateway_a.closed == []  # 6 s of 10: this server's session alone is under it
+
+        await b.track("s2", AccountRef(), source="kernel", kernel_id="k2", notebook_path="n.ipynb")
+        b.budgets.sync(force=True)
+        await b.refresh("s2", within=2.0)  # B's poll, and its budget check
+        await asyncio.gather(*b.budgets._tasks)
+        view = b.budgets.view(b.budgets.budgets[("notebook", "n.ipynb")])
+        assert view["elsewhere_session_ids"] == ["s1"]
+        assert view["reported_seconds"] == pytest.approx(12.0)
+        assert gateway_b.closed == ["s2"]  # its own only: s1 is A's to close
+
+        a.budgets._elsewhere.clear()
+        a.budgets.sync(force=True)
+        await a.refresh("s1", within=2.0)
+        await asyncio.gather(*a.budgets._tasks)
+        assert gateway_a.closed == ["s1"]
+        assert gateway_c.closed == []  # another folder's n.ipynb
+        outcome = a.store.load_budgets()[0].outcome
+        assert outcome is not None and "s1" in outcome and "s2" in outcome, outcome
+    finally:
+        for monitor in (c, b, a):
+            await monitor.stop()
+
+
 def a_server_that_died(path: Path) -> Store:
     """Server "a" of the registry, which monitored session s1 from a.ipynb and then died (its
     process is gone)."""

@@ -313,3 +313,22 @@ describe("money in the currency's own decimals (#26 item 7)", () => {
     expect(formatRate(2, 'JPY')).toBe('2 JPY');
   });
 });
+
+describe('a notebook budget over several servers (#25 item 6)', () => {
+  it('says that it counts sessions another server monitors', () => {
+    const text = budgetText(
+      budget({
+        scope: 'notebook',
+        target: 'n.ipynb',
+        spent_seconds: 480,
+        limit_seconds: 600,
+        elsewhere_session_ids: ['s1']
+      }),
+      null,
+      trans
+    );
+    expect(text).toBe(
+      'Notebook budget 10 min 00 s, then close: 8 min 00 s used (80 %) (counts 1 session another Jupyter server monitors)'
+    );
+  });
+});
