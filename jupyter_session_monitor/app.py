@@ -143,6 +143,7 @@ ENV_SETTINGS: dict[str, Callable[[str], Any]] = {
     "orphan_grace_seconds": _non_negative,
     "retention_days": _positive,
     "instance_usage_interval": _non_negative,
+    "usage_settle_seconds": _non_negative,
     "rate_per_second": _non_negative,
     "currency": _text,
 }
@@ -238,6 +239,10 @@ class SessionMonitorApp(ExtensionApp):
     def _default_instance_usage_interval(self) -> float:
         return float(self._environment_default("instance_usage_interval"))
 
+    @default("usage_settle_seconds")
+    def _default_usage_settle_seconds(self) -> float:
+        return float(self._environment_default("usage_settle_seconds"))
+
     @default("rate_per_second")
     def _default_rate_per_second(self) -> float | None:
         value = self._environment_default("rate_per_second")
@@ -320,6 +325,14 @@ class SessionMonitorApp(ExtensionApp):
         "0 turns the readings off.",
     ).tag(config=True)
 
+    usage_settle_seconds = Float(
+        120.0,
+        help="Seconds a closed session's usage figures (its billed time, its jobs' quantum "
+        "seconds) are read again after it closed and after each of its jobs ended: the service "
+        "reports usage periodically, so the figure read at the end may be that of an earlier "
+        "report. 0 takes the figures read at the end as final (a service that reports live).",
+    ).tag(config=True)
+
     monitor: SessionMonitor | None = None
 
     def initialize_settings(self) -> None:
@@ -346,6 +359,7 @@ class SessionMonitorApp(ExtensionApp):
             currency=self.currency,
             instance_interval=self.instance_usage_interval,
             root_dir=self.serverapp.root_dir if self.serverapp is not None else None,
+            usage_settle_seconds=self.usage_settle_seconds,
         )
         assert self.serverapp is not None
         kernels = self.serverapp.kernel_manager

@@ -49,6 +49,9 @@ class JobRecord:
     estimated_seconds: float | None = None  # the service's run-time estimate, when it gave one
     started: str | None = None  # when it started running, once known (the service's metrics)
     finished: str | None = None  # when it ended, once known
+    # When this server first read it final (not kept in the registry): its usage may still be
+    # reported later (the service reports usage periodically), so it is read again until settled.
+    final_seen: datetime | None = field(default=None, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +101,9 @@ class TrackedSession:
     # A close or cancel sent to the service and not yet confirmed by a read: {"action": "close" |
     # "cancel", "state": "accepted" | "unknown", "at": ISO time}. Shown at once on every surface.
     pending_action: dict[str, str] | None = None
+    # When this server first read it closed (or, loaded from the registry, the service's
+    # ``closed_at``): its usage figures are read again until they settle after that.
+    closed_seen: datetime | None = None
 
     @property
     def state(self) -> str | None:

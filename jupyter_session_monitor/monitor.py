@@ -68,6 +68,10 @@ class MonitorConfig:
     #: The server's notebook folder: with it, a notebook budget also counts the sessions other
     #: servers of the registry opened from the same notebook file.
     root_dir: str | None = None
+    #: Seconds a closed session's usage figures are read again after it closed and after each
+    #: of its jobs ended: the service reports usage periodically, so a figure read at the end
+    #: may be that of an earlier report. 0: take the figures read at the end as final.
+    usage_settle_seconds: float = 120.0
 
 
 def _now() -> datetime:
@@ -139,6 +143,7 @@ class SessionMonitor:
             )
             self._heartbeat = asyncio.create_task(self._beat_forever())
         for session in self.store.load_sessions():
+            self._loaded(session)
             self.sessions[session.id] = session
         saved_rate = self.store.setting("billing")
         if isinstance(saved_rate, dict):  # set through the API: it outlives a restart
@@ -151,7 +156,7 @@ class SessionMonitor:
                 self._discover_forever(self.config.discovery_interval)
             )
         for session in self.sessions.values():
-            if not session.closed or not self._jobs_final(session):
+            if self._still_changing(session):
                 self._scheduler.schedule(session.id, 0)
             if session.orphaned and not session.closed:
                 self.orphans.arm(session)  # the grace period starts again
@@ -229,9 +234,10 @@ class SessionMonitor:
             log.info(
                 "Session %s was monitored by a server that is gone: monitored here", session.id
             )
+            self._loaded(session)
             self.sessions[session.id] = session
             self.changes.changed(session.id, "added")
-            if not session.closed or not self._jobs_final(session):
+            if self._still_changing(session):
                 self._scheduler.schedule(session.id, 0)
             if session.orphaned and not session.closed:
                 self.orphans.arm(session)
@@ -637,7 +643,7 @@ class SessionMonitor:
         shown): returns once a poll that started after this call has ended, or after
         ``within`` seconds with what is known then (``stale`` and ``last_polled_at`` say so)."""
         session = self.get(session_id)
-        if not session.closed or not self._jobs_final(session):
+        if self._still_changing(session):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._scheduler.poll_now(session_id)), within)
         return self.get(session_id)
@@ -661,10 +667,10 @@ class SessionMonitor:
         try:
             body = await self.gateway.session(session.account, session_id)
             if self._jobs_needed(session, previous, body):
-                raw_jobs, whole = await self._read_jobs(session)
+                raw_jobs, skip, whole = await self._read_jobs(session)
                 if session_id not in self.sessions:  # forgotten while the call was in flight
                     return None
-                self._apply_jobs(session, raw_jobs, whole=whole)
+                self._apply_jobs(session, raw_jobs, skip=skip, whole=whole)
                 self._jobs_synced.add(session_id)
         except RuntimeCallError as error:
             metrics.POLLS.labels(error.kind).inc()
@@ -816,6 +822,7 @@ class SessionMonitor:
             watched=self.watched,
             submitted_elsewhere=session.source != SOURCE_KERNEL,
             budgeted=self.budgets.for_session(session) is not None,
+            settling=self._settling(session, now),
         )
 
     def _jobs_needed(
@@ -823,27 +830,35 @@ class SessionMonitor:
     ) -> bool:
         """Whether this poll must read the job list. It is skipped only when it provably cannot
         have changed: the session was already closed at the last read (no job can be submitted
-        to a closed session) and every job it listed then was final."""
+        to a closed session), every job it listed then was final, and their usage settled."""
         if session.id not in self._jobs_synced:
             return True
         closed_before = str(previous.get("state") or "") == "closed"
         closed_now = str(body.get("state") or "") == "closed"
-        return not (closed_before and closed_now and self._jobs_final(session))
+        return not (
+            closed_before
+            and closed_now
+            and self._jobs_final(session)
+            and not self._settling(session)
+        )
 
-    async def _read_jobs(self, session: TrackedSession) -> tuple[list[dict[str, Any]], bool]:
+    async def _read_jobs(self, session: TrackedSession) -> tuple[list[dict[str, Any]], int, bool]:
         """Every job of the session whose state can have changed since the last read, paging
         until the service's ``count`` (a page may hold fewer jobs than asked for).
 
-        Oldest first: a final job never changes, so the jobs known final from the oldest on (the
-        *settled* prefix) are not read again; the read starts at the last of them, which must
-        come back first (otherwise jobs were deleted or listed in another order, and the whole
-        list is read again). A 1,000-job batch costs ceil(jobs not yet final / page) calls.
-        Also says whether this was the whole list (read from the first job to ``count``): then
-        a job known here and not in it was deleted at the service."""
+        Oldest first: a final job's status never changes, and its usage is final once settled
+        (``usage_settle_seconds`` after it was read final), so the jobs settled from the oldest
+        on (the *settled* prefix) are not read again; the read starts at the last of them, which
+        must come back first (otherwise jobs were deleted or listed in another order, and the
+        whole list is read again). A 1,000-job batch costs ceil(jobs not settled / page) calls.
+        Returns the jobs read, where in the list they start, and whether this was the whole list
+        (read from the first job to ``count``): then a job known here and not in it was deleted
+        at the service."""
         settled = 0
         if session.id in self._jobs_synced:
+            now, settle = _now(), self.config.usage_settle_seconds
             for job in session.jobs:  # oldest first
-                if job.status not in derive.FINAL_JOB_STATUSES:
+                if not views.job_settled(job, session, now, settle):
                     break
                 settled += 1
         skip = max(0, settled - 1)  # one job of overlap: the check that the prefix still holds
@@ -852,7 +867,7 @@ class SessionMonitor:
             log.info("The job list of session %s changed: reading all of it", session.id)
             skip = 0
             jobs, count = await self._jobs_from(session, 0)
-        return jobs, skip == 0 and len(jobs) >= count
+        return jobs, skip, skip == 0 and len(jobs) >= count
 
     async def _jobs_from(
         self, session: TrackedSession, skip: int
@@ -880,6 +895,10 @@ class SessionMonitor:
         old = session.body or {}
         session.body = body
         session.last_polled_at = now
+        if str(body.get("state") or "") != "closed":
+            session.closed_seen = None
+        elif session.closed_seen is None:
+            session.closed_seen = now
         session.mode = body.get("mode") or session.mode
         session.backend = body.get("backend_name") or session.backend
         if not old:
@@ -921,11 +940,19 @@ class SessionMonitor:
         )
 
     def _apply_jobs(
-        self, session: TrackedSession, raw_jobs: list[dict[str, Any]], *, whole: bool = False
+        self,
+        session: TrackedSession,
+        raw_jobs: list[dict[str, Any]],
+        *,
+        skip: int = 0,
+        whole: bool = False,
     ) -> None:
-        """Merge what was read into the session's jobs; ``whole``: the service's whole list, so
-        a job known here and not in it was deleted there (kept, it would stay "queued" and break
-        the next read's overlap check, making every poll read the whole list again)."""
+        """Merge what was read (the list from position ``skip``) into the session's jobs, kept in
+        the service's own order: jobs created in the same millisecond keep the places the
+        service gives them, so the next read's overlap check finds the job it expects (sorted
+        here by time and id, two such jobs could swap and make every poll read the whole list).
+        ``whole``: the service's whole list, so a job known here and not in it was deleted there
+        (kept, it would stay "queued" and break the next read's overlap check too)."""
         jobs = views.job_records(session.id, raw_jobs)
         known = {j.id: j for j in session.jobs}
         if whole:
@@ -935,15 +962,37 @@ class SessionMonitor:
                 for job_id in gone:
                     del known[job_id]
                 self.store.delete_jobs(session.id, gone)
+        now = _now()
         for job in jobs:  # the job list does not say when a job ran: keep what metrics said
             before = known.get(job.id)
             if before is not None:
                 job.started, job.finished = before.started, before.finished
-        known.update({j.id: j for j in jobs})
-        session.jobs = sorted(known.values(), key=lambda j: (j.created or "", j.id))
+            if job.status in derive.FINAL_JOB_STATUSES:
+                was_final = before is not None and before.status in derive.FINAL_JOB_STATUSES
+                job.final_seen = before.final_seen if was_final and before else now
+        read = {j.id for j in jobs}
+        earlier = [known[j.id] for j in session.jobs[:skip] if j.id in known and j.id not in read]
+        # Known but not in this read: reported by a kernel before the service listed them, or
+        # past a read cut short.
+        later = [known[j.id] for j in session.jobs[skip:] if j.id in known and j.id not in read]
+        session.jobs = earlier + jobs + later
         self.store.save_jobs(session.id, jobs)
 
     _jobs_final = staticmethod(views.jobs_final)
+
+    def _settling(self, session: TrackedSession, now: datetime | None = None) -> float | None:
+        return views.usage_settles_in(session, now or _now(), self.config.usage_settle_seconds)
+
+    def _still_changing(self, session: TrackedSession) -> bool:
+        """Whether a read can still change what is known of the session: it is open, a job of
+        it is not final, or its usage figures have not settled since."""
+        return not session.closed or not self._jobs_final(session) or bool(self._settling(session))
+
+    @staticmethod
+    def _loaded(session: TrackedSession) -> None:
+        """A session loaded from the registry: if closed, its usage settles from its close."""
+        if session.closed:
+            session.closed_seen = derive.parse_time((session.body or {}).get("closed_at"))
 
     # ------------------------------------------------------------------ views
 
@@ -962,6 +1011,9 @@ class SessionMonitor:
         view["billing"] = billing.billing_view(
             billing.billing_of(session, deadlines), self.rate_of(session)
         )
+        # The figures are final once the session is closed and they settled since (they may
+        # still be read again: the service reports usage periodically).
+        view["billing"]["usage_settled"] = session.closed and self._settling(session) == 0.0
         view["fit"] = billing.fit_of(session, deadlines)
         budget = self.budgets.for_session(session)
         view["budget"] = None if budget is None else self.budgets.view(budget)

@@ -46,8 +46,13 @@ def next_delay(
     watched: bool = True,
     submitted_elsewhere: bool = False,
     budgeted: bool = False,
+    settling: float | None = None,
 ) -> float | None:
-    """Delay before the next poll; ``None`` once a closed session's jobs are all final.
+    """Delay before the next poll; ``None`` once a closed session's jobs are all final and its
+    usage figures settled.
+
+    ``settling``: seconds until a closed session's usage figures are final (the service reports
+    usage periodically): it is read again at the idle interval, and once just after that.
 
     ``submitted_elsewhere``: no kernel of this server reports this session's submissions (it was
     tracked by id or discovered), so only a poll can see a new job: while it is open it is polled
@@ -65,7 +70,12 @@ def next_delay(
     if failures > 0:
         return float(min(intervals.error_max, intervals.error_base * 2.0 ** (failures - 1)))
     if state == "closed":
-        return None if closed_jobs_final else intervals.closing
+        if not closed_jobs_final:
+            return intervals.closing
+        if not settling or settling <= 0:
+            return None
+        slow = intervals.idle * (1.0 if watched else intervals.unwatched_factor)
+        return max(intervals.minimum, min(slow, settling + intervals.after_deadline))
     if pending_jobs > 0:
         delay = intervals.busy
     elif state == "active":

@@ -60,8 +60,11 @@ def receipt(view: dict[str, Any]) -> dict[str, Any]:
         "mode": view.get("mode"),
         "notebook_path": view.get("notebook_path"),
         "cell": view.get("cell"),
+        # Closed, no job still to finish, and its usage figures settled (the service reports
+        # usage periodically: a figure read at the end may be an earlier report's).
         "final": view.get("state") == "closed"
-        and not any((view.get("jobs_summary") or {}).get(s) for s in ("QUEUED", "RUNNING")),
+        and not any((view.get("jobs_summary") or {}).get(s) for s in ("QUEUED", "RUNNING"))
+        and (view.get("billing") or {}).get("usage_settled", True),
         "opened_at": view.get("created_at"),
         "started_at": details.get("started_at"),
         "closed_at": details.get("closed_at"),

@@ -22,6 +22,28 @@ def jobs_final(session: TrackedSession) -> bool:
     return all(j.status in derive.FINAL_JOB_STATUSES for j in session.jobs)
 
 
+def job_settled(job: JobRecord, session: TrackedSession, now: datetime, settle: float) -> bool:
+    """A job whose figures can no longer change: final, and read so at least ``settle`` seconds
+    ago (the service reports usage periodically: a job's usage may come after its end). A job
+    loaded final from the registry counts from the session's close, if that is known."""
+    if job.status not in derive.FINAL_JOB_STATUSES:
+        return False
+    seen = job.final_seen or session.closed_seen
+    return seen is None or (now - seen).total_seconds() >= settle
+
+
+def usage_settles_in(session: TrackedSession, now: datetime, settle: float) -> float | None:
+    """Seconds until a closed session's usage figures (its ``elapsed_time``, its jobs' usage)
+    are final: ``settle`` after it was read closed with every job final; 0 once they are, None
+    while it is open or a job is not final."""
+    if not session.closed or not jobs_final(session):
+        return None
+    seen = [t for t in [session.closed_seen, *(j.final_seen for j in session.jobs)] if t]
+    if not seen:
+        return 0.0
+    return max(0.0, settle - (now - max(seen)).total_seconds())
+
+
 def deadlines_of(session: TrackedSession, no_job_close_seconds: float) -> derive.Deadlines:
     """When the service will act on its own, on this server's clock (the service's timestamps
     less its clock offset)."""
@@ -35,8 +57,8 @@ def deadlines_of(session: TrackedSession, no_job_close_seconds: float) -> derive
 
 
 def job_records(session_id: str, raw_jobs: Iterable[dict[str, Any]]) -> list[JobRecord]:
-    """The service's job list as records, oldest first."""
-    jobs = [
+    """The service's job list as records, in its order (oldest first, as it is read)."""
+    return [
         JobRecord(
             id=str(raw.get("id")),
             session_id=session_id,
@@ -50,7 +72,6 @@ def job_records(session_id: str, raw_jobs: Iterable[dict[str, Any]]) -> list[Job
         )
         for raw in raw_jobs
     ]
-    return sorted(jobs, key=lambda j: (j.created or "", j.id))
 
 
 def session_view(

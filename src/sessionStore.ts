@@ -45,6 +45,8 @@ export interface IBilling {
   accrues_until: string | null;
   /** What bounds `max_billed_seconds`: the max TTL, or the drain of a closing session. */
   max_billed_until?: 'max_ttl' | 'drain';
+  /** Closed and its usage figures settled since: the service reports usage periodically. */
+  usage_settled?: boolean;
 }
 
 /** A budget on a session or a notebook, with what it counts so far. */

@@ -40,6 +40,8 @@ def jp_server_config(
             "poll_idle_interval": 0.5,
             "max_backoff": 1.0,
             "request_timeout": 3.0,
+            # The emulator reports usage live unless a test sets its usage_report_period.
+            "usage_settle_seconds": 0.0,
         },
     }
     # @pytest.mark.intervals(name=value, ...): SessionMonitorApp traitlets for one test.

@@ -254,3 +254,56 @@ async def view_with(
 ) -> dict[str, Any] | None:
     found = await view(fetch, session_id)
     return found if condition(found) else None
+
+
+@pytest.mark.intervals(
+    poll_busy_interval=0.2,
+    poll_active_interval=0.3,
+    poll_idle_interval=0.5,
+    usage_settle_seconds=6.0,
+)
+async def test_usage_reported_after_the_end_is_read_before_polling_stops(
+    make_emulator: Callable[..., Harness], jp_fetch: Fetch, jp_serverapp: Any
+) -> None:
+    # #25: the service reports usage periodically. A batch whose job ends within a report period
+    # is read closed and final with its job's usage not reported yet (0 s); the monitor stopped
+    # reading it there, so its bill, the receipt and a notebook budget kept 0 s for good.
+    harness = make_emulator(time_scale=1.0, job_seconds=10, usage_report_period=3600)
+    advance(harness, 3600 - time.time() % 3600 + 1)  # one second into a report period
+
+    def submit() -> str:
+        backend = harness.service().backend("ibmq_manila")
+        batch = Batch(backend=backend)
+        Sampler(mode=batch).run([bell(backend)], shots=5)
+        batch.close()  # it closes once its one job has run
+        return str(batch.session_id)
+
+    session_id = await in_thread(submit)
+    status, _ = await api(jp_fetch, "POST", "sessions", {"session_id": session_id})
+    assert status == 201
+    advance(harness, 20)  # the job ran its 10 s; the batch closed; nothing reported yet
+
+    async def ended() -> dict[str, Any] | None:
+        found = await view(jp_fetch, session_id)
+        return found if found["state"] == "closed" and found["jobs_summary"]["DONE"] == 1 else None
+
+    closed = await until(ended)
+    assert closed["billing"]["billed_seconds"] == 0  # as the service reports it: not yet
+    assert closed["billing"]["usage_settled"] is False
+    _, receipt = await api(jp_fetch, "GET", f"sessions/{session_id}/receipt")
+    assert receipt["receipt"]["final"] is False  # "so far": its usage may still come
+
+    advance(harness, 3600)  # the next report: the job's 10 s
+
+    async def reported() -> dict[str, Any] | None:
+        found = await view(jp_fetch, session_id)
+        return found if found["billing"]["billed_seconds"] > 0 else None
+
+    billed = await until(reported)
+    assert billed["billing"]["billed_seconds"] == pytest.approx(10, abs=0.1)
+    # Settled: the receipt is final and the monitor stops reading the session.
+    await until(lambda: polling_stopped(jp_serverapp, session_id), within=20)
+    final = await view(jp_fetch, session_id)
+    assert final["billing"]["usage_settled"] is True
+    _, receipt = await api(jp_fetch, "GET", f"sessions/{session_id}/receipt")
+    assert receipt["receipt"]["final"] is True

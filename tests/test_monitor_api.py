@@ -409,8 +409,12 @@ async def test_no_more_calls_once_closed_and_final(
     await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
     await until(lambda: view_with_jobs(jp_fetch, session.session_id))
     scheduler = jp_serverapp.web_app.settings["session_monitor"]._scheduler
+
     # The scheduler holds no next poll for it (the last one returned "done")...
-    await until(lambda: in_thread(lambda: scheduler.planned(session.session_id) is None))
+    async def unplanned() -> bool:  # on the server's loop, where the scheduler's clock runs
+        return scheduler.planned(session.session_id) is None
+
+    await until(unplanned)
     await in_thread(lambda: harness.admin("DELETE", "/emulator/requests"))
 
     await asyncio.sleep(1.5)  # ...and nothing calls: three idle intervals, asserting nothing

@@ -895,3 +895,52 @@ async def test_a_server_taken_for_gone_lets_its_sessions_go_to_the_one_that_adop
         assert row["id"] == "a"
     finally:
         await monitor.stop()
+
+
+class TiedJobsGateway(ScriptedGateway):
+    """A closing session whose service lists two jobs created in the same millisecond in the
+    reverse of their ids' order, and pages by ``skip``; records where each read starts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        same = "2026-01-01T12:00:01.000Z"
+        self.jobs = [
+            {"id": "j1", "status": "Completed", "created": "2026-01-01T12:00:00.000Z"},
+            {"id": "jb", "status": "Completed", "created": same},
+            {"id": "ja", "status": "Completed", "created": same},
+            {"id": "jc", "status": "Queued", "created": "2026-01-01T12:00:02.000Z"},
+        ]
+        self.skips: list[int] = []
+
+    async def session(self, account: AccountRef, session_id: str) -> dict[str, Any]:
+        self.session_reads += 1
+        self.read.set()
+        return {"id": session_id, "state": "active", "accepting_jobs": False, "backend_name": "b"}
+
+    async def session_jobs(
+        self, account: AccountRef, session_id: str, *, limit: int, skip: int = 0
+    ) -> tuple[list[Any], int]:
+        self.job_reads += 1
+        self.skips.append(skip)
+        return self.jobs[skip : skip + limit], len(self.jobs)
+
+
+async def test_jobs_created_in_one_millisecond_keep_the_services_order() -> None:
+    # #25: the monitor sorted jobs by (created, id); two jobs created in the same millisecond
+    # and listed the other way round failed the overlap check at every poll, so every poll
+    # read the whole list (a 1,000-job batch: ten pages every 2 s).
+    gateway = TiedJobsGateway()
+    config = MonitorConfig(usage_settle_seconds=0.0)  # final jobs are settled at once
+    monitor = SessionMonitor(Store(":memory:"), gateway, config)  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        await monitor.track("s1", AccountRef())
+        for _ in range(3):
+            await monitor.refresh("s1", within=2.0)
+        session = monitor.sessions["s1"]
+        assert [j.id for j in session.jobs] == ["j1", "jb", "ja", "jc"]
+        # The first read is the whole list; every later one starts at the last settled job.
+        assert gateway.skips[0] == 0
+        assert set(gateway.skips[1:]) == {2}, gateway.skips
+    finally:
+        await monitor.stop()

@@ -26,6 +26,18 @@ DEFAULT = Intervals()
         ),
         ({"state": "closed", "closed_jobs_final": False}, DEFAULT.closing),
         ({"state": "closed", "closed_jobs_final": True}, None),
+        # Closed and final, its usage not settled yet (reported periodically): read at the idle
+        # interval, and once just after it settles; then no more.
+        ({"state": "closed", "closed_jobs_final": True, "settling": 100.0}, DEFAULT.idle),
+        (
+            {"state": "closed", "closed_jobs_final": True, "settling": 900.0, "watched": False},
+            DEFAULT.idle * DEFAULT.unwatched_factor,
+        ),
+        (
+            {"state": "closed", "closed_jobs_final": True, "settling": 3.0},
+            3.0 + DEFAULT.after_deadline,
+        ),
+        ({"state": "closed", "closed_jobs_final": True, "settling": 0.0}, None),
         ({"state": "active", "failures": 1}, DEFAULT.error_base),
         ({"state": "active", "failures": 3}, DEFAULT.error_base * 4),
         ({"state": "active", "failures": 30}, DEFAULT.error_max),

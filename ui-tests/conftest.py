@@ -48,6 +48,7 @@ MONITOR_ARGS = [
     "--SessionMonitorApp.poll_busy_interval=0.5",
     "--SessionMonitorApp.poll_active_interval=0.5",
     "--SessionMonitorApp.poll_idle_interval=1",
+    "--SessionMonitorApp.usage_settle_seconds=0",  # the emulator reports usage live
 ]
 
 
