@@ -11,8 +11,10 @@ offset (service minus host):
 The bounds of the recent answers, intersected, pin the offset to a fraction of a second after a
 few answers, without assuming the network is symmetric; the estimate is the middle of what they
 allow, or 0 while they allow 0 (two well-set clocks are not made to differ by the header's whole
-seconds). Answers that contradict the others (the
-host's clock was set, or the service's) start a new window. Pure: no I/O, safe from any thread.
+seconds). One answer that contradicts the others (a stale cached answer, a server behind the same
+address with another clock) is set aside; ``SWITCH`` in a row that agree with each other and not
+with the window (the host's clock was set, or the service's) start a new window. Pure: no I/O,
+safe from any thread.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from typing import Any
 
 #: Answers whose bounds are intersected (the newest ones).
 WINDOW = 32
+#: Answers in a row that contradict the window and agree with each other: a clock was set.
+SWITCH = 3
 
 
 class ClockOffset:
@@ -33,6 +37,8 @@ class ClockOffset:
 
     def __init__(self, window: int = WINDOW) -> None:
         self._bounds: deque[tuple[float, float]] = deque(maxlen=window)
+        # Answers in a row that contradict the window: a new window once SWITCH of them agree.
+        self._rivals: list[tuple[float, float]] = []
         self._lock = threading.Lock()
         self._estimate = 0.0
         self._known = False
@@ -52,12 +58,24 @@ class ClockOffset:
             return
         low, high = date - received, date + 1.0 - sent
         with self._lock:
-            self._bounds.append((low, high))
-            lows, highs = max(b[0] for b in self._bounds), min(b[1] for b in self._bounds)
-            if lows > highs:  # a clock was set: only this answer still holds
-                self._bounds.clear()
+            lows = max([low, *(b[0] for b in self._bounds)])
+            highs = min([high, *(b[1] for b in self._bounds)])
+            if lows <= highs:
                 self._bounds.append((low, high))
-                lows, highs = low, high
+                self._rivals.clear()
+            else:
+                # It contradicts the window: set aside, unless it is the SWITCH-th in a row that
+                # agree with each other (a clock was set): then they are the new window.
+                rivals = [*self._rivals, (low, high)]
+                if max(r[0] for r in rivals) > min(r[1] for r in rivals):
+                    rivals = [(low, high)]  # they contradict each other too: start again
+                self._rivals = rivals
+                if len(rivals) < SWITCH:
+                    return
+                self._bounds.clear()
+                self._bounds.extend(rivals)
+                self._rivals = []
+                lows, highs = max(r[0] for r in rivals), min(r[1] for r in rivals)
             # 0 (the clocks agree) while every answer allows it, so a well-set clock is not moved
             # by the header's whole seconds; else the middle of what they allow.
             self._estimate = 0.0 if lows <= 0.0 <= highs else (lows + highs) / 2.0

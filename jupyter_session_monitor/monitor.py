@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import random
 import socket
@@ -98,6 +99,8 @@ class SessionMonitor:
         self.sessions: dict[str, TrackedSession] = {}
         self._failures: dict[str, int] = {}
         self._jobs_synced: set[str] = set()  # sessions whose job list was fetched since start
+        # When each session's final jobs not settled yet were last read again (monotonic).
+        self._usage_read: dict[str, float] = {}
         self._scheduler = Scheduler(self._poll)
         self.changes = ChangeFeed(self._current_view)
         self.orphans = OrphanWatch(self)
@@ -113,6 +116,9 @@ class SessionMonitor:
         self._rate_synced = float("-inf")
         self._risk_pushed: dict[str, bool] = {}
         self._reading_times: set[str] = set()  # sessions whose job times are being read
+        # Jobs whose metrics could not say when they ran: not read again before this moment
+        # (monotonic; never for a job the service has no metrics of).
+        self._no_times: dict[str, float] = {}
         self._background: set[asyncio.Future[None]] = set()
         self._discovery: asyncio.Task[None] | None = None
         self._tracking: dict[str, asyncio.Future[TrackedSession]] = {}  # tracks in flight
@@ -549,6 +555,7 @@ class SessionMonitor:
         self._scheduler.unschedule(session_id)
         self._failures.pop(session_id, None)
         self._jobs_synced.discard(session_id)
+        self._usage_read.pop(session_id, None)
         self.orphans.disarm(session_id)
         self.budgets.forget_session(session_id)
         self.changes.changed(session_id, "removed")
@@ -610,6 +617,15 @@ class SessionMonitor:
 
     #: At most this many job-metrics reads per timeline request (each job's are read once).
     TIMELINE_READS = 200
+    #: A job whose metrics read failed (not a 404) is asked again this much later, not at
+    #: every poll.
+    TIMES_RETRY_SECONDS = 60.0
+
+    def _times_missing(self, job: JobRecord) -> bool:
+        """A final job whose run times are not known yet and may be read now."""
+        if job.status not in derive.FINAL_JOB_STATUSES or job.finished is not None:
+            return False
+        return time.monotonic() >= self._no_times.get(job.id, 0.0)
 
     async def job_times(self, session_id: str, newest: int | None = None) -> TrackedSession:
         """Fill in when each final job ran (``started``/``finished``) from the service's job
@@ -617,9 +633,7 @@ class SessionMonitor:
         kept in the registry; jobs still queued or running are not read (the session body's
         ``last_job_started`` says when the running one started)."""
         session = self.get(session_id)
-        missing = [
-            j for j in session.jobs if j.status in derive.FINAL_JOB_STATUSES and j.finished is None
-        ]
+        missing = [j for j in session.jobs if self._times_missing(j)]
         missing = missing[-newest:] if newest else missing[: self.TIMELINE_READS]
 
         async def read(job: JobRecord) -> None:
@@ -627,10 +641,15 @@ class SessionMonitor:
                 metrics = await self.gateway.job_metrics(session.account, job.id)
             except RuntimeCallError as error:
                 log.info("Could not read the metrics of job %s: %s", job.id, error.message)
+                # The service has none for it (404: never again), or failed (a while later).
+                wait = math.inf if error.kind == "not_found" else self.TIMES_RETRY_SECONDS
+                self._no_times[job.id] = time.monotonic() + wait
                 return
             stamps = metrics.get("timestamps") or {}
             job.started = stamps.get("running") or job.started  # None: it never ran
             job.finished = stamps.get("finished") or job.finished
+            if job.finished is None:  # its metrics do not say: asking again will not either
+                self._no_times[job.id] = math.inf
 
         if missing:
             await asyncio.gather(*(read(j) for j in missing))
@@ -752,7 +771,7 @@ class SessionMonitor:
         if not any(j.status == "QUEUED" for j in session.jobs):
             return
         done = [j for j in session.jobs if j.status == "DONE"][-self.FIT_JOB_TIMES :]
-        if not any(j.finished is None for j in done):
+        if not any(self._times_missing(j) for j in done):
             return
 
         async def read() -> None:
@@ -847,18 +866,28 @@ class SessionMonitor:
         until the service's ``count`` (a page may hold fewer jobs than asked for).
 
         Oldest first: a final job's status never changes, and its usage is final once settled
-        (``usage_settle_seconds`` after it was read final), so the jobs settled from the oldest
-        on (the *settled* prefix) are not read again; the read starts at the last of them, which
-        must come back first (otherwise jobs were deleted or listed in another order, and the
-        whole list is read again). A 1,000-job batch costs ceil(jobs not settled / page) calls.
+        (``usage_settle_seconds`` after it was read final), so the jobs final from the oldest on
+        (the *settled* prefix; settled ones only, once every idle interval) are not read again:
+        the read starts at the last of them, which must come back first (otherwise jobs were
+        deleted or listed in another order, and the whole list is read again). A 1,000-job
+        batch costs ceil(jobs not final / page) calls a poll, and the pages of its jobs not
+        settled once every idle interval.
         Returns the jobs read, where in the list they start, and whether this was the whole list
         (read from the first job to ``count``): then a job known here and not in it was deleted
         at the service."""
         settled = 0
+        # Final jobs whose usage may still be reported are read again at most every idle
+        # interval, not at every poll: a 1,000-job batch would read its whole list each time.
+        clock = time.monotonic()
+        usage = clock - self._usage_read.get(session.id, -math.inf) >= self.config.intervals.idle
+        if usage:
+            self._usage_read[session.id] = clock
         if session.id in self._jobs_synced:
             now, settle = _now(), self.config.usage_settle_seconds
             for job in session.jobs:  # oldest first
-                if not views.job_settled(job, session, now, settle):
+                if job.status not in derive.FINAL_JOB_STATUSES or (
+                    usage and not views.job_settled(job, session, now, settle)
+                ):
                     break
                 settled += 1
         skip = max(0, settled - 1)  # one job of overlap: the check that the prefix still holds

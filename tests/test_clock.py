@@ -33,8 +33,25 @@ def test_a_clock_that_was_set_starts_a_new_window() -> None:
     offset = ClockOffset()
     for i in range(10):
         answer(offset, true_offset=5.0, sent=1000.0 + i, latency=0.05)
-    answer(offset, true_offset=-120.0, sent=1020.0, latency=0.05)  # contradicts every bound
+    for i in range(3):  # three in a row contradict every bound, and agree with each other
+        answer(offset, true_offset=-120.0, sent=1020.0 + i, latency=0.05)
     assert offset.seconds == pytest.approx(-120.0, abs=1.0)
+
+
+def test_one_answer_that_contradicts_the_others_is_set_aside() -> None:
+    # #25: one stale or odd Date (a cached answer, another server's clock) reset the window,
+    # and every countdown jumped by its error until the next answers narrowed it again.
+    offset = ClockOffset()
+    for i in range(10):
+        answer(offset, true_offset=5.0, sent=1000.0 + i, latency=0.05)
+    settled = offset.seconds
+    answer(offset, true_offset=-120.0, sent=1020.0, latency=0.05)
+    assert offset.seconds == settled
+    answer(offset, true_offset=300.0, sent=1021.0, latency=0.05)  # another, unlike the first
+    answer(offset, true_offset=-120.0, sent=1022.0, latency=0.05)
+    assert offset.seconds == settled
+    answer(offset, true_offset=5.0, sent=1023.0, latency=0.05)  # the window holds on
+    assert offset.seconds == pytest.approx(5.0, abs=1.0)
 
 
 def test_headers_that_are_missing_or_malformed_change_nothing() -> None:

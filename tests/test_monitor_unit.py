@@ -944,3 +944,35 @@ async def test_jobs_created_in_one_millisecond_keep_the_services_order() -> None
         assert set(gateway.skips[1:]) == {2}, gateway.skips
     finally:
         await monitor.stop()
+
+
+class NoMetricsGateway(TiedJobsGateway):
+    """Three jobs done and one queued; the service has no metrics for any job (404)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs = [
+            {"id": f"j{i}", "status": "Completed", "created": f"2026-01-01T12:00:0{i}.000Z"}
+            for i in range(3)
+        ] + [{"id": "q", "status": "Queued", "created": "2026-01-01T12:00:09.000Z"}]
+        self.metrics_reads = 0
+
+    async def job_metrics(self, account: AccountRef, job_id: str) -> dict[str, Any]:
+        self.metrics_reads += 1
+        raise RuntimeCallError("not_found", f"No metrics for job {job_id}.", status=404)
+
+
+async def test_a_job_without_metrics_is_asked_for_them_once() -> None:
+    # #25: the fit-check reads when the newest finished jobs ran; a job whose metrics the
+    # service does not have was asked again at every poll (five calls each 2 s while queued).
+    gateway = NoMetricsGateway()
+    monitor = SessionMonitor(Store(":memory:"), gateway, MonitorConfig())  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        await monitor.track("s1", AccountRef())
+        for _ in range(4):
+            await monitor.refresh("s1", within=2.0)
+            await asyncio.gather(*monitor._background)  # the metrics reads it started
+        assert gateway.metrics_reads == 3
+    finally:
+        await monitor.stop()
