@@ -854,11 +854,13 @@ class SessionMonitor:
             return True
         closed_before = str(previous.get("state") or "") == "closed"
         closed_now = str(body.get("state") or "") == "closed"
+        # Usage settled already at the last read (``last_polled_at`` is still that read's): the
+        # poll just after they settle reads the jobs once more.
         return not (
             closed_before
             and closed_now
             and self._jobs_final(session)
-            and not self._settling(session)
+            and not self._settling(session, session.last_polled_at)
         )
 
     async def _read_jobs(self, session: TrackedSession) -> tuple[list[dict[str, Any]], int, bool]:
@@ -879,7 +881,10 @@ class SessionMonitor:
         # Final jobs whose usage may still be reported are read again at most every idle
         # interval, not at every poll: a 1,000-job batch would read its whole list each time.
         clock = time.monotonic()
-        usage = clock - self._usage_read.get(session.id, -math.inf) >= self.config.intervals.idle
+        usage = (
+            session.closed  # read at the idle interval anyway, and once after they settle
+            or clock - self._usage_read.get(session.id, -math.inf) >= self.config.intervals.idle
+        )
         if usage:
             self._usage_read[session.id] = clock
         if session.id in self._jobs_synced:
