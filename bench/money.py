@@ -63,13 +63,14 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from jupyter_session_monitor.emulator import EmulatorConfig  # noqa: E402
+from jupyter_session_monitor.emulator import EmulatorConfig, wire  # noqa: E402
 from jupyter_session_monitor.emulator import api as emulator_api  # noqa: E402
 from jupyter_session_monitor.emulator.model import (  # noqa: E402
     FINAL_JOB_STATUSES,
@@ -95,7 +96,7 @@ INSTANCE_LIMIT = 1_000_000.0
 
 #: Sessions whose job bodies carry no ``estimated_running_time_seconds`` (see the docstring).
 WITHHELD: set[str] = set()
-_job_body = emulator_api.job_body
+_job_body = wire.job_body
 
 
 def _job_body_maybe_without_estimate(job: Any, service: Any, *, include_params: bool) -> Any:
@@ -105,7 +106,7 @@ def _job_body_maybe_without_estimate(job: Any, service: Any, *, include_params: 
     return body
 
 
-emulator_api.job_body = _job_body_maybe_without_estimate
+emulator_api.job_body = _job_body_maybe_without_estimate  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- the emulator, from inside
@@ -150,7 +151,8 @@ class Emulator:
         return self.model(lambda s: s.sessions[session_id])
 
     def jobs(self, session_id: str) -> list[Any]:
-        return self.model(lambda s: [s.jobs[i] for i in s.sessions[session_id].job_ids])
+        jobs: list[Any] = self.model(lambda s: [s.jobs[i] for i in s.sessions[session_id].job_ids])
+        return jobs
 
 
 def wait_for(check: Callable[[], Any], within: float, every: float = 0.02) -> Any:
@@ -594,7 +596,7 @@ def usage_window(
         ids.append(session.session_id)
     cost.tracked = ids
     for session_id in ids:
-        if not wait_for(lambda i=session_id: emulator.session(i).started_at, 10):
+        if not wait_for(partial(lambda i: emulator.session(i).started_at, session_id), 10):
             raise RuntimeError("the session did not start")
         server.track(session_id)
     time.sleep(4.0)  # the reading for a newly seen account (2 s after) is done

@@ -227,7 +227,7 @@ AGENT = "jupyter-session-monitor/"
 
 def demo(workdir: Path, realism: dict[str, Any]) -> dict[str, Any]:
     import nbformat
-    from jupyter_client import BlockingKernelClient
+    from jupyter_client.blocking.client import BlockingKernelClient
 
     config = EmulatorConfig(time_scale=0.1, instance_limit=6000, **realism)
     errors: list[int] = []
@@ -260,7 +260,7 @@ def demo(workdir: Path, realism: dict[str, Any]) -> dict[str, Any]:
             started = time.time()
             try:
                 client.wait_for_ready(timeout=60)
-                for cell in nbformat.read(DEMO, as_version=4).cells:
+                for cell in nbformat.read(DEMO, as_version=4).cells:  # type: ignore[no-untyped-call]
                     if cell.cell_type == "markdown" and "**Set a rate…**" in cell.source:
                         call("PUT", "billing", {"rate_per_second": 1.6})
                     elif cell.cell_type == "code":

@@ -240,7 +240,7 @@ def run_case(browser: Any, url: str, query: str) -> dict[str, Any]:
         "window.__results !== undefined || window.__error !== undefined", timeout=600_000
     )
     failure = page.evaluate("window.__error")
-    results = page.evaluate("window.__results")
+    results: dict[str, Any] = page.evaluate("window.__results")
     page.close()
     for line in errors:
         print(f"page: {line}", file=sys.stderr)

@@ -31,8 +31,9 @@ import {
   fitText,
   formatMoney,
   meterAt,
+  meterOfTotal,
   meterText,
-  totalAt,
+  totalOf,
   worstCaseText
 } from '../../src/money';
 import {
@@ -481,7 +482,7 @@ function TotalBilled(props: {
   offset: number;
   trans: TranslationBundle;
 }): JSX.Element | null {
-  const total = totalAt(props.views, props.now - props.offset);
+  const total = meterOfTotal(totalOf(props.views), props.now - props.offset);
   if (!total || total.billed < 0.05) {
     return null;
   }
