@@ -153,9 +153,36 @@ class BudgetKeeper:
 
     def for_session(self, session: TrackedSession) -> Budget | None:
         own = self.budgets.get((BUDGET_SESSION, session.id))
-        if own is not None or not session.notebook_path:
-            return own
-        return self.budgets.get((BUDGET_NOTEBOOK, session.notebook_path))
+        return own if own is not None else self.for_notebook(session)
+
+    def for_notebook(self, session: TrackedSession) -> Budget | None:
+        """The notebook budget of the notebook file that opened ``session``, if any."""
+        if not session.notebook_path:
+            return None
+        for budget in self.budgets.values():
+            if budget.scope == BUDGET_NOTEBOOK and self._applies(budget, session):
+                return budget
+        return None
+
+    def _applies(self, budget: Budget, session: TrackedSession) -> bool:
+        """Whether ``session`` (of this server) was opened from the budget's notebook file: its
+        path relative to this server's folder, the budget's to the folder of the server that
+        set it. Another folder's ``n.ipynb`` is another notebook."""
+        if not session.notebook_path:
+            return False
+        own = self.monitor.config.root_dir
+        if budget.root_dir is None or own is None:
+            return session.notebook_path == budget.target
+        return notebook_file(own, session.notebook_path) == notebook_file(
+            budget.root_dir, budget.target
+        )
+
+    def ours(self, budget: Budget) -> bool:
+        """A budget this server shows: a session's, or a notebook's of this server's folder."""
+        own = self.monitor.config.root_dir
+        if budget.scope != BUDGET_NOTEBOOK or budget.root_dir is None or own is None:
+            return True
+        return notebook_file(own, budget.target) == notebook_file(budget.root_dir, budget.target)
 
     def members(self, budget: Budget) -> list[TrackedSession]:
         """The sessions of this server a budget counts, and may act on: the session, or the
@@ -166,14 +193,14 @@ class BudgetKeeper:
         return [
             s
             for s in self.monitor.sessions.values()
-            if s.notebook_path == budget.target and _counted(budget, s)
+            if self._applies(budget, s) and _counted(budget, s)
         ]
 
     def elsewhere(self, budget: Budget, *, fresh: bool = False) -> list[TrackedSession]:
         """The sessions of a notebook budget's notebook file that other live servers of the
         registry monitor: counted (as those servers last saved them), never acted on here.
         Read from the registry at most every ``SYNC_SECONDS`` unless ``fresh``."""
-        root = self.monitor.config.root_dir
+        root = budget.root_dir or self.monitor.config.root_dir
         if budget.scope != BUDGET_NOTEBOOK or root is None or self.monitor.store.server_id is None:
             return []
         now = time.monotonic()
@@ -191,7 +218,9 @@ class BudgetKeeper:
         return found
 
     def counted(self, budget: Budget) -> list[TrackedSession]:
-        return self.members(budget) + self.elsewhere(budget)
+        # Another server's as last read from the registry, less any this server took since.
+        others = [s for s in self.elsewhere(budget) if s.id not in self.monitor.sessions]
+        return self.members(budget) + others
 
     def limit_seconds(self, budget: Budget) -> float | None:
         if budget.seconds is not None:
@@ -230,7 +259,9 @@ class BudgetKeeper:
             limit_seconds=None if limit is None else round(limit, 3),
             used=None if not limit else round(spent / limit, 4),
             # Sessions of the notebook that other servers of the registry monitor: counted.
-            elsewhere_session_ids=sorted(s.id for s in self.elsewhere(budget)),
+            elsewhere_session_ids=sorted(
+                s.id for s in self.counted(budget) if s.id not in self.monitor.sessions
+            ),
             currency=rate.currency,
             problem=None
             if limit is not None
@@ -240,7 +271,11 @@ class BudgetKeeper:
         return view
 
     def notebook_views(self) -> list[dict[str, Any]]:
-        return [self.view(b) for b in self.budgets.values() if b.scope == BUDGET_NOTEBOOK]
+        return [
+            self.view(b)
+            for b in self.budgets.values()
+            if b.scope == BUDGET_NOTEBOOK and self.ours(b)
+        ]
 
     # ------------------------------------------------------------------ changes
 
@@ -261,6 +296,7 @@ class BudgetKeeper:
             seconds=spec["seconds"],
             amount=spec["amount"],
             threshold=spec["threshold"],
+            root_dir=self.monitor.config.root_dir if scope == BUDGET_NOTEBOOK else None,
         )
         # What was already warned of or done stays so, unless the new budget leaves room again
         # (on the figure the budget acts on: what the service reported).
@@ -328,11 +364,10 @@ class BudgetKeeper:
         own = self.budgets.get((BUDGET_SESSION, session.id))
         if own is not None:
             self.check(own)
-        if session.notebook_path:
-            notebook = self.budgets.get((BUDGET_NOTEBOOK, session.notebook_path))
-            if notebook is not None:
-                self.check(notebook)
-                self.on_change()
+        notebook = self.for_notebook(session)
+        if notebook is not None:
+            self.check(notebook)
+            self.on_change()
 
     def check(self, budget: Budget) -> None:
         """Warn or act on what the service reported; plan the next read for when the
@@ -469,11 +504,16 @@ class BudgetKeeper:
             return
         budget = held
         verb = "closed" if budget.action == "close" else "cancelled"
-        # Another server of the registry may have acted on its own sessions of the notebook.
-        earlier = budget.outcome
-        parts = [earlier] if earlier and not earlier.startswith(NOT_ACTED) else []
-        if done:
-            parts.append(f"{verb} {', '.join(done)}")
+        # Another server of the registry may have acted on its own sessions of the notebook:
+        # the sessions it closed stay named (once each); failures are only this attempt's.
+        ids = list(done)
+        earlier = budget.outcome or ""
+        if budget.scope == BUDGET_NOTEBOOK and earlier.startswith(f"{verb} "):
+            named = earlier[len(verb) + 1 :].split(";", 1)[0]
+            ids = list(dict.fromkeys([*(i.strip() for i in named.split(",")), *done]))
+        parts = []
+        if ids:
+            parts.append(f"{verb} {', '.join(ids)}")
         if failed:
             parts.append("could not act on " + "; ".join(failed))
         budget.outcome = "; ".join(parts)
@@ -498,6 +538,7 @@ def _definition(budget: Budget) -> tuple[Any, ...]:
         budget.seconds,
         budget.amount,
         budget.threshold,
+        budget.root_dir,
     )
 
 

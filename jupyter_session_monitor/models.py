@@ -155,6 +155,9 @@ class Budget:
     warned_at: datetime | None = None
     reached_at: datetime | None = None
     outcome: str | None = None  # what the monitor did when it was reached, in words
+    # A notebook budget's folder (the setting server's): ``target`` is relative to it, and the
+    # budget applies to the sessions of that notebook file only, on whichever server.
+    root_dir: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         from .derive import iso

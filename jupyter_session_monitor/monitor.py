@@ -99,8 +99,11 @@ class SessionMonitor:
         self.sessions: dict[str, TrackedSession] = {}
         self._failures: dict[str, int] = {}
         self._jobs_synced: set[str] = set()  # sessions whose job list was fetched since start
-        # When each session's final jobs not settled yet were last read again (monotonic).
+        # When each session's final jobs not settled yet were last read again (monotonic), and
+        # when that read began (this server's clock): a job's usage is settled only once read
+        # after its settle moment.
         self._usage_read: dict[str, float] = {}
+        self._usage_read_at: dict[str, datetime] = {}
         self._scheduler = Scheduler(self._poll)
         self.changes = ChangeFeed(self._current_view)
         self.orphans = OrphanWatch(self)
@@ -551,11 +554,14 @@ class SessionMonitor:
 
     def _let_go(self, session_id: str) -> None:
         """Stop watching a session here (its registry row is the caller's business)."""
-        self.sessions.pop(session_id, None)
+        session = self.sessions.pop(session_id, None)
+        for job in session.jobs if session is not None else []:
+            self._no_times.pop(job.id, None)
         self._scheduler.unschedule(session_id)
         self._failures.pop(session_id, None)
         self._jobs_synced.discard(session_id)
         self._usage_read.pop(session_id, None)
+        self._usage_read_at.pop(session_id, None)
         self.orphans.disarm(session_id)
         self.budgets.forget_session(session_id)
         self.changes.changed(session_id, "removed")
@@ -620,6 +626,9 @@ class SessionMonitor:
     #: A job whose metrics read failed (not a 404) is asked again this much later, not at
     #: every poll.
     TIMES_RETRY_SECONDS = 60.0
+    #: ... and one the service has no metrics for (404), or whose metrics do not say when it
+    #: ran, this much later (its metrics may come after its status).
+    TIMES_ABSENT_SECONDS = 600.0
 
     def _times_missing(self, job: JobRecord) -> bool:
         """A final job whose run times are not known yet and may be read now."""
@@ -641,15 +650,19 @@ class SessionMonitor:
                 metrics = await self.gateway.job_metrics(session.account, job.id)
             except RuntimeCallError as error:
                 log.info("Could not read the metrics of job %s: %s", job.id, error.message)
-                # The service has none for it (404: never again), or failed (a while later).
-                wait = math.inf if error.kind == "not_found" else self.TIMES_RETRY_SECONDS
+                # The service has none for it (404: much later), or failed (a while later).
+                wait = (
+                    self.TIMES_ABSENT_SECONDS
+                    if error.kind == "not_found"
+                    else self.TIMES_RETRY_SECONDS
+                )
                 self._no_times[job.id] = time.monotonic() + wait
                 return
             stamps = metrics.get("timestamps") or {}
             job.started = stamps.get("running") or job.started  # None: it never ran
             job.finished = stamps.get("finished") or job.finished
-            if job.finished is None:  # its metrics do not say: asking again will not either
-                self._no_times[job.id] = math.inf
+            if job.finished is None:  # its metrics do not say (yet): ask again much later
+                self._no_times[job.id] = time.monotonic() + self.TIMES_ABSENT_SECONDS
 
         if missing:
             await asyncio.gather(*(read(j) for j in missing))
@@ -880,18 +893,20 @@ class SessionMonitor:
         settled = 0
         # Final jobs whose usage may still be reported are read again at most every idle
         # interval, not at every poll: a 1,000-job batch would read its whole list each time.
-        clock = time.monotonic()
+        clock, now = time.monotonic(), _now()
         usage = (
             session.closed  # read at the idle interval anyway, and once after they settle
             or clock - self._usage_read.get(session.id, -math.inf) >= self.config.intervals.idle
         )
+        # A job is settled once a read that began after its settle moment has read it.
+        before = self._usage_read_at.get(session.id)
         if usage:
-            self._usage_read[session.id] = clock
+            self._usage_read[session.id], self._usage_read_at[session.id] = clock, now
         if session.id in self._jobs_synced:
-            now, settle = _now(), self.config.usage_settle_seconds
+            settle = self.config.usage_settle_seconds
             for job in session.jobs:  # oldest first
                 if job.status not in derive.FINAL_JOB_STATUSES or (
-                    usage and not views.job_settled(job, session, now, settle)
+                    usage and not views.job_settled(job, session, before, settle)
                 ):
                     break
                 settled += 1
@@ -1022,11 +1037,19 @@ class SessionMonitor:
         it is not final, or its usage figures have not settled since."""
         return not session.closed or not self._jobs_final(session) or bool(self._settling(session))
 
-    @staticmethod
-    def _loaded(session: TrackedSession) -> None:
-        """A session loaded from the registry: if closed, its usage settles from its close."""
-        if session.closed:
-            session.closed_seen = derive.parse_time((session.body or {}).get("closed_at"))
+    def _loaded(self, session: TrackedSession) -> None:
+        """A session loaded from the registry: if closed, its usage settled if it was last read
+        long enough after its close; else (the server stopped within that time) it is read
+        again until it settles from now."""
+        if not session.closed:
+            return
+        closed_at = derive.parse_time((session.body or {}).get("closed_at"))
+        read = session.last_polled_at
+        settle = timedelta(seconds=self.config.usage_settle_seconds)
+        if closed_at is not None and read is not None and read >= closed_at + settle:
+            session.closed_seen = closed_at
+        else:
+            session.closed_seen = _now()
 
     # ------------------------------------------------------------------ views
 
@@ -1047,7 +1070,10 @@ class SessionMonitor:
         )
         # The figures are final once the session is closed and they settled since (they may
         # still be read again: the service reports usage periodically).
-        view["billing"]["usage_settled"] = session.closed and self._settling(session) == 0.0
+        # As of the last read: the poll that begins after they settle reads every job again.
+        view["billing"]["usage_settled"] = (
+            session.closed and self._settling(session, session.last_polled_at) == 0.0
+        )
         view["fit"] = billing.fit_of(session, deadlines)
         budget = self.budgets.for_session(session)
         view["budget"] = None if budget is None else self.budgets.view(budget)

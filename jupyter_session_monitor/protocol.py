@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from decimal import ROUND_HALF_UP, Decimal
 
 #: Every route of the monitor lives under ``{base_url}`` + this prefix.
 API_PREFIX = "/session-monitor/api"
@@ -61,13 +62,31 @@ def currency_digits(currency: str | None) -> int:
     return _CURRENCY_DIGITS.get((currency or "").upper(), 2)
 
 
+def _rounded(amount: float, digits: int) -> Decimal:
+    """``amount`` to ``digits`` decimals as the browser's ``Intl`` rounds: from its shortest
+    decimal form (``repr``), halves away from zero (an f-string rounds halves to even, and from
+    the binary value: 0.125 gave 0.12 here and 0.13 on the page)."""
+    return Decimal(repr(float(amount))).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+
+
 def money_text(amount: float, currency: str | None) -> str:
     """``1850, "USD"`` -> ``1,850.00 USD``, in the currency's decimals; ``< 0.01 USD`` for an
     amount above zero too small to show; the number alone without a currency label."""
     digits = currency_digits(currency)
     smallest = 10.0**-digits
     if 0 < amount < smallest / 2:
-        text = f"< {smallest:,.{digits}f}"
+        text = f"< {_rounded(smallest, digits):,.{digits}f}"
     else:
-        text = f"{0.0 if abs(amount) < smallest / 2 else amount:,.{digits}f}"
+        shown = _rounded(0.0 if abs(amount) < smallest / 2 else amount, digits)
+        text = f"{shown:,.{digits}f}"
     return f"{text} {currency}" if currency else text
+
+
+def rate_text(rate: float, currency: str | None) -> str:
+    """A price per billed second as the page writes it: the currency's decimals at least, up to
+    six (``1.60``, ``0.0267``), never in exponent form."""
+    digits = currency_digits(currency)
+    text = f"{_rounded(rate, max(digits, 6)):f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    decimals = decimals.ljust(digits, "0")
+    return f"{int(whole):,}" + (f".{decimals}" if decimals else "")

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import derive
-from .protocol import money_text
+from .protocol import money_text, rate_text
 
 #: The end reasons in words, as the sidebar says them.
 END_REASONS = {
@@ -109,7 +109,8 @@ def _lines(data: dict[str, Any]) -> list[tuple[str, str]]:
     ]
     cost = _money(data["cost"], data["currency"])
     if cost is not None:
-        rows.append(("Cost", f"{cost} at {data['rate_per_second']:g} per billed second"))
+        rate = rate_text(data["rate_per_second"], data["currency"])
+        rows.append(("Cost", f"{cost} at {rate} per billed second"))
     return rows
 
 
@@ -122,8 +123,8 @@ def receipt_text(data: dict[str, Any]) -> str:
         out.append("  By tag:")
         for entry in data["per_tag"]:
             out.append(
-                f"    {entry['tag']}: {entry['jobs']} jobs, {_duration(entry['quantum_seconds'])} "
-                "of quantum time"
+                f"    {entry['tag']}: {entry['jobs']} job{'' if entry['jobs'] == 1 else 's'}, "
+                f"{_duration(entry['quantum_seconds'])} of quantum time"
             )
     return "\n".join(out)
 

@@ -134,6 +134,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE servers ADD COLUMN root_dir TEXT
     """,
+    # 9: the folder a notebook budget's path is relative to: a server whose folder differs has
+    # another notebook at that path, which the budget must not count or close.
+    """
+    ALTER TABLE budgets ADD COLUMN root_dir TEXT
+    """,
 )
 
 #: A server whose heartbeat is older than this is taken to be gone (its sessions are adopted).
@@ -412,8 +417,8 @@ class Store:
             db.execute(
                 """
                 INSERT OR REPLACE INTO budgets (scope, target, action, set_at, seconds, amount,
-                    threshold, warned_at, reached_at, outcome)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    threshold, warned_at, reached_at, outcome, root_dir)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     budget.scope,
@@ -426,6 +431,7 @@ class Store:
                     iso(budget.warned_at),
                     iso(budget.reached_at),
                     budget.outcome,
+                    budget.root_dir,
                 ),
             )
 
@@ -437,7 +443,7 @@ class Store:
                 """
                 UPDATE budgets SET warned_at=?, reached_at=?, outcome=?
                 WHERE scope=? AND target=? AND action=? AND set_at=? AND seconds IS ?
-                    AND amount IS ? AND threshold=?
+                    AND amount IS ? AND threshold=? AND root_dir IS ?
                 """,
                 (
                     iso(budget.warned_at),
@@ -450,6 +456,7 @@ class Store:
                     budget.seconds,
                     budget.amount,
                     budget.threshold,
+                    budget.root_dir,
                 ),
             )
             return cursor.rowcount > 0
@@ -472,6 +479,7 @@ class Store:
                 warned_at=parse_time(row["warned_at"]),
                 reached_at=parse_time(row["reached_at"]),
                 outcome=row["outcome"],
+                root_dir=row["root_dir"],
             )
             for row in self._db.execute("SELECT * FROM budgets ORDER BY set_at")
         ]

@@ -22,14 +22,19 @@ def jobs_final(session: TrackedSession) -> bool:
     return all(j.status in derive.FINAL_JOB_STATUSES for j in session.jobs)
 
 
-def job_settled(job: JobRecord, session: TrackedSession, now: datetime, settle: float) -> bool:
-    """A job whose figures can no longer change: final, and read so at least ``settle`` seconds
-    ago (the service reports usage periodically: a job's usage may come after its end). A job
-    loaded final from the registry counts from the session's close, if that is known."""
+def job_settled(
+    job: JobRecord, session: TrackedSession, read: datetime | None, settle: float
+) -> bool:
+    """A job whose figures can no longer change: final, and read again by a read that began
+    ``read`` (None: none since), at least ``settle`` seconds after it was read final (the
+    service reports usage periodically: a job's usage may come after its end). A job loaded
+    final from the registry counts from the session's close (``closed_seen``)."""
     if job.status not in derive.FINAL_JOB_STATUSES:
         return False
     seen = job.final_seen or session.closed_seen
-    return seen is None or (now - seen).total_seconds() >= settle
+    if seen is None:
+        return True
+    return read is not None and (read - seen).total_seconds() >= settle
 
 
 def usage_settles_in(session: TrackedSession, now: datetime, settle: float) -> float | None:

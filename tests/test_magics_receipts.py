@@ -105,7 +105,7 @@ async def test_session_receipt_shows_a_closed_sessions_receipt_as_markdown_and_t
     assert re.search(rf"^  Session +{session_id}$", text, re.MULTILINE), text
     assert re.search(r"^  Jobs +2 done$", text, re.MULTILINE), text
     assert re.search(r"^  Billed +\d", text, re.MULTILINE), text
-    assert re.search(r"^  Cost +\d+\.\d+ USD at 0\.5 per billed second$", text, re.MULTILINE)
+    assert re.search(r"^  Cost +\d+\.\d+ USD at 0\.50 per billed second$", text, re.MULTILINE)
     assert markdown.startswith("**Qiskit Runtime session receipt**")
     assert f"| Session | {session_id} |" in markdown
     assert "| Jobs | 2 done |" in markdown
@@ -139,7 +139,7 @@ async def test_a_session_cell_ends_with_the_final_receipt_of_the_session_it_clos
     assert re.search(r"^  Ended +closed \(graceful\)$", printed, re.MULTILINE), printed
     assert re.search(r"^  Jobs +1 done$", printed, re.MULTILINE), printed
     assert re.search(r"^  Billed +\d", printed, re.MULTILINE), printed
-    assert "    vqe: 1 jobs" in printed
+    assert "    vqe: 1 job," in printed
     assert cell.rich == []  # printed, not displayed: one block of text
 
 

@@ -605,7 +605,14 @@ async def test_a_notebook_budget_counts_the_notebooks_sessions_on_every_server(
         await a.refresh("s1", within=2.0)
         await asyncio.gather(*a.budgets._tasks)
         assert gateway_a.closed == ["s1"]
-        assert gateway_c.closed == []  # another folder's n.ipynb
+        # C's n.ipynb is another notebook (another folder): polled, it neither counts towards
+        # the budget nor is closed by it (review: it was, matched by the relative path).
+        c.budgets.sync(force=True)
+        await c.refresh("s3", within=2.0)
+        await asyncio.gather(*c.budgets._tasks)
+        assert gateway_c.closed == []
+        assert c.budgets.for_session(c.sessions["s3"]) is None
+        assert c.budgets.notebook_views() == []
         outcome = a.store.load_budgets()[0].outcome
         assert outcome is not None and "s1" in outcome and "s2" in outcome, outcome
     finally:
@@ -974,5 +981,111 @@ async def test_a_job_without_metrics_is_asked_for_them_once() -> None:
             await monitor.refresh("s1", within=2.0)
             await asyncio.gather(*monitor._background)  # the metrics reads it started
         assert gateway.metrics_reads == 3
+    finally:
+        await monitor.stop()
+
+
+class LateUsageGateway(TiedJobsGateway):
+    """A closed session of three finished jobs whose usage the service reports when told."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.usage: float | None = None
+        self.jobs = [
+            {"id": f"j{i}", "status": "Completed", "created": f"2026-01-01T12:00:0{i}.000Z"}
+            for i in range(3)
+        ]
+
+    async def session(self, account: AccountRef, session_id: str) -> dict[str, Any]:
+        self.session_reads += 1
+        return {"id": session_id, "state": "closed", "accepting_jobs": False, "backend_name": "b"}
+
+    async def session_jobs(
+        self, account: AccountRef, session_id: str, *, limit: int, skip: int = 0
+    ) -> tuple[list[Any], int]:
+        self.skips.append(skip)
+        jobs = [
+            {**job, "usage": None if self.usage is None else {"seconds": self.usage}}
+            for job in self.jobs
+        ]
+        return jobs[skip : skip + limit], len(jobs)
+
+
+async def test_usage_reported_late_in_the_window_is_read_for_every_job() -> None:
+    # Review of #25: the read just after the usage settled started at the last job (the others
+    # counted as settled by the clock, not by a read after it), so only that job's late usage
+    # was read, and the receipt was marked final with the others at 0 s.
+    gateway = LateUsageGateway()
+    config = MonitorConfig(usage_settle_seconds=0.6)
+    monitor = SessionMonitor(Store(":memory:"), gateway, config)  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        await monitor.track("s1", AccountRef())
+        await monitor.refresh("s1", within=2.0)  # inside the window: nothing reported yet
+        gateway.usage = 5.0  # reported now, after the last read inside the window
+        scheduler = monitor._scheduler
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if scheduler.planned("s1") is None and "s1" not in scheduler._running:
+                break
+        session = monitor.sessions["s1"]
+        assert [j.usage_seconds for j in session.jobs] == [5.0, 5.0, 5.0], gateway.skips
+        assert monitor.view(session)["billing"]["usage_settled"] is True
+    finally:
+        await monitor.stop()
+
+
+async def test_a_restart_within_the_window_reads_the_session_again(tmp_path: Path) -> None:
+    # Review of #25: a session closed less than usage_settle_seconds before the server stopped
+    # was loaded as settled (from its close) and never read again: the usage the service
+    # reported meanwhile was never seen.
+    path = tmp_path / "registry.sqlite"
+    gateway = LateUsageGateway()
+    config = MonitorConfig(usage_settle_seconds=60.0)
+    first = SessionMonitor(Store(path), gateway, config)  # type: ignore[arg-type]
+    await first.start()
+    await first.track("s1", AccountRef())
+    await first.stop()
+
+    gateway.usage = 5.0  # reported while the server was down
+    again = SessionMonitor(Store(path), gateway, config)  # type: ignore[arg-type]
+    await again.start()
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if all(j.usage_seconds for j in again.sessions["s1"].jobs):
+                break
+        assert [j.usage_seconds for j in again.sessions["s1"].jobs] == [5.0, 5.0, 5.0]
+        assert again.view(again.sessions["s1"])["billing"]["usage_settled"] is False
+    finally:
+        await again.stop()
+
+
+class RefusingGateway(BilledGateway):
+    async def close(self, account: AccountRef, session_id: str) -> None:
+        raise RuntimeCallError("forbidden", "This account may not close the session.", status=403)
+
+
+async def test_a_close_that_keeps_failing_does_not_grow_the_budgets_outcome() -> None:
+    # Review of #25: each retry put the earlier outcome in front of the new one, so a close
+    # refused at every poll wrote a longer and longer outcome to the registry.
+    gateway = RefusingGateway()
+    gateway.elapsed = 60.0
+    monitor = SessionMonitor(Store(":memory:"), gateway, MonitorConfig())  # type: ignore[arg-type]
+    await monitor.start()
+    try:
+        await monitor.track("s1", AccountRef())
+        monitor.budgets.set(
+            "session",
+            "s1",
+            {"seconds": 10.0, "amount": None, "action": "close", "threshold": 0.8},
+            "someone",
+        )
+        for _ in range(4):
+            await asyncio.gather(*monitor.budgets._tasks)
+            await monitor.refresh("s1", within=2.0)
+        await asyncio.gather(*monitor.budgets._tasks)
+        outcome = monitor.store.load_budgets()[0].outcome
+        assert outcome is not None and outcome.count("could not act") == 1, outcome
     finally:
         await monitor.stop()

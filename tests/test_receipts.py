@@ -68,7 +68,7 @@ async def test_a_receipt_says_what_the_session_cost_by_tag(
     assert by_tag["opt-a"]["jobs"] == 2
     assert by_tag["opt-a"]["quantum_seconds"] == pytest.approx(1.0, abs=0.01)  # 2 x 0.5 s
     assert re.search(rf"Session +{session.session_id}\n", answer["text"])
-    assert "EUR at 2 per billed second" in answer["text"]
+    assert "EUR at 2.00 per billed second" in answer["text"]
     # A user's tag is text in the Markdown: no HTML, no broken table.
     assert "<b>" not in answer["markdown"]
     assert (

@@ -126,10 +126,13 @@ describe('MoneyHeader', () => {
     );
     expect(toggle.getAttribute('aria-expanded')).toBe('false');
     expect(toggle.title).toContain('used this period');
-    expect(
-      container.querySelector('[data-testid="instance-details"]')
-    ).toBeNull();
+    // In the page (aria-controls names it) but hidden while collapsed.
+    const details = container.querySelector<HTMLElement>(
+      '[data-testid="instance-details"]'
+    )!;
+    expect(details.hidden).toBe(true);
     act(() => toggle.click());
+    expect(details.hidden).toBe(false);
     expect(toggle.getAttribute('aria-expanded')).toBe('true');
     expect(
       container.querySelector('[data-testid="instance-details"]')?.textContent

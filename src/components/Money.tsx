@@ -152,11 +152,9 @@ function InstanceLine(props: {
           {instanceSummary(reading, trans)}
         </span>
       </button>
-      {open && (
-        <div id={detailsId} data-testid="instance-details">
-          {full}
-        </div>
-      )}
+      <div id={detailsId} data-testid="instance-details" hidden={!open}>
+        {full}
+      </div>
       {risk && (
         <div
           className="jp-SessionMonitor-risk"
