@@ -75,7 +75,7 @@ def parse_time(value: Any) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)  # Python 3.11 reads "Z" and every ISO form
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

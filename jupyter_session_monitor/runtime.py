@@ -428,10 +428,14 @@ def _retry_after(error: BaseException) -> float | None:
         headers = getattr(response, "headers", None)
         value = headers.get("Retry-After") if headers is not None else None
         if value is not None:
+            # Seconds or an HTTP date, as urllib3 reads it (a date past is 0).
+            from urllib3.exceptions import InvalidHeader
+            from urllib3.util.retry import Retry
+
             try:
-                return max(0.0, float(value))
-            except ValueError:
-                return None  # an HTTP date: rare for this service; back off as usual
+                return float(Retry().parse_retry_after(str(value)))
+            except InvalidHeader:
+                return None  # not a Retry-After: back off as usual
         current = current.__cause__ or current.__context__
     return None
 

@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1089,3 +1089,24 @@ async def test_a_close_that_keeps_failing_does_not_grow_the_budgets_outcome() ->
         assert outcome is not None and outcome.count("could not act") == 1, outcome
     finally:
         await monitor.stop()
+
+
+def test_retry_after_in_seconds_or_as_an_http_date() -> None:
+    # #29: urllib3 reads the header (an HTTP date was ignored before, and backed off as usual).
+    from email.utils import format_datetime
+
+    from jupyter_session_monitor.runtime import _retry_after
+
+    class Answer:
+        def __init__(self, value: str) -> None:
+            self.headers = {"Retry-After": value}
+
+    def failed(value: str) -> Exception:
+        error = Exception("429")
+        error.response = Answer(value)  # type: ignore[attr-defined]
+        return error
+
+    assert _retry_after(failed("7")) == 7.0
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25.0 <= (_retry_after(failed(later)) or 0.0) <= 31.0
+    assert _retry_after(failed("soon")) is None
