@@ -38,7 +38,7 @@ export interface IAttention {
   sessionId: string;
   type: 'info' | 'warning' | 'error';
   message: string;
-  /** Offer "Close now" (the session is open and costs money). */
+  /** Offer "Close session…" (the session is open and costs money). */
   offerClose: boolean;
 }
 
@@ -114,9 +114,12 @@ export function attentionOf(
   // An orphaned session's warning says all that matters (open, unreachable, maybe billed): no
   // "went inactive" or "idle" next to it (they stacked after a kernel restart).
   const orphanedNow = open && view.orphaned;
+  // Closing (the user or a budget closed it): nothing left to urge about its idle time.
+  const closingNow = open && closing(view);
   if (
     settings.notify.inactive &&
     !orphanedNow &&
+    !closingNow &&
     seen &&
     state === 'inactive' &&
     (previous.state ?? '').toLowerCase() === 'active'
@@ -128,7 +131,7 @@ export function attentionOf(
       type: 'info',
       offerClose: true,
       message: trans.__(
-        '%1 went inactive: its next job waits in the queue. Close it if you are done.',
+        '%1 went inactive: a job submitted now waits in the queue. Close it if you are done.',
         name
       )
     });
@@ -137,6 +140,7 @@ export function attentionOf(
   if (
     settings.notify.idle &&
     !orphanedNow &&
+    !closingNow &&
     settings.idleWarningSeconds > 0 &&
     state === 'active'
   ) {
@@ -274,6 +278,7 @@ export function attentionOf(
   if (
     settings.notify.orphaned &&
     open &&
+    !closingNow &&
     view.orphaned &&
     (!seen || !previous.orphaned)
   ) {
@@ -290,7 +295,7 @@ export function attentionOf(
               name
             )
           : trans.__(
-              '%1 is still open but its kernel is gone: nobody can use it and it may still be billed.',
+              '%1 is still open but the kernel that opened it lost it (it restarted, shut down or died): no code can use it any more and it may still be billed.',
               name
             )
     });
@@ -433,4 +438,13 @@ export class VisibleTabs {
   /** A visible tab beats every second; older than this, it is hidden or gone. */
   static readonly FRESH_MS = 3_000;
   private readonly _id = Math.random().toString(36).slice(2);
+}
+
+/** It accepts no more jobs, or a close of it was accepted: it is closing. */
+export function closing(view: ISessionView): boolean {
+  return (
+    view.accepting_jobs === false ||
+    (view.pending_action?.action === 'close' &&
+      view.pending_action.state === 'accepted')
+  );
 }

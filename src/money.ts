@@ -334,10 +334,13 @@ export function instanceText(
       : trans.__('Instance (%1): not read yet', name);
   }
   if (reading.limit_seconds === null) {
+    // The service's figure as of its reading (read every few minutes and after a close): said
+    // so, or it reads as less than its own open sessions have been billed since.
     return trans.__(
-      'Instance (%1): %2 used this period (no limit reported)',
+      'Instance (%1): %2 used this period as of %3 (no limit reported)',
       name,
-      formatDuration(reading.consumed_seconds, trans)
+      formatDuration(reading.consumed_seconds, trans),
+      clockTime(reading.as_of)
     );
   }
   const left =
@@ -368,8 +371,9 @@ export function instanceSummary(
   }
   if (reading.limit_seconds === null) {
     return trans.__(
-      'Instance: %1 used (%2)',
+      'Instance: %1 used as of %2 (%3)',
       formatDuration(reading.consumed_seconds, trans),
+      clockTime(reading.as_of),
       name
     );
   }

@@ -1,7 +1,13 @@
 import { Notification } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import { attentionOf, IAttention, SeenKeys, VisibleTabs } from './attention';
+import {
+  attentionOf,
+  closing,
+  IAttention,
+  SeenKeys,
+  VisibleTabs
+} from './attention';
 import type { MonitorModel } from './model';
 import { instanceRiskText } from './money';
 import { isOpen, shortId } from './present';
@@ -58,6 +64,8 @@ export class Notifier {
     for (const view of store.sessions.values()) {
       if (!isOpen(view)) {
         this._withdraw(view.id); // its warnings no longer hold
+      } else if (closing(view)) {
+        this._withdraw(view.id, true); // what urged closing it is done
       }
       const previous = firstLoad ? undefined : this._previous.get(view.id);
       for (const attention of attentionOf(
@@ -139,10 +147,14 @@ export class Notifier {
   private _show(attention: IAttention): void {
     const trans = this._trans;
     const actions: Notification.IAction[] = [];
-    if (attention.offerClose && this._model.get(attention.sessionId)) {
+    const offersClose = Boolean(
+      attention.offerClose && this._model.get(attention.sessionId)
+    );
+    if (offersClose) {
       actions.push({
-        label: trans.__('Close now'),
-        caption: trans.__('Asks before closing'),
+        // Not "Close": beside the notification's own ×, it would read as dismissing it.
+        label: trans.__('Close session…'),
+        caption: trans.__('Asks before closing the Qiskit Runtime session'),
         displayType: 'warn',
         callback: () => this._closeNow(attention.sessionId)
       });
@@ -165,7 +177,7 @@ export class Notifier {
       attention.kind !== 'budget'
     ) {
       const shown = this._shown.get(attention.sessionId) ?? [];
-      shown.push(id);
+      shown.push({ id, urgesClose: offersClose });
       this._shown.set(attention.sessionId, shown);
     }
   }
@@ -176,15 +188,7 @@ export class Notifier {
    */
   private _closeNow(sessionId: string): void {
     const view = this._model.store.sessions.get(sessionId);
-    if (
-      view &&
-      isOpen(view) &&
-      view.accepting_jobs !== false &&
-      !(
-        view.pending_action?.action === 'close' &&
-        view.pending_action.state === 'accepted'
-      )
-    ) {
+    if (view && isOpen(view) && !closing(view)) {
       this._commands.close(sessionId);
       return;
     }
@@ -220,11 +224,22 @@ export class Notifier {
     }
   }
 
-  /** Dismiss the warnings shown about a session once they no longer hold (it closed). */
-  private _withdraw(sessionId: string): void {
+  /**
+   * Dismiss the warnings shown about a session once they no longer hold: all of them once it
+   * closed; once it is closing (it accepts no more jobs), those that offered to close it (an
+   * orphan, idle time: what they urged is done).
+   */
+  private _withdraw(sessionId: string, urgingClose = false): void {
     const shown = this._shown.get(sessionId);
-    if (shown) {
-      shown.forEach(id => Notification.dismiss(id));
+    if (!shown) {
+      return;
+    }
+    const gone = shown.filter(s => !urgingClose || s.urgesClose);
+    gone.forEach(s => Notification.dismiss(s.id));
+    const kept = shown.filter(s => !gone.includes(s));
+    if (kept.length) {
+      this._shown.set(sessionId, kept);
+    } else {
       this._shown.delete(sessionId);
     }
   }
@@ -233,7 +248,7 @@ export class Notifier {
   static readonly DEFER_MS = 10 * 60_000;
   private _deferred = new Map<string, { attention: IAttention; at: number }>();
   private _previous = new Map<string, ISessionView>();
-  private _shown = new Map<string, string[]>();
+  private _shown = new Map<string, { id: string; urgesClose: boolean }[]>();
   /** Live notifications shown by this tab: key -> notification id and the words shown. */
   private _live = new Map<string, { id: string; message: string }>();
   private _loaded = false;

@@ -473,8 +473,8 @@ export function countdownsOf(
     result.push({
       kind: 'inactive',
       seconds: null,
-      text: trans.__('inactive — next job waits in the queue'),
-      label: trans.__('inactive — next job waits in the queue')
+      text: trans.__('inactive — a job submitted now waits in the queue'),
+      label: trans.__('inactive — a job submitted now waits in the queue')
     });
   }
   const maxLeft = secondsLeft(deadlines.max_ttl_at, now, offset);

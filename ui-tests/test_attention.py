@@ -54,7 +54,7 @@ def test_near_expiry_is_notified_once_across_tabs_and_shows_the_session(
 
     target = page
     toast = target.locator(TOAST).filter(has_text=message)
-    expect(toast.get_by_role("button", name="Close now")).to_be_visible()
+    expect(toast.get_by_role("button", name="Close session…")).to_be_visible()
     target.screenshot(path=screenshot_path("notification"))
     toast.get_by_role("button", name="Show in sidebar").click()
 

@@ -87,7 +87,7 @@ def test_a_notebook_session_appears_under_its_notebook_and_ticks(
         "deactivates in", timeout=10_000
     )
     expect(session.locator('[data-kind="inactive"]').first).to_have_text(
-        "inactive — next job waits in the queue", timeout=20_000
+        "inactive — a job submitted now waits in the queue", timeout=20_000
     )
     expect(session.get_by_test_id("session-status")).to_have_text("Pending")
     # The timeline draws the four jobs and the inactive band; its state changes list opens.

@@ -8,6 +8,7 @@ import {
   formatMoney,
   formatRate,
   instanceRiskText,
+  instanceSummary,
   meterAt,
   meterOfTotal,
   setMoneyLanguage,
@@ -16,6 +17,7 @@ import {
 } from '../money';
 import type { IBudgetView } from '../sessionStore';
 import cases from '../../tests/cases/money.json';
+import { clockTime } from '../present';
 import { billing, instanceReading, sessionView } from './fixtures';
 
 const trans = nullTranslator.load('jupyter_session_monitor');
@@ -315,6 +317,21 @@ describe('a notebook budget over several servers (#25 item 6)', () => {
     );
     expect(text).toBe(
       'Notebook budget 10 min 00 s, then close: 8 min 00 s used (80 %) (counts 1 session another Jupyter server monitors)'
+    );
+  });
+});
+
+describe('an instance with no limit reported (walkthrough)', () => {
+  it('says when its figure was read, so it is not read as now', () => {
+    const reading = instanceReading({
+      limit_seconds: null,
+      remaining_seconds: null,
+      projected_remaining_seconds: null,
+      consumed_seconds: 5.4,
+      at_risk: false
+    });
+    expect(instanceSummary(reading, trans)).toBe(
+      `Instance: 5.4 s used as of ${clockTime(reading.as_of)} (default account)`
     );
   });
 });

@@ -123,6 +123,22 @@ describe('Notifier (#26 item 3: notifications that stay true)', () => {
     notifier.dispose();
   });
 
+  it('dismisses a warning that offered to close the session once it is closing', async () => {
+    // Walkthrough: the orphan toast's close offer stayed up after Close from the row.
+    const { change, notifier } = page([idle(31)]);
+    change([idle(31)]);
+    await settle();
+    const options = emit.mock.calls[0][2] as Notification.IOptions<unknown>;
+    expect(options.actions!.map(a => a.label)).toContain('Close session…');
+
+    change([idle(35, { accepting_jobs: false })]);
+    await settle();
+
+    expect(dismiss).toHaveBeenCalledWith('n1');
+    expect(emit).toHaveBeenCalledTimes(1); // and not raised again
+    notifier.dispose();
+  });
+
   it('says there is nothing left to close when “Close now” comes after the session closed', async () => {
     const warned = (state: string) =>
       sessionView({
@@ -154,7 +170,7 @@ describe('Notifier (#26 item 3: notifications that stay true)', () => {
     change([warned('active')]);
     await settle();
     const options = emit.mock.calls[0][2] as Notification.IOptions<unknown>;
-    const closeNow = options.actions!.find(a => a.label === 'Close now')!;
+    const closeNow = options.actions!.find(a => a.label === 'Close session…')!;
 
     change([warned('closed')]);
     closeNow.callback(new Event('click'));

@@ -185,7 +185,7 @@ describe('countdownsOf', () => {
 
     expect(shown.map(c => c.text)).toEqual([
       'max TTL left 0:39',
-      'inactive — next job waits in the queue'
+      'inactive — a job submitted now waits in the queue'
     ]);
   });
 
