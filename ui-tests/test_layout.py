@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 
 from labserver import Lab
-from notebooks import PANEL, SIDEBAR_TAB, open_sidebar, row, toasts_hidden
+from notebooks import PANEL, SIDEBAR_TAB, api, open_sidebar, row, toasts_hidden
 from playwright.sync_api import FloatRect, Locator, Page, Route, expect
 from test_a11y import OpenSession, open_session  # noqa: F401 (the fixture, shared)
 
@@ -315,3 +315,23 @@ def test_a_long_job_list_puts_the_running_job_first_pages_and_filters_by_status(
             page.screenshot(path=screenshot_path("jobs-long-600-dark"), clip=_left_of_panel(page))
     finally:
         _theme(page, "JupyterLab Light", light=True)
+
+
+def test_a_long_status_is_shown_whole_at_250_px(
+    page: Page,
+    lab: Lab,
+    open_session: OpenSession,  # noqa: F811 (the fixture imported above)
+    screenshot_path: Callable[[str], str],
+) -> None:
+    # Walkthrough: "In progress, not accepting new jo…" at 250 px; the badge clipped its words.
+    session_id, _ = open_session(20)  # closing, it runs its queue (40 s) before it ends
+    api(lab, "POST", f"sessions/{session_id}/close", {})
+    page.goto(lab.lab_url())
+    expect(page.locator(SIDEBAR_TAB)).to_be_visible(timeout=60_000)
+    open_sidebar(page)
+    status = row(page, session_id).get_by_test_id("session-status")
+    expect(status).to_have_text("In progress, not accepting new jobs", timeout=20_000)
+    assert abs(page.locator(PANEL).bounding_box()["width"] - 250) < 12  # type: ignore[index]
+    assert status.evaluate("e => e.scrollWidth <= e.clientWidth"), "the status is clipped"
+    assert status.evaluate(WORD_LINES) == []  # it may wrap, between words only
+    row(page, session_id).screenshot(path=screenshot_path("layout-closing-250"))
