@@ -68,10 +68,10 @@ def _log_length(emulator_url: str) -> int:
 async def run(
     session_ids: list[str], window: float, scratch: Path, emulator_url: str, watched: bool
 ) -> None:
-    from jupyter_session_monitor.models import AccountRef
-    from jupyter_session_monitor.monitor import MonitorConfig, SessionMonitor
-    from jupyter_session_monitor.runtime import RuntimeGateway
-    from jupyter_session_monitor.store import Store
+    from jupyter_session_monitor.domain.models import AccountRef
+    from jupyter_session_monitor.engine.monitor import MonitorConfig, SessionMonitor
+    from jupyter_session_monitor.registry.store import Store
+    from jupyter_session_monitor.service.runtime import RuntimeGateway
 
     monitor = SessionMonitor(
         Store(scratch / "registry.sqlite"),

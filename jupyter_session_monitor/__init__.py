@@ -16,7 +16,7 @@ __all__ = ["SessionWidget", "__version__"]
 def __getattr__(name: str) -> Any:
     # ipywidgets is imported only when a widget is asked for.
     if name == "SessionWidget":
-        from .widget import SessionWidget
+        from .kernel.widget import SessionWidget
 
         return SessionWidget
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -38,6 +38,6 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .app import SessionMonitorApp
+    from .server.app import SessionMonitorApp
 
     return [{"module": "jupyter_session_monitor", "app": SessionMonitorApp}]

@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
-    from .monitor import SessionMonitor
+    from .engine.monitor import SessionMonitor
 
 PREFIX = "qiskit_session_monitor"
 

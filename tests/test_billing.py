@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from jupyter_session_monitor import billing, derive
-from jupyter_session_monitor.models import AccountRef, JobRecord, TrackedSession
+from jupyter_session_monitor.domain import billing
+from jupyter_session_monitor.domain.models import AccountRef, JobRecord, TrackedSession
+from jupyter_session_monitor.protocol import derive
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import email.utils
 
 import pytest
 
-from jupyter_session_monitor.clock import ClockOffset, watch
+from jupyter_session_monitor.protocol.clock import ClockOffset, watch
 
 
 def answer(offset: ClockOffset, *, true_offset: float, sent: float, latency: float) -> None:

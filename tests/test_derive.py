@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_session_monitor import derive
+from jupyter_session_monitor.protocol import derive
 
 CASES = json.loads((Path(__file__).parent / "cases" / "deadlines.json").read_text())["cases"]
 

@@ -12,7 +12,12 @@ import pytest
 from tornado.httpclient import HTTPClientError
 from traitlets.config import Config
 
-from jupyter_session_monitor.app import ENV_SETTINGS, SessionMonitorApp, SettingError, env_name
+from jupyter_session_monitor.server.app import (
+    ENV_SETTINGS,
+    SessionMonitorApp,
+    SettingError,
+    env_name,
+)
 
 Fetch = Callable[..., Awaitable[Any]]
 

@@ -170,7 +170,7 @@ def test_loading_the_server_extension_does_not_import_qiskit() -> None:
     probe = (
         "import sys, jupyter_session_monitor as m;"
         "[p['app'] for p in m._jupyter_server_extension_points()];"
-        "import jupyter_session_monitor.handlers;"
+        "import jupyter_session_monitor.server.handlers;"
         "print(sorted(n for n in sys.modules if n.partition('.')[0].startswith('qiskit')))"
     )
     result = subprocess.run(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_session_monitor.derive import parse_time
+from jupyter_session_monitor.protocol.derive import parse_time
 from tests.harness import Harness
 from tests.kernels import NotebookKernel
 from tests.test_freshness import view_when

@@ -19,7 +19,7 @@ import pytest
 from qiskit_ibm_runtime import Batch, Session
 from qiskit_ibm_runtime import SamplerV2 as Sampler
 
-from jupyter_session_monitor.derive import parse_time
+from jupyter_session_monitor.protocol.derive import parse_time
 from tests.harness import Harness, bell, wait_until
 from tests.server import running_server
 from tests.test_monitor_api import Fetch, api, in_thread, opened_with_a_job, until, view_if

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from jupyter_session_monitor.domain.receipts import receipt, receipt_text
 from jupyter_session_monitor.protocol import currency_digits, money_text, rate_text
-from jupyter_session_monitor.receipts import receipt, receipt_text
 
 #: The cases src/__tests__/money.spec.ts checks the page against too.
 CASES = json.loads((Path(__file__).parent / "cases" / "money.json").read_text())

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from jupyter_session_monitor.errors import MonitorError
-from jupyter_session_monitor.models import AccountRef, TrackedSession
-from jupyter_session_monitor.monitor import MonitorConfig, SessionMonitor
-from jupyter_session_monitor.poller import Intervals
-from jupyter_session_monitor.runtime import RuntimeCallError
-from jupyter_session_monitor.store import Store
+from jupyter_session_monitor.domain.errors import MonitorError
+from jupyter_session_monitor.domain.models import AccountRef, TrackedSession
+from jupyter_session_monitor.engine.monitor import MonitorConfig, SessionMonitor
+from jupyter_session_monitor.engine.poller import Intervals
+from jupyter_session_monitor.registry.store import Store
+from jupyter_session_monitor.service.runtime import RuntimeCallError
 
 
 class ScriptedGateway:
@@ -291,7 +291,7 @@ async def test_an_orphan_close_is_armed_again_after_a_restart(tmp_path: Path) ->
 async def test_the_first_success_brings_the_accounts_other_failing_sessions_back(
     store: Store,
 ) -> None:
-    from jupyter_session_monitor.runtime import RuntimeCallError
+    from jupyter_session_monitor.service.runtime import RuntimeCallError
 
     gateway = ScriptedGateway()
     failing = True
@@ -333,7 +333,7 @@ async def test_the_first_success_brings_the_accounts_other_failing_sessions_back
 async def test_a_call_waiting_for_a_thread_is_not_taken_for_a_silent_service() -> None:
     import time as clock
 
-    from jupyter_session_monitor.runtime import RuntimeGateway
+    from jupyter_session_monitor.service.runtime import RuntimeGateway
 
     gateway = RuntimeGateway(max_workers=1, request_timeout=0.5)
 
@@ -416,7 +416,7 @@ async def test_stopping_with_work_in_flight_touches_nothing_after_the_store_clos
 async def test_a_session_with_a_budget_is_read_at_the_active_pace_while_open(
     store: Store,
 ) -> None:
-    from jupyter_session_monitor.models import SOURCE_KERNEL
+    from jupyter_session_monitor.domain.models import SOURCE_KERNEL
 
     gateway = ScriptedGateway()  # an open session with no job yet
     config = MonitorConfig(intervals=Intervals(idle=30.0, active=0.5))
@@ -533,7 +533,7 @@ async def test_a_budget_removed_on_another_server_is_never_acted_on(tmp_path: Pa
 
 
 async def test_a_rate_set_on_another_server_is_taken_at_the_next_poll(tmp_path: Path) -> None:
-    from jupyter_session_monitor.billing import Rate
+    from jupyter_session_monitor.domain.billing import Rate
 
     path = tmp_path / "registry.sqlite"
     gateway = BilledGateway()
@@ -747,7 +747,7 @@ def test_a_silent_service_never_holds_a_thread_past_the_read_timeout() -> None:
     # held a polling thread until the connection dropped.
     import requests
 
-    from jupyter_session_monitor.runtime import RuntimeGateway
+    from jupyter_session_monitor.service.runtime import RuntimeGateway
 
     listener = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
     port = listener.getsockname()[1]
@@ -778,7 +778,7 @@ def test_a_silent_service_never_holds_a_thread_past_the_read_timeout() -> None:
 
 async def test_a_closed_session_keeps_the_rate_it_was_billed_at(tmp_path: Path) -> None:
     # #25 item 13: receipts and the history priced past sessions at today's rate.
-    from jupyter_session_monitor.billing import Rate
+    from jupyter_session_monitor.domain.billing import Rate
 
     path = tmp_path / "registry.sqlite"
     gateway = BilledGateway()
@@ -1095,7 +1095,7 @@ def test_retry_after_in_seconds_or_as_an_http_date() -> None:
     # #29: urllib3 reads the header (an HTTP date was ignored before, and backed off as usual).
     from email.utils import format_datetime
 
-    from jupyter_session_monitor.runtime import _retry_after
+    from jupyter_session_monitor.service.runtime import _retry_after
 
     class Answer:
         def __init__(self, value: str) -> None:

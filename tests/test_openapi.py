@@ -27,10 +27,14 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from tornado.httpclient import HTTPClientError
 
-from jupyter_session_monitor.app import SESSION_CHANGES_SCHEMA
-from jupyter_session_monitor.models import SOURCE_KERNEL, AccountRef, JobRecord, TrackedSession
-from jupyter_session_monitor.models import Transition as TransitionRecord
-from jupyter_session_monitor.monitor import MonitorConfig, SessionMonitor
+from jupyter_session_monitor.domain.models import (
+    SOURCE_KERNEL,
+    AccountRef,
+    JobRecord,
+    TrackedSession,
+)
+from jupyter_session_monitor.domain.models import Transition as TransitionRecord
+from jupyter_session_monitor.engine.monitor import MonitorConfig, SessionMonitor
 from jupyter_session_monitor.protocol import (
     API_PREFIX,
     PROOF_HEADER,
@@ -38,8 +42,9 @@ from jupyter_session_monitor.protocol import (
     SESSION_CHANGES_ID,
     proof,
 )
-from jupyter_session_monitor.runtime import RuntimeGateway
-from jupyter_session_monitor.store import Store
+from jupyter_session_monitor.registry.store import Store
+from jupyter_session_monitor.server.app import SESSION_CHANGES_SCHEMA
+from jupyter_session_monitor.service.runtime import RuntimeGateway
 from tests.harness import Harness, bell
 from tests.test_monitor_api import in_thread, until
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jupyter_session_monitor.poller import Intervals, Scheduler, next_delay
+from jupyter_session_monitor.engine.poller import Intervals, Scheduler, next_delay
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 DEFAULT = Intervals()

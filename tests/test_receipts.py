@@ -14,7 +14,7 @@ import pytest
 from qiskit_ibm_runtime import SamplerV2 as Sampler
 from qiskit_ibm_runtime import Session
 
-from jupyter_session_monitor import receipts
+from jupyter_session_monitor.domain import receipts
 from tests.harness import Harness, bell
 from tests.kernels import NotebookKernel
 from tests.test_monitor_api import Fetch, api, in_thread, until, view_if

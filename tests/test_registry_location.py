@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-import jupyter_session_monitor.app as app_module
-from jupyter_session_monitor.app import (
+import jupyter_session_monitor.server.app as app_module
+from jupyter_session_monitor.server.app import (
     SessionMonitorApp,
     SettingError,
     local_registry_path,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_session_monitor.models import AccountRef, JobRecord, TrackedSession, Transition
-from jupyter_session_monitor.store import MIGRATIONS, Store
+from jupyter_session_monitor.domain.models import AccountRef, JobRecord, TrackedSession, Transition
+from jupyter_session_monitor.registry.store import MIGRATIONS, Store
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -94,7 +94,7 @@ def test_each_write_is_committed_as_it_is_made_so_a_killed_server_keeps_all_of_t
 import os, signal, sys
 sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
 from tests.test_store import tracked
-from jupyter_session_monitor.store import Store
+from jupyter_session_monitor.registry.store import Store
 store = Store({str(path)!r})
 for n in range(50):
     store.save_session(tracked(f"s{{n}}"))

@@ -24,9 +24,8 @@ from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
 
-from jupyter_session_monitor import clock, derive
-from jupyter_session_monitor.clock import ClockOffset
-from jupyter_session_monitor.protocol import money_text
+from jupyter_session_monitor.protocol import clock, derive, money_text
+from jupyter_session_monitor.protocol.clock import ClockOffset
 
 from . import hook
 from .durations import DurationError, format_duration, largest_unit, parse_duration, short_form
@@ -1482,7 +1481,7 @@ class SessionMagics(Magics):
         return None
 
     def _display(self, session: Any) -> None:
-        from jupyter_session_monitor.widget import SessionWidget
+        from jupyter_session_monitor.kernel.widget import SessionWidget
 
         display(SessionWidget(session))  # type: ignore[no-untyped-call]
 

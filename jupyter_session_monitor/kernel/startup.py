@@ -19,7 +19,7 @@ def _jupyter_session_monitor_startup() -> None:
             # in a kernel no such server started) runs quietly here instead of saying "already
             # loaded": loading again only registers the same magics again.
             try:
-                from jupyter_session_monitor import load_ipython_extension
+                from jupyter_session_monitor.kernel import load_ipython_extension
 
                 load_ipython_extension(get_ipython())  # type: ignore[name-defined]  # noqa: F821
             except Exception as error:

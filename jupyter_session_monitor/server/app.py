@@ -24,13 +24,14 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
 from traitlets import Bool, Enum, Float, Int, Unicode, default
 
-from ._version import __version__
+from jupyter_session_monitor._version import __version__
+from jupyter_session_monitor.engine.monitor import MonitorConfig, SessionMonitor
+from jupyter_session_monitor.engine.poller import Intervals
+from jupyter_session_monitor.protocol import API_PREFIX, ENV_SECRET, ENV_URL, SESSION_CHANGES_ID
+from jupyter_session_monitor.registry.store import Store
+from jupyter_session_monitor.service.runtime import RuntimeGateway
+
 from .handlers import handlers
-from .monitor import MonitorConfig, SessionMonitor
-from .poller import Intervals
-from .protocol import API_PREFIX, ENV_SECRET, ENV_URL, SESSION_CHANGES_ID
-from .runtime import RuntimeGateway
-from .store import Store
 
 #: File system types (as /proc/self/mounts names them) on which SQLite's WAL mode is not safe: its
 #: shared-memory index and the file locks do not work reliably across a network.
@@ -153,7 +154,9 @@ def env_name(trait: str) -> str:
     return ENV_PREFIX + trait.upper()
 
 
-SESSION_CHANGES_SCHEMA = Path(__file__).parent / "event_schemas" / "session_changes" / "v1.yaml"
+SESSION_CHANGES_SCHEMA = (
+    Path(__file__).parent.parent / "event_schemas" / "session_changes" / "v1.yaml"
+)
 KERNEL_ACTIONS_ID = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 
 
@@ -452,7 +455,7 @@ class SessionMonitorApp(ExtensionApp):
         self._publish_url()
         if not self.inject_kernel_hook:
             return
-        startup = str(Path(__file__).parent / "kernel" / "startup.py")
+        startup = str(Path(__file__).parent.parent / "kernel" / "startup.py")
         current = os.environ.get("PYTHONSTARTUP")
         if current and current != startup:
             os.environ["JUPYTER_SESSION_MONITOR_USER_STARTUP"] = current  # still run, after ours

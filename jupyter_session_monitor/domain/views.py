@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import derive
+from jupyter_session_monitor.protocol import derive
+
 from .models import JobRecord, TrackedSession, Transition
 
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import derive
+from jupyter_session_monitor.protocol import derive
+
 from .models import JobRecord, TrackedSession
 
 

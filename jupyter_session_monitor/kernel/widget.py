@@ -16,9 +16,10 @@ from typing import Any
 import ipywidgets
 from traitlets import Unicode
 
-from ._version import __version__
-from .kernel.hook import is_batch
-from .protocol import SESSION_MIME_TYPE, WIDGET_MODULE
+from jupyter_session_monitor._version import __version__
+from jupyter_session_monitor.protocol import SESSION_MIME_TYPE, WIDGET_MODULE
+
+from .hook import is_batch
 
 MODULE_NAME = WIDGET_MODULE
 MODULE_VERSION = f"^{__version__}"

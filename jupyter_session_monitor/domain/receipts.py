@@ -12,8 +12,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from . import derive
-from .protocol import money_text, rate_text
+from jupyter_session_monitor.protocol import derive, money_text, rate_text
 
 #: The end reasons in words, as the sidebar says them.
 END_REASONS = {

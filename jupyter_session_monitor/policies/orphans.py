@@ -9,11 +9,11 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
-from .errors import MonitorError
-from .models import TrackedSession
+from jupyter_session_monitor.domain.errors import MonitorError
+from jupyter_session_monitor.domain.models import TrackedSession
 
 if TYPE_CHECKING:
-    from .monitor import SessionMonitor
+    from jupyter_session_monitor.engine.monitor import SessionMonitor
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .derive import iso, parse_time
-from .models import AccountRef, Budget, JobRecord, TrackedSession, Transition
+from jupyter_session_monitor.domain.models import (
+    AccountRef,
+    Budget,
+    JobRecord,
+    TrackedSession,
+    Transition,
+)
+from jupyter_session_monitor.protocol.derive import iso, parse_time
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: sessions, their jobs, state transitions and the audit of user actions.

@@ -13,13 +13,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from . import derive
-from .errors import MonitorError
-from .models import AccountRef, TrackedSession
-from .runtime import RuntimeCallError
+from jupyter_session_monitor.domain.errors import MonitorError
+from jupyter_session_monitor.domain.models import AccountRef, TrackedSession
+from jupyter_session_monitor.protocol import derive
+from jupyter_session_monitor.service.runtime import RuntimeCallError
 
 if TYPE_CHECKING:
-    from .monitor import SessionMonitor
+    from jupyter_session_monitor.engine.monitor import SessionMonitor
 
 log = logging.getLogger(__name__)
 

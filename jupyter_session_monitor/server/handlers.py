@@ -23,14 +23,20 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
-from . import derive, receipts
-from ._version import __version__
-from .billing import Rate
-from .budgets import parse_budget
-from .errors import MonitorError
-from .models import BUDGET_NOTEBOOK, BUDGET_SESSION, SOURCE_HEADLESS, SOURCE_KERNEL, AccountRef
-from .monitor import SessionMonitor
-from .protocol import API_PREFIX, PROOF_HEADER, SECRET_HEADER, proof
+from jupyter_session_monitor._version import __version__
+from jupyter_session_monitor.domain import receipts
+from jupyter_session_monitor.domain.billing import Rate
+from jupyter_session_monitor.domain.errors import MonitorError
+from jupyter_session_monitor.domain.models import (
+    BUDGET_NOTEBOOK,
+    BUDGET_SESSION,
+    SOURCE_HEADLESS,
+    SOURCE_KERNEL,
+    AccountRef,
+)
+from jupyter_session_monitor.engine.monitor import SessionMonitor
+from jupyter_session_monitor.policies.budgets import parse_budget
+from jupyter_session_monitor.protocol import API_PREFIX, PROOF_HEADER, SECRET_HEADER, derive, proof
 
 #: The largest request body the API reads (its bodies are a few hundred bytes).
 MAX_BODY_BYTES = 64 * 1024

@@ -16,12 +16,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import billing, derive
-from .models import AccountRef
-from .runtime import RuntimeCallError
+from jupyter_session_monitor.domain import billing
+from jupyter_session_monitor.domain.models import AccountRef
+from jupyter_session_monitor.protocol import derive
+from jupyter_session_monitor.service.runtime import RuntimeCallError
 
 if TYPE_CHECKING:
-    from .monitor import SessionMonitor
+    from jupyter_session_monitor.engine.monitor import SessionMonitor
 
 log = logging.getLogger(__name__)
 

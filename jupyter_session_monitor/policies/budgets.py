@@ -18,19 +18,21 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import billing, derive, metrics
-from .errors import MonitorError
-from .models import (
+from jupyter_session_monitor import metrics
+from jupyter_session_monitor.domain import billing
+from jupyter_session_monitor.domain.errors import MonitorError
+from jupyter_session_monitor.domain.models import (
     BUDGET_ACTIONS,
     BUDGET_NOTEBOOK,
     BUDGET_SESSION,
     Budget,
     TrackedSession,
 )
-from .store import notebook_file
+from jupyter_session_monitor.protocol import derive
+from jupyter_session_monitor.registry.store import notebook_file
 
 if TYPE_CHECKING:
-    from .monitor import SessionMonitor
+    from jupyter_session_monitor.engine.monitor import SessionMonitor
 
 log = logging.getLogger(__name__)
 

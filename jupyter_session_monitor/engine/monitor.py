@@ -23,13 +23,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import billing, derive, metrics, views
-from .actions import Actions
-from .budgets import BudgetKeeper
-from .changes import ChangeFeed
-from .errors import MonitorError
-from .instances import InstanceWatch
-from .models import (
+from jupyter_session_monitor import metrics
+from jupyter_session_monitor.domain import billing, views
+from jupyter_session_monitor.domain.errors import MonitorError
+from jupyter_session_monitor.domain.models import (
     SOURCE_DISCOVERED,
     SOURCE_KERNEL,
     SOURCE_TRACKED,
@@ -38,10 +35,16 @@ from .models import (
     TrackedSession,
     Transition,
 )
-from .orphans import OrphanWatch
+from jupyter_session_monitor.policies.actions import Actions
+from jupyter_session_monitor.policies.budgets import BudgetKeeper
+from jupyter_session_monitor.policies.instances import InstanceWatch
+from jupyter_session_monitor.policies.orphans import OrphanWatch
+from jupyter_session_monitor.protocol import derive
+from jupyter_session_monitor.registry.store import Store
+from jupyter_session_monitor.service.runtime import RuntimeCallError, RuntimeGateway
+
+from .changes import ChangeFeed
 from .poller import Intervals, Scheduler, next_delay
-from .runtime import RuntimeCallError, RuntimeGateway
-from .store import Store
 
 log = logging.getLogger(__name__)
 

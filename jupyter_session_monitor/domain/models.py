@@ -122,7 +122,7 @@ class Transition:
     status: str
 
     def as_json(self) -> dict[str, Any]:
-        from .derive import iso
+        from jupyter_session_monitor.protocol.derive import iso
 
         return {
             "at": iso(self.at),
@@ -160,7 +160,7 @@ class Budget:
     root_dir: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        from .derive import iso
+        from jupyter_session_monitor.protocol.derive import iso
 
         return {
             "scope": self.scope,

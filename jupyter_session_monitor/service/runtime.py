@@ -27,10 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import clock, metrics
-from ._version import __version__
-from .clock import ClockOffset
-from .models import AccountRef
+from jupyter_session_monitor import metrics
+from jupyter_session_monitor._version import __version__
+from jupyter_session_monitor.domain.models import AccountRef
+from jupyter_session_monitor.protocol import clock
+from jupyter_session_monitor.protocol.clock import ClockOffset
 
 log = logging.getLogger(__name__)
 

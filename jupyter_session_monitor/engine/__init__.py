@@ -1,0 +1,1 @@
+"""The tracked sessions and their polling: tracking, reads, what changed, the scheduler."""

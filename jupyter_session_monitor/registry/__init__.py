@@ -1,0 +1,1 @@
+"""The SQLite registry: the only code that speaks SQL."""

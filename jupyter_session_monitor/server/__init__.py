@@ -1,0 +1,1 @@
+"""The Jupyter server extension: its app (configuration, wiring) and HTTP handlers."""
