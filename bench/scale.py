@@ -69,7 +69,8 @@ async def run(
     session_ids: list[str], window: float, scratch: Path, emulator_url: str, watched: bool
 ) -> None:
     from jupyter_session_monitor.domain.models import AccountRef
-    from jupyter_session_monitor.engine.monitor import MonitorConfig, SessionMonitor
+    from jupyter_session_monitor.engine.monitor import MonitorConfig
+    from jupyter_session_monitor.policies.monitor import SessionMonitor
     from jupyter_session_monitor.registry.store import Store
     from jupyter_session_monitor.service.runtime import RuntimeGateway
 

@@ -1,25 +1,14 @@
-"""Prometheus metrics, served by jupyter_server's own ``/metrics`` (it exports prometheus_client's
+"""Prometheus counters, served by jupyter_server's own ``/metrics`` (it exports prometheus_client's
 default registry): a hub admin scrapes every user's server and sees what each monitor does.
 
-Counters and the latency histogram are module-level (one set per process, whatever number of
-monitors it starts); the session gauges are read from the running monitor at scrape time by a
-collector, so they are never stale and cost nothing between scrapes.
+Module-level (one set per process, whatever number of monitors it starts), and a leaf every layer
+may count into. The session gauges are read at scrape time by the server's collector
+(``server/metrics.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
-
-from prometheus_client import REGISTRY, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
-
-if TYPE_CHECKING:
-    from prometheus_client.metrics_core import Metric
-
-    from .engine.monitor import SessionMonitor
+from prometheus_client import Counter, Histogram
 
 PREFIX = "qiskit_session_monitor"
 
@@ -41,54 +30,3 @@ BUDGET_ACTIONS = Counter(
     "Sessions a budget closed or cancelled (outcome ok), or tried to (outcome failed).",
     ["action", "outcome"],
 )
-
-
-class MonitorCollector(Collector):
-    """The monitor's sessions as gauges, computed when Prometheus scrapes."""
-
-    def __init__(self, monitor: SessionMonitor) -> None:
-        self.monitor = monitor
-
-    def collect(self) -> Iterator[Metric]:
-        sessions = list(self.monitor.sessions.values())
-        open_ = [s for s in sessions if not s.closed and not s.not_found]
-        tracked = GaugeMetricFamily(
-            f"{PREFIX}_sessions", "Sessions this server tracks, by state.", labels=["state"]
-        )
-        tracked.add_metric(["open"], len(open_))
-        tracked.add_metric(["orphaned"], sum(1 for s in open_ if s.orphaned))
-        tracked.add_metric(["stale"], sum(1 for s in open_ if s.stale))
-        tracked.add_metric(["closed"], sum(1 for s in sessions if s.closed))
-        tracked.add_metric(["not_found"], sum(1 for s in sessions if s.not_found))
-        yield tracked
-        yield GaugeMetricFamily(
-            f"{PREFIX}_tracked_sessions", "Sessions this server tracks, in all.", len(sessions)
-        )
-        listeners = self.monitor.push_listeners
-        if listeners is not None:
-            yield GaugeMetricFamily(
-                f"{PREFIX}_push_subscribers",
-                "WebSockets subscribed to the monitor's changes on jupyter_server's event bus "
-                "(a JupyterLab page holds two: its own event stream and the sidebar's push "
-                "channel).",
-                listeners(),
-            )
-        yield GaugeMetricFamily(
-            f"{PREFIX}_watched",
-            "1 while a browser page showing sessions is visible (polls keep their full pace).",
-            1 if self.monitor.watched else 0,
-        )
-
-    def describe(self) -> Iterator[Metric]:
-        return iter(())  # computed at scrape time: no fixed description to check at registration
-
-
-def register(monitor: SessionMonitor) -> MonitorCollector:
-    collector = MonitorCollector(monitor)
-    REGISTRY.register(collector)
-    return collector
-
-
-def unregister(collector: MonitorCollector) -> None:
-    with contextlib.suppress(KeyError):  # never registered, or already taken out
-        REGISTRY.unregister(collector)

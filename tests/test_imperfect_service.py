@@ -71,7 +71,7 @@ async def test_a_late_deactivation_is_awaited_at_the_active_interval_not_in_a_lo
 
 async def polling_stopped(serverapp: Any, session_id: str) -> bool:
     """No poll of the session is planned or in flight: the monitor stopped reading it."""
-    scheduler = serverapp.web_app.settings["session_monitor"]._scheduler
+    scheduler = serverapp.web_app.settings["session_monitor"].engine._scheduler
     return scheduler.planned(session_id) is None and session_id not in scheduler._running
 
 

@@ -408,7 +408,7 @@ async def test_no_more_calls_once_closed_and_final(
     session = await in_thread(closed_session)
     await api(jp_fetch, "POST", "sessions", {"session_id": session.session_id})
     await until(lambda: view_with_jobs(jp_fetch, session.session_id))
-    scheduler = jp_serverapp.web_app.settings["session_monitor"]._scheduler
+    scheduler = jp_serverapp.web_app.settings["session_monitor"].engine._scheduler
 
     # The scheduler holds no next poll for it (the last one returned "done")...
     async def unplanned() -> bool:  # on the server's loop, where the scheduler's clock runs

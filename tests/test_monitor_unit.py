@@ -18,8 +18,9 @@ import pytest
 
 from jupyter_session_monitor.domain.errors import MonitorError
 from jupyter_session_monitor.domain.models import AccountRef, TrackedSession
-from jupyter_session_monitor.engine.monitor import MonitorConfig, SessionMonitor
+from jupyter_session_monitor.engine.monitor import MonitorConfig
 from jupyter_session_monitor.engine.poller import Intervals
+from jupyter_session_monitor.policies.monitor import SessionMonitor
 from jupyter_session_monitor.registry.store import Store
 from jupyter_session_monitor.service.runtime import RuntimeCallError
 
@@ -102,7 +103,7 @@ async def test_a_poll_that_changes_nothing_pushes_no_view(store: Store) -> None:
         await monitor.track("s1", AccountRef())
         for _ in range(3):
             gateway.read.clear()
-            await asyncio.wait_for(monitor._scheduler.poll_now("s1"), 2.0)
+            await asyncio.wait_for(monitor.engine._scheduler.poll_now("s1"), 2.0)
         await asyncio.sleep(0.1)
     finally:
         await monitor.stop()
@@ -137,7 +138,7 @@ async def test_forgetting_during_a_poll_in_flight_does_not_bring_it_back(store: 
     try:
         await monitor.track("s1", AccountRef())
         release = gateway.hold()
-        polled = monitor._scheduler.poll_now("s1")
+        polled = monitor.engine._scheduler.poll_now("s1")
         await asyncio.sleep(0.05)  # the poll is waiting on the service
         monitor.forget("s1")
         release.set()
@@ -313,11 +314,11 @@ async def test_the_first_success_brings_the_accounts_other_failing_sessions_back
         gateway.session = flaky  # type: ignore[method-assign]
         # s4 was not polled during the outage: its success alone must bring the others back.
         for name in ("s1", "s2", "s3"):
-            await asyncio.wait_for(monitor._scheduler.poll_now(name), 2.0)
+            await asyncio.wait_for(monitor.engine._scheduler.poll_now(name), 2.0)
         assert all(monitor.get(n).stale for n in ("s1", "s2", "s3"))  # next tries in 30 s
         failing = False
 
-        await asyncio.wait_for(monitor._scheduler.poll_now("s4"), 2.0)  # one success...
+        await asyncio.wait_for(monitor.engine._scheduler.poll_now("s4"), 2.0)  # one success...
 
         fresh = asyncio.Event()
         monitor.subscribe(
@@ -398,7 +399,7 @@ async def test_stopping_with_work_in_flight_touches_nothing_after_the_store_clos
     await monitor.track("s2", AccountRef(), kernel_id="k2")
     monitor.kernel_gone("k2", "restarted")  # an orphan close is due at once
     release = gateway.hold()
-    polling = asyncio.ensure_future(monitor._scheduler.poll_now("s1"))  # a read in flight
+    polling = asyncio.ensure_future(monitor.engine._scheduler.poll_now("s1"))  # a read in flight
 
     await monitor.stop()  # must not raise
     release.set()
@@ -424,10 +425,10 @@ async def test_a_session_with_a_budget_is_read_at_the_active_pace_while_open(
     await monitor.start()
     try:
         session = await monitor.track("s1", AccountRef(), source=SOURCE_KERNEL, kernel_id="k1")
-        before = monitor._delay(session, 0)
+        before = monitor.engine._delay(session, 0)
         spec = {"seconds": 60.0, "amount": None, "action": "close", "threshold": 0.8}
         monitor.budgets.set("session", "s1", spec, "alice")
-        after = monitor._delay(session, 0)
+        after = monitor.engine._delay(session, 0)
     finally:
         await monitor.stop()
     # A notebook's session is otherwise read at the idle pace until it runs a job (its kernel
@@ -806,7 +807,7 @@ async def test_a_closed_session_keeps_the_rate_it_was_billed_at(tmp_path: Path) 
     finally:
         await monitor.stop()
     again = SessionMonitor(Store(path), gateway, MonitorConfig())  # type: ignore[arg-type]
-    again.sessions = {s.id: s for s in again.store.load_sessions()}
+    again.engine.sessions.update({s.id: s for s in again.store.load_sessions()})
     assert again.view(again.sessions["done"])["billing"]["cost"] == 100.0  # kept in the registry
     again.store.close()
 
@@ -897,7 +898,7 @@ async def test_a_server_taken_for_gone_lets_its_sessions_go_to_the_one_that_adop
 
         await asyncio.wait_for(removed.wait(), 5.0)
         assert "s1" not in monitor.sessions
-        assert monitor._scheduler.planned("s1") is None
+        assert monitor.engine._scheduler.planned("s1") is None
         (row,) = store._db.execute("SELECT id FROM servers WHERE id='a'")  # alive again
         assert row["id"] == "a"
     finally:
@@ -979,7 +980,7 @@ async def test_a_job_without_metrics_is_asked_for_them_once() -> None:
         await monitor.track("s1", AccountRef())
         for _ in range(4):
             await monitor.refresh("s1", within=2.0)
-            await asyncio.gather(*monitor._background)  # the metrics reads it started
+            await asyncio.gather(*monitor.engine._background)  # the metrics reads it started
         assert gateway.metrics_reads == 3
     finally:
         await monitor.stop()
@@ -1023,7 +1024,7 @@ async def test_usage_reported_late_in_the_window_is_read_for_every_job() -> None
         await monitor.track("s1", AccountRef())
         await monitor.refresh("s1", within=2.0)  # inside the window: nothing reported yet
         gateway.usage = 5.0  # reported now, after the last read inside the window
-        scheduler = monitor._scheduler
+        scheduler = monitor.engine._scheduler
         for _ in range(100):
             await asyncio.sleep(0.05)
             if scheduler.planned("s1") is None and "s1" not in scheduler._running:

@@ -34,7 +34,8 @@ from jupyter_session_monitor.domain.models import (
     TrackedSession,
 )
 from jupyter_session_monitor.domain.models import Transition as TransitionRecord
-from jupyter_session_monitor.engine.monitor import MonitorConfig, SessionMonitor
+from jupyter_session_monitor.engine.monitor import MonitorConfig
+from jupyter_session_monitor.policies.monitor import SessionMonitor
 from jupyter_session_monitor.protocol import (
     API_PREFIX,
     PROOF_HEADER,

@@ -1,9 +1,9 @@
-"""The domain: tracked sessions and their polling.
+"""The engine: tracked sessions and their polling.
 
-The monitor owns the in-memory view of every tracked session, persists it through ``Store``, polls
+``Engine`` owns the in-memory view of every tracked session, persists it through ``Store``, polls
 through ``RuntimeGateway`` on the ``Scheduler``'s timing, and tells listeners what changed through
-its ``ChangeFeed`` (the push channel subscribes). Orphans (``OrphanWatch``) and the actions on the
-service (``Actions``) live in their own modules and work on the monitor's sessions. Per poll of one
+its ``ChangeFeed`` (the push channel subscribes). It knows no policy: it tells them what happens
+through ``EngineHooks`` and they see it as ``TrackedSessions`` (``ports.py``). Per poll of one
 session: one session GET, plus the job list in one call unless the session was already closed at
 the last read and every job was final (then the list cannot change).
 """
@@ -35,16 +35,13 @@ from jupyter_session_monitor.domain.models import (
     TrackedSession,
     Transition,
 )
-from jupyter_session_monitor.policies.actions import Actions
-from jupyter_session_monitor.policies.budgets import BudgetKeeper
-from jupyter_session_monitor.policies.instances import InstanceWatch
-from jupyter_session_monitor.policies.orphans import OrphanWatch
 from jupyter_session_monitor.protocol import derive
 from jupyter_session_monitor.registry.store import Store
 from jupyter_session_monitor.service.runtime import RuntimeCallError, RuntimeGateway
 
 from .changes import ChangeFeed
 from .poller import Intervals, Scheduler, next_delay
+from .ports import EngineHooks
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +50,8 @@ JOB_PAGE_SIZE = 200
 #: At most this many pages per job-list read (a 20,000-job session at 200 a page): a service
 #: that never reaches its own ``count`` must not hold a poll for ever.
 JOB_PAGES_MAX = 100
+#: The rate is the registry's: read again at most this often (seconds), while sessions are polled.
+RATE_SYNC_SECONDS = 1.0
 
 
 @dataclass
@@ -82,20 +81,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _risks(money: dict[str, Any]) -> dict[str, bool]:
-    """Whether each instance's allowance is at risk, as pushed to the pages."""
-    return {str(v.get("instance")): bool(v.get("at_risk")) for v in money.get("instances") or []}
-
-
-class SessionMonitor:
+class Engine:
     def __init__(
         self,
         store: Store,
         gateway: RuntimeGateway,
         config: MonitorConfig,
         kernel_exists: Callable[[str], bool] = lambda kernel_id: True,
+        hooks: EngineHooks | None = None,
     ) -> None:
         self.kernel_exists = kernel_exists
+        self.hooks = hooks or EngineHooks()
         self.store = store
         self.gateway = gateway
         self.config = config
@@ -109,18 +105,11 @@ class SessionMonitor:
         self._usage_read_at: dict[str, datetime] = {}
         self._scheduler = Scheduler(self._poll)
         self.changes = ChangeFeed(self._current_view)
-        self.orphans = OrphanWatch(self)
-        self.actions = Actions(self)
-        self.budgets = BudgetKeeper(self)
-        self.instances = InstanceWatch(self, config.instance_interval)
-        self.budgets.on_change = self.instances.on_change = self._money_changed
-        self._money_flush: asyncio.TimerHandle | None = None
         self.rate = billing.Rate(config.rate_per_second, config.currency)
         self._started = False
         self._stopped = False
         self._last_watched = float("-inf")
         self._rate_synced = float("-inf")
-        self._risk_pushed: dict[str, bool] = {}
         self._reading_times: set[str] = set()  # sessions whose job times are being read
         # Jobs whose metrics could not say when they ran: not read again before this moment
         # (monotonic; never for a job the service has no metrics of).
@@ -129,9 +118,6 @@ class SessionMonitor:
         self._discovery: asyncio.Task[None] | None = None
         self._tracking: dict[str, asyncio.Future[TrackedSession]] = {}  # tracks in flight
         self._heartbeat: asyncio.Task[None] | None = None
-        self._metrics: metrics.MonitorCollector | None = None
-        # Listeners of the push channel's event schema (browser sockets), when the app says.
-        self.push_listeners: Callable[[], int] | None = None
         self.host = socket.gethostname()
 
     # ------------------------------------------------------------------ lifecycle
@@ -141,7 +127,6 @@ class SessionMonitor:
         if self._started:
             return
         self._started = True
-        self._metrics = metrics.register(self)
         self.store.prune(_now() - self.config.retention)
         if self.store.server_id is not None:
             # Only this server's sessions (and those of servers that are gone) are loaded:
@@ -160,9 +145,8 @@ class SessionMonitor:
         saved_rate = self.store.setting("billing")
         if isinstance(saved_rate, dict):  # set through the API: it outlives a restart
             self.rate = billing.Rate(saved_rate.get("rate_per_second"), saved_rate.get("currency"))
-        self.budgets.load()
+        self.hooks.started()
         self._scheduler.start()
-        self.instances.start()
         if self.config.discovery_interval is not None:
             self._discovery = asyncio.create_task(
                 self._discover_forever(self.config.discovery_interval)
@@ -170,24 +154,19 @@ class SessionMonitor:
         for session in self.sessions.values():
             if self._still_changing(session):
                 self._scheduler.schedule(session.id, 0)
-            if session.orphaned and not session.closed:
-                self.orphans.arm(session)  # the grace period starts again
+            self.hooks.loaded(session)
 
     async def stop(self) -> None:
         """Stop everything, in order (nothing may touch the store once it is closed); never
         raises."""
         self._stopped = True
-        if self._metrics is not None:
-            metrics.unregister(self._metrics)
-            self._metrics = None
-        self.orphans.stop()
-        self.budgets.stop()
+        try:
+            await self.hooks.stopping()
+        except Exception:
+            log.exception("Stopping the session monitor's policies failed")
         for reading in list(self._background):
             reading.cancel()
         self.changes.stop()
-        if self._money_flush is not None:
-            self._money_flush.cancel()
-        await self.instances.stop()
         for task in (self._discovery, self._heartbeat):
             if task is not None:
                 task.cancel()
@@ -251,9 +230,8 @@ class SessionMonitor:
             self.changes.changed(session.id, "added")
             if self._still_changing(session):
                 self._scheduler.schedule(session.id, 0)
-            if session.orphaned and not session.closed:
-                self.orphans.arm(session)
-        self.budgets.sync(force=True)
+            self.hooks.loaded(session)
+        self.hooks.adopted()
         return True
 
     def watched_now(self) -> None:
@@ -296,44 +274,6 @@ class SessionMonitor:
         session = self.sessions.get(session_id)
         return self.view(session) if session is not None else None
 
-    def _money_changed(self) -> None:
-        """Instance readings or notebook budgets changed: one "money" change, at most every
-        half second."""
-        if self._money_flush is None and not self._stopped:
-            loop = asyncio.get_running_loop()
-            self._money_flush = loop.call_later(0.5, self._flush_money)
-
-    def _flush_money(self) -> None:
-        self._money_flush = None
-        money = self.money_view()
-        self._risk_pushed = _risks(money)
-        self.changes.emit(
-            {
-                "kind": "money",
-                "session_id": "",
-                "session": None,
-                "polled": None,
-                "money": money,
-            }
-        )
-
-    def _worst_case_changed(self) -> None:
-        """A session opened, closed, started, stopped accepting jobs or was forgotten: the
-        instances' worst case moved. Their risk is recomputed from the last reading at once, and
-        pushed if it changed (not at the next reading, minutes later)."""
-        if self._stopped or not self.instances.readings:
-            return
-        if _risks({"instances": self.instances.views()}) != self._risk_pushed:
-            self._money_changed()
-
-    def money_view(self) -> dict[str, Any]:
-        """The rate, the instances' allowance and the notebooks' budgets."""
-        return {
-            "rate": self.rate.as_json(),
-            "instances": self.instances.views(),
-            "notebook_budgets": self.budgets.notebook_views(),
-        }
-
     def set_rate(self, rate: billing.Rate, user: str | None) -> None:
         self.rate = rate
         self.store.set_setting("billing", rate.as_json())
@@ -346,14 +286,13 @@ class SessionMonitor:
         )
         for session_id in list(self.sessions):
             self.changes.changed(session_id)
-        self.budgets.rate_changed()
-        self._money_changed()
+        self.hooks.rate_changed()
 
     def _sync_rate(self) -> None:
         """The rate is the registry's, like the budgets: take one another server of it set (at
         most once a second, while sessions are polled)."""
         now = time.monotonic()
-        if now - self._rate_synced < self.budgets.SYNC_SECONDS:
+        if now - self._rate_synced < RATE_SYNC_SECONDS:
             return
         self._rate_synced = now
         saved = self.store.setting("billing")
@@ -366,12 +305,17 @@ class SessionMonitor:
         self.rate = rate
         for session_id in list(self.sessions):
             self.changes.changed(session_id)
-        self.budgets.rate_changed()
-        self._money_changed()
+        self.hooks.rate_changed()
 
     def poll_soon(self, session_id: str) -> None:
         """Look at the session now rather than at its next planned poll."""
         self._scheduler.schedule(session_id, 0)
+
+    def changed(self, session_id: str) -> None:
+        self.changes.changed(session_id)
+
+    def save(self, session: TrackedSession) -> None:
+        self.store.save_session(session)
 
     # ------------------------------------------------------------------ tracking
 
@@ -418,7 +362,7 @@ class SessionMonitor:
         if existing is not None:
             changed = existing.orphaned and kernel_id is not None
             if changed:
-                self.orphans.disarm(session_id)
+                self.hooks.reclaimed(session_id)
                 self.note(existing, "Reported again by a kernel: no longer orphaned")
             for name, value in (("kernel_id", kernel_id), ("notebook_path", notebook_path)):
                 if value and getattr(existing, name) != value:
@@ -514,8 +458,7 @@ class SessionMonitor:
         self._apply_body(session, body, _now())
         self.store.save_session(session)
         self.changes.changed(session_id, "added")
-        self.instances.account_seen(account)
-        self._worst_case_changed()
+        self.hooks.added(session)
         self._scheduler.schedule(session_id, 0)  # fetch its jobs at once
         return session
 
@@ -553,7 +496,6 @@ class SessionMonitor:
             raise self._unknown(session_id)
         self._let_go(session_id)
         self.store.forget(session_id)
-        self._worst_case_changed()
 
     def _let_go(self, session_id: str) -> None:
         """Stop watching a session here (its registry row is the caller's business)."""
@@ -565,8 +507,7 @@ class SessionMonitor:
         self._jobs_synced.discard(session_id)
         self._usage_read.pop(session_id, None)
         self._usage_read_at.pop(session_id, None)
-        self.orphans.disarm(session_id)
-        self.budgets.forget_session(session_id)
+        self.hooks.let_go(session_id)
         self.changes.changed(session_id, "removed")
 
     def get(self, session_id: str) -> TrackedSession:
@@ -581,48 +522,7 @@ class SessionMonitor:
             404, "not_found", f"Session '{session_id}' is not tracked by this Jupyter server."
         )
 
-    # ------------------------------------------------------------------ orphans and actions
-
-    def kernel_gone(self, kernel_id: str, why: str) -> None:
-        self.orphans.kernel_gone(kernel_id, why)
-
-    async def close(self, session_id: str, user: str | None) -> TrackedSession:
-        return await self.actions.close(session_id, user)
-
-    async def cancel(self, session_id: str, user: str | None) -> TrackedSession:
-        return await self.actions.cancel(session_id, user)
-
-    async def cancel_job(self, job_id: str, user: str | None) -> TrackedSession:
-        return await self.actions.cancel_job(job_id, user)
-
-    async def close_all(
-        self, action: str, user: str | None, only: list[str] | None = None
-    ) -> dict[str, Any]:
-        """Close (gracefully) or cancel every open session this server monitors: the ones of its
-        notebooks, those tracked by id and, with discovery on, the account's others. With
-        ``only``, just those of them (what a confirmation listed), never one opened since."""
-        targets = [
-            s.id
-            for s in self.sessions.values()
-            if not s.closed and not s.not_found and (only is None or s.id in only)
-        ]
-        act = self.close if action == "close" else self.cancel
-
-        async def one(session_id: str) -> dict[str, Any]:
-            try:
-                await act(session_id, user)
-            except MonitorError as error:
-                return {"id": session_id, "ok": False, "kind": error.kind, "message": error.message}
-            return {"id": session_id, "ok": True}
-
-        results = await asyncio.gather(*(one(i) for i in targets))
-        return {
-            "action": action,
-            "closed": [r["id"] for r in results if r["ok"]],
-            "failed": [
-                {k: r[k] for k in ("id", "kind", "message")} for r in results if not r["ok"]
-            ],
-        }
+    # ------------------------------------------------------------------ job times
 
     #: At most this many job-metrics reads per timeline request (each job's are read once).
     TIMELINE_READS = 200
@@ -696,7 +596,7 @@ class SessionMonitor:
             and not session.closed
             and not self.kernel_exists(kernel_id)
         ):
-            self.orphans.mark(session, "its kernel is gone")
+            self.hooks.kernel_missing(session)
         now = _now()
         previous = dict(session.body or {})
         try:
@@ -756,11 +656,7 @@ class SessionMonitor:
         self.store.save_session(session)
         self.changes.changed(session_id)
         self._sync_rate()
-        self.budgets.after_poll(session)
-        if session.closed and not was_closed:
-            self.instances.session_closed()
-        if any(previous.get(k) != body.get(k) for k in ("state", "accepting_jobs", "started_at")):
-            self._worst_case_changed()
+        self.hooks.polled(session, previous, was_closed)
         return self._delay(session, 0, now)
 
     @staticmethod
@@ -856,7 +752,7 @@ class SessionMonitor:
             failures=failures,
             watched=self.watched,
             submitted_elsewhere=session.source != SOURCE_KERNEL,
-            budgeted=self.budgets.for_session(session) is not None,
+            budgeted=self.hooks.budgeted(session),
             settling=self._settling(session, now),
         )
 
@@ -1078,8 +974,7 @@ class SessionMonitor:
             session.closed and self._settling(session, session.last_polled_at) == 0.0
         )
         view["fit"] = billing.fit_of(session, deadlines)
-        budget = self.budgets.for_session(session)
-        view["budget"] = None if budget is None else self.budgets.view(budget)
+        view["budget"] = self.hooks.budget_view(session)
         return view
 
     def rate_of(self, session: TrackedSession) -> billing.Rate:
@@ -1098,5 +993,4 @@ class SessionMonitor:
             # session's): the deadlines served are already on this server's clock.
             "service_clock_offset_seconds": round(self.gateway.clock_offset(AccountRef()), 3),
             "version": self.version,
-            "money": self.money_view(),
         }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -170,9 +171,12 @@ class Scheduler:
                 del self._due[session_id]
                 self._running.add(session_id)
                 waiters = self._waiters.pop(session_id, [])
-                task = asyncio.create_task(self._poll_one(session_id, waiters))
+                task = asyncio.create_task(self._poll_one(session_id))
                 self._polls.add(task)
-                task.add_done_callback(self._polls.discard)
+                # A callback, not a ``finally`` in the task: a task cancelled before its first
+                # step (stop() right after a poll was started) never runs its body, and its
+                # waiters would wait for ever.
+                task.add_done_callback(functools.partial(self._ended, session_id, waiters))
             waiting = [at for s, at in self._due.items() if s not in self._running]
             self._wake.clear()
             timeout = max(0.0, min(waiting) - loop.time()) if waiting else None
@@ -180,7 +184,7 @@ class Scheduler:
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
 
-    async def _poll_one(self, session_id: str, waiters: list[asyncio.Future[None]]) -> None:
+    async def _poll_one(self, session_id: str) -> None:
         delay: float | None = None
         try:
             delay = await self._poll(session_id)
@@ -189,11 +193,18 @@ class Scheduler:
         except Exception:  # a bug must not stop the other sessions' polling
             log.exception("Polling session %s failed unexpectedly", session_id)
             delay = 60.0
-        finally:
-            self._running.discard(session_id)
-            for future in waiters:
-                if not future.done():
-                    future.set_result(None)
+        self._running.discard(session_id)
         if delay is not None and not self._stopping:
             self.schedule(session_id, delay)
         self._wake.set()
+
+    def _ended(
+        self, session_id: str, waiters: list[asyncio.Future[None]], task: asyncio.Task[None]
+    ) -> None:
+        """A poll task ended (or was cancelled, even before it began)."""
+        self._polls.discard(task)
+        if task.cancelled():  # its body did not say it ended (a new poll may run by now if so)
+            self._running.discard(session_id)
+        for future in waiters:
+            if not future.done():
+                future.set_result(None)

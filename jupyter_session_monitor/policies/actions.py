@@ -11,15 +11,13 @@ import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from jupyter_session_monitor.domain.errors import MonitorError
 from jupyter_session_monitor.domain.models import AccountRef, TrackedSession
+from jupyter_session_monitor.engine.ports import TrackedSessions
 from jupyter_session_monitor.protocol import derive
-from jupyter_session_monitor.service.runtime import RuntimeCallError
-
-if TYPE_CHECKING:
-    from jupyter_session_monitor.engine.monitor import SessionMonitor
+from jupyter_session_monitor.registry.store import Store
+from jupyter_session_monitor.service.runtime import RuntimeCallError, RuntimeGateway
 
 log = logging.getLogger(__name__)
 
@@ -37,23 +35,24 @@ Call = Callable[[AccountRef, str], Awaitable[None]]
 
 
 class Actions:
-    def __init__(self, monitor: SessionMonitor) -> None:
-        self.monitor = monitor
+    def __init__(self, engine: TrackedSessions, gateway: RuntimeGateway, store: Store) -> None:
+        self.engine = engine
+        self.gateway = gateway
+        self.store = store  # the audit of every action
 
     async def close(self, session_id: str, user: str | None) -> TrackedSession:
         """Graceful close: no new jobs; queued jobs still run. Idempotent."""
-        return await self._act(session_id, user, "close", self.monitor.gateway.close)
+        return await self._act(session_id, user, "close", self.gateway.close)
 
     async def cancel(self, session_id: str, user: str | None) -> TrackedSession:
         """Cancel queued jobs and end the session. Idempotent."""
-        return await self._act(session_id, user, "cancel", self.monitor.gateway.cancel)
+        return await self._act(session_id, user, "cancel", self.gateway.cancel)
 
     async def _act(
         self, session_id: str, user: str | None, action: str, call: Call
     ) -> TrackedSession:
-        monitor = self.monitor
-        store = monitor.store
-        session = monitor.get(session_id)
+        engine, store = self.engine, self.store
+        session = engine.get(session_id)
         if session.not_found:
             raise MonitorError(
                 409,
@@ -80,7 +79,7 @@ class Actions:
             unknown = error.kind in OUTCOME_UNKNOWN
             if unknown:  # shown at once: it may or may not have been carried out; look
                 self._pending(session, action, "unknown")
-                monitor.poll_soon(session_id)
+                engine.poll_soon(session_id)
             outcome, detail = ("unknown" if unknown else "failed"), f"{seen}; {error.message}"
             self._write_later(  # a locked registry must not turn this answer into a 500
                 f"the outcome of the {action} of session {session_id}",
@@ -97,7 +96,7 @@ class Actions:
             raise MonitorError(502, error.kind, f"{error.message} Nothing was changed.") from None
         session.last_action = action
         self._pending(session, action, "accepted")
-        monitor.poll_soon(session_id)  # confirm it by a read
+        engine.poll_soon(session_id)  # confirm it by a read
         # The service acted: that is the answer, whatever the registry says. A registry locked
         # by another server (or unwritable) gets the writes again later, never a 500 that would
         # make the user think nothing happened.
@@ -113,7 +112,7 @@ class Actions:
         """Say on every surface at once what was sent, until a read confirms it (throttled or
         hanging reads must not leave the page saying "Pending" with a Close button)."""
         session.pending_action = {"action": action, "state": state, "at": derive.iso(_now()) or ""}
-        self.monitor.changes.changed(session.id)
+        self.engine.changed(session.id)
 
     #: Seconds between attempts to write an accepted action into the registry, and how many.
     WRITE_RETRY_SECONDS = 1.0
@@ -134,15 +133,14 @@ class Actions:
                     if attempt < self.WRITE_ATTEMPTS
                     else "giving up: the audit keeps 'requested'",
                 )
-            if attempt < self.WRITE_ATTEMPTS and not self.monitor.stopped:
+            if attempt < self.WRITE_ATTEMPTS and not self.engine.stopped:
                 asyncio.get_running_loop().call_later(
                     self.WRITE_RETRY_SECONDS, self._write_later, what, write, attempt + 1
                 )
 
     async def cancel_job(self, job_id: str, user: str | None) -> TrackedSession:
-        monitor = self.monitor
         session = next(
-            (s for s in monitor.sessions.values() if any(j.id == job_id for j in s.jobs)), None
+            (s for s in self.engine.sessions.values() if any(j.id == job_id for j in s.jobs)), None
         )
         if session is None:
             raise MonitorError(404, "not_found", f"Job '{job_id}' is not in a tracked session.")
@@ -152,9 +150,9 @@ class Actions:
                 409, "conflict", f"Job '{job_id}' is already {job.status} and cannot be cancelled."
             )
         try:
-            await monitor.gateway.cancel_job(session.account, job_id)
+            await self.gateway.cancel_job(session.account, job_id)
         except RuntimeCallError as error:
-            monitor.store.record_action(
+            self.store.record_action(
                 user=user, action="cancel_job", target=job_id, result="failed", detail=error.message
             )
             if error.status == 409:
@@ -164,8 +162,6 @@ class Actions:
             raise MonitorError(
                 502, error.kind, f"Could not cancel the job: {error.message}"
             ) from None
-        monitor.store.record_action(
-            user=user, action="cancel_job", target=job_id, result="accepted"
-        )
-        monitor.poll_soon(session.id)
+        self.store.record_action(user=user, action="cancel_job", target=job_id, result="accepted")
+        self.engine.poll_soon(session.id)
         return session

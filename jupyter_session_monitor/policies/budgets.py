@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jupyter_session_monitor import metrics
 from jupyter_session_monitor.domain import billing
@@ -28,11 +28,10 @@ from jupyter_session_monitor.domain.models import (
     Budget,
     TrackedSession,
 )
+from jupyter_session_monitor.engine.ports import TrackedSessions
+from jupyter_session_monitor.policies.actions import Actions
 from jupyter_session_monitor.protocol import derive
-from jupyter_session_monitor.registry.store import notebook_file
-
-if TYPE_CHECKING:
-    from jupyter_session_monitor.engine.monitor import SessionMonitor
+from jupyter_session_monitor.registry.store import Store, notebook_file
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +101,20 @@ def parse_budget(body: Any) -> dict[str, Any]:
 
 
 class BudgetKeeper:
-    def __init__(self, monitor: SessionMonitor) -> None:
-        self.monitor = monitor
+    def __init__(
+        self,
+        engine: TrackedSessions,
+        store: Store,
+        actions: Actions,
+        *,
+        host: str,
+        root_dir: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.store = store  # the budgets, their outcomes and the audit
+        self.actions = actions  # what a budget does when reached
+        self.host = host  # this server's, in the registry: its sessions are not "elsewhere"
+        self.root_dir = root_dir  # this server's notebook folder
         self.budgets: dict[tuple[str, str], Budget] = {}
         self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._acting: set[tuple[str, str]] = set()
@@ -114,7 +125,7 @@ class BudgetKeeper:
         self.on_change: Callable[[], None] = lambda: None  # notebook budgets changed
 
     def load(self) -> None:
-        for budget in self.monitor.store.load_budgets():
+        for budget in self.store.load_budgets():
             self.budgets[(budget.scope, budget.target)] = budget
         self._synced = time.monotonic()
 
@@ -128,7 +139,7 @@ class BudgetKeeper:
         if self._stopped or (not force and time.monotonic() - self._synced < self.SYNC_SECONDS):
             return
         self._synced = time.monotonic()
-        stored = {(b.scope, b.target): b for b in self.monitor.store.load_budgets()}
+        stored = {(b.scope, b.target): b for b in self.store.load_budgets()}
         for key in [k for k in self.budgets if k not in stored]:
             gone = self.budgets.pop(key)
             timer = self._timers.pop(key, None)
@@ -172,7 +183,7 @@ class BudgetKeeper:
         set it. Another folder's ``n.ipynb`` is another notebook."""
         if not session.notebook_path:
             return False
-        own = self.monitor.config.root_dir
+        own = self.root_dir
         if budget.root_dir is None or own is None:
             return session.notebook_path == budget.target
         return notebook_file(own, session.notebook_path) == notebook_file(
@@ -181,7 +192,7 @@ class BudgetKeeper:
 
     def ours(self, budget: Budget) -> bool:
         """A budget this server shows: a session's, or a notebook's of this server's folder."""
-        own = self.monitor.config.root_dir
+        own = self.root_dir
         if budget.scope != BUDGET_NOTEBOOK or budget.root_dir is None or own is None:
             return True
         return notebook_file(own, budget.target) == notebook_file(budget.root_dir, budget.target)
@@ -190,11 +201,11 @@ class BudgetKeeper:
         """The sessions of this server a budget counts, and may act on: the session, or the
         notebook's sessions that were not already closed when the budget was set."""
         if budget.scope == BUDGET_SESSION:
-            session = self.monitor.sessions.get(budget.target)
+            session = self.engine.sessions.get(budget.target)
             return [] if session is None else [session]
         return [
             s
-            for s in self.monitor.sessions.values()
+            for s in self.engine.sessions.values()
             if self._applies(budget, s) and _counted(budget, s)
         ]
 
@@ -202,8 +213,8 @@ class BudgetKeeper:
         """The sessions of a notebook budget's notebook file that other live servers of the
         registry monitor: counted (as those servers last saved them), never acted on here.
         Read from the registry at most every ``SYNC_SECONDS`` unless ``fresh``."""
-        root = budget.root_dir or self.monitor.config.root_dir
-        if budget.scope != BUDGET_NOTEBOOK or root is None or self.monitor.store.server_id is None:
+        root = budget.root_dir or self.root_dir
+        if budget.scope != BUDGET_NOTEBOOK or root is None or self.store.server_id is None:
             return []
         now = time.monotonic()
         kept = self._elsewhere.get(budget.target)
@@ -211,23 +222,23 @@ class BudgetKeeper:
             return kept[1]
         found = [
             s
-            for s in self.monitor.store.notebook_sessions_elsewhere(
-                notebook_file(root, budget.target), self.monitor.host
+            for s in self.store.notebook_sessions_elsewhere(
+                notebook_file(root, budget.target), self.host
             )
-            if s.id not in self.monitor.sessions and _counted(budget, s)
+            if s.id not in self.engine.sessions and _counted(budget, s)
         ]
         self._elsewhere[budget.target] = (now, found)
         return found
 
     def counted(self, budget: Budget) -> list[TrackedSession]:
         # Another server's as last read from the registry, less any this server took since.
-        others = [s for s in self.elsewhere(budget) if s.id not in self.monitor.sessions]
+        others = [s for s in self.elsewhere(budget) if s.id not in self.engine.sessions]
         return self.members(budget) + others
 
     def limit_seconds(self, budget: Budget) -> float | None:
         if budget.seconds is not None:
             return budget.seconds
-        rate = self.monitor.rate.per_second
+        rate = self.engine.rate.per_second
         if budget.amount is None or not rate:
             return None  # a budget in money with no rate set cannot be evaluated
         return budget.amount / rate
@@ -237,7 +248,7 @@ class BudgetKeeper:
         read, or extrapolated to ``now`` when given (to plan the next read, never to act)."""
         total = 0.0
         for session in self.counted(budget):
-            meter = billing.billing_of(session, self.monitor.deadlines(session))
+            meter = billing.billing_of(session, self.engine.deadlines(session))
             total += meter.billed if now is None else meter.at(now)[0]
         return total
 
@@ -246,13 +257,13 @@ class BudgetKeeper:
         budget acts on. A batch's running job counts once it is final and its usage reported;
         the monitor's own estimate of its time so far never closes or cancels anything."""
         return sum(
-            billing.billing_of(s, self.monitor.deadlines(s)).reported for s in self.counted(budget)
+            billing.billing_of(s, self.engine.deadlines(s)).reported for s in self.counted(budget)
         )
 
     def view(self, budget: Budget) -> dict[str, Any]:
         spent = self.spent(budget)
         limit = self.limit_seconds(budget)
-        rate = self.monitor.rate
+        rate = self.engine.rate
         view = budget.as_json()
         view.update(
             spent_seconds=round(spent, 3),
@@ -262,7 +273,7 @@ class BudgetKeeper:
             used=None if not limit else round(spent / limit, 4),
             # Sessions of the notebook that other servers of the registry monitor: counted.
             elsewhere_session_ids=sorted(
-                s.id for s in self.counted(budget) if s.id not in self.monitor.sessions
+                s.id for s in self.counted(budget) if s.id not in self.engine.sessions
             ),
             currency=rate.currency,
             problem=None
@@ -282,7 +293,7 @@ class BudgetKeeper:
     # ------------------------------------------------------------------ changes
 
     def set(self, scope: str, target: str, spec: dict[str, Any], user: str | None) -> Budget:
-        if spec["amount"] is not None and not self.monitor.rate.per_second:
+        if spec["amount"] is not None and not self.engine.rate.per_second:
             raise MonitorError(
                 409,
                 "no_rate",
@@ -298,7 +309,7 @@ class BudgetKeeper:
             seconds=spec["seconds"],
             amount=spec["amount"],
             threshold=spec["threshold"],
-            root_dir=self.monitor.config.root_dir if scope == BUDGET_NOTEBOOK else None,
+            root_dir=self.root_dir if scope == BUDGET_NOTEBOOK else None,
         )
         # What was already warned of or done stays so, unless the new budget leaves room again
         # (on the figure the budget acts on: what the service reported).
@@ -309,8 +320,8 @@ class BudgetKeeper:
         if previous is not None and spent >= limit:
             budget.reached_at, budget.outcome = previous.reached_at, previous.outcome
         self.budgets[(scope, target)] = budget
-        self.monitor.store.save_budget(budget)
-        self.monitor.store.record_action(
+        self.store.save_budget(budget)
+        self.store.record_action(
             user=user,
             action="set_budget",
             target=f"{scope}:{target}",
@@ -321,7 +332,7 @@ class BudgetKeeper:
         self.check(budget)
         for session in self.members(budget):  # read now, then at a budgeted session's pace
             if not session.closed:
-                self.monitor.poll_soon(session.id)
+                self.engine.poll_soon(session.id)
         return budget
 
     def remove(self, scope: str, target: str, user: str | None) -> None:
@@ -331,8 +342,8 @@ class BudgetKeeper:
         timer = self._timers.pop((scope, target), None)
         if timer is not None:
             timer.cancel()
-        self.monitor.store.delete_budget(scope, target)
-        self.monitor.store.record_action(
+        self.store.delete_budget(scope, target)
+        self.store.record_action(
             user=user, action="remove_budget", target=f"{scope}:{target}", result="accepted"
         )
         self._changed(budget)
@@ -349,7 +360,7 @@ class BudgetKeeper:
 
     def _changed(self, budget: Budget) -> None:
         for session in self.members(budget):
-            self.monitor.changes.changed(session.id)
+            self.engine.changed(session.id)
         if budget.scope == BUDGET_NOTEBOOK:
             self.on_change()
 
@@ -416,7 +427,7 @@ class BudgetKeeper:
         accruing = [
             s
             for s in self.members(budget)
-            if billing.billing_of(s, self.monitor.deadlines(s)).accruing
+            if billing.billing_of(s, self.engine.deadlines(s)).accruing
         ]
         if not accruing:
             return
@@ -437,13 +448,13 @@ class BudgetKeeper:
 
     def _read_again(self, session_ids: list[str]) -> None:
         for session_id in session_ids:
-            if session_id in self.monitor.sessions:
-                self.monitor.poll_soon(session_id)
+            if session_id in self.engine.sessions:
+                self.engine.poll_soon(session_id)
 
     def _record(self, budget: Budget) -> bool:
         """Save what ``budget`` warned of or did; False (and the registry's budgets taken) when
         another server removed or replaced it meanwhile: then nothing more is done for it."""
-        if self.monitor.store.update_budget_state(budget):
+        if self.store.update_budget_state(budget):
             return True
         log.info(
             "Budget for %s '%s' changed on another server: not acting on the old one",
@@ -483,9 +494,9 @@ class BudgetKeeper:
 
     async def _act(self, budget: Budget, targets: list[TrackedSession]) -> None:
         key = (budget.scope, budget.target)
-        action = self.monitor.actions.close if budget.action == "close" else None
+        action = self.actions.close if budget.action == "close" else None
         if budget.action == "cancel":
-            action = self.monitor.actions.cancel
+            action = self.actions.cancel
         assert action is not None
         done, failed = [], []
         try:
@@ -519,7 +530,7 @@ class BudgetKeeper:
         if failed:
             parts.append("could not act on " + "; ".join(failed))
         budget.outcome = "; ".join(parts)
-        self.monitor.store.update_budget_state(budget)
+        self.store.update_budget_state(budget)
         log.info("Budget for %s '%s': %s", budget.scope, budget.target, budget.outcome)
         self._changed(budget)
 

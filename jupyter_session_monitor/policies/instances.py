@@ -14,15 +14,13 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jupyter_session_monitor.domain import billing
 from jupyter_session_monitor.domain.models import AccountRef
+from jupyter_session_monitor.engine.ports import TrackedSessions
 from jupyter_session_monitor.protocol import derive
-from jupyter_session_monitor.service.runtime import RuntimeCallError
-
-if TYPE_CHECKING:
-    from jupyter_session_monitor.engine.monitor import SessionMonitor
+from jupyter_session_monitor.service.runtime import RuntimeCallError, RuntimeGateway
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +39,9 @@ def _number(value: Any) -> float | None:
 
 
 class InstanceWatch:
-    def __init__(self, monitor: SessionMonitor, interval: float) -> None:
-        self.monitor = monitor
+    def __init__(self, engine: TrackedSessions, gateway: RuntimeGateway, interval: float) -> None:
+        self.engine = engine
+        self.gateway = gateway
         self.interval = interval
         self.readings: dict[str, dict[str, Any]] = {}  # account key -> the last reading
         self._billed_at_reading: dict[str, dict[str, float]] = {}  # account -> session -> s
@@ -73,7 +72,7 @@ class InstanceWatch:
         """Accounts with a session here that is open, or that was read before."""
         accounts = {
             s.account.key(): s.account
-            for s in self.monitor.sessions.values()
+            for s in self.engine.sessions.values()
             if not s.closed and not s.not_found
         }
         for key in self.readings:
@@ -118,7 +117,7 @@ class InstanceWatch:
             return self.readings.get(key, {})
         self._reading.add(key)
         try:
-            usage = await self.monitor.gateway.instance_usage(account)
+            usage = await self.gateway.instance_usage(account)
         except RuntimeCallError as error:
             reading = dict(self.readings.get(key) or self._empty(account))
             reading["error"] = {"kind": error.kind, "message": error.message}
@@ -154,7 +153,7 @@ class InstanceWatch:
         group = self._group(key)
         self._billed_at_reading[key] = {
             s.id: self._meter(s).at(now)[0]
-            for s in self.monitor.sessions.values()
+            for s in self.engine.sessions.values()
             if self._group(s.account.key()) == group
         }
         self.on_change()
@@ -176,7 +175,7 @@ class InstanceWatch:
         }
 
     def _meter(self, session: Any) -> billing.Billing:
-        return billing.billing_of(session, self.monitor.deadlines(session))
+        return billing.billing_of(session, self.engine.deadlines(session))
 
     def _group(self, key: str) -> str:
         """The instance an account key was read to be; the key itself until it was read."""
@@ -201,7 +200,7 @@ class InstanceWatch:
             since = 0.0
             worst = 0.0
             at_reading = self._billed_at_reading.setdefault(key, {})
-            for session in self.monitor.sessions.values():
+            for session in self.engine.sessions.values():
                 if self._group(session.account.key()) != group:
                     continue
                 meter = self._meter(session)

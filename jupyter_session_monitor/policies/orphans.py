@@ -7,20 +7,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from jupyter_session_monitor.domain.errors import MonitorError
 from jupyter_session_monitor.domain.models import TrackedSession
-
-if TYPE_CHECKING:
-    from jupyter_session_monitor.engine.monitor import SessionMonitor
+from jupyter_session_monitor.engine.ports import TrackedSessions
 
 log = logging.getLogger(__name__)
 
 
 class OrphanWatch:
-    def __init__(self, monitor: SessionMonitor) -> None:
-        self.monitor = monitor
+    def __init__(
+        self,
+        engine: TrackedSessions,
+        close: Callable[[str, str | None], Awaitable[Any]],
+        *,
+        policy: str = "flag",
+        grace_seconds: float = 300.0,
+    ) -> None:
+        self.engine = engine
+        self._close_session = close  # the user action, audited as the orphan policy's
+        self.policy = policy  # "flag", or "close" after the grace period
+        self.grace_seconds = grace_seconds
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._runs: dict[str, int] = {}  # session id -> pidfd of its headless run's kernel
         self._stopped = False
@@ -41,7 +50,7 @@ class OrphanWatch:
 
         def ended() -> None:
             self._forget_run(session_id)
-            session = self.monitor.sessions.get(session_id)
+            session = self.engine.sessions.get(session_id)
             if (
                 self._stopped
                 or session is None
@@ -65,26 +74,25 @@ class OrphanWatch:
         """The kernel restarted, shut down or died: its open sessions are out of its reach."""
         if self._stopped:  # the server shuts its kernels down after the monitor stopped
             return
-        for session in self.monitor.sessions.values():
+        for session in self.engine.sessions.values():
             if session.kernel_id == kernel_id and not session.closed and not session.orphaned:
                 self.mark(session, why)
 
     def mark(self, session: TrackedSession, why: str) -> None:
         session.orphaned = True
-        self.monitor.store.save_session(session)
-        self.monitor.note(session, f"Orphaned: {why}")
+        self.engine.save(session)
+        self.engine.note(session, f"Orphaned: {why}")
         log.info("Session %s is orphaned (%s)", session.id, why)
-        self.monitor.changes.changed(session.id)
+        self.engine.changed(session.id)
         self.arm(session)
 
     def arm(self, session: TrackedSession) -> None:
         """Start the grace period before an orphan close (again, after a server restart)."""
-        config = self.monitor.config
-        if self._stopped or config.orphan_policy != "close" or session.id in self._timers:
+        if self._stopped or self.policy != "close" or session.id in self._timers:
             return
         loop = asyncio.get_running_loop()
         self._timers[session.id] = loop.call_later(
-            config.orphan_grace_seconds,
+            self.grace_seconds,
             lambda: asyncio.ensure_future(self._close(session.id)),
         )
 
@@ -96,16 +104,16 @@ class OrphanWatch:
 
     async def _close(self, session_id: str) -> None:
         self._timers.pop(session_id, None)
-        session = self.monitor.sessions.get(session_id)
+        session = self.engine.sessions.get(session_id)
         if self._stopped or session is None or session.closed or not session.orphaned:
             return
         log.info(
             "Closing orphaned session %s (orphan_policy='close', %g s after its kernel was lost)",
             session_id,
-            self.monitor.config.orphan_grace_seconds,
+            self.grace_seconds,
         )
         try:
-            await self.monitor.close(session_id, "session-monitor (orphan policy)")
+            await self._close_session(session_id, "session-monitor (orphan policy)")
         except MonitorError as error:
             log.warning("Could not close orphaned session %s: %s", session_id, error.message)
 

@@ -25,10 +25,12 @@ from tornado.ioloop import IOLoop
 from traitlets import Bool, Enum, Float, Int, Unicode, default
 
 from jupyter_session_monitor._version import __version__
-from jupyter_session_monitor.engine.monitor import MonitorConfig, SessionMonitor
+from jupyter_session_monitor.engine.monitor import MonitorConfig
 from jupyter_session_monitor.engine.poller import Intervals
+from jupyter_session_monitor.policies.monitor import SessionMonitor
 from jupyter_session_monitor.protocol import API_PREFIX, ENV_SECRET, ENV_URL, SESSION_CHANGES_ID
 from jupyter_session_monitor.registry.store import Store
+from jupyter_session_monitor.server import metrics
 from jupyter_session_monitor.service.runtime import RuntimeGateway
 
 from .handlers import handlers
@@ -337,6 +339,7 @@ class SessionMonitorApp(ExtensionApp):
     ).tag(config=True)
 
     monitor: SessionMonitor | None = None
+    _collector: metrics.MonitorCollector | None = None
 
     def initialize_settings(self) -> None:
         self._read_settings()
@@ -370,6 +373,7 @@ class SessionMonitorApp(ExtensionApp):
             store, gateway, config, kernel_exists=lambda kernel_id: kernel_id in kernels
         )
         self._connect_events()
+        self._collector = metrics.register(self.monitor)
         self.settings["session_monitor"] = self.monitor
         self.settings["session_monitor_kernel_secret"] = secrets.token_urlsafe(32)
         self._prepare_kernel_environment()
@@ -478,5 +482,8 @@ class SessionMonitorApp(ExtensionApp):
         self.log.info("Qiskit session monitor %s is serving %s", __version__, API_PREFIX)
 
     async def stop_extension(self) -> None:
+        if self._collector is not None:
+            metrics.unregister(self._collector)
+            self._collector = None
         if self.monitor is not None:
             await self.monitor.stop()

@@ -34,8 +34,8 @@ from jupyter_session_monitor.domain.models import (
     SOURCE_KERNEL,
     AccountRef,
 )
-from jupyter_session_monitor.engine.monitor import SessionMonitor
 from jupyter_session_monitor.policies.budgets import parse_budget
+from jupyter_session_monitor.policies.monitor import SessionMonitor
 from jupyter_session_monitor.protocol import API_PREFIX, PROOF_HEADER, SECRET_HEADER, derive, proof
 
 #: The largest request body the API reads (its bodies are a few hundred bytes).

@@ -1,0 +1,272 @@
+"""``SessionMonitor``: the engine with its policies, the one object the server talks to.
+
+It builds the engine (``engine/``) and the policies, hands each policy the narrow view of the
+engine it needs (``TrackedSessions``) and the engine the hooks that reach the policies
+(``EngineHooks``), and offers the handlers and the app what they call. Nothing it builds receives
+it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jupyter_session_monitor.domain import billing
+from jupyter_session_monitor.domain.errors import MonitorError
+from jupyter_session_monitor.domain.models import SOURCE_TRACKED, AccountRef, TrackedSession
+from jupyter_session_monitor.engine.changes import ChangeFeed
+from jupyter_session_monitor.engine.monitor import Engine, MonitorConfig
+from jupyter_session_monitor.engine.ports import EngineHooks
+from jupyter_session_monitor.policies.actions import Actions
+from jupyter_session_monitor.policies.budgets import BudgetKeeper
+from jupyter_session_monitor.policies.instances import InstanceWatch
+from jupyter_session_monitor.policies.money import MoneyFeed
+from jupyter_session_monitor.policies.orphans import OrphanWatch
+from jupyter_session_monitor.registry.store import Store
+from jupyter_session_monitor.service.runtime import RuntimeGateway
+
+#: The keys of a session's body whose change moves the instances' worst case.
+WORST_CASE_KEYS = ("state", "accepting_jobs", "started_at")
+
+
+class _Policies(EngineHooks):
+    """What the engine's events mean for each policy."""
+
+    def __init__(
+        self,
+        orphans: OrphanWatch,
+        budgets: BudgetKeeper,
+        instances: InstanceWatch,
+        money: MoneyFeed,
+    ) -> None:
+        self.orphans = orphans
+        self.budgets = budgets
+        self.instances = instances
+        self.money = money
+
+    def started(self) -> None:
+        self.budgets.load()
+        self.instances.start()
+
+    async def stopping(self) -> None:
+        self.orphans.stop()
+        self.budgets.stop()
+        self.money.stop()
+        await self.instances.stop()
+
+    def loaded(self, session: TrackedSession) -> None:
+        if session.orphaned and not session.closed:
+            self.orphans.arm(session)  # the grace period starts again
+
+    def adopted(self) -> None:
+        self.budgets.sync(force=True)
+
+    def added(self, session: TrackedSession) -> None:
+        self.instances.account_seen(session.account)
+        self.money.worst_case_changed()
+
+    def reclaimed(self, session_id: str) -> None:
+        self.orphans.disarm(session_id)
+
+    def kernel_missing(self, session: TrackedSession) -> None:
+        self.orphans.mark(session, "its kernel is gone")
+
+    def let_go(self, session_id: str) -> None:
+        self.orphans.disarm(session_id)
+        self.budgets.forget_session(session_id)
+        self.money.worst_case_changed()
+
+    def polled(self, session: TrackedSession, previous: dict[str, Any], was_closed: bool) -> None:
+        self.budgets.after_poll(session)
+        if session.closed and not was_closed:
+            self.instances.session_closed()
+        body = session.body or {}
+        if any(previous.get(k) != body.get(k) for k in WORST_CASE_KEYS):
+            self.money.worst_case_changed()
+
+    def rate_changed(self) -> None:
+        self.budgets.rate_changed()
+        self.money.changed()
+
+    def budget_view(self, session: TrackedSession) -> dict[str, Any] | None:
+        budget = self.budgets.for_session(session)
+        return None if budget is None else self.budgets.view(budget)
+
+    def budgeted(self, session: TrackedSession) -> bool:
+        return self.budgets.for_session(session) is not None
+
+
+class SessionMonitor:
+    def __init__(
+        self,
+        store: Store,
+        gateway: RuntimeGateway,
+        config: MonitorConfig,
+        kernel_exists: Callable[[str], bool] = lambda kernel_id: True,
+    ) -> None:
+        engine = self.engine = Engine(store, gateway, config, kernel_exists)
+        self.actions = Actions(engine, gateway, store)
+        self.orphans = OrphanWatch(
+            engine,
+            self.actions.close,
+            policy=config.orphan_policy,
+            grace_seconds=config.orphan_grace_seconds,
+        )
+        self.budgets = BudgetKeeper(
+            engine, store, self.actions, host=engine.host, root_dir=config.root_dir
+        )
+        self.instances = InstanceWatch(engine, gateway, config.instance_interval)
+        self.money = MoneyFeed(engine, self.instances, self.budgets, engine.changes.emit)
+        self.budgets.on_change = self.instances.on_change = self.money.changed
+        engine.hooks = _Policies(self.orphans, self.budgets, self.instances, self.money)
+        # Listeners of the push channel's event schema (browser sockets), when the app says.
+        self.push_listeners: Callable[[], int] | None = None
+
+    # ------------------------------------------------------------------ the engine's, as is
+
+    @property
+    def sessions(self) -> Mapping[str, TrackedSession]:
+        return self.engine.sessions
+
+    @property
+    def store(self) -> Store:
+        return self.engine.store
+
+    @property
+    def gateway(self) -> RuntimeGateway:
+        return self.engine.gateway
+
+    @property
+    def config(self) -> MonitorConfig:
+        return self.engine.config
+
+    @property
+    def changes(self) -> ChangeFeed:
+        return self.engine.changes
+
+    @property
+    def rate(self) -> billing.Rate:
+        return self.engine.rate
+
+    @property
+    def host(self) -> str:
+        return self.engine.host
+
+    @property
+    def watched(self) -> bool:
+        return self.engine.watched
+
+    @property
+    def stopped(self) -> bool:
+        return self.engine.stopped
+
+    @property
+    def version(self) -> int:
+        return self.engine.version
+
+    async def start(self) -> None:
+        await self.engine.start()
+
+    async def stop(self) -> None:
+        await self.engine.stop()
+
+    async def track(
+        self,
+        session_id: str,
+        account: AccountRef,
+        *,
+        source: str = SOURCE_TRACKED,
+        kernel_id: str | None = None,
+        notebook_path: str | None = None,
+        background: bool = False,
+        cell: dict[str, Any] | None = None,
+        job_cells: dict[str, dict[str, Any]] | None = None,
+    ) -> TrackedSession:
+        return await self.engine.track(
+            session_id,
+            account,
+            source=source,
+            kernel_id=kernel_id,
+            notebook_path=notebook_path,
+            background=background,
+            cell=cell,
+            job_cells=job_cells,
+        )
+
+    async def discover(self) -> int:
+        return await self.engine.discover()
+
+    def get(self, session_id: str) -> TrackedSession:
+        return self.engine.get(session_id)
+
+    def view(self, session: TrackedSession, *, with_timeline: bool = False) -> dict[str, Any]:
+        return self.engine.view(session, with_timeline=with_timeline)
+
+    def forget(self, session_id: str) -> None:
+        self.engine.forget(session_id)
+
+    async def refresh(self, session_id: str, within: float) -> TrackedSession:
+        return await self.engine.refresh(session_id, within)
+
+    async def job_times(self, session_id: str, newest: int | None = None) -> TrackedSession:
+        return await self.engine.job_times(session_id, newest)
+
+    def watched_now(self) -> None:
+        self.engine.watched_now()
+
+    def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        return self.engine.subscribe(listener)
+
+    def set_rate(self, rate: billing.Rate, user: str | None) -> None:
+        self.engine.set_rate(rate, user)
+
+    # ------------------------------------------------------------------ with the policies
+
+    def snapshot(self) -> dict[str, Any]:
+        return {**self.engine.snapshot(), "money": self.money_view()}
+
+    def money_view(self) -> dict[str, Any]:
+        """The rate, the instances' allowance and the notebooks' budgets."""
+        return self.money.view()
+
+    def kernel_gone(self, kernel_id: str, why: str) -> None:
+        self.orphans.kernel_gone(kernel_id, why)
+
+    async def close(self, session_id: str, user: str | None) -> TrackedSession:
+        return await self.actions.close(session_id, user)
+
+    async def cancel(self, session_id: str, user: str | None) -> TrackedSession:
+        return await self.actions.cancel(session_id, user)
+
+    async def cancel_job(self, job_id: str, user: str | None) -> TrackedSession:
+        return await self.actions.cancel_job(job_id, user)
+
+    async def close_all(
+        self, action: str, user: str | None, only: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Close (gracefully) or cancel every open session this server monitors: the ones of its
+        notebooks, those tracked by id and, with discovery on, the account's others. With
+        ``only``, just those of them (what a confirmation listed), never one opened since."""
+        targets = [
+            s.id
+            for s in self.sessions.values()
+            if not s.closed and not s.not_found and (only is None or s.id in only)
+        ]
+        act = self.close if action == "close" else self.cancel
+
+        async def one(session_id: str) -> dict[str, Any]:
+            try:
+                await act(session_id, user)
+            except MonitorError as error:
+                return {"id": session_id, "ok": False, "kind": error.kind, "message": error.message}
+            return {"id": session_id, "ok": True}
+
+        results = await asyncio.gather(*(one(i) for i in targets))
+        return {
+            "action": action,
+            "closed": [r["id"] for r in results if r["ok"]],
+            "failed": [
+                {k: r[k] for k in ("id", "kind", "message")} for r in results if not r["ok"]
+            ],
+        }
