@@ -258,7 +258,7 @@ def test_attach_tracks_a_session_from_elsewhere(
     from qiskit_ibm_runtime import Session
 
     from jupyter_session_monitor import SessionWidget
-    from jupyter_session_monitor.kernel import magics
+    from jupyter_session_monitor.kernel.magics import session as magics
 
     elsewhere = Session(backend=emulator.service().backend("ibmq_manila"))
     hook._opened.clear()  # opened "elsewhere": not this kernel's
@@ -644,7 +644,7 @@ def test_a_budget_in_a_kernel_no_monitor_started_is_one_line_and_the_cell_runs(
 
 
 def test_the_fit_line_says_nothing_without_a_basis_and_at_least_for_a_lower_bound() -> None:
-    from jupyter_session_monitor.kernel.magics import _fit_line
+    from jupyter_session_monitor.kernel.magics.money import _fit_line
 
     fit = {
         "queued": 40,
@@ -669,7 +669,7 @@ def test_the_fit_line_says_nothing_without_a_basis_and_at_least_for_a_lower_boun
 
 def test_status_says_a_close_sent_and_not_confirmed_as_the_row_does() -> None:
     # #26 item 1: every surface says at once what was sent, until a read confirms it.
-    from jupyter_session_monitor.kernel.magics import _pending_line
+    from jupyter_session_monitor.kernel.magics.money import _pending_line
 
     at = "2026-01-01T06:14:05Z"
     accepted = {
@@ -692,7 +692,7 @@ def test_status_says_a_close_sent_and_not_confirmed_as_the_row_does() -> None:
 def test_status_says_when_its_figures_are_of_an_earlier_read() -> None:
     # Review of #26 item 5: a fresh read that the service did not answer (429, a hang) gave the
     # last view, printed as if it were the service's answer now.
-    from jupyter_session_monitor.kernel.magics import _stale_line
+    from jupyter_session_monitor.kernel.magics.money import _stale_line
 
     view = {
         "stale": True,

@@ -12,7 +12,9 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from jupyter_session_monitor.kernel.magics import _VALUED, CELL_OPTIONS, USAGE, SessionMagics
+from jupyter_session_monitor.kernel.magics import SessionMagics
+from jupyter_session_monitor.kernel.magics import session as magics_session
+from jupyter_session_monitor.kernel.magics.parsing import _VALUED, CELL_OPTIONS, USAGE
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -236,8 +238,8 @@ def test_options_may_come_before_the_command_and_an_id_after_them(
     """The documented %session COMMAND [ID] [--options], in any order (argparse's intermixed
     reading): what reaches the command is the same."""
     seen: list[tuple[Any, bool]] = []
-    monkeypatch.setattr(SessionMagics, "_find", lambda self, ident: ident)
-    monkeypatch.setattr(SessionMagics, "_cancel", lambda self, s, yes: seen.append((s, yes)))
+    monkeypatch.setattr(magics_session, "find_session", lambda ident: ident)
+    monkeypatch.setattr(magics_session, "cancel_session", lambda s, yes: seen.append((s, yes)))
     for line in ("cancel abc --yes", "cancel --yes abc", "--yes cancel abc", "cancel abc"):
         shell.run_line_magic("session", line)
     assert seen == [("abc", True), ("abc", True), ("abc", True), ("abc", False)]

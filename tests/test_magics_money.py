@@ -1,7 +1,7 @@
 """The magics' side of money safety (issue #12): ``%%session --budget``, ``%session close --all``
 and the billed time, budget and fit-check in ``%session status`` and ``list``.
 
-The magics ask the Jupyter server that started their kernel (``hook.ask_server``, signed with the
+The magics ask the Jupyter server that started their kernel (``client.ask_server``, signed with the
 kernel's key), so these tests run real kernels started by a real server, the unmodified client and
 the emulator with real durations; where time must pass, the emulator's clock is moved forward.
 """

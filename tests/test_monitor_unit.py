@@ -425,10 +425,10 @@ async def test_a_session_with_a_budget_is_read_at_the_active_pace_while_open(
     await monitor.start()
     try:
         session = await monitor.track("s1", AccountRef(), source=SOURCE_KERNEL, kernel_id="k1")
-        before = monitor.engine._delay(session, 0)
+        before = monitor.engine.polling.delay(session, 0)
         spec = {"seconds": 60.0, "amount": None, "action": "close", "threshold": 0.8}
         monitor.budgets.set("session", "s1", spec, "alice")
-        after = monitor.engine._delay(session, 0)
+        after = monitor.engine.polling.delay(session, 0)
     finally:
         await monitor.stop()
     # A notebook's session is otherwise read at the idle pace until it runs a job (its kernel
@@ -980,7 +980,7 @@ async def test_a_job_without_metrics_is_asked_for_them_once() -> None:
         await monitor.track("s1", AccountRef())
         for _ in range(4):
             await monitor.refresh("s1", within=2.0)
-            await asyncio.gather(*monitor.engine._background)  # the metrics reads it started
+            await asyncio.gather(*monitor.engine.jobs._background)  # the metrics reads it started
         assert gateway.metrics_reads == 3
     finally:
         await monitor.stop()

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from jupyter_session_monitor.domain.models import AccountRef, JobRecord, TrackedSession, Transition
-from jupyter_session_monitor.registry.store import MIGRATIONS, Store
+from jupyter_session_monitor.registry.migrations import MIGRATIONS
+from jupyter_session_monitor.registry.store import Store
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 

@@ -17,32 +17,22 @@ from __future__ import annotations
 import functools
 import importlib.abc
 import inspect
-import json
 import logging
 import os
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from types import ModuleType
 from typing import Any
 
 from jupyter_session_monitor.protocol import (
     ENV_SECRET,
     ENV_URL,
-    KERNEL_REQUESTS_PATH,
-    PROOF_HEADER,
-    REGISTRATION_PATH,
-    SECRET_HEADER,
-    proof,
 )
 
+from .client import kernel_id, post
+
 __all__ = [
-    "ENV_SECRET",
-    "ENV_URL",
-    "ServerUnavailable",
-    "ask_server",
     "install",
     "installed",
     "opened_sessions",
@@ -311,7 +301,7 @@ def _report(session: Any, *, quiet: bool = False, job: Any = None) -> None:
         account = service._account
         name = getattr(service, "_session_monitor_account_name", None)
         payload = {
-            "kernel_id": _kernel_id(),
+            "kernel_id": kernel_id(),
             "session_id": session_id,
             "mode": "batch" if is_batch(session) else "dedicated",
             "backend": getattr(session._backend, "name", None),
@@ -397,30 +387,6 @@ def _job_id(job: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _kernel_id() -> str | None:
-    try:
-        from ipykernel.connect import get_connection_file
-
-        name = os.path.basename(get_connection_file())
-    except Exception:
-        return None
-    return (
-        name.removeprefix("kernel-").removesuffix(".json") if name.startswith("kernel-") else None
-    )
-
-
-def _kernel_key() -> bytes | None:
-    """This kernel's message-signing key, from its connection file."""
-    try:
-        from ipykernel.connect import get_connection_file
-
-        with open(get_connection_file(), encoding="utf-8") as connection:
-            key = json.load(connection).get("key")
-    except Exception:
-        return None
-    return key.encode() if isinstance(key, str) and key else None
-
-
 def _start_reporter() -> None:
     global _reporter
     if _reporter is None or not _reporter.is_alive():
@@ -448,70 +414,10 @@ def _send_reports() -> None:
         sent_at[session_id] = time.monotonic()
         for attempt in range(5):
             try:
-                _post(report)
+                post(report)
                 break
             except Exception as error:
                 if attempt == 4:
                     log.warning("jupyter-session-monitor could not register a session: %s", error)
                 else:
                     time.sleep(0.5 * 2**attempt)
-
-
-#: Opens the server's URL directly: a proxy from the kernel's environment never sees a report.
-_direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _post(report: dict[str, Any]) -> None:
-    body = json.dumps(report["payload"]).encode()
-    headers = {"Content-Type": "application/json", SECRET_HEADER: report["secret"]}
-    key = _kernel_key()
-    if key is not None:
-        headers[PROOF_HEADER] = proof(key, body)
-    request = urllib.request.Request(  # noqa: S310 (the server's own URL)
-        report["url"].rstrip("/") + "/" + REGISTRATION_PATH,
-        data=body,
-        method="POST",
-        headers=headers,
-    )
-    with _direct.open(request, timeout=30) as response:
-        response.read()
-
-
-class ServerUnavailable(Exception):
-    """The kernel cannot ask the server: it was not started by a server with the monitor, or the
-    server refused (the message says why, in the server's words)."""
-
-
-def ask_server(op: str, **fields: Any) -> Any:
-    """Ask this kernel's server something (``POST kernel-requests``), signed with the kernel's
-    key; blocking, for the magics. Raises ``ServerUnavailable`` with a sentence for people."""
-    url, secret = os.environ.get(ENV_URL), os.environ.get(ENV_SECRET)
-    kernel_id, key = _kernel_id(), _kernel_key()
-    if not url or not secret or kernel_id is None or key is None:
-        raise ServerUnavailable(
-            "this kernel was not started by a Jupyter server with the session monitor (a "
-            "headless run, or another front end), so the monitor cannot be asked"
-        )
-    body = json.dumps({"kernel_id": kernel_id, "op": op, **fields}).encode()
-    request = urllib.request.Request(  # noqa: S310 (the server's own URL)
-        url.rstrip("/") + "/" + KERNEL_REQUESTS_PATH,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            SECRET_HEADER: secret,
-            PROOF_HEADER: proof(key, body),
-        },
-    )
-    try:
-        with _direct.open(request, timeout=60) as response:
-            text = response.read()
-    except urllib.error.HTTPError as error:
-        try:
-            message = json.loads(error.read())["error"]["message"]
-        except Exception:
-            message = f"HTTP {error.code}"
-        raise ServerUnavailable(message) from None
-    except OSError as error:
-        raise ServerUnavailable(f"the Jupyter server cannot be reached ({error})") from None
-    return json.loads(text) if text else None

@@ -20,18 +20,18 @@ from typing import Any
 
 from jupyter_session_monitor import metrics
 from jupyter_session_monitor.domain import billing
+from jupyter_session_monitor.domain.budgets import counted, definition, state
 from jupyter_session_monitor.domain.errors import MonitorError
 from jupyter_session_monitor.domain.models import (
-    BUDGET_ACTIONS,
     BUDGET_NOTEBOOK,
     BUDGET_SESSION,
     Budget,
     TrackedSession,
 )
+from jupyter_session_monitor.domain.notebooks import notebook_file
 from jupyter_session_monitor.engine.ports import TrackedSessions
 from jupyter_session_monitor.policies.actions import Actions
-from jupyter_session_monitor.protocol import derive
-from jupyter_session_monitor.registry.store import Store, notebook_file
+from jupyter_session_monitor.registry.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -46,58 +46,6 @@ MIN_CHECK_SECONDS = 0.5
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def parse_budget(body: Any) -> dict[str, Any]:
-    """Validate a budget request body: ``{seconds | amount, action?, threshold?}``."""
-    if not isinstance(body, dict):
-        raise MonitorError(400, "bad_request", "The body must be a JSON object.")
-    allowed = {"seconds", "amount", "action", "threshold", "notebook_path"}
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise MonitorError(
-            400,
-            "bad_request",
-            f"Unknown field(s): {', '.join(unknown)}. Allowed: "
-            + ", ".join(sorted(allowed - {"notebook_path"}))
-            + ".",
-        )
-    seconds, amount = body.get("seconds"), body.get("amount")
-    for name, value in (("seconds", seconds), ("amount", amount)):
-        if value is not None and (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or value <= 0
-        ):
-            raise MonitorError(400, "bad_request", f"'{name}' must be a positive number.")
-    if (seconds is None) == (amount is None):
-        raise MonitorError(
-            400,
-            "bad_request",
-            "Give exactly one of 'seconds' (billed time) or 'amount' (money at the rate set "
-            "for this server).",
-        )
-    action = body.get("action", "notify")
-    if action not in BUDGET_ACTIONS:
-        raise MonitorError(
-            400, "bad_request", f"'action' must be one of {', '.join(BUDGET_ACTIONS)}."
-        )
-    threshold = body.get("threshold", 0.8)
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, int | float)
-        or not 0 < threshold <= 1
-    ):
-        raise MonitorError(
-            400, "bad_request", "'threshold' must be a share of the budget: above 0, at most 1."
-        )
-    return {
-        "seconds": None if seconds is None else float(seconds),
-        "amount": None if amount is None else float(amount),
-        "action": action,
-        "threshold": float(threshold),
-    }
 
 
 class BudgetKeeper:
@@ -149,11 +97,11 @@ class BudgetKeeper:
             self._changed(gone)
         for key, budget in stored.items():
             held = self.budgets.get(key)
-            if held is not None and _state(held) == _state(budget):
+            if held is not None and state(held) == state(budget):
                 continue
             self.budgets[key] = budget
             self._changed(budget)
-            if held is None or _definition(held) != _definition(budget):
+            if held is None or definition(held) != definition(budget):
                 self.check(budget)
 
     def stop(self) -> None:
@@ -206,7 +154,7 @@ class BudgetKeeper:
         return [
             s
             for s in self.engine.sessions.values()
-            if self._applies(budget, s) and _counted(budget, s)
+            if self._applies(budget, s) and counted(budget, s)
         ]
 
     def elsewhere(self, budget: Budget, *, fresh: bool = False) -> list[TrackedSession]:
@@ -225,7 +173,7 @@ class BudgetKeeper:
             for s in self.store.notebook_sessions_elsewhere(
                 notebook_file(root, budget.target), self.host
             )
-            if s.id not in self.engine.sessions and _counted(budget, s)
+            if s.id not in self.engine.sessions and counted(budget, s)
         ]
         self._elsewhere[budget.target] = (now, found)
         return found
@@ -471,7 +419,7 @@ class BudgetKeeper:
         # Closing or cancelling cannot be undone: only on a budget the registry still holds.
         self.sync(force=True)
         held = self.budgets.get(key)
-        if held is None or _definition(held) != _definition(budget):
+        if held is None or definition(held) != definition(budget):
             return
         # A "cancel" budget also cancels a session the user closed gracefully: its queued jobs
         # still run, and bill, until it drains.
@@ -513,7 +461,7 @@ class BudgetKeeper:
         if not self._stopped:
             self.sync(force=True)  # what another server did meanwhile, to add to, not overwrite
         held = self.budgets.get(key)
-        if self._stopped or held is None or _definition(held) != _definition(budget):
+        if self._stopped or held is None or definition(held) != definition(budget):
             return
         budget = held
         verb = "closed" if budget.action == "close" else "cancelled"
@@ -533,32 +481,3 @@ class BudgetKeeper:
         self.store.update_budget_state(budget)
         log.info("Budget for %s '%s': %s", budget.scope, budget.target, budget.outcome)
         self._changed(budget)
-
-
-def _counted(budget: Budget, session: TrackedSession) -> bool:
-    """A notebook budget counts its notebook's sessions not already closed when it was set."""
-    closed_at = derive.parse_time((session.body or {}).get("closed_at"))
-    return closed_at is None or closed_at >= budget.set_at
-
-
-def _definition(budget: Budget) -> tuple[Any, ...]:
-    """What a budget is (as the registry stores it), without what it warned of or did."""
-    return (
-        budget.scope,
-        budget.target,
-        budget.action,
-        derive.iso(budget.set_at),
-        budget.seconds,
-        budget.amount,
-        budget.threshold,
-        budget.root_dir,
-    )
-
-
-def _state(budget: Budget) -> tuple[Any, ...]:
-    return (
-        *_definition(budget),
-        derive.iso(budget.warned_at),
-        derive.iso(budget.reached_at),
-        budget.outcome,
-    )

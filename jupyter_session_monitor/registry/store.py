@@ -2,14 +2,14 @@
 
 SQLite in WAL mode (readers never block the writer; several servers may share one file), each
 change in its own short transaction, so a ``kill -9`` loses nothing that was committed. The schema
-is versioned with ``PRAGMA user_version`` and the migrations below, applied in order at open.
+is versioned with ``PRAGMA user_version`` and the migrations of ``migrations.py``, applied in order
+at open.
 Credentials are never stored: accounts are kept by name and identity only.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -18,184 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_session_monitor.domain.models import (
-    AccountRef,
     Budget,
     JobRecord,
     TrackedSession,
     Transition,
 )
+from jupyter_session_monitor.domain.notebooks import notebook_file
 from jupyter_session_monitor.protocol.derive import iso, parse_time
 
-MIGRATIONS: tuple[str, ...] = (
-    # 1: sessions, their jobs, state transitions and the audit of user actions.
-    """
-    CREATE TABLE sessions (
-        id TEXT PRIMARY KEY,
-        account_name TEXT,
-        channel TEXT,
-        instance TEXT,
-        url TEXT,
-        source TEXT NOT NULL,
-        kernel_id TEXT,
-        notebook_path TEXT,
-        mode TEXT,
-        backend TEXT,
-        tracked_at TEXT NOT NULL,
-        body TEXT,
-        last_polled_at TEXT,
-        orphaned INTEGER NOT NULL DEFAULT 0,
-        last_action TEXT,
-        closed_at TEXT
-    );
-    CREATE TABLE jobs (
-        id TEXT PRIMARY KEY,
-        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        program_id TEXT NOT NULL,
-        status TEXT NOT NULL,
-        tags TEXT NOT NULL,
-        created TEXT
-    );
-    CREATE INDEX jobs_by_session ON jobs(session_id);
-    CREATE TABLE transitions (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        at TEXT NOT NULL,
-        state TEXT,
-        accepting_jobs INTEGER,
-        status TEXT NOT NULL
-    );
-    CREATE INDEX transitions_by_session ON transitions(session_id, id);
-    CREATE TABLE actions (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        at TEXT NOT NULL,
-        user TEXT,
-        action TEXT NOT NULL,
-        target TEXT NOT NULL,
-        result TEXT NOT NULL,
-        detail TEXT
-    );
-    """,
-    # 2: the quantum time each job was billed (the job list's usage.seconds).
-    """
-    ALTER TABLE jobs ADD COLUMN usage_seconds REAL
-    """,
-    # 3: why a job failed or was cancelled (the service's code and message); sessions the
-    # service no longer knows (a 404), which no longer count as open.
-    """
-    ALTER TABLE jobs ADD COLUMN reason TEXT;
-    ALTER TABLE sessions ADD COLUMN not_found INTEGER NOT NULL DEFAULT 0
-    """,
-    # 4: which Jupyter server monitors each session. Several servers of one user share the
-    # default file (a second JupyterLab, named servers on a hub); each judges and acts only on
-    # its own sessions, and adopts those of servers that are gone.
-    """
-    CREATE TABLE servers (
-        id TEXT PRIMARY KEY,
-        host TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        url TEXT,
-        started_at TEXT NOT NULL,
-        heartbeat_at TEXT NOT NULL
-    );
-    ALTER TABLE sessions ADD COLUMN server_id TEXT
-    """,
-    # 5: money safety: the service's run-time estimate per job, budgets (per session or per
-    # notebook; what was warned and done, so a restart neither repeats nor forgets it) and the
-    # server's settings changed through the API (the billing rate).
-    """
-    ALTER TABLE jobs ADD COLUMN estimated_seconds REAL;
-    CREATE TABLE budgets (
-        scope TEXT NOT NULL,
-        target TEXT NOT NULL,
-        action TEXT NOT NULL,
-        set_at TEXT NOT NULL,
-        seconds REAL,
-        amount REAL,
-        threshold REAL NOT NULL,
-        warned_at TEXT,
-        reached_at TEXT,
-        outcome TEXT,
-        PRIMARY KEY (scope, target)
-    );
-    CREATE TABLE settings (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    )
-    """,
-    # 6: which notebook cell opened each session and submitted each job (as the kernel reported
-    # it), and when each job ran (the service's metrics, read once a job is final).
-    """
-    ALTER TABLE sessions ADD COLUMN cell TEXT;
-    ALTER TABLE sessions ADD COLUMN job_cells TEXT;
-    ALTER TABLE jobs ADD COLUMN started TEXT;
-    ALTER TABLE jobs ADD COLUMN finished TEXT
-    """,
-    # 7: the rate in force when a session's bill became final (it closed): a receipt or the
-    # history prices a past session at its own rate, not at today's.
-    """
-    ALTER TABLE sessions ADD COLUMN billed_rate TEXT
-    """,
-    # 8: each server's notebook folder: a notebook budget counts the sessions that servers of
-    # the registry opened from the same notebook file, whichever server monitors them.
-    """
-    ALTER TABLE servers ADD COLUMN root_dir TEXT
-    """,
-    # 9: the folder a notebook budget's path is relative to: a server whose folder differs has
-    # another notebook at that path, which the budget must not count or close.
-    """
-    ALTER TABLE budgets ADD COLUMN root_dir TEXT
-    """,
-)
-
-#: A server whose heartbeat is older than this is taken to be gone (its sessions are adopted).
-SERVER_STALE_SECONDS = 90.0
+from .migrations import MIGRATIONS
+from .rows import alive, job_of, session_of
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _pid_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process: it exists
-    return True
-
-
-def _alive(server: sqlite3.Row | dict[str, Any], host: str) -> bool:
-    """Whether a recorded server still runs: on this host its process must exist; anywhere its
-    heartbeat must be recent."""
-    if server["heartbeat_at"] is None:
-        return False
-    beat = parse_time(server["heartbeat_at"])
-    if beat is None or (_now() - beat).total_seconds() > SERVER_STALE_SECONDS:
-        return False
-    return not (server["host"] == host and not _pid_running(int(server["pid"])))
-
-
-def _job(row: sqlite3.Row) -> JobRecord:
-    return JobRecord(
-        id=row["id"],
-        session_id=row["session_id"],
-        program_id=row["program_id"],
-        status=row["status"],
-        tags=json.loads(row["tags"]),
-        created=row["created"],
-        usage_seconds=row["usage_seconds"],
-        reason=json.loads(row["reason"]) if row["reason"] else None,
-        estimated_seconds=row["estimated_seconds"],
-        started=row["started"],
-        finished=row["finished"],
-    )
-
-
-def notebook_file(root_dir: str, notebook_path: str) -> str:
-    """A notebook's identity across servers: its absolute path (a server's notebook paths are
-    relative to its own folder, which another server's may differ from)."""
-    return os.path.normpath(os.path.join(os.path.realpath(root_dir), notebook_path))
 
 
 class Store:
@@ -374,32 +210,12 @@ class Store:
             rows = self._db.execute("SELECT * FROM sessions")
         else:
             rows = self._db.execute("SELECT * FROM sessions WHERE server_id=?", (self.server_id,))
-        sessions = [self._session(row) for row in rows if only is None or row["id"] in only]
+        sessions = [session_of(row) for row in rows if only is None or row["id"] in only]
         by_id = {s.id: s for s in sessions}
         for row in self._db.execute("SELECT * FROM jobs ORDER BY created, id"):
             if row["session_id"] in by_id:
-                by_id[row["session_id"]].jobs.append(_job(row))
+                by_id[row["session_id"]].jobs.append(job_of(row))
         return sessions
-
-    def _session(self, row: sqlite3.Row) -> TrackedSession:
-        return TrackedSession(
-            id=row["id"],
-            account=AccountRef(row["account_name"], row["channel"], row["instance"], row["url"]),
-            source=row["source"],
-            tracked_at=parse_time(row["tracked_at"]) or _now(),
-            kernel_id=row["kernel_id"],
-            notebook_path=row["notebook_path"],
-            mode=row["mode"],
-            backend=row["backend"],
-            body=json.loads(row["body"]) if row["body"] else None,
-            last_polled_at=parse_time(row["last_polled_at"]),
-            orphaned=bool(row["orphaned"]),
-            last_action=row["last_action"],
-            not_found=bool(row["not_found"]),
-            cell=json.loads(row["cell"]) if row["cell"] else None,
-            job_cells=json.loads(row["job_cells"]) if row["job_cells"] else {},
-            billed_rate=json.loads(row["billed_rate"]) if row["billed_rate"] else None,
-        )
 
     def prune(self, closed_before: datetime) -> int:
         """Forget sessions that closed before the given time (their jobs and timeline too).
@@ -536,7 +352,7 @@ class Store:
             "WHERE s.server_id IS NULL OR s.server_id != ?",
             (self.server_id,),
         ).fetchall():
-            if row["owner"] is not None and _alive(row, host):
+            if row["owner"] is not None and alive(row, host):
                 continue
             if row["owner"] is None:
                 adopted += [
@@ -586,7 +402,7 @@ class Store:
             "JOIN servers v ON v.id = s.server_id WHERE s.id=? AND s.server_id != ?",
             (session_id, self.server_id or ""),
         ).fetchone()
-        if row is None or not _alive(row, host):
+        if row is None or not alive(row, host):
             return None
         return dict(row)
 
@@ -602,10 +418,10 @@ class Store:
             (self.server_id or "",),
         ).fetchall()
         sessions = [
-            self._session(row)
+            session_of(row)
             for row in rows
             if notebook_file(row["server_root"], row["notebook_path"]) == notebook
-            and _alive(
+            and alive(
                 {
                     "host": row["server_host"],
                     "pid": row["server_pid"],
@@ -621,7 +437,7 @@ class Store:
                 f"SELECT * FROM jobs WHERE session_id IN ({marks}) ORDER BY created, id",  # noqa: S608 (marks only)
                 list(by_id),
             ):
-                by_id[row["session_id"]].jobs.append(_job(row))
+                by_id[row["session_id"]].jobs.append(job_of(row))
         return sessions
 
     # ------------------------------------------------------------------ audit
