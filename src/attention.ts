@@ -4,7 +4,7 @@
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import type { IMonitorSettings } from './model';
+import type { IMonitorSettings } from './store/model';
 import { budgetText, fitText, meterAt } from './money';
 import {
   clockTime,
@@ -17,7 +17,7 @@ import {
   pendingJobs,
   shortId
 } from './present';
-import type { ISessionView } from './sessionStore';
+import type { ISessionView } from './store/sessionStore';
 import { secondsLeft, serviceClock } from './timer';
 
 export type AttentionKind =

@@ -17,7 +17,7 @@ import { IRunningSessionManagers } from '@jupyterlab/running';
 /* eslint-disable jupyter/prefer-lazy-imports */
 import { SessionActions } from './actions';
 import { sessionMonitorIcon } from './icons';
-import { MonitorModel, settingsFrom } from './model';
+import { MonitorModel, settingsFrom } from './store/model';
 import { setMoneyLanguage } from './money';
 import { NotebookCells } from './notebookCells';
 import { Notifier } from './notifier';

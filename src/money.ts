@@ -6,7 +6,7 @@ import type {
   IBudgetView,
   IInstanceUsage,
   ISessionView
-} from './sessionStore';
+} from './store/sessionStore';
 import { parseTime } from './timer';
 
 /**

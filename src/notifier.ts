@@ -8,10 +8,10 @@ import {
   SeenKeys,
   VisibleTabs
 } from './attention';
-import type { MonitorModel } from './model';
+import type { MonitorModel } from './store/model';
 import { instanceRiskText } from './money';
 import { isOpen, shortId } from './present';
-import type { ISessionView } from './sessionStore';
+import type { ISessionView } from './store/sessionStore';
 
 /** The kinds whose notification states something that holds for a while (kept true). */
 const LIVE_KINDS = new Set(['max_ttl', 'idle', 'budget', 'fit']);

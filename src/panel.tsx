@@ -5,9 +5,9 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import type { SessionActions } from './actions';
-import { SessionList } from './components/SessionList';
+import { SessionList } from './components/list';
 import { VersionView } from './components/VersionView';
-import type { MonitorModel } from './model';
+import type { MonitorModel } from './store/model';
 import { VersionModel } from './versionModel';
 
 /** The left-sidebar panel: the session list, with what is installed in its footer. */

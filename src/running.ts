@@ -9,7 +9,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { sessionMonitorIcon } from './icons';
-import type { MonitorModel } from './model';
+import type { MonitorModel } from './store/model';
 import {
   clockTime,
   modeText,
@@ -17,7 +17,7 @@ import {
   pendingJobs,
   shortId
 } from './present';
-import type { ISessionView } from './sessionStore';
+import type { ISessionView } from './store/sessionStore';
 
 export interface IRunningCallbacks {
   reveal(id: string): void;

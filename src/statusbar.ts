@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import type { MonitorModel } from './model';
+import type { MonitorModel } from './store/model';
 import { formatMoney, meterAt } from './money';
 import { isOpen, soonestCloseSeconds } from './present';
 import { formatCountdown } from './timer';

@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Token } from '@lumino/coreutils';
 
 import type { SessionActions } from './actions';
-import type { MonitorModel } from './model';
+import type { MonitorModel } from './store/model';
 
 /** The page's session monitor, for other plugins (the notebook widget's view). */
 export interface ISessionMonitor {

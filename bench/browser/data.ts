@@ -11,7 +11,7 @@ import type {
   IJobView,
   ISessionView,
   ISnapshot
-} from '../../src/sessionStore';
+} from '../../src/store/sessionStore';
 
 export interface IBenchData {
   /** Local time the data is relative to (ms). */

@@ -22,11 +22,11 @@ import '../../style/base.css';
 import './page.css';
 
 import { SessionActions } from '../../src/actions';
-import { SessionList } from '../../src/components/SessionList';
-import { TimelinePicture } from '../../src/components/TimelinePicture';
-import { MonitorModel } from '../../src/model';
+import { SessionList } from '../../src/components/list';
+import { TimelinePicture } from '../../src/components/timeline';
+import { MonitorModel } from '../../src/store/model';
 import { groupSessions } from '../../src/present';
-import type { IChange, ISessionView } from '../../src/sessionStore';
+import type { IChange, ISessionView } from '../../src/store/sessionStore';
 import { Ticker } from '../../src/ticker';
 import { keptTranslations } from '../../src/translation';
 import { IBenchData, makeData, nextView } from './data';

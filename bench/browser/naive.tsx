@@ -4,7 +4,7 @@
  * every row with its countdown text, on each of them: no React.memo, no per-row subscription to
  * the tick or to the store, no visibility gating. The same markup as the real list and row
  * (elements and class names, so the same CSS applies; the job table paged at `JOB_PAGE` with its
- * status toggles and copy buttons), the same pure functions (src/present.ts, src/money.ts,
+ * status toggles and copy buttons), the same pure functions (src/present/, src/money.ts,
  * src/timer.ts), the same stateless pieces (`StatusBadge`, `SessionOutcome`, `SessionButtons`,
  * `TimelinePicture`) and the same icons, so the two do the same work per row and differ only in
  * how much of it they redo. The benchmark compares the two DOMs element by element class.
@@ -24,8 +24,8 @@ import {
   SessionButtons,
   SessionOutcome,
   StatusBadge
-} from '../../src/components/SessionRow';
-import { TimelinePicture } from '../../src/components/TimelinePicture';
+} from '../../src/components/row';
+import { TimelinePicture } from '../../src/components/timeline';
 import {
   budgetText,
   fitText,
@@ -63,7 +63,7 @@ import type {
   ISessionView,
   ITransition,
   SessionStore
-} from '../../src/sessionStore';
+} from '../../src/store/sessionStore';
 import type { Ticker } from '../../src/ticker';
 
 export interface INaiveListProps {

@@ -8,8 +8,8 @@ import { act } from 'react';
 import { describe, expect, it } from 'vitest';
 
 import type { SessionActions } from '../actions';
-import { SessionRow } from '../components/SessionRow';
-import type { ISessionView } from '../sessionStore';
+import { SessionRow } from '../components/row';
+import type { ISessionView } from '../store/sessionStore';
 import { Ticker } from '../ticker';
 import { job, sessionView, withJobs } from './fixtures';
 import { render } from './render';

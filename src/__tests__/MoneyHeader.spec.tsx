@@ -4,9 +4,9 @@ import * as React from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { MoneyHeader } from '../components/Money';
-import type { MonitorModel } from '../model';
-import type { IBilling, ISessionView } from '../sessionStore';
-import { SessionStore } from '../sessionStore';
+import type { MonitorModel } from '../store/model';
+import type { IBilling, ISessionView } from '../store/sessionStore';
+import { SessionStore } from '../store/sessionStore';
 import { Ticker } from '../ticker';
 import { billing, instanceReading, sessionView } from './fixtures';
 import { render } from './render';

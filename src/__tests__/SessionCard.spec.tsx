@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 
 import type { SessionActions } from '../actions';
 import { SessionCard } from '../components/SessionCard';
-import type { MonitorModel } from '../model';
-import { SessionStore } from '../sessionStore';
+import type { MonitorModel } from '../store/model';
+import { SessionStore } from '../store/sessionStore';
 import { Ticker } from '../ticker';
 import { PACKAGE_VERSION } from '../version';
 import { job, sessionView, withJobs } from './fixtures';

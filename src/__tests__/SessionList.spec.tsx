@@ -8,9 +8,9 @@ import { act } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { SessionActions } from '../actions';
-import { SessionList } from '../components/SessionList';
-import { MonitorModel } from '../model';
-import type { ISessionView } from '../sessionStore';
+import { SessionList } from '../components/list';
+import { MonitorModel } from '../store/model';
+import type { ISessionView } from '../store/sessionStore';
 import { job, sessionView, withJobs } from './fixtures';
 import { render } from './render';
 

@@ -5,9 +5,9 @@ import { act } from 'react';
 import { describe, expect, it, vi } from 'vitest';
 
 import type { SessionActions } from '../actions';
-import { CodeSample, viewStateFrom } from '../components/SessionList';
-import { isTimestamp, SessionRow } from '../components/SessionRow';
-import type { ISessionView } from '../sessionStore';
+import { CodeSample, viewStateFrom } from '../components/list';
+import { isTimestamp, SessionRow } from '../components/row';
+import type { ISessionView } from '../store/sessionStore';
 import { Ticker } from '../ticker';
 import { job, sessionView, withJobs } from './fixtures';
 import { render } from './render';

@@ -5,17 +5,13 @@ import { act } from 'react';
 import type { Root } from 'react-dom/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import {
-  REFETCH_MAX_MS,
-  REFETCH_MS,
-  useTimeline
-} from '../components/SessionRow';
+import { REFETCH_MAX_MS, REFETCH_MS, useTimeline } from '../components/row';
 import {
   queueSteps,
   TimelinePicture,
   timelineModel
-} from '../components/TimelinePicture';
-import type { ISessionView } from '../sessionStore';
+} from '../components/timeline';
+import type { ISessionView } from '../store/sessionStore';
 import { Ticker } from '../ticker';
 import { job, sessionView, withJobs } from './fixtures';
 import { render } from './render';

@@ -1,9 +1,9 @@
 import { nullTranslator } from '@jupyterlab/translation';
 import { describe, expect, it } from 'vitest';
 
-import { DEFAULT_SETTINGS, settingsFrom } from '../model';
+import { DEFAULT_SETTINGS, settingsFrom } from '../store/model';
 import { attentionOf, SeenKeys, VisibleTabs } from '../attention';
-import type { ISessionView } from '../sessionStore';
+import type { ISessionView } from '../store/sessionStore';
 import { statusSummary } from '../statusbar';
 import { job, sessionView, T0, withJobs } from './fixtures';
 

@@ -3,7 +3,7 @@ import type {
   IInstanceUsage,
   IJobView,
   ISessionView
-} from '../sessionStore';
+} from '../store/sessionStore';
 
 /** A session view as the server sends it, with the given fields changed. */
 export function sessionView(changes: Partial<ISessionView> = {}): ISessionView {

@@ -1,7 +1,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { MonitorModel, VIEWER_HEARTBEAT_MS } from '../model';
+import { MonitorModel, VIEWER_HEARTBEAT_MS } from '../store/model';
 
 /** Settings whose fetch records each call (without the cache-busting number JupyterLab adds)
  * and answers an empty snapshot or 204. */

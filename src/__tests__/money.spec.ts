@@ -15,7 +15,7 @@ import {
   totalOf,
   worstCaseText
 } from '../money';
-import type { IBudgetView } from '../sessionStore';
+import type { IBudgetView } from '../store/sessionStore';
 import cases from '../../tests/cases/money.json';
 import { clockTime } from '../present';
 import { billing, instanceReading, sessionView } from './fixtures';

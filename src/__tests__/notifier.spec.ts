@@ -4,9 +4,9 @@ import { Signal } from '@lumino/signaling';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { SeenKeys, VisibleTabs } from '../attention';
-import { DEFAULT_SETTINGS, type MonitorModel } from '../model';
+import { DEFAULT_SETTINGS, type MonitorModel } from '../store/model';
 import { Notifier } from '../notifier';
-import type { IInstanceUsage, ISessionView } from '../sessionStore';
+import type { IInstanceUsage, ISessionView } from '../store/sessionStore';
 import { sessionView } from './fixtures';
 
 const trans = nullTranslator.load('jupyter_session_monitor');

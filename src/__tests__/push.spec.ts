@@ -1,8 +1,8 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { CHANGES_SCHEMA_ID, PushChannel } from '../push';
-import type { IChange } from '../sessionStore';
+import { CHANGES_SCHEMA_ID, PushChannel } from '../store/push';
+import type { IChange } from '../store/sessionStore';
 
 /** A WebSocket the test opens, feeds and drops by hand. */
 class FakeSocket {

@@ -2,10 +2,10 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { Signal } from '@lumino/signaling';
 import { describe, expect, it } from 'vitest';
 
-import type { MonitorModel } from '../model';
+import type { MonitorModel } from '../store/model';
 import { isOpen } from '../present';
 import { RunningQiskitSessions, runningLabel } from '../running';
-import type { ISessionView } from '../sessionStore';
+import type { ISessionView } from '../store/sessionStore';
 import { Ticker } from '../ticker';
 import { job, sessionView, withJobs } from './fixtures';
 

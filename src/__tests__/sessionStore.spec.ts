@@ -5,7 +5,7 @@ import {
   ISessionView,
   ISnapshot,
   SessionStore
-} from '../sessionStore';
+} from '../store/sessionStore';
 
 function view(id: string, status = 'Pending'): ISessionView {
   return {

@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { useSignalVersion } from '../hooks';
-import type { MonitorModel } from '../model';
+import type { MonitorModel } from '../store/model';
 import {
   clockTime,
   isOpen,
@@ -10,7 +10,7 @@ import {
   pendingJobs,
   shortId
 } from '../present';
-import type { ISessionView } from '../sessionStore';
+import type { ISessionView } from '../store/sessionStore';
 import { newerView } from './LiveConsequence';
 
 /**

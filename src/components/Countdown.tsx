@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { countdownsOf, ICountdown, primaryCountdowns } from '../present';
-import type { ISessionView } from '../sessionStore';
+import type { ISessionView } from '../store/sessionStore';
 import { Ticker, useNow, useOnScreen } from '../ticker';
 
 export interface ICountdownProps {

@@ -2,9 +2,9 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { useSignalVersion } from '../hooks';
-import type { MonitorModel } from '../model';
+import type { MonitorModel } from '../store/model';
 import { clockTime, consequence, SessionAction } from '../present';
-import type { ISessionView } from '../sessionStore';
+import type { ISessionView } from '../store/sessionStore';
 import { parseTime } from '../timer';
 
 /** The newer of two views of one session, by when the server last read the service. */

@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import type { MonitorModel } from '../model';
+import type { MonitorModel } from '../store/model';
 import {
   budgetText,
   fitText,
@@ -18,7 +18,7 @@ import {
   worstCaseText
 } from '../money';
 import { formatDuration } from '../present';
-import type { IInstanceUsage, ISessionView } from '../sessionStore';
+import type { IInstanceUsage, ISessionView } from '../store/sessionStore';
 import { Ticker, useNow, useOnScreen } from '../ticker';
 
 interface ILiveProps {

@@ -3,14 +3,14 @@ import * as React from 'react';
 
 import type { SessionActions } from '../actions';
 import { useSignalVersion } from '../hooks';
-import type { MonitorModel } from '../model';
+import type { MonitorModel } from '../store/model';
 import { isOpen, modeText, shortId } from '../present';
-import type { ISessionView } from '../sessionStore';
+import type { ISessionView } from '../store/sessionStore';
 import { Countdown } from './Countdown';
 import { BillingLine, BudgetLine, FitLine } from './Money';
-import { useTimeline } from './SessionRow';
-import { TimelinePicture } from './TimelinePicture';
-import { SessionButtons, SessionOutcome, StatusBadge } from './SessionRow';
+import { useTimeline } from './row';
+import { TimelinePicture } from './timeline';
+import { SessionButtons, SessionOutcome, StatusBadge } from './row';
 
 export interface ISessionCardProps {
   sessionId: string;

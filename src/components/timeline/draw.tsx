@@ -1,170 +1,16 @@
-import type { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { clockTime, formatDuration } from '../../present';
+import type { ISessionView, ITransition } from '../../store/sessionStore';
+import { ITimelineModel, timelineModel } from './model';
 
-import { clockTime, formatDuration, isOpen } from '../present';
-import type { IJobView, ISessionView, ITransition } from '../sessionStore';
-import { Ticker, useNow, useOnScreen } from '../ticker';
-import { parseTime, serviceClock } from '../timer';
-
-/**
- * A session drawn on a time axis (SVG, coloured by `--jp-*` variables so that it reads in light
- * and dark themes): its state bands (open, active, inactive), each job as a bar (queued, then
- * running, coloured by outcome, failed ones marked), the billed idle gaps (active with no job
- * running), and markers for the deadlines still ahead. Every bar and band has a `<title>`: the
- * browser shows it on hover and screen readers read it.
- */
-
-export interface ITimelineModel {
-  start: number;
-  end: number;
-  /** The session is not closed: `end` is `now`, and what is `open` goes on past it. */
-  open: boolean;
-  bands: { from: number; to: number; state: string; open: boolean }[];
-  jobs: {
-    job: IJobView;
-    created: number;
-    started: number | null;
-    finished: number;
-    outcome: string;
-    /** Queued or running at `now`: `finished` is `now`. */
-    open: boolean;
-  }[];
-  idle: { from: number; to: number; open: boolean }[];
-  markers: { at: number; kind: 'max_ttl' | 'interactive_ttl' | 'idle_close' }[];
-}
-
-/** Whether a session's picture still grows: the service has not closed it and still knows it. */
-export function timelineOpen(view: ISessionView): boolean {
-  return (
-    !parseTime(view.details?.closed_at as string | undefined) && isOpen(view)
-  );
-}
-
-/** The picture's content as numbers (ms), from a view with its timeline, at `now` (server ms). */
-export function timelineModel(
-  view: ISessionView,
-  transitions: ITransition[],
-  now: number
-): ITimelineModel | null {
-  const details = view.details ?? {};
-  // The service's own timestamps, on the server's clock (as `now`, the transitions and the
-  // deadlines are).
-  const service = serviceClock(view);
-  const closedAt = service(details.closed_at as string | null | undefined);
-  const created =
-    service(view.created_at) ??
-    parseTime(transitions[0]?.at) ??
-    parseTime(view.tracked_at);
-  if (created === null) {
-    return null;
-  }
-  // The service's own state changes when it lists them (details.timestamps), else what the
-  // monitor saw.
-  const stamps = Array.isArray(details.timestamps)
-    ? (details.timestamps as { status?: string; timestamp?: string }[])
-        .map(t => ({ at: service(t.timestamp), state: t.status ?? '' }))
-        .filter((t): t is { at: number; state: string } => t.at !== null)
-    : [];
-  const steps = stamps.length
-    ? stamps
-    : transitions
-        .map(t => ({ at: parseTime(t.at), state: t.state ?? '' }))
-        .filter((t): t is { at: number; state: string } => t.at !== null);
-  // Still going on unless the service closed it or no longer knows it. A session the service
-  // lists as closed without a `closed_at` ends at its 'closed' state change, else when it was
-  // last read.
-  const open = closedAt === null && timelineOpen(view);
-  const end = open
-    ? now
-    : (closedAt ??
-      [...steps].reverse().find(step => step.state === 'closed')?.at ??
-      parseTime(view.last_polled_at) ??
-      now);
-  const bands: ITimelineModel['bands'] = [];
-  steps.forEach((step, index) => {
-    const to = index + 1 < steps.length ? steps[index + 1].at : end;
-    if (step.state !== 'closed' && to > step.at) {
-      bands.push({
-        from: step.at,
-        to,
-        state: step.state,
-        open: open && index + 1 === steps.length
-      });
-    }
-  });
-  const lastStarted = service(details.last_job_started as string | undefined);
-  const jobs: ITimelineModel['jobs'] = [];
-  for (const job of view.jobs ?? []) {
-    const jobCreated = service(job.created);
-    if (jobCreated === null) {
-      continue;
-    }
-    let started = service(job.started);
-    if (started === null && job.status === 'RUNNING') {
-      started = lastStarted;
-    }
-    const unfinished = job.status === 'QUEUED' || job.status === 'RUNNING';
-    const finished = service(job.finished) ?? (unfinished ? end : null);
-    if (finished === null) {
-      continue; // final, but its times are not known yet
-    }
-    jobs.push({
-      job,
-      created: jobCreated,
-      started,
-      finished,
-      outcome: job.status.toLowerCase(),
-      open: open && unfinished && parseTime(job.finished) === null
-    });
-  }
-  // Billed idle: active bands minus the time some job was running.
-  const running = jobs
-    .filter(j => j.started !== null)
-    .map(j => [j.started as number, j.finished] as const)
-    .sort((a, b) => a[0] - b[0]);
-  const idle: ITimelineModel['idle'] = [];
-  for (const band of bands.filter(b => b.state === 'active')) {
-    let cursor = band.from;
-    for (const [from, to] of running) {
-      if (to <= cursor || from >= band.to) {
-        continue;
-      }
-      if (from > cursor) {
-        idle.push({ from: cursor, to: Math.min(from, band.to), open: false });
-      }
-      cursor = Math.max(cursor, to);
-    }
-    if (cursor < band.to) {
-      idle.push({ from: cursor, to: band.to, open: band.open });
-    }
-  }
-  const markers: ITimelineModel['markers'] = [];
-  const deadlines = view.deadlines;
-  for (const kind of ['max_ttl', 'interactive_ttl', 'idle_close'] as const) {
-    const at = parseTime(deadlines[`${kind}_at`]);
-    if (at !== null) {
-      markers.push({ at, kind });
-    }
-  }
-  return {
-    start: created,
-    end,
-    open,
-    bands,
-    jobs,
-    // A gap still open grows; a closed one under half a second is not worth a mark.
-    idle: idle.filter(gap => gap.open || gap.to - gap.from >= 500),
-    markers
-  };
-}
-
-const WIDTH = 600;
+export const WIDTH = 600;
 
 /** A moment (ms) as the page shows times (`clockTime`). */
-function time(ms: number): string {
+export function time(ms: number): string {
   return clockTime(new Date(ms).toISOString());
 }
-const NO_TRANSITIONS: ITransition[] = [];
+export const NO_TRANSITIONS: ITransition[] = [];
 
 /**
  * What a picture draws that does not depend on the time: the bands, gaps and bars, in seconds
@@ -175,7 +21,7 @@ const NO_TRANSITIONS: ITransition[] = [];
  * minimum widths, a share of it, would shrink too far), or the session's data changes, it is
  * drawn again.
  */
-interface IDrawing {
+export interface IDrawing {
   view: ISessionView;
   transitions: ITransition[];
   trans: TranslationBundle;
@@ -189,7 +35,7 @@ interface IDrawing {
 }
 
 /** Deadlines ahead extend the axis a little; a far one is named at the right edge instead. */
-function axisOf(
+export function axisOf(
   model: ITimelineModel,
   end: number
 ): { end: number; markers: ITimelineModel['markers'] } {
@@ -329,7 +175,7 @@ function queuedAndRuns(
   );
 }
 
-function draw(
+export function draw(
   view: ISessionView,
   transitions: ITransition[],
   now: number,
@@ -467,131 +313,4 @@ function draw(
     height,
     layer
   };
-}
-
-export function TimelinePicture(props: {
-  view: ISessionView;
-  transitions?: ITransition[];
-  ticker: Ticker;
-  /** How far this page's clock is ahead of the server's, ms (`clockOffset`). */
-  offset: number;
-  trans: TranslationBundle;
-  compact?: boolean;
-}): JSX.Element | null {
-  const { view, trans, ticker } = props;
-  const compact = props.compact ?? false;
-  const transitions = props.transitions ?? NO_TRANSITIONS;
-  const ref = React.useRef<SVGSVGElement>(null);
-  const clipId = `jp-SessionMonitor-clip${React.useId().replace(/[^\w-]/g, '')}`;
-  const cached = React.useRef<IDrawing | null>(null);
-  // The right edge follows the clock while the session is open and the picture on screen.
-  const live = timelineOpen(view);
-  const now = useNow(ticker, useOnScreen(ref) && live) - props.offset;
-  let drawing = cached.current;
-  if (
-    !drawing ||
-    drawing.view !== view ||
-    drawing.transitions !== transitions ||
-    drawing.trans !== trans ||
-    drawing.compact !== compact ||
-    (drawing.model.open &&
-      // Past what it drew, or the axis half as long again: the thinnest bars would fade.
-      (now > drawing.horizon || now - drawing.model.start > 1.5 * drawing.span))
-  ) {
-    drawing = draw(view, transitions, now, trans, compact);
-    cached.current = drawing;
-  }
-  if (!drawing) {
-    return null;
-  }
-  const { model, height } = drawing;
-  const end = model.open ? Math.max(now, model.start) : model.end;
-  const axis = axisOf(model, end);
-  const seconds = Math.max(0.001, (axis.end - model.start) / 1000);
-  const x = (t: number) => ((t - model.start) / 1000 / seconds) * WIDTH;
-  const count = model.jobs.length;
-  const label = model.open
-    ? trans.__(
-        'Timeline of session %1: %2 jobs since %3',
-        view.id,
-        count,
-        time(model.start)
-      )
-    : trans.__(
-        'Timeline of session %1: %2 jobs from %3 to %4',
-        view.id,
-        count,
-        time(model.start),
-        time(model.end)
-      );
-  // The width follows the panel; the height stays in pixels, so bars stay readable when narrow.
-  const picture = (
-    <svg
-      ref={ref}
-      className={
-        'jp-SessionMonitor-timelinePicture' + (compact ? ' jp-mod-compact' : '')
-      }
-      viewBox={`0 0 ${WIDTH} ${height}`}
-      preserveAspectRatio="none"
-      style={{ height: `${height}px` }}
-      role="img"
-      aria-label={label}
-      data-testid="timeline-picture"
-      data-jobs={count}
-    >
-      <title>{label}</title>
-      <defs>
-        <clipPath id={clipId}>
-          <rect
-            x={0}
-            y={0}
-            width={(end - model.start) / 1000}
-            height={height}
-          />
-        </clipPath>
-      </defs>
-      <g transform={`scale(${WIDTH / seconds} 1)`} clipPath={`url(#${clipId})`}>
-        {drawing.layer}
-      </g>
-      {axis.markers.map(marker => (
-        <line
-          key={marker.kind}
-          className={`jp-SessionMonitor-marker jp-mod-${marker.kind}`}
-          data-testid={`marker-${marker.kind}`}
-          x1={x(marker.at)}
-          x2={x(marker.at)}
-          y1={0}
-          y2={height}
-        >
-          <title>
-            {
-              {
-                max_ttl: trans.__('Max TTL at %1', time(marker.at)),
-                interactive_ttl: trans.__(
-                  'Deactivates at %1 unless a job is queued',
-                  time(marker.at)
-                ),
-                idle_close: trans.__(
-                  'Closes at %1 unless a job is submitted',
-                  time(marker.at)
-                )
-              }[marker.kind]
-            }
-          </title>
-        </line>
-      ))}
-    </svg>
-  );
-  if (compact) {
-    return picture;
-  }
-  return (
-    <div className="jp-SessionMonitor-timelineFigure">
-      {picture}
-      <div className="jp-SessionMonitor-axis" aria-hidden="true">
-        <span>{time(model.start)}</span>
-        <span>{time(axis.end)}</span>
-      </div>
-    </div>
-  );
 }

@@ -1,10 +1,10 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { MonitorRequestError, requestAPI } from './api';
+import { MonitorRequestError, requestAPI } from '../api';
 import { PushChannel } from './push';
 import { ISessionView, ISnapshot, SessionStore } from './sessionStore';
-import { Ticker } from './ticker';
+import { Ticker } from '../ticker';
 
 /** What `GET sessions/{id}/receipt` answers. */
 export interface IReceiptAnswer {

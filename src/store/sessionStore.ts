@@ -1,7 +1,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { isOpen } from './present';
-import { clockOffset } from './timer';
+import { isOpen } from '../present';
+import { clockOffset } from '../timer';
 
 /** One job of a session, as the server lists it. */
 export interface IJobView {
