@@ -36,6 +36,22 @@ class AccountRef:
         }
 
 
+@dataclass(frozen=True)
+class KernelReport:
+    """A session reported by a kernel of this server (its signature checked: ``kernel_id``), or by
+    a headless run started from one of its terminals (``run_pid``, ``runner``)."""
+
+    session_id: str
+    account: AccountRef
+    token: str | None = None  # the kernel's login, kept in the server's memory only
+    kernel_id: str | None = None
+    notebook_path: str | None = None
+    run_pid: int | None = None
+    runner: str | None = None
+    cell: dict[str, Any] | None = None  # the cell that opened it
+    job_cells: dict[str, dict[str, Any]] = field(default_factory=dict)  # job id -> its cell
+
+
 @dataclass
 class JobRecord:
     id: str

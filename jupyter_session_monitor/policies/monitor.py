@@ -14,7 +14,14 @@ from typing import Any
 
 from jupyter_session_monitor.domain import billing
 from jupyter_session_monitor.domain.errors import MonitorError
-from jupyter_session_monitor.domain.models import SOURCE_TRACKED, AccountRef, TrackedSession
+from jupyter_session_monitor.domain.models import (
+    SOURCE_HEADLESS,
+    SOURCE_KERNEL,
+    SOURCE_TRACKED,
+    AccountRef,
+    KernelReport,
+    TrackedSession,
+)
 from jupyter_session_monitor.engine.changes import ChangeFeed
 from jupyter_session_monitor.engine.monitor import Engine, MonitorConfig
 from jupyter_session_monitor.engine.ports import EngineHooks
@@ -193,6 +200,60 @@ class SessionMonitor:
             cell=cell,
             job_cells=job_cells,
         )
+
+    async def register(self, report: KernelReport) -> TrackedSession:
+        """Track a session a kernel of this server (or a headless run it started) reported. A
+        token is taken only from a kernel that signed its report, kept while the session is
+        tracked, and given back if the registration is refused; a headless run cannot claim a
+        session a kernel or a user tracks, and its process is watched for its end."""
+        headless = report.run_pid is not None
+        if report.token and headless:
+            raise MonitorError(
+                403,
+                "forbidden",
+                "A headless run cannot hand over a token: the server reads its sessions "
+                "with its own login.",
+            )
+        if headless:
+            existing = self.sessions.get(report.session_id)
+            if existing is not None and existing.source != SOURCE_HEADLESS:
+                # Only a kernel's own signed report speaks for a kernel's session: a process
+                # with the secret must not move it to another notebook, nor have it flagged
+                # (and, with orphan_policy "close", closed) when that process ends.
+                raise MonitorError(
+                    409,
+                    "conflict",
+                    f"Session '{report.session_id}' is already tracked ({existing.source}); a "
+                    "headless run cannot claim it.",
+                )
+        elif report.token and report.kernel_id is None:
+            raise MonitorError(
+                403,
+                "forbidden",
+                "Only a kernel of this server can hand over a token (name its kernel_id and sign "
+                "with its key).",
+            )
+        signed = report.kernel_id is not None
+        previous = (
+            self.gateway.remember_token(report.account, report.token) if report.token else None
+        )
+        try:
+            session = await self.track(
+                report.session_id,
+                report.account,
+                source=SOURCE_HEADLESS if headless else SOURCE_KERNEL,
+                kernel_id=report.kernel_id,
+                notebook_path=report.notebook_path,
+                cell=report.cell if signed else None,
+                job_cells=report.job_cells if signed else None,
+            )
+            if report.run_pid is not None and session.source == SOURCE_HEADLESS:
+                self.orphans.watch_run(session.id, report.run_pid, report.runner or "")
+        except Exception:
+            if report.token:  # a rejected registration changes nothing
+                self.gateway.restore_token(report.account, previous)
+            raise
+        return session
 
     async def discover(self) -> int:
         return await self.engine.discover()

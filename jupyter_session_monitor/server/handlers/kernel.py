@@ -12,9 +12,8 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 
 from jupyter_session_monitor.domain.models import (
     BUDGET_SESSION,
-    SOURCE_HEADLESS,
-    SOURCE_KERNEL,
     AccountRef,
+    KernelReport,
 )
 from jupyter_session_monitor.protocol import SECRET_HEADER
 
@@ -108,45 +107,20 @@ class KernelRegistrationHandler(KernelHandler):
             raise MonitorAPIError(
                 400, "bad_request", "A token needs the account's 'channel' and 'url'."
             )
-        notebook_path = None
-        source = SOURCE_KERNEL
         run = _headless_run(body.get("run"))
-        pid = None
-        if run is not None and (not kernel_id or kernel_id not in self.kernel_manager):
+        headless = run is not None and (not kernel_id or kernel_id not in self.kernel_manager)
+        notebook_path = None
+        if headless:
             # papermill or nbclient from this server's terminal: the kernel is none of the
             # server's, so it cannot sign; the secret shows it is a child of this server.
-            if token:
-                raise MonitorAPIError(
-                    403,
-                    "forbidden",
-                    "A headless run cannot hand over a token: the server reads its sessions "
-                    "with its own login.",
-                )
-            source, kernel_id, pid = SOURCE_HEADLESS, None, run["pid"]
+            assert run is not None
+            kernel_id = None
             notebook_path = self._notebook_path(run["notebook"])
-            existing = self.monitor.sessions.get(session_id)
-            if existing is not None and existing.source != SOURCE_HEADLESS:
-                # Only a kernel's own signed report speaks for a kernel's session: a process
-                # with the secret must not move it to another notebook, nor have it flagged
-                # (and, with orphan_policy "close", closed) when that process ends.
-                raise MonitorAPIError(
-                    409,
-                    "conflict",
-                    f"Session '{session_id}' is already tracked ({existing.source}); a headless "
-                    "run cannot claim it.",
-                )
         elif kernel_id:
             self._check_signed_by(kernel_id, "registration")
             for model in await self.session_manager.list_sessions():  # type: ignore[no-untyped-call]
                 if (model.get("kernel") or {}).get("id") == kernel_id:
                     notebook_path = model.get("path")
-        elif token:
-            raise MonitorAPIError(
-                403,
-                "forbidden",
-                "Only a kernel of this server can hand over a token (name its kernel_id and sign "
-                "with its key).",
-            )
         cell = _cell(body.get("cell"))
         raw_cells = body.get("job_cells") or {}
         if not isinstance(raw_cells, dict) or len(raw_cells) > 1000:
@@ -156,23 +130,19 @@ class KernelRegistrationHandler(KernelHandler):
             for job_id, value in raw_cells.items()
             if (cell_of := _cell(value)) is not None
         }
-        previous = self.monitor.gateway.remember_token(account, token) if token else None
-        try:
-            session = await self.monitor.track(
-                session_id,
-                account,
-                source=source,
+        session = await self.monitor.register(
+            KernelReport(
+                session_id=session_id,
+                account=account,
+                token=token,
                 kernel_id=kernel_id,
                 notebook_path=notebook_path,
-                cell=cell if kernel_id else None,
-                job_cells=job_cells if kernel_id else None,
+                run_pid=run["pid"] if headless and run is not None else None,
+                runner=run["runner"] if headless and run is not None else None,
+                cell=cell,
+                job_cells=job_cells,
             )
-            if pid is not None and run is not None and session.source == SOURCE_HEADLESS:
-                self.monitor.orphans.watch_run(session.id, pid, run["runner"])
-        except Exception:
-            if token:  # a rejected registration changes nothing
-                self.monitor.gateway.restore_token(account, previous)
-            raise
+        )
         self.send({"id": session.id, "notebook_path": session.notebook_path}, 201)
 
     def _notebook_path(self, absolute: str) -> str:
