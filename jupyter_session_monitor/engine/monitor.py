@@ -131,7 +131,7 @@ class Engine:
             )
             self._heartbeat = asyncio.create_task(self.presence.beat_forever())
         for session in self.store.load_sessions():
-            self._loaded(session)
+            self.take_in(session)
             self.sessions[session.id] = session
         saved_rate = self.store.setting("billing")
         if isinstance(saved_rate, dict):  # set through the API: it outlives a restart
@@ -143,7 +143,7 @@ class Engine:
                 self.tracking.discover_forever(self.config.discovery_interval)
             )
         for session in self.sessions.values():
-            if self._still_changing(session):
+            if self.still_changing(session):
                 self._scheduler.schedule(session.id, 0)
             self.hooks.loaded(session)
 
@@ -226,7 +226,7 @@ class Engine:
             self.changes.changed(session_id)
         self.hooks.rate_changed()
 
-    def _sync_rate(self) -> None:
+    def sync_rate(self) -> None:
         """The rate is the registry's, like the budgets: take one another server of it set (at
         most once a second, while sessions are polled)."""
         now = time.monotonic()
@@ -288,10 +288,10 @@ class Engine:
     def forget(self, session_id: str) -> None:
         if session_id not in self.sessions:
             raise self._unknown(session_id)
-        self._let_go(session_id)
+        self.let_go(session_id)
         self.store.forget(session_id)
 
-    def _let_go(self, session_id: str) -> None:
+    def let_go(self, session_id: str) -> None:
         """Stop watching a session here (its registry row is the caller's business)."""
         session = self.sessions.pop(session_id, None)
         if session is not None:
@@ -326,7 +326,7 @@ class Engine:
         shown): returns once a poll that started after this call has ended, or after
         ``within`` seconds with what is known then (``stale`` and ``last_polled_at`` say so)."""
         session = self.get(session_id)
-        if self._still_changing(session):
+        if self.still_changing(session):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._scheduler.poll_now(session_id)), within)
         return self.get(session_id)
@@ -345,15 +345,15 @@ class Engine:
             ),
         )
 
-    def _settling(self, session: TrackedSession, now: datetime | None = None) -> float | None:
+    def settles_in(self, session: TrackedSession, now: datetime | None = None) -> float | None:
         return views.usage_settles_in(session, now or _now(), self.config.usage_settle_seconds)
 
-    def _still_changing(self, session: TrackedSession) -> bool:
+    def still_changing(self, session: TrackedSession) -> bool:
         """Whether a read can still change what is known of the session: it is open, a job of
         it is not final, or its usage figures have not settled since."""
-        return not session.closed or not views.jobs_final(session) or bool(self._settling(session))
+        return not session.closed or not views.jobs_final(session) or bool(self.settles_in(session))
 
-    def _loaded(self, session: TrackedSession) -> None:
+    def take_in(self, session: TrackedSession) -> None:
         """A session loaded from the registry: if closed, its usage settled if it was last read
         long enough after its close; else (the server stopped within that time) it is read
         again until it settles from now."""
@@ -388,7 +388,7 @@ class Engine:
         # still be read again: the service reports usage periodically).
         # As of the last read: the poll that begins after they settle reads every job again.
         view["billing"]["usage_settled"] = (
-            session.closed and self._settling(session, session.last_polled_at) == 0.0
+            session.closed and self.settles_in(session, session.last_polled_at) == 0.0
         )
         view["fit"] = billing.fit_of(session, deadlines)
         view["budget"] = self.hooks.budget_view(session)

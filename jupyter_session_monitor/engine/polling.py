@@ -103,7 +103,7 @@ class Polling:
             )  # its bill is final: priced at this rate
         self.engine.store.save_session(session)
         self.engine.changes.changed(session_id)
-        self.engine._sync_rate()
+        self.engine.sync_rate()
         self.engine.hooks.polled(session, previous, was_closed)
         return self.delay(session, 0, now)
 
@@ -140,7 +140,7 @@ class Polling:
                 and session.account == recovered.account
                 and self.failures.get(session.id)
             ):
-                self.engine._scheduler.schedule(session.id, 0)
+                self.engine.poll_soon(session.id)
 
     def not_found(self, session: TrackedSession) -> None:
         """The service answered 404: it no longer knows the session (deleted, or the service was
@@ -172,7 +172,7 @@ class Polling:
             watched=self.engine.watched,
             submitted_elsewhere=session.source != SOURCE_KERNEL,
             budgeted=self.engine.hooks.budgeted(session),
-            settling=self.engine._settling(session, now),
+            settling=self.engine.settles_in(session, now),
         )
 
     def apply_body(self, session: TrackedSession, body: dict[str, Any], now: datetime) -> None:

@@ -41,7 +41,7 @@ class Presence:
             len(lost),
         )
         for session_id in lost:
-            self.engine._let_go(session_id)
+            self.engine.let_go(session_id)
         self.engine.store.register_server(
             host=self.engine.host,
             pid=os.getpid(),
@@ -62,11 +62,11 @@ class Presence:
             log.info(
                 "Session %s was monitored by a server that is gone: monitored here", session.id
             )
-            self.engine._loaded(session)
+            self.engine.take_in(session)
             self.engine.sessions[session.id] = session
             self.engine.changes.changed(session.id, "added")
-            if self.engine._still_changing(session):
-                self.engine._scheduler.schedule(session.id, 0)
+            if self.engine.still_changing(session):
+                self.engine.poll_soon(session.id)
             self.engine.hooks.loaded(session)
         self.engine.hooks.adopted()
         return True

@@ -98,7 +98,7 @@ class Tracking:
             if source == SOURCE_KERNEL and (not existing.closed or existing.not_found):
                 # The kernel reports again when it submits the first job, closes or cancels:
                 # look now rather than at the next scheduled poll.
-                self.engine._scheduler.schedule(session_id, 0)
+                self.engine.poll_soon(session_id)
             return existing
         if self.engine.store.server_id is not None:
             owner = self.engine.store.owner_elsewhere(session_id, self.engine.host)
@@ -176,7 +176,7 @@ class Tracking:
         self.engine.store.save_session(session)
         self.engine.changes.changed(session_id, "added")
         self.engine.hooks.added(session)
-        self.engine._scheduler.schedule(session_id, 0)  # fetch its jobs at once
+        self.engine.poll_soon(session_id)  # fetch its jobs at once
         return session
 
     async def discover(self) -> int:

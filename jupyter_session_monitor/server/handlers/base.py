@@ -28,9 +28,6 @@ from jupyter_session_monitor.protocol import PROOF_HEADER, proof
 
 #: The largest request body the API reads (its bodies are a few hundred bytes).
 MAX_BODY_BYTES = 64 * 1024
-
-
-MAX_BODY_BYTES = 64 * 1024
 #: The deepest nesting of a request body (its bodies nest two levels).
 MAX_NESTING = 32
 
