@@ -196,6 +196,16 @@ async def test_a_process_with_the_secret_cannot_speak_for_a_kernel(
 
     assert code == 403 and "not signed by kernel" in answer["error"]["message"]
     assert monitor.gateway._tokens == tokens
+    # Naming no kernel ("") is not a way around the signature: no kernel, no token.
+    code, _, answer = await raw(
+        jp_fetch,
+        "POST",
+        "kernel-registrations",
+        json.dumps({**impostor, "kernel_id": ""}).encode(),
+        **{"X-Session-Monitor-Secret": secret},
+    )
+    assert code == 403 and "Only a kernel of this server" in answer["error"]["message"]
+    assert monitor.gateway._tokens == tokens
     await kernel.run("session.close()")
 
 

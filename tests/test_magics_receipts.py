@@ -174,7 +174,9 @@ async def test_a_session_cell_whose_session_is_still_draining_prints_the_receipt
     # until the job is done, and the cell does not wait for it longer than its bound.
     harness = make_emulator(time_scale=1.0, job_seconds=30.0)
     kernel = await open_notebook("draining.ipynb")
-    await run(kernel, "import jupyter_session_monitor.kernel.magics as m; m.RECEIPT_WAIT = 1.0")
+    await run(
+        kernel, "import jupyter_session_monitor.kernel.magics.money as m; m.RECEIPT_WAIT = 1.0"
+    )
 
     cell = await run(
         kernel,

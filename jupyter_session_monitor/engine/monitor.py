@@ -151,12 +151,12 @@ class Engine:
         """Stop everything, in order (nothing may touch the store once it is closed); never
         raises."""
         self._stopped = True
+        self.jobs.stop()  # no background read may push a change while the rest stops
+        self.changes.stop()
         try:
             await self.hooks.stopping()
         except Exception:
             log.exception("Stopping the session monitor's policies failed")
-        self.jobs.stop()
-        self.changes.stop()
         for task in (self._discovery, self._heartbeat):
             if task is not None:
                 task.cancel()

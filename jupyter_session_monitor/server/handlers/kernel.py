@@ -91,7 +91,7 @@ class KernelRegistrationHandler(KernelHandler):
         self.check_secret("register")
         body = self.json_body()
         session_id = _session_id(body.get("session_id"))
-        kernel_id = _optional_text(body, "kernel_id")
+        kernel_id = _optional_text(body, "kernel_id") or None  # "" names no kernel
         account_body = body.get("account") or {}
         if not isinstance(account_body, dict):
             raise MonitorAPIError(400, "bad_request", "'account' must be an object.")
