@@ -24,7 +24,6 @@ from typing import Any
 from jupyter_session_monitor.domain import billing, views
 from jupyter_session_monitor.domain.errors import MonitorError
 from jupyter_session_monitor.domain.models import (
-    SOURCE_TRACKED,
     AccountRef,
     TrackedSession,
     Transition,
@@ -256,34 +255,6 @@ class Engine:
         self.store.save_session(session)
 
     # ------------------------------------------------------------------ tracking
-
-    async def track(
-        self,
-        session_id: str,
-        account: AccountRef,
-        *,
-        source: str = SOURCE_TRACKED,
-        kernel_id: str | None = None,
-        notebook_path: str | None = None,
-        background: bool = False,
-        cell: dict[str, Any] | None = None,
-        job_cells: dict[str, dict[str, Any]] | None = None,
-    ) -> TrackedSession:
-        """Track a session by id (``Tracking.track``)."""
-        return await self.tracking.track(
-            session_id,
-            account,
-            source=source,
-            kernel_id=kernel_id,
-            notebook_path=notebook_path,
-            background=background,
-            cell=cell,
-            job_cells=job_cells,
-        )
-
-    async def discover(self) -> int:
-        """Track the default account's open sessions that nobody tracks yet."""
-        return await self.tracking.discover()
 
     def forget(self, session_id: str) -> None:
         if session_id not in self.sessions:

@@ -17,8 +17,6 @@ from jupyter_session_monitor.domain.errors import MonitorError
 from jupyter_session_monitor.domain.models import (
     SOURCE_HEADLESS,
     SOURCE_KERNEL,
-    SOURCE_TRACKED,
-    AccountRef,
     KernelReport,
     TrackedSession,
 )
@@ -127,6 +125,9 @@ class SessionMonitor:
         self.money = MoneyFeed(engine, self.instances, self.budgets, engine.changes.emit)
         self.budgets.on_change = self.instances.on_change = self.money.changed
         engine.hooks = _Policies(self.orphans, self.budgets, self.instances, self.money)
+        # Tracking by id (``Tracking.track``) and discovery, as the engine does them.
+        self.track = engine.tracking.track
+        self.discover = engine.tracking.discover
         # Listeners of the push channel's event schema (browser sockets), when the app says.
         self.push_listeners: Callable[[], int] | None = None
 
@@ -177,29 +178,6 @@ class SessionMonitor:
 
     async def stop(self) -> None:
         await self.engine.stop()
-
-    async def track(
-        self,
-        session_id: str,
-        account: AccountRef,
-        *,
-        source: str = SOURCE_TRACKED,
-        kernel_id: str | None = None,
-        notebook_path: str | None = None,
-        background: bool = False,
-        cell: dict[str, Any] | None = None,
-        job_cells: dict[str, dict[str, Any]] | None = None,
-    ) -> TrackedSession:
-        return await self.engine.track(
-            session_id,
-            account,
-            source=source,
-            kernel_id=kernel_id,
-            notebook_path=notebook_path,
-            background=background,
-            cell=cell,
-            job_cells=job_cells,
-        )
 
     async def register(self, report: KernelReport) -> TrackedSession:
         """Track a session a kernel of this server (or a headless run it started) reported. A
@@ -254,9 +232,6 @@ class SessionMonitor:
                 self.gateway.restore_token(report.account, previous)
             raise
         return session
-
-    async def discover(self) -> int:
-        return await self.engine.discover()
 
     def get(self, session_id: str) -> TrackedSession:
         return self.engine.get(session_id)
