@@ -62,6 +62,18 @@ async def test_malformed_bodies_get_a_json_4xx(
     assert (code, answer["error"]["kind"]) == (status, kind)
 
 
+@pytest.mark.parametrize("number", [b"Infinity", b"-Infinity", b"NaN"])
+async def test_numbers_json_does_not_have_are_refused_and_change_nothing(
+    jp_fetch: Fetch, number: bytes
+) -> None:
+    # Python's json reads them; a rate of Infinity would make every cost infinite.
+    code, _, answer = await raw(jp_fetch, "PUT", "billing", b'{"rate_per_second": ' + number + b"}")
+
+    assert (code, answer["error"]["kind"]) == (400, "bad_request")
+    assert "not valid JSON" in answer["error"]["message"]
+    assert (await raw(jp_fetch, "GET", "billing"))[2]["rate_per_second"] is None
+
+
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [

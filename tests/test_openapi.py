@@ -44,6 +44,7 @@ from jupyter_session_monitor.protocol import (
     proof,
 )
 from jupyter_session_monitor.registry.store import Store
+from jupyter_session_monitor.server import requests
 from jupyter_session_monitor.server.app import SESSION_CHANGES_SCHEMA
 from jupyter_session_monitor.service.runtime import RuntimeGateway
 from tests.harness import Harness, bell
@@ -309,6 +310,48 @@ def test_snapshot_is_documented(monitor: SessionMonitor) -> None:
     tracked_session(monitor)
 
     assert_conforms(monitor.snapshot(), component("Snapshot"), "Snapshot")
+
+
+#: Words for people, not rules: they may differ between the document and the code.
+ANNOTATIONS = {"description", "examples", "writeOnly", "x-message"}
+
+#: Which documented operation takes which of the server's request schemas.
+REQUEST_BODIES = {
+    ("/sessions", "post"): "TrackRequest",
+    ("/sessions/close-all", "post"): "CloseAllRequest",
+    ("/sessions/{session_id}/budget", "put"): "BudgetRequest",
+    ("/notebook-budgets", "put"): "NotebookBudgetRequest",
+    ("/billing", "put"): "RateRequest",
+    ("/kernel-registrations", "post"): "KernelRegistration",
+    ("/kernel-requests", "post"): "KernelRequest",
+}
+
+
+def rules(schema: Any) -> Any:
+    """A schema with its ``$ref``s followed and its annotations for people dropped."""
+    schema = resolve(schema)
+    if isinstance(schema, dict):
+        return {key: rules(value) for key, value in schema.items() if key not in ANNOTATIONS}
+    if isinstance(schema, list):
+        return [rules(item) for item in schema]
+    return schema
+
+
+@pytest.mark.parametrize("name", sorted(set(requests.SCHEMAS) - {"NotebookPathQuery"}))
+def test_request_schemas_are_the_ones_the_server_checks(name: str) -> None:
+    # The server validates each body against its schema in server/requests.py; the document
+    # publishes the same rules, so neither can change without the other.
+    assert rules(component(name)) == rules(requests.SCHEMAS[name])
+
+
+def test_each_operation_documents_the_body_the_server_checks() -> None:
+    for (path, method), name in REQUEST_BODIES.items():
+        body = resolve(DOC["paths"][path][method]["requestBody"])
+        schema = body["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{name}"}, (path, method)
+    removal = DOC["paths"]["/notebook-budgets"]["delete"]["parameters"]
+    query = {parameter["name"]: parameter for parameter in map(resolve, removal)}
+    assert rules(query["notebook_path"]["schema"]) == rules(requests.NOTEBOOK_PATH)
 
 
 # ---------------------------------------------------------------------- (c) pushed changes

@@ -15,6 +15,7 @@ from typing import Any
 from jupyter_session_monitor.domain import billing
 from jupyter_session_monitor.domain.errors import MonitorError
 from jupyter_session_monitor.domain.models import (
+    BUDGET_SESSION,
     SOURCE_HEADLESS,
     SOURCE_KERNEL,
     KernelReport,
@@ -284,11 +285,7 @@ class SessionMonitor:
         """Close (gracefully) or cancel every open session this server monitors: the ones of its
         notebooks, those tracked by id and, with discovery on, the account's others. With
         ``only``, just those of them (what a confirmation listed), never one opened since."""
-        targets = [
-            s.id
-            for s in self.sessions.values()
-            if not s.closed and not s.not_found and (only is None or s.id in only)
-        ]
+        targets = self._open(only)
         act = self.close if action == "close" else self.cancel
 
         async def one(session_id: str) -> dict[str, Any]:
@@ -306,3 +303,42 @@ class SessionMonitor:
                 {k: r[k] for k in ("id", "kind", "message")} for r in results if not r["ok"]
             ],
         }
+
+    async def close_all_preview(
+        self, only: list[str] | None, within: float
+    ) -> list[dict[str, Any]]:
+        """The views of what :meth:`close_all` would close, each read from the service now
+        (within ``within`` seconds): a confirmation lists what is open, not what was."""
+        fresh = await asyncio.gather(*(self.refresh(i, within) for i in self._open(only)))
+        return [self.view(session) for session in fresh if not session.closed]
+
+    async def views(self, session_ids: list[str], *, fresh: float | None) -> list[dict[str, Any]]:
+        """The views of those of ``session_ids`` this server tracks (unknown ids are skipped),
+        read from the service first when ``fresh`` gives how long that may take."""
+        tracked = [i for i in session_ids if i in self.sessions]
+        if fresh is not None:
+            await asyncio.gather(*(self.refresh(i, fresh) for i in tracked))
+        return [self.view(self.sessions[i]) for i in tracked if i in self.sessions]
+
+    def set_kernel_budget(
+        self, kernel_id: str, session_id: str, spec: dict[str, Any]
+    ) -> TrackedSession:
+        """A budget a kernel sets (``%%session --budget``): only on a session it opened."""
+        session = self.get(session_id)
+        if session.kernel_id != kernel_id:
+            raise MonitorError(
+                403,
+                "forbidden",
+                f"Session '{session.id}' was not opened by this kernel: set its budget from the "
+                "sidebar.",
+            )
+        self.budgets.set(BUDGET_SESSION, session.id, spec, f"kernel {kernel_id}")
+        return session
+
+    def _open(self, only: list[str] | None) -> list[str]:
+        """The sessions this server monitors that are open (of ``only``, when given)."""
+        return [
+            s.id
+            for s in self.sessions.values()
+            if not s.closed and not s.not_found and (only is None or s.id in only)
+        ]

@@ -1,6 +1,6 @@
 """What every route of the API shares: the base handler (authentication, authorization, the
-JSON body read within limits, the error contract ``{"error": {"kind", "message"}}``) and the
-validators of ids and texts.
+JSON body read within limits and checked against its schema in ``server/requests.py``, the error
+contract ``{"error": {"kind", "message"}}``).
 
 Every route is authenticated (``@web.authenticated``) and authorized against the
 ``session-monitor`` resource; jupyter_server's ``JupyterHandler.prepare`` checks the XSRF token of
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import math
-import re
 from http import HTTPStatus
 from typing import Any
 
@@ -22,9 +20,9 @@ from tornado import web
 
 from jupyter_session_monitor.domain import receipts
 from jupyter_session_monitor.domain.errors import MonitorError
-from jupyter_session_monitor.domain.models import BUDGET_ACTIONS
 from jupyter_session_monitor.policies.monitor import SessionMonitor
 from jupyter_session_monitor.protocol import PROOF_HEADER, proof
+from jupyter_session_monitor.server import requests
 
 #: The largest request body the API reads (its bodies are a few hundred bytes).
 MAX_BODY_BYTES = 64 * 1024
@@ -52,6 +50,11 @@ def _nesting(raw: bytes) -> int:
         elif byte in (0x5D, 0x7D):
             depth -= 1
     return deepest
+
+
+def _not_json(constant: str) -> Any:
+    """``NaN`` and ``Infinity`` are Python's, not JSON's: such a body is not JSON."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 #: ``GET sessions/{id}?fresh=true`` waits at most this long for the service.
@@ -108,12 +111,15 @@ class MonitorHandler(ExtensionHandlerMixin, APIHandler):
         user = self.current_user
         return getattr(user, "username", None) or (user if isinstance(user, str) else None)
 
-    def json_body(self, *, optional: bool = False) -> dict[str, Any]:
-        """The body as a JSON object (``optional``: an empty body is ``{}``). Size and nesting
-        are limited, and every malformed body gets a JSON 4xx, never a 500."""
+    def json_body(
+        self, schema: requests.Schema | None = None, *, optional: bool = False
+    ) -> dict[str, Any]:
+        """The body as a JSON object that satisfies ``schema`` (one of ``requests``'s), if given
+        (``optional``: an empty body is ``{}``). Size and nesting are limited, and every
+        malformed body gets a JSON 4xx, never a 500."""
         raw = self.request.body or b""
         if optional and not raw.strip():
-            return {}
+            return {} if schema is None else requests.check(schema, {})
         if len(raw) > MAX_BODY_BYTES:
             raise MonitorAPIError(
                 413, "too_large", f"The request body is larger than {MAX_BODY_BYTES} bytes."
@@ -123,14 +129,14 @@ class MonitorHandler(ExtensionHandlerMixin, APIHandler):
                 400, "bad_request", f"The request body nests deeper than {MAX_NESTING} levels."
             )
         try:
-            body = json.loads(raw)
+            body = json.loads(raw, parse_constant=_not_json)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise MonitorAPIError(
                 400, "bad_request", "The request body is not valid JSON."
             ) from None
         if not isinstance(body, dict):
             raise MonitorAPIError(400, "bad_request", "The request body must be a JSON object.")
-        return body
+        return body if schema is None else requests.check(schema, body)
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         # An answer the API meant to give (404, 409, 502 ...) is one line, not a traceback.
@@ -208,91 +214,10 @@ class MonitorHandler(ExtensionHandlerMixin, APIHandler):
         ]
 
 
-_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
-
-
-def _session_id(value: Any, name: str = "session_id") -> str:
-    if not isinstance(value, str) or not _SESSION_ID.fullmatch(value):
-        raise MonitorAPIError(
-            400,
-            "bad_request",
-            f"'{name}' must be a Qiskit Runtime id: 1-128 letters, digits, '-', '_', '.' or ':'.",
-        )
-    return value
-
-
-def _optional_text(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise MonitorAPIError(400, "bad_request", f"'{key}' must be a string or null.")
-    return value
-
-
-def _session_ids(value: Any) -> list[str] | None:
-    """An optional list of session ids: what a confirmation listed."""
-    if value is None:
-        return None
-    if not isinstance(value, list) or len(value) > 10_000:
-        raise MonitorAPIError(400, "bad_request", "'session_ids' must be a list of session ids.")
-    return [_session_id(item, "session_ids") for item in value]
-
-
-def _receipt_answer(view: dict[str, Any]) -> dict[str, Any]:
+def receipt_answer(view: dict[str, Any]) -> dict[str, Any]:
     data = receipts.receipt(view)
     return {
         "receipt": data,
         "text": receipts.receipt_text(data),
         "markdown": receipts.receipt_markdown(data),
-    }
-
-
-def parse_budget(body: Any) -> dict[str, Any]:
-    """Validate a budget request body: ``{seconds | amount, action?, threshold?}``."""
-    if not isinstance(body, dict):
-        raise MonitorError(400, "bad_request", "The body must be a JSON object.")
-    allowed = {"seconds", "amount", "action", "threshold", "notebook_path"}
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise MonitorError(
-            400,
-            "bad_request",
-            f"Unknown field(s): {', '.join(unknown)}. Allowed: "
-            + ", ".join(sorted(allowed - {"notebook_path"}))
-            + ".",
-        )
-    seconds, amount = body.get("seconds"), body.get("amount")
-    for name, value in (("seconds", seconds), ("amount", amount)):
-        if value is not None and (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or value <= 0
-        ):
-            raise MonitorError(400, "bad_request", f"'{name}' must be a positive number.")
-    if (seconds is None) == (amount is None):
-        raise MonitorError(
-            400,
-            "bad_request",
-            "Give exactly one of 'seconds' (billed time) or 'amount' (money at the rate set "
-            "for this server).",
-        )
-    action = body.get("action", "notify")
-    if action not in BUDGET_ACTIONS:
-        raise MonitorError(
-            400, "bad_request", f"'action' must be one of {', '.join(BUDGET_ACTIONS)}."
-        )
-    threshold = body.get("threshold", 0.8)
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, int | float)
-        or not 0 < threshold <= 1
-    ):
-        raise MonitorError(
-            400, "bad_request", "'threshold' must be a share of the budget: above 0, at most 1."
-        )
-    return {
-        "seconds": None if seconds is None else float(seconds),
-        "amount": None if amount is None else float(amount),
-        "action": action,
-        "threshold": float(threshold),
     }

@@ -3,7 +3,6 @@ magics' signed ``kernel-requests``; only a kernel of this server can sign them."
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import os
 from typing import Any
@@ -11,22 +10,13 @@ from typing import Any
 from jupyter_server.auth.decorator import allow_unauthenticated
 
 from jupyter_session_monitor.domain.models import (
-    BUDGET_SESSION,
     AccountRef,
     KernelReport,
 )
 from jupyter_session_monitor.protocol import SECRET_HEADER
+from jupyter_session_monitor.server import requests
 
-from .base import (
-    REFRESH_WITHIN_SECONDS,
-    MonitorAPIError,
-    MonitorHandler,
-    _optional_text,
-    _receipt_answer,
-    _session_id,
-    _session_ids,
-    parse_budget,
-)
+from .base import REFRESH_WITHIN_SECONDS, MonitorAPIError, MonitorHandler, receipt_answer
 
 
 class KernelHandler(MonitorHandler):
@@ -44,38 +34,11 @@ class KernelHandler(MonitorHandler):
             )
 
 
-def _headless_run(value: Any) -> dict[str, Any] | None:
-    """A registration's ``run``: the notebook a headless runner executes, and its kernel's pid."""
-    if value is None:
+def _cell(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A checked cell as the registry keeps it: ``None`` when it names nothing."""
+    if not value or (value.get("id") is None and value.get("execution_count") is None):
         return None
-    if not isinstance(value, dict):
-        raise MonitorAPIError(400, "bad_request", "'run' must be an object.")
-    notebook, runner, pid = value.get("notebook"), value.get("runner"), value.get("pid")
-    if not isinstance(notebook, str) or not notebook.startswith("/") or len(notebook) > 4096:
-        raise MonitorAPIError(400, "bad_request", "'run.notebook' must be an absolute path.")
-    if not isinstance(runner, str) or len(runner) > 80:
-        raise MonitorAPIError(400, "bad_request", "'run.runner' must be a short text.")
-    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
-        raise MonitorAPIError(400, "bad_request", "'run.pid' must be a process id.")
-    return {"notebook": notebook, "runner": runner, "pid": pid}
-
-
-def _cell(value: Any) -> dict[str, Any] | None:
-    """A notebook cell as a kernel reports it: ``{"id": str|null, "execution_count": int|null}``."""
-    if value is None:
-        return None
-    if not isinstance(value, dict) or set(value) - {"id", "execution_count"}:
-        raise MonitorAPIError(
-            400, "bad_request", "A cell is {'id': string or null, 'execution_count': integer}."
-        )
-    cell_id, count = value.get("id"), value.get("execution_count")
-    if cell_id is not None and (not isinstance(cell_id, str) or len(cell_id) > 128):
-        raise MonitorAPIError(400, "bad_request", "A cell's 'id' must be a short string.")
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
-        raise MonitorAPIError(400, "bad_request", "A cell's 'execution_count' is an integer.")
-    if cell_id is None and count is None:
-        return None
-    return {"id": cell_id, "execution_count": count}
+    return {"id": value.get("id"), "execution_count": value.get("execution_count")}
 
 
 class KernelRegistrationHandler(KernelHandler):
@@ -89,25 +52,23 @@ class KernelRegistrationHandler(KernelHandler):
     @allow_unauthenticated
     async def post(self) -> None:
         self.check_secret("register")
-        body = self.json_body()
-        session_id = _session_id(body.get("session_id"))
-        kernel_id = _optional_text(body, "kernel_id") or None  # "" names no kernel
+        body = self.json_body(requests.REGISTRATION)
+        session_id = body["session_id"]
+        kernel_id = body.get("kernel_id") or None  # "" names no kernel
         account_body = body.get("account") or {}
-        if not isinstance(account_body, dict):
-            raise MonitorAPIError(400, "bad_request", "'account' must be an object.")
         account = AccountRef(
-            name=_optional_text(account_body, "name"),
-            channel=_optional_text(account_body, "channel"),
-            instance=_optional_text(account_body, "instance"),
-            url=_optional_text(account_body, "url"),
+            name=account_body.get("name"),
+            channel=account_body.get("channel"),
+            instance=account_body.get("instance"),
+            url=account_body.get("url"),
         )
-        token = _optional_text(body, "token")
+        token = body.get("token")
         if token and not (account.channel and account.url):
             # Keyed by an empty account, the token would replace the server's default login.
             raise MonitorAPIError(
                 400, "bad_request", "A token needs the account's 'channel' and 'url'."
             )
-        run = _headless_run(body.get("run"))
+        run = body.get("run")
         headless = run is not None and (not kernel_id or kernel_id not in self.kernel_manager)
         notebook_path = None
         if headless:
@@ -122,12 +83,9 @@ class KernelRegistrationHandler(KernelHandler):
                 if (model.get("kernel") or {}).get("id") == kernel_id:
                     notebook_path = model.get("path")
         cell = _cell(body.get("cell"))
-        raw_cells = body.get("job_cells") or {}
-        if not isinstance(raw_cells, dict) or len(raw_cells) > 1000:
-            raise MonitorAPIError(400, "bad_request", "'job_cells' must map job ids to cells.")
         job_cells = {
-            _session_id(job_id, "job_cells"): cell_of
-            for job_id, value in raw_cells.items()
+            job_id: cell_of
+            for job_id, value in (body.get("job_cells") or {}).items()
             if (cell_of := _cell(value)) is not None
         }
         session = await self.monitor.register(
@@ -172,75 +130,29 @@ class KernelRequestHandler(KernelHandler):
     @allow_unauthenticated
     async def post(self) -> None:
         self.check_secret("ask this")
-        body = self.json_body()
-        kernel_id = _optional_text(body, "kernel_id")
-        if not kernel_id:
-            raise MonitorAPIError(400, "bad_request", "'kernel_id' is required.")
+        body = self.json_body(requests.KERNEL_REQUEST)
+        kernel_id, op = body["kernel_id"], body["op"]
         self._check_signed_by(kernel_id, "request")
-        op = body.get("op")
         monitor = self.monitor
         if op == "views":
-            ids = body.get("session_ids")
-            if not isinstance(ids, list) or len(ids) > 1000:
-                raise MonitorAPIError(400, "bad_request", "'session_ids' must be a list of ids.")
-            tracked = [i for i in ids if isinstance(i, str) and i in monitor.sessions]
-            if body.get("fresh") is True:  # read from the service now (within 5 s)
-                await asyncio.gather(*(monitor.refresh(i, within=5.0) for i in tracked))
-            views = [monitor.view(monitor.sessions[i]) for i in tracked if i in monitor.sessions]
-            self.send(
-                {
-                    "sessions": views,
-                    "money": monitor.money_view(),
-                    "receipts": [_receipt_answer(v) for v in views],
-                }
-            )
+            fresh = 5.0 if body.get("fresh") is True else None  # read from the service now
+            self.send(self._views(await monitor.views(body["session_ids"], fresh=fresh)))
         elif op == "set_budget":
-            session = monitor.get(_session_id(body.get("session_id")))
-            if session.kernel_id != kernel_id:
-                raise MonitorAPIError(
-                    403,
-                    "forbidden",
-                    f"Session '{session.id}' was not opened by this kernel: set its budget from "
-                    "the sidebar.",
-                )
-            spec = parse_budget(
-                {k: v for k, v in body.items() if k not in ("op", "kernel_id", "session_id")}
-            )
-            monitor.budgets.set(BUDGET_SESSION, session.id, spec, f"kernel {kernel_id}")
-            view = monitor.view(session)
-            self.send(
-                {
-                    "sessions": [view],
-                    "money": monitor.money_view(),
-                    "receipts": [_receipt_answer(view)],
-                }
-            )
-        elif op == "close_all":
-            action = body.get("action", "close")
-            if action not in ("close", "cancel"):
-                raise MonitorAPIError(400, "bad_request", "'action' must be 'close' or 'cancel'.")
-            only = _session_ids(body.get("session_ids"))
-            if body.get("dry_run"):
-                # What a confirmation lists is read from the service now, not the last poll.
-                open_now = [
-                    s.id
-                    for s in monitor.sessions.values()
-                    if not s.closed and not s.not_found and (only is None or s.id in only)
-                ]
-                fresh = await asyncio.gather(
-                    *(monitor.refresh(i, within=REFRESH_WITHIN_SECONDS) for i in open_now)
-                )
-                views = [monitor.view(s) for s in fresh if not s.closed]
-                self.send(
-                    {
-                        "sessions": views,
-                        "money": monitor.money_view(),
-                        "receipts": [_receipt_answer(v) for v in views],
-                    }
-                )
-            else:
-                self.send(await monitor.close_all(action, f"kernel {kernel_id}", only), 202)
-        else:
-            raise MonitorAPIError(
-                400, "bad_request", "'op' must be one of: views, set_budget, close_all."
-            )
+            spec = requests.budget_spec(body)
+            session = monitor.set_kernel_budget(kernel_id, body["session_id"], spec)
+            self.send(self._views([monitor.view(session)]))
+        elif body.get("dry_run"):  # close_all, what it would do
+            only = body.get("session_ids")
+            views = await monitor.close_all_preview(only, within=REFRESH_WITHIN_SECONDS)
+            self.send(self._views(views))
+        else:  # close_all (the schema allows no other op)
+            action, only = body.get("action", "close"), body.get("session_ids")
+            self.send(await monitor.close_all(action, f"kernel {kernel_id}", only), 202)
+
+    def _views(self, views: list[dict[str, Any]]) -> dict[str, Any]:
+        """What the magics print from: the views, the money and each session's receipt."""
+        return {
+            "sessions": views,
+            "money": self.monitor.money_view(),
+            "receipts": [receipt_answer(view) for view in views],
+        }

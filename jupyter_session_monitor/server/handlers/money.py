@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from jupyter_session_monitor.domain.billing import Rate
-from jupyter_session_monitor.domain.models import (
-    BUDGET_NOTEBOOK,
-    BUDGET_SESSION,
-)
+from jupyter_session_monitor.domain.models import BUDGET_NOTEBOOK, BUDGET_SESSION
+from jupyter_session_monitor.server import requests
 
-from .base import (
-    MonitorAPIError,
-    MonitorHandler,
-    _receipt_answer,
-    parse_budget,
-)
+from .base import MonitorHandler, receipt_answer
 
 
 class SessionBudgetHandler(MonitorHandler):
@@ -29,11 +19,7 @@ class SessionBudgetHandler(MonitorHandler):
     @web.authenticated
     @authorized
     def put(self, session_id: str) -> None:
-        spec = parse_budget(self.json_body())
-        if "notebook_path" in self.json_body():
-            raise MonitorAPIError(
-                400, "bad_request", "A session's budget takes no 'notebook_path'."
-            )
+        spec = requests.budget_spec(self.json_body(requests.BUDGET))
         session = self.monitor.get(session_id)
         self.monitor.budgets.set(BUDGET_SESSION, session.id, spec, self.username)
         self.send(self.monitor.view(session))
@@ -47,14 +33,6 @@ class SessionBudgetHandler(MonitorHandler):
         self.finish()
 
 
-def _notebook_path(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 4096:
-        raise MonitorAPIError(
-            400, "bad_request", "'notebook_path' must be a notebook's path (as in the sidebar)."
-        )
-    return value
-
-
 class ReceiptHandler(MonitorHandler):
     """``GET sessions/{id}/receipt``: what the session cost, as data, plain text and Markdown
     (``final`` false while it is still open)."""
@@ -62,7 +40,7 @@ class ReceiptHandler(MonitorHandler):
     @web.authenticated
     @authorized
     def get(self, session_id: str) -> None:
-        self.send(_receipt_answer(self.monitor.view(self.monitor.get(session_id))))
+        self.send(receipt_answer(self.monitor.view(self.monitor.get(session_id))))
 
 
 class NotebookBudgetsHandler(MonitorHandler):
@@ -77,16 +55,20 @@ class NotebookBudgetsHandler(MonitorHandler):
     @web.authenticated
     @authorized
     def put(self) -> None:
-        body = self.json_body()
-        path = _notebook_path(body.get("notebook_path"))
-        spec = parse_budget(body)
-        budget = self.monitor.budgets.set(BUDGET_NOTEBOOK, path, spec, self.username)
+        body = self.json_body(requests.NOTEBOOK_BUDGET)
+        spec = requests.budget_spec(body)
+        budget = self.monitor.budgets.set(
+            BUDGET_NOTEBOOK, body["notebook_path"], spec, self.username
+        )
         self.send(self.monitor.budgets.view(budget))
 
     @web.authenticated
     @authorized
     def delete(self) -> None:
-        path = _notebook_path(self.get_query_argument("notebook_path", None))
+        path = requests.check(
+            requests.NOTEBOOK_PATH_QUERY,
+            {"notebook_path": self.get_query_argument("notebook_path", None)},
+        )["notebook_path"]
         self.monitor.budgets.remove(BUDGET_NOTEBOOK, path, self.username)
         self.set_status(204)
         self.finish()
@@ -115,29 +97,8 @@ class BillingHandler(MonitorHandler):
     @web.authenticated
     @authorized
     def put(self) -> None:
-        body = self.json_body()
-        unknown = set(body) - {"rate_per_second", "currency"}
-        if unknown:
-            raise MonitorAPIError(
-                400, "bad_request", f"Unknown field(s): {', '.join(sorted(unknown))}."
-            )
-        rate = body.get("rate_per_second")
-        if rate is not None and (
-            isinstance(rate, bool)
-            or not isinstance(rate, int | float)
-            or not math.isfinite(rate)
-            or rate < 0
-        ):
-            raise MonitorAPIError(
-                400, "bad_request", "'rate_per_second' must be a non-negative number, or null."
-            )
-        currency = body.get("currency")
-        if currency is not None and (
-            not isinstance(currency, str) or not 0 < len(currency.strip()) <= 8
-        ):
-            raise MonitorAPIError(
-                400, "bad_request", "'currency' must be a short label such as 'USD', or null."
-            )
+        body = self.json_body(requests.RATE)
+        rate, currency = body.get("rate_per_second"), body.get("currency")
         self.monitor.set_rate(
             Rate(None if rate is None else float(rate), currency and currency.strip()),
             self.username,

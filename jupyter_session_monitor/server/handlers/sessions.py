@@ -7,17 +7,14 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from jupyter_session_monitor.domain import receipts
-from jupyter_session_monitor.domain.models import (
-    AccountRef,
-)
+from jupyter_session_monitor.domain.models import AccountRef
 from jupyter_session_monitor.protocol import derive
+from jupyter_session_monitor.server import requests
 
 from .base import (
     REFRESH_WITHIN_SECONDS,
     MonitorAPIError,
     MonitorHandler,
-    _session_id,
-    _session_ids,
 )
 
 
@@ -33,19 +30,8 @@ class TrackedSessionsHandler(MonitorHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body()
-        unknown = set(body) - {"session_id", "account"}
-        if unknown:
-            raise MonitorAPIError(
-                400, "bad_request", f"Unknown field(s): {', '.join(sorted(unknown))}."
-            )
-        session_id = _session_id(body.get("session_id"))
-        account = body.get("account")
-        if account is not None and (not isinstance(account, str) or not account.strip()):
-            raise MonitorAPIError(
-                400, "bad_request", "'account' must be a saved account's name, or null."
-            )
-        session = await self.monitor.track(session_id, AccountRef(name=account))
+        body = self.json_body(requests.TRACK)
+        session = await self.monitor.track(body["session_id"], AccountRef(name=body.get("account")))
         self.send(self.monitor.view(session), 201)
 
 
@@ -160,14 +146,6 @@ class CloseAllHandler(MonitorHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_body(optional=True)
-        unknown = set(body) - {"action", "session_ids"}
-        if unknown:
-            raise MonitorAPIError(
-                400, "bad_request", f"Unknown field(s): {', '.join(sorted(unknown))}."
-            )
-        action = body.get("action", "close")
-        if action not in ("close", "cancel"):
-            raise MonitorAPIError(400, "bad_request", "'action' must be 'close' or 'cancel'.")
-        only = _session_ids(body.get("session_ids"))
+        body = self.json_body(requests.CLOSE_ALL, optional=True)
+        action, only = body.get("action", "close"), body.get("session_ids")
         self.send(await self.monitor.close_all(action, self.username, only), 202)
