@@ -644,7 +644,7 @@ def test_a_budget_in_a_kernel_no_monitor_started_is_one_line_and_the_cell_runs(
 
 
 def test_the_fit_line_says_nothing_without_a_basis_and_at_least_for_a_lower_bound() -> None:
-    from jupyter_session_monitor.kernel.magics.money import _fit_line
+    from jupyter_session_monitor.kernel.magics.money import fit_line
 
     fit = {
         "queued": 40,
@@ -655,28 +655,28 @@ def test_the_fit_line_says_nothing_without_a_basis_and_at_least_for_a_lower_boun
         "first_failing_job": "j27",
         "lower_bound": False,
     }
-    line = _fit_line({"fit": fit})
+    line = fit_line({"fit": fit})
     assert line is not None
     assert re.fullmatch(
         r"≈ 14 of 40 queued jobs will not start before max TTL \(\d\d:42\) and will fail", line
     )
-    assert (_fit_line({"fit": {**fit, "lower_bound": True}}) or "").startswith("at least 14 of 40")
-    assert _fit_line({"fit": {**fit, "expected_to_fail": 0}}) is None
+    assert (fit_line({"fit": {**fit, "lower_bound": True}}) or "").startswith("at least 14 of 40")
+    assert fit_line({"fit": {**fit, "expected_to_fail": 0}}) is None
     no_basis = {**fit, "basis": None, "expected_to_fail": None, "drain_seconds": None}
-    assert _fit_line({"fit": no_basis}) is None
-    assert _fit_line({"fit": None}) is None
+    assert fit_line({"fit": no_basis}) is None
+    assert fit_line({"fit": None}) is None
 
 
 def test_status_says_a_close_sent_and_not_confirmed_as_the_row_does() -> None:
     # #26 item 1: every surface says at once what was sent, until a read confirms it.
-    from jupyter_session_monitor.kernel.magics.money import _pending_line
+    from jupyter_session_monitor.kernel.magics.money import pending_line
 
     at = "2026-01-01T06:14:05Z"
     accepted = {
         "status": "Pending",
         "pending_action": {"action": "close", "state": "accepted", "at": at},
     }
-    line = _pending_line(accepted)
+    line = pending_line(accepted)
     assert line is not None and re.fullmatch(
         r"Close accepted by the service at \d\d:\d\d:05; not confirmed by a read yet", line
     )
@@ -684,9 +684,9 @@ def test_status_says_a_close_sent_and_not_confirmed_as_the_row_does() -> None:
         "status": "Pending",
         "pending_action": {"action": "cancel", "state": "unknown", "at": at},
     }
-    assert "may or may not have ended" in (_pending_line(unknown) or "")
-    assert _pending_line({"status": "Pending", "pending_action": None}) is None
-    assert _pending_line({**accepted, "status": "Closed"}) is None
+    assert "may or may not have ended" in (pending_line(unknown) or "")
+    assert pending_line({"status": "Pending", "pending_action": None}) is None
+    assert pending_line({**accepted, "status": "Closed"}) is None
 
 
 def test_status_says_when_its_figures_are_of_an_earlier_read() -> None:

@@ -14,7 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_session_monitor.kernel.magics import SessionMagics
 from jupyter_session_monitor.kernel.magics import session as magics_session
-from jupyter_session_monitor.kernel.magics.parsing import _VALUED, CELL_OPTIONS, USAGE
+from jupyter_session_monitor.kernel.magics.parsing import CELL_OPTIONS, USAGE, VALUED
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -135,7 +135,7 @@ def test_cell_magic_question_mark_lists_every_option_with_what_it_does(
     assert parsed == {option.split()[0] for option in CELL_HELP}
     # The options the line reader joins with their value are those the parser gives a value.
     valued = {o for a in magic.parser._actions for o in a.option_strings if a.nargs is None}
-    assert valued == set(_VALUED)
+    assert valued == set(VALUED)
 
 
 def test_line_magic_question_mark_lists_every_command_and_option_with_what_it_does(

@@ -29,8 +29,8 @@ from .base import (
     RUNTIME_PREFIX,
     TOKEN_LIFETIME,
     USER_ID,
-    _b64,
-    _now,
+    b64,
+    utc_now,
 )
 from .faults import FaultBook
 from .model import Durations, Service
@@ -118,11 +118,11 @@ class Emulator:
     def wall_clock(self) -> datetime:
         """The service's clock as its ``Date`` header tells it: ``--clock-offset`` from the
         host's, without tests' advances."""
-        return _now() + timedelta(seconds=self.config.clock_offset)
+        return utc_now() + timedelta(seconds=self.config.clock_offset)
 
     def now(self) -> datetime:
         """The service's time: the real time plus what tests advanced it by."""
-        return _now() + timedelta(seconds=self.clock_offset)
+        return utc_now() + timedelta(seconds=self.clock_offset)
 
     def reported_at(self, now: datetime) -> datetime:
         """When the usage figures answered at ``now`` were last reported: ``now`` itself, or with
@@ -203,7 +203,7 @@ class Emulator:
                 method=request.method or "",
                 path=request.path,
                 status=handler.get_status(),
-                time=_now().isoformat(timespec="milliseconds"),  # real time: for counting
+                time=utc_now().isoformat(timespec="milliseconds"),  # real time: for counting
                 duration_ms=round(1000.0 * request.request_time(), 2),
                 agent=request.headers.get("User-Agent", ""),
             )
@@ -212,8 +212,8 @@ class Emulator:
     def issue_token(self) -> tuple[str, int]:
         issued = int(time.time())
         expires = issued + TOKEN_LIFETIME
-        header = _b64({"alg": "HS256", "typ": "JWT"})
-        payload = _b64(
+        header = b64({"alg": "HS256", "typ": "JWT"})
+        payload = b64(
             {
                 "iat": issued,
                 "exp": expires,

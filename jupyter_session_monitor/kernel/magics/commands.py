@@ -11,22 +11,22 @@ from jupyter_session_monitor.kernel import client, hook
 from jupyter_session_monitor.protocol import derive
 
 from .look import (
-    _kind,
-    _look,
-    _look_of,
-    _now,
+    look_at,
+    look_of,
+    session_kind,
+    utc_now,
 )
 from .money import (
-    _billed_cell,
-    _budget_cell,
-    _fit_line,
-    _one_line,
-    _plural,
-    _server_views,
     _where,
+    billed_cell,
+    budget_cell,
+    fit_line,
+    one_line,
+    plural,
+    server_views,
 )
 from .parsing import (
-    _ask,
+    ask_user,
 )
 
 
@@ -56,9 +56,9 @@ def list_sessions() -> None:
         print("This kernel has opened no Qiskit Runtime session.")
         return
     default = find_session(None)
-    now = _now()
+    now = utc_now()
     # The monitor's figures when it can be asked: what each is billed, its budget, fit-check.
-    views = _server_views([str(s.session_id) for s in sessions], fresh=True)
+    views = server_views([str(s.session_id) for s in sessions], fresh=True)
     header: tuple[str, ...] = ("", "id", "backend", "mode", "status", "jobs", "next")
     if views:
         header += ("billed", "budget")
@@ -67,14 +67,14 @@ def list_sessions() -> None:
     for session in sessions:
         marker = "*" if session is default else ""
         view = views.get(str(session.session_id))
-        money: tuple[str, ...] = (_billed_cell(view, now), _budget_cell(view)) if views else ()
+        money: tuple[str, ...] = (billed_cell(view, now), budget_cell(view)) if views else ()
         try:
-            look = _look_of(session, view) if view is not None else _look(session)
+            look = look_of(session, view) if view is not None else look_at(session)
         except Exception as error:  # one unreachable session must not hide the others
             backend = getattr(session._backend, "name", None) or "?"
             status = f"unknown ({type(error).__name__})"
             ident = str(session.session_id)
-            rows.append((marker, ident, backend, _kind(session), status, "?", "", *money))
+            rows.append((marker, ident, backend, session_kind(session), status, "?", "", *money))
             continue
         rows.append(
             (
@@ -88,7 +88,7 @@ def list_sessions() -> None:
                 *money,
             )
         )
-        fit = _fit_line(view) if view is not None else None
+        fit = fit_line(view) if view is not None else None
         if fit:
             notes.append(f"{look.session_id}: {fit}")
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -103,7 +103,7 @@ def list_sessions() -> None:
 
 
 def cancel_session(session: Any, yes: bool) -> None:
-    look = _look(session)
+    look = look_at(session)
     ident = look.session_id
     if look.status == derive.CLOSED:
         print(f"Session {ident} is already closed: nothing to cancel.")
@@ -156,7 +156,7 @@ def close_all(*, cancel: bool, yes: bool) -> None:
         # One line, not an error: a notebook run headless (nbclient, papermill) goes on.
         print(
             f"%session close --all asks the session monitor, which cannot be asked: "
-            f"{_one_line(str(error))}. Nothing was closed. Close this kernel's sessions one "
+            f"{one_line(str(error))}. Nothing was closed. Close this kernel's sessions one "
             "by one with %session close ID (%session list shows them)."
         )
         return
@@ -180,13 +180,13 @@ def close_all(*, cancel: bool, yes: bool) -> None:
                 f"{queued} queued, {running} running",
             )
         )
-    print(f"{verb} all: {_plural(len(views), 'open session')} tracked by the session monitor:")
+    print(f"{verb} all: {plural(len(views), 'open session')} tracked by the session monitor:")
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
         print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     if cancel:
         print(
-            f"Cancelling ends each session now: {_plural(queued_total, 'queued job')} "
+            f"Cancelling ends each session now: {plural(queued_total, 'queued job')} "
             "cancelled; running jobs finish."
         )
     else:
@@ -197,7 +197,7 @@ def close_all(*, cancel: bool, yes: bool) -> None:
     print("(Job counts as the service gave them just now.)")
     if not yes:
         these = "this session" if len(views) == 1 else f"these {len(views)} sessions"
-        answer = _ask(f"{verb} {these}? [y/N] ")
+        answer = ask_user(f"{verb} {these}? [y/N] ")
         if answer is None:
             print(
                 "Nothing was changed: this front end cannot ask. To do it: "
@@ -214,18 +214,18 @@ def close_all(*, cancel: bool, yes: bool) -> None:
     except client.ServerUnavailable as error:
         raise UsageError(
             f"%session close --all: the session monitor did not answer: "
-            f"{_one_line(str(error))}. Nothing may have been done: %session list shows "
+            f"{one_line(str(error))}. Nothing may have been done: %session list shows "
             "where this kernel's sessions are."
         ) from None
     done = [str(i) for i in (result or {}).get("closed") or []]
     failed = [f for f in (result or {}).get("failed") or [] if isinstance(f, dict)]
     past = "Cancelled" if cancel else "Closed"
     if done:
-        print(f"{past} {_plural(len(done), 'session')}: {', '.join(done)}.")
+        print(f"{past} {plural(len(done), 'session')}: {', '.join(done)}.")
     for failure in failed:
         print(
             f"Could not {action} {failure.get('id')}: "
-            f"{_one_line(str(failure.get('message') or failure.get('kind')))}."
+            f"{one_line(str(failure.get('message') or failure.get('kind')))}."
         )
     if not done and not failed:
         print("Nothing was open any more: nothing was closed.")

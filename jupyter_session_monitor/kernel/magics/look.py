@@ -16,7 +16,7 @@ from jupyter_session_monitor.protocol import clock, derive
 from jupyter_session_monitor.protocol.clock import ClockOffset
 
 
-def _kind(session: Any) -> str:
+def session_kind(session: Any) -> str:
     return "batch" if hook.is_batch(session) else "session"
 
 
@@ -55,7 +55,7 @@ class _Look:
     @property
     def mode(self) -> str:
         mode = self.details.get("mode")
-        return "batch" if mode == "batch" else "session" if mode else _kind(self.session)
+        return "batch" if mode == "batch" else "session" if mode else session_kind(self.session)
 
     @property
     def status(self) -> str:
@@ -105,7 +105,7 @@ class _Look:
         return f"closes in {left} unless a job is submitted"
 
 
-def _look(session: Any) -> _Look:
+def look_at(session: Any) -> _Look:
     """``details()`` and the session's jobs in one request (the client's own ``jobs()`` would ask
     again for each job's status), as the monitor reads them: the counts agree with the sidebar."""
     client = session.service._get_api_client(session._instance)  # as Session's own calls do
@@ -126,7 +126,7 @@ def _look(session: Any) -> _Look:
     return _Look(session, details, jobs, total if total is not None else len(jobs), offset.seconds)
 
 
-def _look_of(session: Any, view: dict[str, Any]) -> _Look:
+def look_of(session: Any, view: dict[str, Any]) -> _Look:
     """The monitor's read of a session as a look: its ``details()`` and jobs, the ones its
     billing and fit-check figures come from (so one output never mixes two reads)."""
     jobs = [j for j in view.get("jobs") or [] if isinstance(j, dict)]
@@ -152,7 +152,7 @@ def _clock_of(client: Any) -> ClockOffset:
     return offset
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -163,7 +163,7 @@ _SECONDS = ("interactive_timeout", "max_time", "active_timeout", "usage_time")
 FAILED_SHOWN = 10
 
 
-def _print_details(details: dict[str, Any]) -> None:
+def print_details(details: dict[str, Any]) -> None:
     """``Session.details()``, one key per line, durations with their unit, timestamps listed."""
     for key, value in details.items():
         if key == "timestamps" and isinstance(value, list):
@@ -176,7 +176,7 @@ def _print_details(details: dict[str, Any]) -> None:
         print(f"{key:>20}: {shown}")
 
 
-def _print_jobs(look: _Look) -> None:
+def print_jobs(look: _Look) -> None:
     """The job counts, then the failed jobs with the service's reason (``error_message()``)."""
     print(f"{'jobs':>20}: {look.jobs_text(zeros=True)}")
     failed = [job for job in look.jobs if derive.job_status(job) == "ERROR"]

@@ -17,7 +17,7 @@ from jupyter_session_monitor.kernel.durations import (
 from jupyter_session_monitor.protocol import derive, money_text
 
 from .look import (
-    _kind,
+    session_kind,
 )
 
 #: What the monitor does when a budget is used up (``--on-budget``); notify is the default.
@@ -38,7 +38,7 @@ RECEIPT_WAIT = 10.0
 RECEIPT_POLL = 0.25
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
@@ -58,7 +58,7 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _bare_seconds_note(typed: str | None) -> str | None:
+def bare_seconds_note(typed: str | None) -> str | None:
     """``a bare number is seconds; write 5m for 5 minutes``: what a duration of plain digits
     means, said because it is rarely what was meant; ``None`` for one with a unit."""
     if typed is None or not typed.strip().isdigit():
@@ -85,7 +85,7 @@ def _billed_now(view: dict[str, Any], now: datetime) -> tuple[float, float]:
     return billed + extra, idle + (extra if meter.get("idle_accruing") else 0.0)
 
 
-def _billing_line(view: dict[str, Any], now: datetime) -> str | None:
+def billing_line(view: dict[str, Any], now: datetime) -> str | None:
     """``billed 2m 5s so far (of which 1m idle), 1.04 USD; up to 35m (17.50 USD) if left open
     until max TTL``; ``None`` when the monitor has no billing for it."""
     meter = view.get("billing")
@@ -132,7 +132,7 @@ def _budget_size(budget: dict[str, Any], typed: str | None = None) -> str:
     return f"{size} (about {format_duration(limit)} of billed time at the server's rate)"
 
 
-def _budget_line(view: dict[str, Any]) -> str | None:
+def budget_line(view: dict[str, Any]) -> str | None:
     """``budget 10m of billed time: 45 % used; a warning at 80 %, at 100 % the monitor closes it
     (queued jobs still run)``, or what happened once warned or reached."""
     budget = view.get("budget")
@@ -168,10 +168,10 @@ def _stale_line(view: dict[str, Any]) -> str | None:
     at = derive.parse_time(view.get("last_polled_at"))
     when = at.astimezone().strftime("%H:%M:%S") if at is not None else "an earlier read"
     why = (view.get("error") or {}).get("message") or "no answer"
-    return f"as read at {when}: the service did not answer just now ({_one_line(str(why))})"
+    return f"as read at {when}: the service did not answer just now ({one_line(str(why))})"
 
 
-def _pending_line(view: dict[str, Any]) -> str | None:
+def pending_line(view: dict[str, Any]) -> str | None:
     """A close or cancel the monitor sent that no read has confirmed yet, as the row says it."""
     pending = view.get("pending_action")
     if not isinstance(pending, dict) or view.get("status") == derive.CLOSED:
@@ -187,7 +187,7 @@ def _pending_line(view: dict[str, Any]) -> str | None:
     )
 
 
-def _fit_line(view: dict[str, Any]) -> str | None:
+def fit_line(view: dict[str, Any]) -> str | None:
     """``≈ 6 of 9 queued jobs will not start before max TTL (14:05) and will fail``; ``None``
     when none is expected to fail, or when there is no basis for an estimate."""
     fit = view.get("fit")
@@ -206,7 +206,7 @@ def _fit_line(view: dict[str, Any]) -> str | None:
     )
 
 
-def _server_views(session_ids: list[str], *, fresh: bool = False) -> dict[str, dict[str, Any]]:
+def server_views(session_ids: list[str], *, fresh: bool = False) -> dict[str, dict[str, Any]]:
     """The monitor's views of these sessions by id; empty when the server cannot be asked (a
     headless kernel: the magics then say what the service says, as before) or tracks none.
     ``fresh``: the server reads the service first (within 5 s)."""
@@ -275,16 +275,16 @@ def _show_receipt(session: Any) -> None:
             _await_registration(session_id)
             found = _receipt_of(session_id)
     except client.ServerUnavailable as error:
-        print(f"No receipt for {_kind(session)} {session_id}: {_one_line(str(error))}.")
+        print(f"No receipt for {session_kind(session)} {session_id}: {one_line(str(error))}.")
         return
     if found is None:
-        print(f"No receipt for {_kind(session)} {session_id}: the session monitor has none.")
+        print(f"No receipt for {session_kind(session)} {session_id}: the session monitor has none.")
         return
     text, markdown = str(found.get("text") or ""), str(found.get("markdown") or "")
     display(Receipt(text, markdown))  # type: ignore[no-untyped-call]
 
 
-def _print_closing_receipt(session: Any) -> None:
+def print_closing_receipt(session: Any) -> None:
     """The end of a ``%%session`` cell that closed its session: the receipt's text, once the
     monitor has seen the session closed (``final``) or after ``RECEIPT_WAIT`` seconds, whatever
     it has then (its text says "so far"). Nothing where the monitor cannot be asked (a headless
@@ -306,33 +306,33 @@ def _print_closing_receipt(session: Any) -> None:
         time.sleep(RECEIPT_POLL)
     if found is None:
         print(
-            f"No receipt for {_kind(session)} {session_id}: the session monitor had not "
+            f"No receipt for {session_kind(session)} {session_id}: the session monitor had not "
             f"registered it after {RECEIPT_WAIT:.0f} s."
         )
         return
     print(found.get("text") or "")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     return " ".join(str(text).split()).rstrip(".")
 
 
-def _set_budget(session: Any, options: dict[str, Any]) -> None:
+def send_budget(session: Any, options: dict[str, Any]) -> None:
     """The cell's ``--budget``/``--budget-amount`` on its session, at the server (which enforces
     it, also with no browser open). Said in one line either way; never fails the cell."""
     session_id = str(session.session_id)
-    kind = _kind(session)
+    kind = session_kind(session)
     request: dict[str, Any] = {"action": options["on_budget"] or "notify"}
     if options["budget"] is not None:
         request["seconds"] = options["budget"]
     else:
         request["amount"] = options["budget_amount"]
-    note = _bare_seconds_note(options["budget_text"])
+    note = bare_seconds_note(options["budget_text"])
     try:
         _await_registration(session_id)
         answer = client.ask_server("set_budget", session_id=session_id, **request)
     except client.ServerUnavailable as error:
-        print(f"%%session: no budget set on {kind} {session_id}: {_one_line(str(error))}.")
+        print(f"%%session: no budget set on {kind} {session_id}: {one_line(str(error))}.")
         return
     views = answer.get("sessions") if isinstance(answer, dict) else None
     view = next((v for v in views or [] if isinstance(v, dict)), {})
@@ -347,7 +347,7 @@ def _set_budget(session: Any, options: dict[str, Any]) -> None:
     )
 
 
-def _billed_cell(view: dict[str, Any] | None, now: datetime) -> str:
+def billed_cell(view: dict[str, Any] | None, now: datetime) -> str:
     """``%session list``'s billed column: ``2m 5s`` or ``2m 5s, 1.04 USD``."""
     if view is None or not isinstance(view.get("billing"), dict):
         return ""
@@ -359,7 +359,7 @@ def _billed_cell(view: dict[str, Any] | None, now: datetime) -> str:
     return f"{format_duration(billed)}, {_money(billed * rate, meter.get('currency'))}"
 
 
-def _budget_cell(view: dict[str, Any] | None) -> str:
+def budget_cell(view: dict[str, Any] | None) -> str:
     """``%session list``'s budget column: ``45 % of 10m``, ``reached: closed ID``."""
     budget = view.get("budget") if view is not None else None
     if not isinstance(budget, dict):

@@ -17,7 +17,7 @@ from jupyter_session_monitor.kernel.durations import (
 )
 
 from .money import (
-    _one_line,
+    one_line,
 )
 
 USAGE = """\
@@ -51,7 +51,7 @@ CELL_OPTIONS = (
 
 #: ``%%session``'s options that take a value; values may start with "-" (``--budget-amount -3``
 #: is refused as an amount, not as a missing value), only an option ends one.
-_VALUED = (
+VALUED = (
     "--backend",
     "--max-time",
     "--tags",
@@ -67,16 +67,16 @@ _DURATIONS = ("--max-time", "--budget")
 
 
 #: The first lines of ``%%session?`` and ``%session?`` (IPython's prefix adds a "%").
-_CELL_USAGE = """\
+CELL_USAGE = """\
 %(prog)s --backend NAME | --least-busy [--account NAME]
              [--max-time DURATION] [--batch] [--keep] [--tags TAGS]
              [--budget DURATION | --budget-amount AMOUNT] [--on-budget ACTION]"""
 
 
-_LINE_USAGE = "%(prog)s COMMAND [ID] [--all] [--cancel] [--yes]"
+LINE_USAGE = "%(prog)s COMMAND [ID] [--all] [--cancel] [--yes]"
 
 
-_CELL_EPILOG = """\
+CELL_EPILOG = """\
 Durations (--max-time, --budget): 25m, 1h30m, 2h 10m 20s, 1d, or whole seconds; a number and a
 unit word ("5 minutes") is refused with the short form to write (5m).
 
@@ -93,7 +93,7 @@ receipt so far (queued jobs still running, say). Nothing where the monitor canno
 afterwards: %session? says how."""
 
 
-_LINE_EPILOG = """\
+LINE_EPILOG = """\
 Without ID: the most recent session of this kernel. An ID may be a unique prefix of one.
 %%session? says how to run a cell in a session."""
 
@@ -127,14 +127,14 @@ def kwds(**options: Any) -> Callable[[_Magic], _Magic]:
     return ipython_arguments.kwds(**options)  # type: ignore[no-untyped-call]
 
 
-def _split(line: str, magic: str) -> list[str]:
+def split_words(line: str, magic: str) -> list[str]:
     try:
         return shlex.split(line)
     except ValueError as error:  # No closing quotation, ...
         raise UsageError(f"{magic}: {error}") from None
 
 
-def _joined(words: list[str]) -> list[str]:
+def joined_options(words: list[str]) -> list[str]:
     """``%%session``'s words with each valued option and its value as one ``--name=VALUE``, so
     that argparse takes a value starting with "-" (``--max-time -5m`` is then refused as a
     duration); a duration and a unit word after it (``--max-time 5 minutes``) is refused with
@@ -145,7 +145,7 @@ def _joined(words: list[str]) -> list[str]:
         word = words[index]
         name, _, inline = word.partition("=")
         following = words[index + 1] if index + 1 < len(words) else ""
-        if name in _VALUED and not inline:
+        if name in VALUED and not inline:
             if not following or following.startswith("--"):
                 joined.append(name)  # argparse: expected one argument, said as needs a value
                 index += 1
@@ -156,16 +156,16 @@ def _joined(words: list[str]) -> list[str]:
         written = short_form(inline, following) if name in _DURATIONS else None
         if written:  # "--max-time 5 minutes": one duration in two words
             raise UsageError(f"%%session: {name} {inline} {following}: write {name} {written}.")
-        joined.append(f"{name}={inline}" if name in _VALUED else word)
+        joined.append(f"{name}={inline}" if name in VALUED else word)
         index += 1
     return joined
 
 
-def _dest(option: str) -> str:
+def dest(option: str) -> str:
     return option.removeprefix("--").replace("-", "_")
 
 
-def _first(extras: list[str], words: list[str]) -> str:
+def first_unknown(extras: list[str], words: list[str]) -> str:
     """The first of the words argparse did not take, in the order the user typed them."""
     order = {word: index for index, word in reversed(list(enumerate(words)))}
 
@@ -181,7 +181,7 @@ _EXPECTED = re.compile(r"argument (--[\w-]+): expected one argument")
 _EXPLICIT = re.compile(r"argument (--[\w-]+): ignored explicit argument (.*)")
 
 
-def _parse(
+def parse(
     magic_function: Any, words: list[str], magic: str, unknown: Callable[[str], str]
 ) -> tuple[argparse.Namespace, list[str]]:
     """The magic's arguments read by its magic_arguments parser (options and positionals in any
@@ -201,10 +201,10 @@ def _parse(
             raise UsageError(
                 unknown(next((w for w in words if w.startswith(f"{name}=")), name))
             ) from None
-        raise UsageError(f"{magic}: {_one_line(said)}.") from None
+        raise UsageError(f"{magic}: {one_line(said)}.") from None
 
 
-def _ask(prompt: str) -> str | None:
+def ask_user(prompt: str) -> str | None:
     """The user's answer, lower-cased; ``None`` where this front end cannot ask."""
     try:
         return input(prompt).strip().lower()

@@ -40,7 +40,7 @@ def _explain(error: BaseException) -> str | None:
 
 
 @contextmanager
-def _fixable_errors() -> Iterator[None]:
+def fixable_errors() -> Iterator[None]:
     try:
         yield
     except UsageError:
@@ -59,7 +59,7 @@ _MAX_TTL_RANGE = re.compile(
 )
 
 
-def _max_time_refusal(error: BaseException, typed: str | None, seconds: int | None) -> str | None:
+def max_time_refusal(error: BaseException, typed: str | None, seconds: int | None) -> str | None:
     """The service's refusal of ``--max-time`` as one line with the plan's limit in the units the
     user typed; ``None`` for any other error."""
     match = _MAX_TTL_RANGE.search(str(error))
@@ -84,7 +84,7 @@ def _max_time_refusal(error: BaseException, typed: str | None, seconds: int | No
 
 
 @contextmanager
-def _tagged(session: Any, tags: list[str]) -> Iterator[None]:
+def tagged(session: Any, tags: list[str]) -> Iterator[None]:
     """While the cell runs, every job it submits in ``session`` gets ``tags`` (next to the
     primitive's own).
 
@@ -112,7 +112,7 @@ def _tagged(session: Any, tags: list[str]) -> Iterator[None]:
             del session._run
 
 
-def _close(session: Any) -> None:
+def close_and_say(session: Any) -> None:
     session.close()
     print(
         f"Closed session {session.session_id}: it accepts no new jobs; jobs already queued "
@@ -120,7 +120,7 @@ def _close(session: Any) -> None:
     )
 
 
-def _raise_shown(error: BaseException) -> NoReturn:
+def raise_shown(error: BaseException) -> NoReturn:
     """Fail the ``%%session`` cell with the error its body raised, whose traceback IPython has
     already shown.
 
@@ -145,7 +145,7 @@ def _raise_shown(error: BaseException) -> NoReturn:
 
 
 @contextmanager
-def _numbered_as_this_cell(shell: Any) -> Iterator[None]:
+def numbered_as_this_cell(shell: Any) -> Iterator[None]:
     """The body runs as part of this cell: its traceback names this cell's "In [n]", the one
     the user sees. IPython 9 has moved ``execution_count`` on before the cell runs, and the body
     is compiled under it ("Cell In[3]" under a cell numbered [2]); set back after."""

@@ -16,51 +16,51 @@ from jupyter_session_monitor.kernel.durations import (
 
 from .commands import attach_session, cancel_session, close_all, find_session, list_sessions
 from .look import (
-    _kind,
-    _look,
-    _look_of,
-    _now,
-    _print_details,
-    _print_jobs,
+    look_at,
+    look_of,
+    print_details,
+    print_jobs,
+    session_kind,
+    utc_now,
 )
 from .money import (
     BUDGET_ACTIONS,
-    _bare_seconds_note,
-    _billing_line,
-    _budget_line,
-    _fit_line,
-    _pending_line,
-    _print_closing_receipt,
-    _server_views,
-    _set_budget,
     _show_receipt,
     _stale_line,
+    bare_seconds_note,
+    billing_line,
+    budget_line,
+    fit_line,
+    pending_line,
+    print_closing_receipt,
+    send_budget,
+    server_views,
 )
 from .parsing import (
-    _CELL_EPILOG,
-    _CELL_USAGE,
-    _LINE_EPILOG,
-    _LINE_USAGE,
-    _VALUED,
+    CELL_EPILOG,
     CELL_OPTIONS,
+    CELL_USAGE,
+    LINE_EPILOG,
+    LINE_USAGE,
     USAGE,
-    _dest,
-    _first,
-    _joined,
-    _parse,
-    _split,
+    VALUED,
     argument,
     argument_group,
+    dest,
+    first_unknown,
+    joined_options,
     kwds,
     magic_arguments,
+    parse,
+    split_words,
 )
 from .refusals import (
-    _close,
-    _fixable_errors,
-    _max_time_refusal,
-    _numbered_as_this_cell,
-    _raise_shown,
-    _tagged,
+    close_and_say,
+    fixable_errors,
+    max_time_refusal,
+    numbered_as_this_cell,
+    raise_shown,
+    tagged,
 )
 
 
@@ -74,7 +74,7 @@ class SessionMagics(Magics):
 
     @cell_magic("session")  # type: ignore[arg-type]
     @magic_arguments("%session")  # the name after IPython's "%": the help reads %%session
-    @kwds(usage=_CELL_USAGE, epilog=_CELL_EPILOG)
+    @kwds(usage=CELL_USAGE, epilog=CELL_EPILOG)
     @argument_group("where the session runs (one of --backend and --least-busy)")
     @argument(
         "--backend",
@@ -153,7 +153,7 @@ class SessionMagics(Magics):
         user can fix (an unknown backend, a missing account, the Open Plan refusal, a
         --max-time the plan refuses)."""
         options = self._parse_cell_options(line)
-        with _fixable_errors():
+        with fixable_errors():
             from qiskit_ibm_runtime import Batch, QiskitRuntimeService, Session
 
             service = (
@@ -171,51 +171,49 @@ class SessionMagics(Magics):
                 try:
                     session = kind(backend=backend, max_time=options["max_time"])
                 except Exception as error:
-                    refusal = _max_time_refusal(
-                        error, options["max_time_text"], options["max_time"]
-                    )
+                    refusal = max_time_refusal(error, options["max_time_text"], options["max_time"])
                     if refusal is None:
                         raise
                     raise UsageError(refusal) from None
                 # What max_time=5 means in the client, kept; but rarely what was meant.
-                note = _bare_seconds_note(options["max_time_text"])
+                note = bare_seconds_note(options["max_time_text"])
                 if note:
                     print(f"max_time {options['max_time']} s ({note})")
                 if options["keep"]:
                     self._kept[backend.name] = session
         self._display(session)
         if options["budget"] is not None or options["budget_amount"] is not None:
-            _set_budget(session, options)
+            send_budget(session, options)
         from qiskit_ibm_runtime.utils.default_session import set_cm_session
 
         set_cm_session(session)  # primitives created in the cell use it, as inside `with`
         try:
-            with _tagged(session, options["tags"]), _numbered_as_this_cell(self.shell):
+            with tagged(session, options["tags"]), numbered_as_this_cell(self.shell):
                 result = self.shell.run_cell(cell)  # type: ignore[union-attr]
         finally:
             set_cm_session(None)
             if not options["keep"]:
-                _close(session)  # also after an exception or Ctrl-C in the cell: no orphan
+                close_and_say(session)  # also after an exception or Ctrl-C in the cell: no orphan
         failure = result.error_before_exec or result.error_in_exec
         if not options["keep"] and not isinstance(failure, KeyboardInterrupt):
             # What the session cost (not after Ctrl-C: whoever stopped the cell is not kept
             # waiting; %session receipt shows it).
-            _print_closing_receipt(session)
+            print_closing_receipt(session)
         if failure is not None:
-            _raise_shown(failure)
+            raise_shown(failure)
 
     def _parse_cell_options(self, line: str) -> dict[str, Any]:
-        words = _split(line, "%%session")
+        words = split_words(line, "%%session")
 
         def unknown(word: str) -> str:
             return f"%%session: unknown option {word!r}. Options: {CELL_OPTIONS}."
 
-        args, extras = _parse(self.session_cell, _joined(words), "%%session", unknown)
+        args, extras = parse(self.session_cell, joined_options(words), "%%session", unknown)
         if extras:
-            raise UsageError(unknown(_first(extras, words)))
+            raise UsageError(unknown(first_unknown(extras, words)))
         options: dict[str, Any] = vars(args)
-        for option in _VALUED:
-            if options[_dest(option)] == "":  # --backend '' or --backend=
+        for option in VALUED:
+            if options[dest(option)] == "":  # --backend '' or --backend=
                 raise UsageError(f"%%session: {option} needs a value.")
         if bool(options["backend"]) == options["least_busy"]:
             raise UsageError(
@@ -281,8 +279,8 @@ class SessionMagics(Magics):
             del self._kept[backend]
             return None
         print(
-            f"Reusing the open {_kind(session)} {session.session_id} on {backend} (kept by an "
-            "earlier %%session --keep); --max-time and --batch apply only to a new one."
+            f"Reusing the open {session_kind(session)} {session.session_id} on {backend} (kept by "
+            "an earlier %%session --keep); --max-time and --batch apply only to a new one."
         )
         return session
 
@@ -290,7 +288,7 @@ class SessionMagics(Magics):
 
     @line_magic("session")  # type: ignore[arg-type]
     @magic_arguments("session")
-    @kwds(usage=_LINE_USAGE, epilog=_LINE_EPILOG)
+    @kwds(usage=LINE_USAGE, epilog=LINE_EPILOG)
     @argument(
         "command",
         nargs="?",
@@ -349,7 +347,7 @@ class SessionMagics(Magics):
           watch [ID]      show the live widget
           attach ID       re-attach with Session.from_id and track it under this notebook
           help            a summary of these commands and of the %%session options"""
-        words = _split(line, "%session")
+        words = split_words(line, "%session")
         if not words or words[0] in ("help", "-h", "--help"):
             print(USAGE)
             return None
@@ -359,7 +357,7 @@ class SessionMagics(Magics):
         def unknown(word: str) -> str:
             return f"%session {named}: unknown option {word!r}.\n{USAGE}"
 
-        args, extras = _parse(self.session_line, words, "%session", unknown)
+        args, extras = parse(self.session_line, words, "%session", unknown)
         command: str | None = args.command
         ident: str | None = args.id
         # Options that are not this command's: --all and --cancel go with close only.
@@ -385,7 +383,7 @@ class SessionMagics(Magics):
                 "%session close --cancel: --cancel goes with --all; to cancel one session's "
                 "queued jobs and end it, %session cancel [ID] --yes."
             )
-        with _fixable_errors():
+        with fixable_errors():
             if command == "list":
                 list_sessions()
                 return None
@@ -400,11 +398,11 @@ class SessionMagics(Magics):
                 # One read for every figure: the monitor's, read from the service now, whose
                 # counts are those its fit-check used; the service's own answer when the server
                 # cannot be asked (headless).
-                view = _server_views([str(session.session_id)], fresh=True).get(
+                view = server_views([str(session.session_id)], fresh=True).get(
                     str(session.session_id)
                 )
-                look = _look_of(session, view) if view is not None else _look(session)
-                now = _now()
+                look = look_of(session, view) if view is not None else look_at(session)
+                now = utc_now()
                 countdown = look.countdown(now)
                 print(
                     f"{look.mode.capitalize()} {look.session_id} on {look.backend}: "
@@ -415,22 +413,22 @@ class SessionMagics(Magics):
                 if view is not None:
                     lines = (
                         _stale_line(view),
-                        _pending_line(view),
-                        _billing_line(view, now),
-                        _budget_line(view),
-                        _fit_line(view),
+                        pending_line(view),
+                        billing_line(view, now),
+                        budget_line(view),
+                        fit_line(view),
                     )
                     for said in lines:
                         if said:
                             print(f"  {said}")
             elif command == "details":
-                look = _look(session)
-                _print_details(look.details)
-                _print_jobs(look)
+                look = look_at(session)
+                print_details(look.details)
+                print_jobs(look)
             elif command == "receipt":
                 _show_receipt(session)
             elif command == "close":
-                _close(session)
+                close_and_say(session)
             elif command == "cancel":
                 cancel_session(session, yes)
             else:
