@@ -287,7 +287,12 @@ async def test_a_refused_close_says_nothing_was_changed(harness: Harness, jp_fet
 async def view_if(
     fetch: Fetch, session_id: str, condition: Callable[[dict[str, Any]], bool]
 ) -> dict[str, Any] | None:
-    current = await view(fetch, session_id)
+    """The view once it meets ``condition``; None before, and before the session is tracked (a
+    kernel's registration reaches the server a moment after its cell printed the id)."""
+    status, current = await api(fetch, "GET", f"sessions/{session_id}")
+    if status == 404 and current["error"]["kind"] == "not_found":
+        return None
+    assert status == 200, current
     return current if condition(current) else None
 
 
