@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 #: The rate is the registry's: read again at most this often (seconds), while sessions are polled.
 RATE_SYNC_SECONDS = 1.0
+#: How long a stopping server waits for writes queued behind another process's registry lock.
+STOP_FLUSH_SECONDS = 5.0
 
 
 @dataclass
@@ -166,6 +168,8 @@ class Engine:
             self.gateway.shutdown()
             if self._started and self.store.server_id is not None:
                 self.store.unregister_server()
+            # Writes queued behind another process's lock get a last chance, off the loop.
+            await asyncio.to_thread(self.store.flush, STOP_FLUSH_SECONDS)
         except Exception:
             log.exception("Stopping the session monitor failed")
         finally:
@@ -232,6 +236,8 @@ class Engine:
         if now - self._rate_synced < RATE_SYNC_SECONDS:
             return
         self._rate_synced = now
+        if self.store.behind:  # the file lags this server's own writes (its rate among them)
+            return
         saved = self.store.setting("billing")
         if not isinstance(saved, dict):
             return

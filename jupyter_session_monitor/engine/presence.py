@@ -9,6 +9,8 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
+from jupyter_session_monitor.registry.store import LOOP_WAIT_MS, RegistryBusy
+
 if TYPE_CHECKING:
     from jupyter_session_monitor.engine.monitor import Engine
 
@@ -26,6 +28,8 @@ class Presence:
                 if not self.engine.store.heartbeat():
                     self._taken_over()
                 self.adopt_gone()
+            except RegistryBusy:  # locked by another process: the next beat tries again
+                log.info("The registry is locked by another process: the heartbeat waits")
             except Exception:  # a locked or unwritable file must not end the heartbeat
                 log.exception("Could not record this server's heartbeat in the registry")
 
@@ -43,6 +47,7 @@ class Presence:
         for session_id in lost:
             self.engine.let_go(session_id)
         self.engine.store.register_server(
+            wait_ms=LOOP_WAIT_MS,
             host=self.engine.host,
             pid=os.getpid(),
             url=self.engine.config.server_url,

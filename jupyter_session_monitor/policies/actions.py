@@ -6,9 +6,7 @@ the monitor looks at once and the list shows the outcome)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -81,10 +79,7 @@ class Actions:
                 self._pending(session, action, "unknown")
                 engine.poll_soon(session_id)
             outcome, detail = ("unknown" if unknown else "failed"), f"{seen}; {error.message}"
-            self._write_later(  # a locked registry must not turn this answer into a 500
-                f"the outcome of the {action} of session {session_id}",
-                lambda: store.settle_action(audit, outcome, detail),
-            )
+            store.settle_action(audit, outcome, detail)
             if unknown:  # the request may have reached the service and been carried out
                 raise MonitorError(
                     504 if error.kind == "timeout" else 502,
@@ -98,14 +93,10 @@ class Actions:
         self._pending(session, action, "accepted")
         engine.poll_soon(session_id)  # confirm it by a read
         # The service acted: that is the answer, whatever the registry says. A registry locked
-        # by another server (or unwritable) gets the writes again later, never a 500 that would
-        # make the user think nothing happened.
-
-        def record() -> None:
-            store.save_session(session)
-            store.settle_action(audit, "accepted")
-
-        self._write_later(f"the {action} of session {session_id} accepted by the service", record)
+        # by another process queues the writes (the store's writer writes them once it is free),
+        # never a 500 that would make the user think nothing happened.
+        store.save_session(session)
+        store.settle_action(audit, "accepted")
         return session
 
     def _pending(self, session: TrackedSession, action: str, state: str) -> None:
@@ -113,30 +104,6 @@ class Actions:
         hanging reads must not leave the page saying "Pending" with a Close button)."""
         session.pending_action = {"action": action, "state": state, "at": derive.iso(_now()) or ""}
         self.engine.changed(session.id)
-
-    #: Seconds between attempts to write an accepted action into the registry, and how many.
-    WRITE_RETRY_SECONDS = 1.0
-    WRITE_ATTEMPTS = 30
-
-    def _write_later(self, what: str, write: Callable[[], None], attempt: int = 1) -> None:
-        """Run ``write`` now; if the registry refuses it (locked, read-only, full), log it and try
-        again every ``WRITE_RETRY_SECONDS``, at most ``WRITE_ATTEMPTS`` times."""
-        try:
-            write()
-        except sqlite3.Error as error:
-            if attempt == 1 or attempt == self.WRITE_ATTEMPTS:
-                log.warning(
-                    "Recording %s in the registry failed (%s); %s",
-                    what,
-                    error,
-                    "trying again"
-                    if attempt < self.WRITE_ATTEMPTS
-                    else "giving up: the audit keeps 'requested'",
-                )
-            if attempt < self.WRITE_ATTEMPTS and not self.engine.stopped:
-                asyncio.get_running_loop().call_later(
-                    self.WRITE_RETRY_SECONDS, self._write_later, what, write, attempt + 1
-                )
 
     async def cancel_job(self, job_id: str, user: str | None) -> TrackedSession:
         session = next(

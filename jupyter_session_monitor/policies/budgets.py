@@ -11,6 +11,7 @@ budget would be crossed), never to act.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import time
@@ -31,7 +32,7 @@ from jupyter_session_monitor.domain.models import (
 from jupyter_session_monitor.domain.notebooks import notebook_file
 from jupyter_session_monitor.engine.ports import TrackedSessions
 from jupyter_session_monitor.policies.actions import Actions
-from jupyter_session_monitor.registry.store import Store
+from jupyter_session_monitor.registry.store import RegistryBusy, Store
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ class BudgetKeeper:
         """Take the registry's budgets: those another server of it set, replaced or removed.
         Returns at once if they were read less than ``SYNC_SECONDS`` ago, unless ``force``."""
         if self._stopped or (not force and time.monotonic() - self._synced < self.SYNC_SECONDS):
+            return
+        if self.store.behind:  # the file lags this server's own writes: it would undo them
             return
         self._synced = time.monotonic()
         stored = {(b.scope, b.target): b for b in self.store.load_budgets()}
@@ -341,8 +344,7 @@ class BudgetKeeper:
         spent = self.reported(budget)
         now = _now()
         if budget.warned_at is None and spent >= limit * budget.threshold:
-            budget.warned_at = now
-            if not self._record(budget):
+            if not self._record(budget, warned_at=now):
                 return
             log.info(
                 "Budget for %s '%s': %.0f%% used (%.1f of %.1f billed seconds)",
@@ -355,9 +357,8 @@ class BudgetKeeper:
             self._changed(budget)
         if spent >= limit:
             if budget.reached_at is None:
-                budget.reached_at = now
-                budget.outcome = NOT_ACTED[1] if budget.action == "notify" else None
-                if not self._record(budget):
+                outcome = NOT_ACTED[1] if budget.action == "notify" else None
+                if not self._record(budget, reached_at=now, outcome=outcome):
                     return
                 log.info("Budget for %s '%s' is used up", budget.scope, budget.target)
                 self._changed(budget)
@@ -399,10 +400,23 @@ class BudgetKeeper:
             if session_id in self.engine.sessions:
                 self.engine.poll_soon(session_id)
 
-    def _record(self, budget: Budget) -> bool:
-        """Save what ``budget`` warned of or did; False (and the registry's budgets taken) when
-        another server removed or replaced it meanwhile: then nothing more is done for it."""
-        if self.store.update_budget_state(budget):
+    def _record(self, budget: Budget, **changes: Any) -> bool:
+        """Save what ``budget`` warns of or does (``changes`` to its state), and make them, only
+        if the registry still holds it. False when another server removed or replaced it
+        meanwhile (the registry's budgets are taken: nothing more is done for it), or when the
+        registry cannot say now (locked elsewhere: a later check tries again)."""
+        try:
+            held = self.store.claim_budget_state(dataclasses.replace(budget, **changes))
+        except RegistryBusy:
+            log.info(
+                "Budget for %s '%s' waits: the registry is locked by another process",
+                budget.scope,
+                budget.target,
+            )
+            return False
+        if held:
+            for name, value in changes.items():
+                setattr(budget, name, value)
             return True
         log.info(
             "Budget for %s '%s' changed on another server: not acting on the old one",
@@ -416,7 +430,10 @@ class BudgetKeeper:
         key = (budget.scope, budget.target)
         if key in self._acting:
             return
-        # Closing or cancelling cannot be undone: only on a budget the registry still holds.
+        # Closing or cancelling cannot be undone: only on a budget the registry still holds
+        # (while its writes are queued, the registry cannot say: a later check acts).
+        if self.store.behind:
+            return
         self.sync(force=True)
         held = self.budgets.get(key)
         if held is None or definition(held) != definition(budget):
@@ -431,8 +448,8 @@ class BudgetKeeper:
         ]
         if not targets:
             if budget.outcome is None:  # say so, rather than nothing for ever
-                budget.outcome = f"{NOT_ACTED[0]} to {budget.action}: already closed"
-                if self._record(budget):
+                outcome = f"{NOT_ACTED[0]} to {budget.action}: already closed"
+                if self._record(budget, outcome=outcome):
                     self._changed(budget)
             return
         self._acting.add(key)

@@ -5,18 +5,32 @@ change in its own short transaction, so a ``kill -9`` loses nothing that was com
 is versioned with ``PRAGMA user_version`` and the migrations of ``migrations.py``, applied in order
 at open.
 Credentials are never stored: accounts are kept by name and identity only.
+
+The store is called on the server's event loop, so it never waits long for another process's
+write lock (another server of the registry, a backup, a ``sqlite3`` shell): at most
+``LOOP_WAIT_MS``. A write that cannot have the lock by then is queued, with every write after it,
+in order, and a thread writes the queue once the lock is free (the server's memory is the truth
+meanwhile; nothing is lost unless the server stops while the file stays locked, and then the log
+says what). An operation that needs the registry's answer (a budget's claim before it acts, the
+heartbeat) raises ``RegistryBusy`` instead, and its caller tries again later.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
-from collections.abc import Collection, Iterator
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from jupyter_session_monitor.domain.errors import MonitorError
 from jupyter_session_monitor.domain.models import (
     Budget,
     JobRecord,
@@ -29,9 +43,50 @@ from jupyter_session_monitor.protocol.derive import iso, parse_time
 from .migrations import MIGRATIONS
 from .rows import alive, job_of, session_of
 
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Write = Callable[[sqlite3.Connection], T]
+
+#: How long a call on the event loop waits for another process's write lock.
+LOOP_WAIT_MS = 100
+#: How long the queue's writer waits for the lock at each attempt, and pauses between them.
+QUEUE_WAIT_MS = 5000
+QUEUE_PAUSE_SECONDS = 0.25
+#: How long opening the registry (migrations, at start) and claiming a server's place may wait.
+START_WAIT_MS = 5000
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _locked(error: sqlite3.Error) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (extended codes included): another connection holds it."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:
+        return "locked" in str(error) or "busy" in str(error)
+    return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+class RegistryBusy(MonitorError):
+    """The registry could not answer now: another process holds its write lock, or writes that
+    met it are still queued. Nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "registry_busy",
+            "The session monitor's registry (its SQLite file) is locked by another process; "
+            "nothing was changed. Try again in a moment.",
+        )
+
+
+@dataclass
+class Audit:
+    """An audit row, to settle later; its id is known once it is written."""
+
+    id: int | None = None
 
 
 class Store:
@@ -46,10 +101,37 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.execute(f"PRAGMA busy_timeout={START_WAIT_MS}")
         self._migrate()
+        self._db.execute(f"PRAGMA busy_timeout={LOOP_WAIT_MS}")
+        self._queue: deque[tuple[str, Write[Any]]] = deque()
+        self._queue_lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+        self._closed = False
+
+    @property
+    def behind(self) -> bool:
+        """Writes are queued: what the file says lags what this server knows."""
+        return bool(self._queue)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait (in a thread, not on the loop) until the queued writes are written; False if
+        some are still queued after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self._queue and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return not self._queue
 
     def close(self) -> None:
+        self._closed = True
+        with self._queue_lock:
+            if self._queue:
+                log.error(
+                    "The registry stayed locked: %d writes are lost (the first: %s)",
+                    len(self._queue),
+                    self._queue[0][0],
+                )
+                self._queue.clear()
         self._db.close()
 
     @property
@@ -72,106 +154,189 @@ class Store:
                 self._db.execute(f"PRAGMA user_version={version}")
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+    def _transaction(self, db: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:
+        db = self._db if db is None else db
+        db.execute("BEGIN IMMEDIATE")
         try:
-            yield self._db
+            yield db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        db.execute("COMMIT")
+
+    def _write(self, what: str, write: Write[T]) -> T | None:
+        """Write now (its result), or, if the registry is locked or writes are queued, queue it
+        after them (None): order is kept, the loop never waits more than ``LOOP_WAIT_MS``."""
+        with self._queue_lock:
+            if not self._queue:
+                try:
+                    with self._transaction() as db:
+                        return write(db)
+                except sqlite3.OperationalError as error:
+                    if not _locked(error) or str(self.path) == ":memory:":
+                        raise
+                    log.warning(
+                        "The registry is locked by another process: %s, and every write after "
+                        "it, will be written once it is free",
+                        what,
+                    )
+            self._queue.append((what, write))
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(
+                    target=self._write_queue, name="session-monitor-registry", daemon=True
+                )
+                self._writer.start()
+            return None
+
+    def _execute(self, what: str, sql: str, params: tuple[Any, ...]) -> None:
+        """One statement, its parameters taken now (the objects they come from may change)."""
+        self._write(what, lambda db: db.execute(sql, params))
+
+    def _execute_many(self, what: str, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        self._write(what, lambda db: db.executemany(sql, rows))
+
+    def _answer(self, what: str, operation: Write[T], wait_ms: int = LOOP_WAIT_MS) -> T:
+        """Run an operation whose answer is needed now; ``RegistryBusy`` if the registry cannot
+        give it within ``wait_ms`` (or writes are queued: the file is behind)."""
+        with self._queue_lock:
+            if self._queue:
+                raise RegistryBusy
+            if wait_ms != LOOP_WAIT_MS:
+                self._db.execute(f"PRAGMA busy_timeout={wait_ms}")
+            try:
+                with self._transaction() as db:
+                    return operation(db)
+            except sqlite3.OperationalError as error:
+                if not _locked(error):
+                    raise
+                log.info("The registry is locked by another process: %s waits", what)
+                raise RegistryBusy from None
+            finally:
+                if wait_ms != LOOP_WAIT_MS:
+                    self._db.execute(f"PRAGMA busy_timeout={LOOP_WAIT_MS}")
+
+    def _write_queue(self) -> None:
+        """The queue's writer (a thread with its own connection): each write in order, tried
+        again while the lock is held elsewhere."""
+        db = sqlite3.connect(str(self.path), isolation_level=None, timeout=QUEUE_WAIT_MS / 1000)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys=ON")
+        try:
+            while not self._closed:
+                with self._queue_lock:
+                    if not self._queue:
+                        log.info("The registry is written up to date again")
+                        return
+                    what, write = self._queue[0]
+                try:
+                    with self._transaction(db):
+                        write(db)
+                except sqlite3.OperationalError as error:
+                    if _locked(error):
+                        time.sleep(QUEUE_PAUSE_SECONDS)
+                        continue
+                    log.error("Could not record %s in the registry: %s", what, error)
+                except Exception:
+                    log.exception("Could not record %s in the registry", what)
+                with self._queue_lock:
+                    if self._queue:
+                        self._queue.popleft()
+        finally:
+            db.close()
 
     # ------------------------------------------------------------------ sessions
 
     def save_session(self, session: TrackedSession) -> None:
         body = session.body or {}
-        with self._transaction() as db:
-            db.execute(
-                """
-                INSERT INTO sessions (id, account_name, channel, instance, url, source, kernel_id,
-                    notebook_path, mode, backend, tracked_at, body, last_polled_at, orphaned,
-                    last_action, closed_at, not_found, server_id, cell, job_cells, billed_rate)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET
-                    account_name=excluded.account_name, channel=excluded.channel,
-                    instance=excluded.instance, url=excluded.url, source=excluded.source,
-                    kernel_id=excluded.kernel_id, notebook_path=excluded.notebook_path,
-                    mode=excluded.mode, backend=excluded.backend, body=excluded.body,
-                    last_polled_at=excluded.last_polled_at, orphaned=excluded.orphaned,
-                    last_action=excluded.last_action, closed_at=excluded.closed_at,
-                    not_found=excluded.not_found, cell=excluded.cell,
-                    job_cells=excluded.job_cells, billed_rate=excluded.billed_rate
-                WHERE sessions.server_id IS NULL OR sessions.server_id = excluded.server_id
-                """,
-                (
-                    session.id,
-                    session.account.name,
-                    session.account.channel,
-                    session.account.instance,
-                    session.account.url,
-                    session.source,
-                    session.kernel_id,
-                    session.notebook_path,
-                    session.mode,
-                    session.backend,
-                    iso(session.tracked_at),
-                    json.dumps(session.body) if session.body is not None else None,
-                    iso(session.last_polled_at),
-                    int(session.orphaned),
-                    session.last_action,
-                    body.get("closed_at"),
-                    int(session.not_found),
-                    self.server_id,
-                    json.dumps(session.cell) if session.cell is not None else None,
-                    json.dumps(session.job_cells) if session.job_cells else None,
-                    json.dumps(session.billed_rate) if session.billed_rate is not None else None,
-                ),
-            )
+        self._execute(
+            f"session {session.id}",
+            """
+            INSERT INTO sessions (id, account_name, channel, instance, url, source, kernel_id,
+                notebook_path, mode, backend, tracked_at, body, last_polled_at, orphaned,
+                last_action, closed_at, not_found, server_id, cell, job_cells, billed_rate)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET
+                account_name=excluded.account_name, channel=excluded.channel,
+                instance=excluded.instance, url=excluded.url, source=excluded.source,
+                kernel_id=excluded.kernel_id, notebook_path=excluded.notebook_path,
+                mode=excluded.mode, backend=excluded.backend, body=excluded.body,
+                last_polled_at=excluded.last_polled_at, orphaned=excluded.orphaned,
+                last_action=excluded.last_action, closed_at=excluded.closed_at,
+                not_found=excluded.not_found, cell=excluded.cell,
+                job_cells=excluded.job_cells, billed_rate=excluded.billed_rate
+            WHERE sessions.server_id IS NULL OR sessions.server_id = excluded.server_id
+            """,
+            (
+                session.id,
+                session.account.name,
+                session.account.channel,
+                session.account.instance,
+                session.account.url,
+                session.source,
+                session.kernel_id,
+                session.notebook_path,
+                session.mode,
+                session.backend,
+                iso(session.tracked_at),
+                json.dumps(session.body) if session.body is not None else None,
+                iso(session.last_polled_at),
+                int(session.orphaned),
+                session.last_action,
+                body.get("closed_at"),
+                int(session.not_found),
+                self.server_id,
+                json.dumps(session.cell) if session.cell is not None else None,
+                json.dumps(session.job_cells) if session.job_cells else None,
+                json.dumps(session.billed_rate) if session.billed_rate is not None else None,
+            ),
+        )
 
     def save_jobs(self, session_id: str, jobs: list[JobRecord]) -> None:
-        with self._transaction() as db:
-            db.executemany(
-                """
-                INSERT INTO jobs (id, session_id, program_id, status, tags, created, usage_seconds,
-                    reason, estimated_seconds, started, finished)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET status=excluded.status, tags=excluded.tags,
-                    usage_seconds=excluded.usage_seconds, reason=excluded.reason,
-                    estimated_seconds=excluded.estimated_seconds,
-                    started=COALESCE(excluded.started, jobs.started),
-                    finished=COALESCE(excluded.finished, jobs.finished)
-                """,
-                [
-                    (
-                        j.id,
-                        session_id,
-                        j.program_id,
-                        j.status,
-                        json.dumps(j.tags),
-                        j.created,
-                        j.usage_seconds,
-                        None if j.reason is None else json.dumps(j.reason),
-                        j.estimated_seconds,
-                        j.started,
-                        j.finished,
-                    )
-                    for j in jobs
-                ],
-            )
+        if not jobs:
+            return
+        self._execute_many(
+            f"{len(jobs)} jobs of session {session_id}",
+            """
+            INSERT INTO jobs (id, session_id, program_id, status, tags, created, usage_seconds,
+                reason, estimated_seconds, started, finished)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET status=excluded.status, tags=excluded.tags,
+                usage_seconds=excluded.usage_seconds, reason=excluded.reason,
+                estimated_seconds=excluded.estimated_seconds,
+                started=COALESCE(excluded.started, jobs.started),
+                finished=COALESCE(excluded.finished, jobs.finished)
+            """,
+            [
+                (
+                    j.id,
+                    session_id,
+                    j.program_id,
+                    j.status,
+                    json.dumps(j.tags),
+                    j.created,
+                    j.usage_seconds,
+                    None if j.reason is None else json.dumps(j.reason),
+                    j.estimated_seconds,
+                    j.started,
+                    j.finished,
+                )
+                for j in jobs
+            ],
+        )
 
     def add_transition(self, session_id: str, transition: Transition) -> None:
-        with self._transaction() as db:
-            db.execute(
-                "INSERT INTO transitions (session_id, at, state, accepting_jobs, status) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    session_id,
-                    iso(transition.at),
-                    transition.state,
-                    None if transition.accepting_jobs is None else int(transition.accepting_jobs),
-                    transition.status,
-                ),
-            )
+        self._execute(
+            f"a transition of session {session_id}",
+            "INSERT INTO transitions (session_id, at, state, accepting_jobs, status) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                session_id,
+                iso(transition.at),
+                transition.state,
+                None if transition.accepting_jobs is None else int(transition.accepting_jobs),
+                transition.status,
+            ),
+        )
 
     def transitions(self, session_id: str) -> list[Transition]:
         rows = self._db.execute(
@@ -193,15 +358,21 @@ class Store:
 
     def delete_jobs(self, session_id: str, job_ids: list[str]) -> None:
         """Jobs the service no longer lists (deleted there)."""
-        with self._transaction() as db:
-            db.executemany(
-                "DELETE FROM jobs WHERE session_id=? AND id=?", [(session_id, i) for i in job_ids]
-            )
+        self._execute_many(
+            f"the removal of {len(job_ids)} jobs of session {session_id}",
+            "DELETE FROM jobs WHERE session_id=? AND id=?",
+            [(session_id, i) for i in job_ids],
+        )
 
-    def forget(self, session_id: str) -> bool:
-        with self._transaction() as db:
+    def forget(self, session_id: str) -> bool | None:
+        """Remove the session's row (its jobs, timeline and budget too); whether there was one,
+        or None when the write is queued."""
+
+        def write(db: sqlite3.Connection) -> bool:
             db.execute("DELETE FROM budgets WHERE scope='session' AND target=?", (session_id,))
             return db.execute("DELETE FROM sessions WHERE id=?", (session_id,)).rowcount > 0
+
+        return self._write(f"forgetting session {session_id}", write)
 
     def load_sessions(self, only: Collection[str] | None = None) -> list[TrackedSession]:
         """This server's sessions (all of them when the store belongs to no server); with
@@ -217,11 +388,13 @@ class Store:
                 by_id[row["session_id"]].jobs.append(job_of(row))
         return sessions
 
-    def prune(self, closed_before: datetime) -> int:
+    def prune(self, closed_before: datetime) -> int | None:
         """Forget sessions that closed before the given time (their jobs and timeline too).
         ``closed_at`` is the service's text ("Z", an offset, or none, with or without
-        milliseconds), so it is compared as a time, not as a string."""
-        with self._transaction() as db:
+        milliseconds), so it is compared as a time, not as a string. How many (None when the
+        write is queued)."""
+
+        def write(db: sqlite3.Connection) -> int:
             old = [
                 row["id"]
                 for row in db.execute(
@@ -232,61 +405,75 @@ class Store:
             db.executemany("DELETE FROM sessions WHERE id=?", [(i,) for i in old])
             return len(old)
 
+        return self._write("the removal of sessions past the retention", write)
+
     # ------------------------------------------------------------------ budgets and settings
 
     def save_budget(self, budget: Budget) -> None:
-        with self._transaction() as db:
-            db.execute(
-                """
-                INSERT OR REPLACE INTO budgets (scope, target, action, set_at, seconds, amount,
-                    threshold, warned_at, reached_at, outcome, root_dir)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                (
-                    budget.scope,
-                    budget.target,
-                    budget.action,
-                    iso(budget.set_at),
-                    budget.seconds,
-                    budget.amount,
-                    budget.threshold,
-                    iso(budget.warned_at),
-                    iso(budget.reached_at),
-                    budget.outcome,
-                    budget.root_dir,
-                ),
-            )
+        self._execute(
+            f"the budget of {budget.scope} {budget.target}",
+            """
+            INSERT OR REPLACE INTO budgets (scope, target, action, set_at, seconds, amount,
+                threshold, warned_at, reached_at, outcome, root_dir)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                budget.scope,
+                budget.target,
+                budget.action,
+                iso(budget.set_at),
+                budget.seconds,
+                budget.amount,
+                budget.threshold,
+                iso(budget.warned_at),
+                iso(budget.reached_at),
+                budget.outcome,
+                budget.root_dir,
+            ),
+        )
 
-    def update_budget_state(self, budget: Budget) -> bool:
-        """Record what a budget warned of or did, only if the registry still holds that very
-        budget (another server may have removed or replaced it): False if it does not."""
-        with self._transaction() as db:
-            cursor = db.execute(
-                """
-                UPDATE budgets SET warned_at=?, reached_at=?, outcome=?
-                WHERE scope=? AND target=? AND action=? AND set_at=? AND seconds IS ?
-                    AND amount IS ? AND threshold=? AND root_dir IS ?
-                """,
-                (
-                    iso(budget.warned_at),
-                    iso(budget.reached_at),
-                    budget.outcome,
-                    budget.scope,
-                    budget.target,
-                    budget.action,
-                    iso(budget.set_at),
-                    budget.seconds,
-                    budget.amount,
-                    budget.threshold,
-                    budget.root_dir,
-                ),
-            )
-            return cursor.rowcount > 0
+    def claim_budget_state(self, budget: Budget) -> bool:
+        """Record what a budget is about to warn of or do, only if the registry still holds that
+        very budget (another server may have removed or replaced it): False if it does not;
+        ``RegistryBusy`` if the registry cannot say now (then nothing may be done yet)."""
+        return self._answer(
+            f"the claim of the budget of {budget.scope} {budget.target}",
+            lambda db: db.execute(*self._budget_state(budget)).rowcount > 0,
+        )
 
-    def delete_budget(self, scope: str, target: str) -> bool:
-        with self._transaction() as db:
-            query = "DELETE FROM budgets WHERE scope=? AND target=?"
-            return db.execute(query, (scope, target)).rowcount > 0
+    def update_budget_state(self, budget: Budget) -> None:
+        """Record what a budget did (after the claim): written now or queued."""
+        self._execute(f"the outcome of the budget of {budget.target}", *self._budget_state(budget))
+
+    @staticmethod
+    def _budget_state(budget: Budget) -> tuple[str, tuple[Any, ...]]:
+        return (
+            """
+            UPDATE budgets SET warned_at=?, reached_at=?, outcome=?
+            WHERE scope=? AND target=? AND action=? AND set_at=? AND seconds IS ?
+                AND amount IS ? AND threshold=? AND root_dir IS ?
+            """,
+            (
+                iso(budget.warned_at),
+                iso(budget.reached_at),
+                budget.outcome,
+                budget.scope,
+                budget.target,
+                budget.action,
+                iso(budget.set_at),
+                budget.seconds,
+                budget.amount,
+                budget.threshold,
+                budget.root_dir,
+            ),
+        )
+
+    def delete_budget(self, scope: str, target: str) -> None:
+        self._execute(
+            f"the removal of the budget of {scope} {target}",
+            "DELETE FROM budgets WHERE scope=? AND target=?",
+            (scope, target),
+        )
 
     def load_budgets(self) -> list[Budget]:
         return [
@@ -311,25 +498,32 @@ class Store:
         return None if row is None else json.loads(row["value"])
 
     def set_setting(self, key: str, value: Any) -> None:
-        with self._transaction() as db:
-            if value is None:
-                db.execute("DELETE FROM settings WHERE key=?", (key,))
-            else:
-                db.execute(
-                    "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-                    (key, json.dumps(value)),
-                )
+        if value is None:
+            self._execute(f"the setting {key}", "DELETE FROM settings WHERE key=?", (key,))
+        else:
+            self._execute(
+                f"the setting {key}",
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                (key, json.dumps(value)),
+            )
 
     # ------------------------------------------------------------------ servers
 
     def register_server(
-        self, *, host: str, pid: int, url: str | None, root_dir: str | None = None
+        self,
+        *,
+        host: str,
+        pid: int,
+        url: str | None,
+        root_dir: str | None = None,
+        wait_ms: int = START_WAIT_MS,
     ) -> None:
         """Say this server is alive, then adopt the sessions of servers that are gone (and of
-        rows written before servers were recorded)."""
+        rows written before servers were recorded). At start, it may wait ``START_WAIT_MS``."""
         assert self.server_id is not None
         now = iso(_now())
-        with self._transaction() as db:
+
+        def claim(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT INTO servers (id, host, pid, url, started_at, heartbeat_at, root_dir) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -337,12 +531,15 @@ class Store:
             )
             self._adopt(db, host)
 
+        self._answer("this server's start", claim, wait_ms=wait_ms)
+
     def adopt_from_gone(self, host: str) -> list[str]:
         """Take over the sessions of servers that are gone (dead, or stopped) since: returns
-        their ids, for the monitor to load and watch."""
+        their ids, for the monitor to load and watch (``RegistryBusy``: not now)."""
         assert self.server_id is not None
-        with self._transaction() as db:
-            return self._adopt(db, host)
+        return self._answer(
+            "the adoption of gone servers' sessions", lambda db: self._adopt(db, host)
+        )
 
     def _adopt(self, db: sqlite3.Connection, host: str) -> list[str]:
         adopted: list[str] = []
@@ -378,12 +575,17 @@ class Store:
 
     def heartbeat(self) -> bool:
         """Say this server is alive; False if its record is gone: another server took it for
-        gone (a heartbeat late by more than SERVER_STALE_SECONDS) and adopted its sessions."""
-        with self._transaction() as db:
-            cursor = db.execute(
-                "UPDATE servers SET heartbeat_at=? WHERE id=?", (iso(_now()), self.server_id)
-            )
-            return cursor.rowcount > 0
+        gone (a heartbeat late by more than SERVER_STALE_SECONDS) and adopted its sessions.
+        ``RegistryBusy`` when the registry cannot be written now."""
+        return self._answer(
+            "this server's heartbeat",
+            lambda db: (
+                db.execute(
+                    "UPDATE servers SET heartbeat_at=? WHERE id=?", (iso(_now()), self.server_id)
+                ).rowcount
+                > 0
+            ),
+        )
 
     def own_session_ids(self) -> set[str]:
         """The sessions the registry says this server monitors."""
@@ -392,8 +594,7 @@ class Store:
 
     def unregister_server(self) -> None:
         """A clean stop: the next server to start adopts this one's sessions at once."""
-        with self._transaction() as db:
-            db.execute("DELETE FROM servers WHERE id=?", (self.server_id,))
+        self._execute("this server's stop", "DELETE FROM servers WHERE id=?", (self.server_id,))
 
     def owner_elsewhere(self, session_id: str, host: str) -> dict[str, Any] | None:
         """The live server, other than this one, that monitors ``session_id``; None if none."""
@@ -444,23 +645,33 @@ class Store:
 
     def record_action(
         self, *, user: str | None, action: str, target: str, result: str, detail: str | None = None
-    ) -> int:
-        """Add an audit row; returns its id (to settle its result later)."""
-        with self._transaction() as db:
+    ) -> Audit:
+        """Add an audit row (stamped now, even when the write is queued); the ``Audit`` settles
+        its result later."""
+        audit = Audit()
+        row = (iso(_now()), user, action, target, result, detail)
+
+        def write(db: sqlite3.Connection) -> None:
             cursor = db.execute(
                 "INSERT INTO actions (at, user, action, target, result, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (iso(_now()), user, action, target, result, detail),
+                row,
             )
-            return int(cursor.lastrowid or 0)
+            audit.id = int(cursor.lastrowid or 0)
 
-    def settle_action(self, action_id: int, result: str, detail: str | None = None) -> None:
-        """The outcome of an action recorded as "requested" before it was made."""
-        with self._transaction() as db:
-            db.execute(
+        self._write(f"the audit of the {action} of {target}", write)
+        return audit
+
+    def settle_action(self, audit: Audit, result: str, detail: str | None = None) -> None:
+        """The outcome of an action recorded as "requested" before it was made (written after
+        that row, so its id is known by then)."""
+        self._write(
+            "an action's outcome",
+            lambda db: db.execute(
                 "UPDATE actions SET result=?, detail=COALESCE(?, detail) WHERE id=?",
-                (result, detail, action_id),
-            )
+                (result, detail, audit.id),
+            ),
+        )
 
     def actions(self, target: str | None = None) -> list[dict[str, Any]]:
         query = "SELECT at, user, action, target, result, detail FROM actions"
