@@ -27,6 +27,7 @@ SMOKE = {
     ),
     "money": (["--runs", "1", "--parts", "cost"], r"API cost"),
     "realism": (["--scenario", "lag", "--lag", "15", "--after", "2"], r"calls/min in the lag"),
+    "registry_lock": (["--hold", "2", "--every", "0.5"], r"this code +\d+\.\d+ s"),
     "sidebar_render": (
         ["--sessions", "20", "--jobs", "2", "--ticks", "2", "--updates", "2", "--rounds", "1"],
         r"p50 ratio naive/optimized",
