@@ -532,6 +532,59 @@ async def test_a_registry_locked_by_another_process_never_stalls_the_server(
         await monitor.stop()
 
 
+async def test_a_server_starts_on_a_registry_locked_for_a_moment(tmp_path: Path) -> None:
+    # Review of #25 item 12: the start's housekeeping write queued behind a lock, and the
+    # server's own record, which needs the registry's answer, was then refused at once: the
+    # monitor stayed half-started (no heartbeat, no polling) for good.
+    path = tmp_path / "registry.sqlite"
+    Store(path).close()  # the file exists, as another server of it made it
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    store = Store(path, server_id="a")
+    monitor = SessionMonitor(store, ScriptedGateway(), MonitorConfig())  # type: ignore[arg-type]
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.5, other.execute, ("ROLLBACK",))  # the loop waits meanwhile
+    release.start()
+    try:
+        await monitor.start()  # waits out the lock (up to 5 s at start), then starts
+
+        assert monitor.engine._heartbeat is not None
+        await monitor.track("s1", AccountRef())
+        assert "s1" in monitor.sessions
+    finally:
+        release.cancel()
+        with contextlib.suppress(sqlite3.Error):
+            other.execute("ROLLBACK")
+        other.close()
+        await monitor.stop()
+
+
+async def test_tracking_goes_on_while_registry_writes_are_queued(tmp_path: Path) -> None:
+    # Review of #25 item 12: tracking asked the registry to adopt gone servers' sessions first,
+    # and that was refused while writes were queued: every kernel's report got a 503.
+    path = tmp_path / "registry.sqlite"
+    store = Store(path, server_id="a")
+    monitor = SessionMonitor(store, ScriptedGateway(), MonitorConfig())  # type: ignore[arg-type]
+    await monitor.start()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        await monitor.track("s1", AccountRef())
+        other.execute("BEGIN IMMEDIATE")
+        await monitor.refresh("s1", within=2.0)  # its save queues
+        assert store.behind
+
+        await monitor.track("s2", AccountRef())
+
+        assert "s2" in monitor.sessions
+        other.execute("ROLLBACK")
+        assert await asyncio.to_thread(store.flush, 10.0)
+        assert {s.id for s in Store(path).load_sessions()} == {"s1", "s2"}
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            other.execute("ROLLBACK")
+        other.close()
+        await monitor.stop()
+
+
 class BilledGateway(ScriptedGateway):
     """An active dedicated session whose billed time the test sets."""
 
@@ -592,10 +645,12 @@ async def test_a_budget_waits_while_the_registry_is_locked_and_acts_once_it_answ
 ) -> None:
     # #25 item 12 with item 6: a budget acts only on what the registry still holds. While
     # another process holds its lock the registry cannot say (and this server's own writes
-    # queue), so nothing is closed; once it answers, the next check acts.
+    # queue), so nothing is closed; once it answers, the budget acts, without waiting for a
+    # poll that may never come (polls are ten minutes apart here).
     path = tmp_path / "registry.sqlite"
     gateway = BilledGateway()
-    monitor = SessionMonitor(Store(path, server_id="a"), gateway, MonitorConfig())  # type: ignore[arg-type]
+    slow = Intervals(busy=600, active=600, idle=600, closing=600)
+    monitor = SessionMonitor(Store(path, server_id="a"), gateway, MonitorConfig(intervals=slow))  # type: ignore[arg-type]
     await monitor.start()
     other = sqlite3.connect(path, isolation_level=None)
     try:
@@ -615,11 +670,15 @@ async def test_a_budget_waits_while_the_registry_is_locked_and_acts_once_it_answ
         budget = monitor.budgets.for_session(monitor.sessions["s1"])
         assert budget is not None and budget.reached_at is None  # not claimed: tried again
 
+        reads = gateway.session_reads
         other.execute("ROLLBACK")
-        assert await asyncio.to_thread(monitor.store.flush, 10.0)
-        await monitor.refresh("s1", within=2.0)
+        for _ in range(200):  # the budget's own retry, within a second or two
+            if gateway.closed:
+                break
+            await asyncio.sleep(0.05)
         await asyncio.gather(*monitor.budgets._tasks)
         assert gateway.closed == ["s1"]
+        assert gateway.session_reads <= reads + 1  # not a poll's doing (a close reads once)
     finally:
         with contextlib.suppress(sqlite3.Error):
             other.execute("ROLLBACK")

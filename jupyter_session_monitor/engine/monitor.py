@@ -118,12 +118,11 @@ class Engine:
         """Load the registry and start polling; idempotent."""
         if self._started:
             return
-        self._started = True
-        self.store.prune(_now() - self.config.retention)
         if self.store.server_id is not None:
             # Only this server's sessions (and those of servers that are gone) are loaded:
             # another live server's kernels are not this one's to judge, its sessions not
-            # this one's to close.
+            # this one's to close. First, while nothing is queued: it needs the registry's
+            # answer (it may wait START_WAIT_MS for another process's lock, then fails).
             self.store.register_server(
                 host=self.host,
                 pid=os.getpid(),
@@ -131,6 +130,8 @@ class Engine:
                 root_dir=self.config.root_dir,
             )
             self._heartbeat = asyncio.create_task(self.presence.beat_forever())
+        self._started = True
+        self.store.prune(_now() - self.config.retention)
         for session in self.store.load_sessions():
             self.take_in(session)
             self.sessions[session.id] = session

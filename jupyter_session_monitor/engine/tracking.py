@@ -19,6 +19,7 @@ from jupyter_session_monitor.domain.models import (
     AccountRef,
     TrackedSession,
 )
+from jupyter_session_monitor.registry.store import RegistryBusy
 from jupyter_session_monitor.service.runtime import RuntimeCallError
 
 if TYPE_CHECKING:
@@ -110,7 +111,11 @@ class Tracking:
                     f"({owner.get('url') or 'process ' + str(owner['pid'])}, started "
                     f"{owner['started_at']}). Use that server's sidebar, or stop it first.",
                 )
-            if self.engine.presence.adopt_gone() and session_id in self.engine.sessions:
+            try:
+                adopted = self.engine.presence.adopt_gone()
+            except RegistryBusy:  # the heartbeat adopts it later; tracking goes on meanwhile
+                adopted = False
+            if adopted and session_id in self.engine.sessions:
                 # Its row was a gone server's: taken over with what that server knew of it.
                 return await again()
         future: asyncio.Future[TrackedSession] = asyncio.get_running_loop().create_future()

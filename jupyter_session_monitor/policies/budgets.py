@@ -66,6 +66,7 @@ class BudgetKeeper:
         self.root_dir = root_dir  # this server's notebook folder
         self.budgets: dict[tuple[str, str], Budget] = {}
         self._timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._retries: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._acting: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped = False
@@ -109,9 +110,27 @@ class BudgetKeeper:
 
     def stop(self) -> None:
         self._stopped = True
-        for timer in self._timers.values():
+        for timer in [*self._timers.values(), *self._retries.values()]:
             timer.cancel()
         self._timers.clear()
+        self._retries.clear()
+
+    #: While the registry cannot answer (locked by another process), a budget is checked again
+    #: this often: its session may not be polled again (it closed).
+    RETRY_SECONDS = 1.0
+
+    def _retry_later(self, budget: Budget) -> None:
+        key = (budget.scope, budget.target)
+        if self._stopped or key in self._retries:
+            return
+
+        def again() -> None:
+            self._retries.pop(key, None)
+            held = self.budgets.get(key)
+            if held is not None and not self._stopped:
+                self.check(held)
+
+        self._retries[key] = asyncio.get_running_loop().call_later(self.RETRY_SECONDS, again)
 
     # ------------------------------------------------------------------ what applies
 
@@ -413,6 +432,7 @@ class BudgetKeeper:
                 budget.scope,
                 budget.target,
             )
+            self._retry_later(budget)
             return False
         if held:
             for name, value in changes.items():
@@ -433,6 +453,7 @@ class BudgetKeeper:
         # Closing or cancelling cannot be undone: only on a budget the registry still holds
         # (while its writes are queued, the registry cannot say: a later check acts).
         if self.store.behind:
+            self._retry_later(budget)
             return
         self.sync(force=True)
         held = self.budgets.get(key)

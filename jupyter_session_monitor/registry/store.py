@@ -53,6 +53,8 @@ LOOP_WAIT_MS = 100
 #: How long the queue's writer waits for the lock at each attempt, and pauses between them.
 QUEUE_WAIT_MS = 5000
 QUEUE_PAUSE_SECONDS = 0.25
+#: How many times the writer tries a write the registry refuses for another reason than a lock.
+QUEUE_ATTEMPTS = 120
 #: How long opening the registry (migrations, at start) and claiming a server's place may wait.
 START_WAIT_MS = 5000
 
@@ -165,23 +167,25 @@ class Store:
         db.execute("COMMIT")
 
     def _write(self, what: str, write: Write[T]) -> T | None:
-        """Write now (its result), or, if the registry is locked or writes are queued, queue it
-        after them (None): order is kept, the loop never waits more than ``LOOP_WAIT_MS``."""
+        """Write now (its result), or, if the registry refuses it (locked by another process,
+        read-only, full) or writes are queued, queue it after them (None): order is kept, the
+        loop never waits more than ``LOOP_WAIT_MS``, and the caller never fails for it."""
         with self._queue_lock:
             if not self._queue:
                 try:
                     with self._transaction() as db:
                         return write(db)
-                except sqlite3.OperationalError as error:
-                    if not _locked(error) or str(self.path) == ":memory:":
-                        raise
+                except sqlite3.OperationalError as error:  # locked, read-only, full, I/O
+                    if str(self.path) == ":memory:" or self._closed:
+                        raise  # one connection, or none: no one else to wait for
                     log.warning(
-                        "The registry is locked by another process: %s, and every write after "
-                        "it, will be written once it is free",
+                        "The registry refused %s (%s): it and every write after it are written "
+                        "once it can be",
                         what,
+                        error,
                     )
             self._queue.append((what, write))
-            if self._writer is None or not self._writer.is_alive():
+            if self._writer is None:
                 self._writer = threading.Thread(
                     target=self._write_queue, name="session-monitor-registry", daemon=True
                 )
@@ -217,32 +221,45 @@ class Store:
 
     def _write_queue(self) -> None:
         """The queue's writer (a thread with its own connection): each write in order, tried
-        again while the lock is held elsewhere."""
-        db = sqlite3.connect(str(self.path), isolation_level=None, timeout=QUEUE_WAIT_MS / 1000)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA foreign_keys=ON")
+        again while another process holds the lock, and up to ``QUEUE_ATTEMPTS`` times when the
+        registry refuses it otherwise (read-only, full), then given up, said in the log."""
+        db: sqlite3.Connection | None = None
+        attempts = 0
         try:
+            db = sqlite3.connect(str(self.path), isolation_level=None, timeout=QUEUE_WAIT_MS / 1000)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA foreign_keys=ON")
             while not self._closed:
                 with self._queue_lock:
                     if not self._queue:
+                        # Under the lock: a write queued after this starts a new writer.
+                        self._writer = None
                         log.info("The registry is written up to date again")
                         return
                     what, write = self._queue[0]
                 try:
                     with self._transaction(db):
                         write(db)
-                except sqlite3.OperationalError as error:
-                    if _locked(error):
+                except sqlite3.Error as error:
+                    attempts += 1
+                    if _locked(error) or attempts < QUEUE_ATTEMPTS:
                         time.sleep(QUEUE_PAUSE_SECONDS)
                         continue
-                    log.error("Could not record %s in the registry: %s", what, error)
+                    log.error("Could not record %s in the registry; given up: %s", what, error)
                 except Exception:
                     log.exception("Could not record %s in the registry", what)
+                attempts = 0
                 with self._queue_lock:
                     if self._queue:
                         self._queue.popleft()
+        except sqlite3.Error:
+            log.exception("The registry's writer could not open the file")
         finally:
-            db.close()
+            with self._queue_lock:
+                if self._writer is threading.current_thread():
+                    self._writer = None
+            if db is not None:
+                db.close()
 
     # ------------------------------------------------------------------ sessions
 
