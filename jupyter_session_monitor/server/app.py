@@ -276,6 +276,11 @@ class SessionMonitorApp(ExtensionApp):
     max_workers = Int(4, help="Threads making calls to the Qiskit Runtime service.").tag(
         config=True
     )
+    track_workers = Int(
+        16,
+        help="Threads making the first read of sessions asked to be tracked (the Track form, "
+        "POST sessions, kernels' reports): tracking many at once runs this many reads at a time.",
+    ).tag(config=True)
     no_job_close_seconds = Float(
         1800.0,
         help="A session with no job closes this long after it opens (the service's 30-minute "
@@ -347,7 +352,11 @@ class SessionMonitorApp(ExtensionApp):
         # A fresh identity per start: the registry scopes rows to it, adopting those of servers
         # that are gone (this one's previous run included).
         store = Store(self.db_path, server_id=uuid.uuid4().hex)
-        gateway = RuntimeGateway(max_workers=self.max_workers, request_timeout=self.request_timeout)
+        gateway = RuntimeGateway(
+            max_workers=self.max_workers,
+            request_timeout=self.request_timeout,
+            track_workers=self.track_workers,
+        )
         config = MonitorConfig(
             intervals=Intervals(
                 busy=self.poll_busy_interval,

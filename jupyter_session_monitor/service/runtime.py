@@ -70,13 +70,24 @@ class _Account:
 
 class RuntimeGateway:
     def __init__(
-        self, *, max_workers: int = 4, request_timeout: float = 20.0, action_workers: int = 2
+        self,
+        *,
+        max_workers: int = 4,
+        request_timeout: float = 20.0,
+        action_workers: int = 2,
+        track_workers: int = 16,
     ) -> None:
         # Not USAGE_DATA_OPT_OUT in os.environ: every kernel of the server would inherit it.
         self.request_timeout = request_timeout
         self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="session-monitor-api")
         self._actions = ThreadPoolExecutor(
             action_workers, thread_name_prefix="session-monitor-action"
+        )
+        # The first read of a session someone asks to track: a lane of its own, wide enough
+        # that tracking 200 at once over a slow service (a second a call) takes seconds, not
+        # the minutes two action threads took, and bounded, so that it cannot storm it.
+        self._tracking = ThreadPoolExecutor(
+            track_workers, thread_name_prefix="session-monitor-track"
         )
         self._accounts: dict[str, _Account] = {}
         self._tokens: dict[str, str] = {}
@@ -89,8 +100,8 @@ class RuntimeGateway:
         return entry.clock.seconds if entry is not None else 0.0
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self._actions.shutdown(wait=False, cancel_futures=True)
+        for executor in (self._executor, self._actions, self._tracking):
+            executor.shutdown(wait=False, cancel_futures=True)
 
     def remember_token(self, account: AccountRef, token: str) -> str | None:
         """Keep a token a kernel handed over, in memory only, for polling with that account.
@@ -165,33 +176,36 @@ class RuntimeGateway:
         return result
 
     async def session_for_action(self, account: AccountRef, session_id: str) -> dict[str, Any]:
-        """``session`` on the actions' threads (tracking by id is a user's request)."""
+        """``session`` for a user's (or a kernel's) request to track it, on the tracking lane:
+        not queued behind the polls, nor behind other tracks on two threads."""
         result: dict[str, Any] = await self._call(
-            account, lambda c: c.session_details(session_id), action=True, call="session"
+            account, lambda c: c.session_details(session_id), lane="track", call="session"
         )
         return result
 
     async def close(self, account: AccountRef, session_id: str) -> None:
-        await self._call(account, lambda c: c.close_session(session_id), action=True, call="close")
+        await self._call(
+            account, lambda c: c.close_session(session_id), lane="action", call="close"
+        )
 
     async def cancel(self, account: AccountRef, session_id: str) -> None:
         await self._call(
-            account, lambda c: c.cancel_session(session_id), action=True, call="cancel"
+            account, lambda c: c.cancel_session(session_id), lane="action", call="cancel"
         )
 
     async def cancel_job(self, account: AccountRef, job_id: str) -> None:
-        await self._call(account, lambda c: c.job_cancel(job_id), action=True, call="job_cancel")
+        await self._call(account, lambda c: c.job_cancel(job_id), lane="action", call="job_cancel")
 
     async def _call(
         self,
         account: AccountRef,
         operation: Callable[[Any], Any],
         *,
-        action: bool = False,
+        lane: str = "poll",
         call: str = "other",
     ) -> Any:
         loop = asyncio.get_running_loop()
-        executor = self._actions if action else self._executor
+        executor = {"action": self._actions, "track": self._tracking}.get(lane, self._executor)
         started: asyncio.Future[None] = loop.create_future()
 
         def mark_started() -> None:
