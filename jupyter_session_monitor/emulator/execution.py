@@ -270,7 +270,9 @@ def expectation_values(circuit: Any, observables: Any, bindings: Any) -> Any:
     flat = table.reshape(observables.size, int(np.prod(binding_shape, dtype=int)))
     rows = np.broadcast_to(np.arange(observables.size).reshape(observables.shape), shape)
     columns = np.broadcast_to(np.arange(flat.shape[1]).reshape(binding_shape), shape)
-    return flat[rows, columns]
+    # An array even for a PUB of shape () (indexing would give a float): the client reads
+    # ``evs.shape``, and the service answers a 0-d array there, as qiskit's own estimator does.
+    return np.asarray(flat[rows, columns])
 
 
 #: The estimator's default precision (``EstimatorOptions.default_precision``): 4096 shots.

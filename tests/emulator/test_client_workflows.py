@@ -10,7 +10,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter
 from qiskit.circuit.library import efficient_su2
+from qiskit.primitives import StatevectorEstimator
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import Batch, QiskitRuntimeService, Session
@@ -126,6 +128,48 @@ def test_estimator_results_report_the_shots_the_service_would_run(emulator: Harn
     twirled = metadata({"twirling": {"num_randomizations": 10, "shots_per_randomization": 100}})
     assert twirled["shots"] == 1000 and twirled["num_randomizations"] == 10
     assert metadata({"twirling": {"num_randomizations": 10}})["shots"] == 10 * 410
+
+
+@pytest.mark.parametrize("mode", [Session, Batch])
+def test_estimator_results_have_the_broadcast_shape_of_every_pub(
+    emulator: Harness, mode: type[Session]
+) -> None:
+    # #30 item 1: a PUB of shape () came back with evs as a float, and the client's own
+    # code ('float' object has no attribute 'shape') and users' code failed. Each shape the
+    # client's EstimatorPub accepts, several PUBs in one job, with options and a precision.
+    backend = emulator.service().backend("ibmq_manila")
+    theta = Parameter("theta")
+    virtual = QuantumCircuit(2)
+    virtual.ry(theta, 0)
+    virtual.cx(0, 1)
+    isa = generate_preset_pass_manager(backend=backend, optimization_level=1).run(virtual)
+
+    def on_device(label: str) -> SparsePauliOp:
+        return SparsePauliOp(label).apply_layout(isa.layout)
+
+    # (observables, parameter values): shapes (), (2,), (4,), (3, 4), (2, 3), (2, 2).
+    shapes = [
+        ("ZZ", [0.3]),
+        (["ZZ", "XX"], [0.3]),
+        ("ZI", [[0.1], [0.2], [0.3], [0.4]]),
+        ([["ZZ"], ["XX"], ["IZ"]], np.linspace(0, 1, 4).reshape(1, 4, 1)),
+        ([["ZZ"], ["XX"]], [[[0.1], [0.2], [0.3]]]),
+        ([["ZZ", "XX"], ["ZI", "IZ"]], [[0.5]]),
+    ]
+    pubs = [
+        (isa, np.vectorize(on_device, otypes=[object])(np.array(o, dtype=object)), v)
+        for o, v in shapes
+    ]
+    with mode(backend=backend) as opened:
+        estimator = Estimator(mode=opened, options={"default_shots": 2000})
+        results = estimator.run(pubs, precision=0.05).result()
+    expected = StatevectorEstimator().run([(virtual, o, v) for o, v in shapes]).result()
+
+    for result, reference, (observables, values) in zip(results, expected, shapes, strict=True):
+        shape = np.broadcast_shapes(np.shape(observables), np.shape(values)[:-1])
+        assert isinstance(result.data.evs, np.ndarray) and result.data.evs.shape == shape
+        assert result.data.stds.shape == shape
+        np.testing.assert_allclose(result.data.evs, reference.data.evs, atol=1e-9)
 
 
 def test_device_wide_observables_on_a_few_entangled_qubits(emulator: Harness) -> None:
