@@ -585,6 +585,40 @@ async def test_tracking_goes_on_while_registry_writes_are_queued(tmp_path: Path)
         await monitor.stop()
 
 
+async def test_writes_waiting_for_the_registry_are_a_metric(tmp_path: Path) -> None:
+    # An admin sees a registry that lags (another process holding its lock) on /metrics.
+    from jupyter_session_monitor.server.metrics import MonitorCollector
+
+    path = tmp_path / "registry.sqlite"
+    store = Store(path, server_id="a")
+    monitor = SessionMonitor(store, ScriptedGateway(), MonitorConfig())  # type: ignore[arg-type]
+    await monitor.start()
+    other = sqlite3.connect(path, isolation_level=None)
+
+    def queued() -> float:
+        (family,) = [
+            f
+            for f in MonitorCollector(monitor).collect()
+            if f.name == "qiskit_session_monitor_registry_queued_writes"
+        ]
+        return float(family.samples[0].value)
+
+    try:
+        await monitor.track("s1", AccountRef())
+        assert queued() == 0
+        other.execute("BEGIN IMMEDIATE")
+        await monitor.refresh("s1", within=2.0)
+        assert queued() >= 1
+        other.execute("ROLLBACK")
+        assert await asyncio.to_thread(store.flush, 10.0)
+        assert queued() == 0
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            other.execute("ROLLBACK")
+        other.close()
+        await monitor.stop()
+
+
 class BilledGateway(ScriptedGateway):
     """An active dedicated session whose billed time the test sets."""
 

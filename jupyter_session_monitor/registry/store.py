@@ -116,6 +116,11 @@ class Store:
         """Writes are queued: what the file says lags what this server knows."""
         return bool(self._queue)
 
+    @property
+    def queued(self) -> int:
+        """How many writes wait for the registry."""
+        return len(self._queue)
+
     def flush(self, timeout: float) -> bool:
         """Wait (in a thread, not on the loop) until the queued writes are written; False if
         some are still queued after ``timeout`` seconds."""

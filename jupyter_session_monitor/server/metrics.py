@@ -50,6 +50,12 @@ class MonitorCollector(Collector):
                 listeners(),
             )
         yield GaugeMetricFamily(
+            f"{PREFIX}_registry_queued_writes",
+            "Writes waiting for the registry (another process holds its lock, or it refuses "
+            "them): above 0, the file lags what this server knows.",
+            self.monitor.store.queued,
+        )
+        yield GaugeMetricFamily(
             f"{PREFIX}_watched",
             "1 while a browser page showing sessions is visible (polls keep their full pace).",
             1 if self.monitor.watched else 0,
