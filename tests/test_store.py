@@ -236,3 +236,36 @@ def test_a_server_that_stopped_cleanly_or_stopped_beating_is_gone(tmp_path: Path
     assert {s.id for s in newcomer.load_sessions()} == {"s-1", "s-2"}
     for store in (stopped, silent, newcomer):
         store.close()
+
+
+def test_a_budget_outcome_adds_to_what_the_registry_holds_when_written(tmp_path: Path) -> None:
+    # Review of #25 item 12: a notebook budget's outcome was made from this server's copy of the
+    # registry, which lags while its writes are queued behind another process's lock: the
+    # sessions another server recorded meanwhile were written over. The text is now made from
+    # the registry's own when the write happens.
+    import time
+
+    from jupyter_session_monitor.domain.models import Budget
+
+    path = tmp_path / "registry.sqlite"
+    store = Store(path, server_id="a")
+    budget = Budget(
+        "notebook", "vqe.ipynb", "close", datetime(2026, 12, 7, tzinfo=UTC), seconds=60.0
+    )
+    store.save_budget(budget)
+    other = sqlite3.connect(path, isolation_level=None, timeout=5.0)
+    other.execute("BEGIN IMMEDIATE")  # another server writes; this one's write must wait
+    store.update_budget_outcome(
+        budget, lambda earlier: f"{earlier}, s1" if earlier else "closed s1"
+    )
+    assert store.behind
+    other.execute("UPDATE budgets SET outcome='closed s2' WHERE target='vqe.ipynb'")
+    other.execute("COMMIT")
+    deadline = time.monotonic() + 10.0
+    while store.behind and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    (held,) = store.load_budgets()
+    assert held.outcome == "closed s2, s1"
+    other.close()
+    store.close()

@@ -503,19 +503,22 @@ class BudgetKeeper:
             return
         budget = held
         verb = "closed" if budget.action == "close" else "cancelled"
-        # Another server of the registry may have acted on its own sessions of the notebook:
-        # the sessions it closed stay named (once each); failures are only this attempt's.
-        ids = list(done)
-        earlier = budget.outcome or ""
-        if budget.scope == BUDGET_NOTEBOOK and earlier.startswith(f"{verb} "):
-            named = earlier[len(verb) + 1 :].split(";", 1)[0]
-            ids = list(dict.fromkeys([*(i.strip() for i in named.split(",")), *done]))
-        parts = []
-        if ids:
-            parts.append(f"{verb} {', '.join(ids)}")
-        if failed:
-            parts.append("could not act on " + "; ".join(failed))
-        budget.outcome = "; ".join(parts)
-        self.store.update_budget_state(budget)
+        notebook = budget.scope == BUDGET_NOTEBOOK
+
+        def outcome(earlier: str | None) -> str:
+            # Another server of the registry may have acted on its own sessions of the
+            # notebook: the sessions it closed stay named (once each); failures are only this
+            # attempt's. Applied to the registry's text when the write happens, too.
+            ids = list(done)
+            if notebook and (earlier or "").startswith(f"{verb} "):
+                named = (earlier or "")[len(verb) + 1 :].split(";", 1)[0]
+                ids = list(dict.fromkeys([*(i.strip() for i in named.split(",")), *done]))
+            parts = [f"{verb} {', '.join(ids)}"] if ids else []
+            if failed:
+                parts.append("could not act on " + "; ".join(failed))
+            return "; ".join(parts)
+
+        budget.outcome = outcome(budget.outcome)
+        self.store.update_budget_outcome(budget, outcome)
         log.info("Budget for %s '%s': %s", budget.scope, budget.target, budget.outcome)
         self._changed(budget)

@@ -463,9 +463,20 @@ class Store:
             lambda db: db.execute(*self._budget_state(budget)).rowcount > 0,
         )
 
-    def update_budget_state(self, budget: Budget) -> None:
-        """Record what a budget did (after the claim): written now or queued."""
-        self._execute(f"the outcome of the budget of {budget.target}", *self._budget_state(budget))
+    def update_budget_outcome(self, budget: Budget, outcome: Callable[[str | None], str]) -> None:
+        """Record what a budget did (after the claim), written now or queued: ``outcome`` makes
+        the text from the one the registry holds when the write happens (another server of it
+        may have recorded what it did meanwhile, while this one's view of the file lagged)."""
+        sql, params = self._budget_state(budget)
+        where = sql[sql.index("WHERE") :]
+        keys = params[3:]  # the budget's definition, which the WHERE matches
+
+        def write(db: sqlite3.Connection) -> None:
+            row = db.execute(f"SELECT outcome FROM budgets {where}", keys).fetchone()  # noqa: S608 (ours)
+            if row is not None:
+                db.execute(sql, (*params[:2], outcome(row["outcome"]), *keys))
+
+        self._write(f"the outcome of the budget of {budget.target}", write)
 
     @staticmethod
     def _budget_state(budget: Budget) -> tuple[str, tuple[Any, ...]]:
