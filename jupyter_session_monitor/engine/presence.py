@@ -9,7 +9,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
-from jupyter_session_monitor.registry.store import LOOP_WAIT_MS, RegistryBusy
+from jupyter_session_monitor.registry.writer import LOOP_WAIT_MS, RegistryBusy
 
 if TYPE_CHECKING:
     from jupyter_session_monitor.engine.monitor import Engine

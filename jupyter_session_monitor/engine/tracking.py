@@ -19,7 +19,7 @@ from jupyter_session_monitor.domain.models import (
     AccountRef,
     TrackedSession,
 )
-from jupyter_session_monitor.registry.store import RegistryBusy
+from jupyter_session_monitor.registry.writer import RegistryBusy
 from jupyter_session_monitor.service.runtime import RuntimeCallError
 
 if TYPE_CHECKING:

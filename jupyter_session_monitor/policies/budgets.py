@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import math
 import time
@@ -21,7 +22,7 @@ from typing import Any
 
 from jupyter_session_monitor import metrics
 from jupyter_session_monitor.domain import billing
-from jupyter_session_monitor.domain.budgets import counted, definition, state
+from jupyter_session_monitor.domain.budgets import acted, counted, definition, describe, state
 from jupyter_session_monitor.domain.errors import MonitorError
 from jupyter_session_monitor.domain.models import (
     BUDGET_NOTEBOOK,
@@ -32,7 +33,8 @@ from jupyter_session_monitor.domain.models import (
 from jupyter_session_monitor.domain.notebooks import notebook_file
 from jupyter_session_monitor.engine.ports import TrackedSessions
 from jupyter_session_monitor.policies.actions import Actions
-from jupyter_session_monitor.registry.store import RegistryBusy, Store
+from jupyter_session_monitor.registry.store import Store
+from jupyter_session_monitor.registry.writer import RegistryBusy
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,10 @@ NOT_ACTED = ("nothing left", "notified")
 BUDGET_USER = "session-monitor (budget)"
 #: Never re-check a budget sooner than this after the last check (seconds).
 MIN_CHECK_SECONDS = 0.5
+
+
+def key_of(budget: Budget) -> tuple[str, str]:
+    return budget.scope, budget.target
 
 
 def _now() -> datetime:
@@ -85,10 +91,10 @@ class BudgetKeeper:
 
     def sync(self, *, force: bool = False) -> None:
         """Take the registry's budgets: those another server of it set, replaced or removed.
-        Returns at once if they were read less than ``SYNC_SECONDS`` ago, unless ``force``."""
-        if self._stopped or (not force and time.monotonic() - self._synced < self.SYNC_SECONDS):
-            return
-        if self.store.behind:  # the file lags this server's own writes: it would undo them
+        Returns at once if they were read less than ``SYNC_SECONDS`` ago, unless ``force``, and
+        while the file lags this server's own queued writes (it would undo them)."""
+        recent = not force and time.monotonic() - self._synced < self.SYNC_SECONDS
+        if self._stopped or recent or self.store.behind:
             return
         self._synced = time.monotonic()
         stored = {(b.scope, b.target): b for b in self.store.load_budgets()}
@@ -115,22 +121,19 @@ class BudgetKeeper:
         self._timers.clear()
         self._retries.clear()
 
-    #: While the registry cannot answer (locked by another process), a budget is checked again
-    #: this often: its session may not be polled again (it closed).
+    #: While the registry cannot answer, a budget is checked again this often (no poll may come).
     RETRY_SECONDS = 1.0
 
     def _retry_later(self, budget: Budget) -> None:
-        key = (budget.scope, budget.target)
-        if self._stopped or key in self._retries:
-            return
+        key = key_of(budget)
+        if not self._stopped and key not in self._retries:
+            loop = asyncio.get_running_loop()
+            self._retries[key] = loop.call_later(self.RETRY_SECONDS, self._retry, key)
 
-        def again() -> None:
-            self._retries.pop(key, None)
-            held = self.budgets.get(key)
-            if held is not None and not self._stopped:
-                self.check(held)
-
-        self._retries[key] = asyncio.get_running_loop().call_later(self.RETRY_SECONDS, again)
+    def _retry(self, key: tuple[str, str]) -> None:
+        self._retries.pop(key, None)
+        if not self._stopped and (held := self.budgets.get(key)) is not None:
+            self.check(held)
 
     # ------------------------------------------------------------------ what applies
 
@@ -296,7 +299,7 @@ class BudgetKeeper:
             action="set_budget",
             target=f"{scope}:{target}",
             result="accepted",
-            detail=self._describe(budget),
+            detail=describe(budget),
         )
         self._changed(budget)
         self.check(budget)
@@ -333,11 +336,6 @@ class BudgetKeeper:
             self.engine.changed(session.id)
         if budget.scope == BUDGET_NOTEBOOK:
             self.on_change()
-
-    @staticmethod
-    def _describe(budget: Budget) -> str:
-        size = f"{budget.seconds:g} s" if budget.seconds is not None else f"{budget.amount:g}"
-        return f"{size}, warn at {budget.threshold:.0%}, then {budget.action}"
 
     # ------------------------------------------------------------------ enforcement
 
@@ -427,22 +425,14 @@ class BudgetKeeper:
         try:
             held = self.store.claim_budget_state(dataclasses.replace(budget, **changes))
         except RegistryBusy:
-            log.info(
-                "Budget for %s '%s' waits: the registry is locked by another process",
-                budget.scope,
-                budget.target,
-            )
+            log.info("Budget for %s '%s' waits: the registry is locked elsewhere", *key_of(budget))
             self._retry_later(budget)
             return False
         if held:
             for name, value in changes.items():
                 setattr(budget, name, value)
             return True
-        log.info(
-            "Budget for %s '%s' changed on another server: not acting on the old one",
-            budget.scope,
-            budget.target,
-        )
+        log.info("Budget for %s '%s' changed on another server: not acting on it", *key_of(budget))
         self.sync(force=True)
         return False
 
@@ -450,8 +440,7 @@ class BudgetKeeper:
         key = (budget.scope, budget.target)
         if key in self._acting:
             return
-        # Closing or cancelling cannot be undone: only on a budget the registry still holds
-        # (while its writes are queued, the registry cannot say: a later check acts).
+        # Irreversible: only on a budget the registry still holds (it cannot say while behind).
         if self.store.behind:
             self._retry_later(budget)
             return
@@ -502,22 +491,9 @@ class BudgetKeeper:
         if self._stopped or held is None or definition(held) != definition(budget):
             return
         budget = held
-        verb = "closed" if budget.action == "close" else "cancelled"
-        notebook = budget.scope == BUDGET_NOTEBOOK
-
-        def outcome(earlier: str | None) -> str:
-            # Another server of the registry may have acted on its own sessions of the
-            # notebook: the sessions it closed stay named (once each); failures are only this
-            # attempt's. Applied to the registry's text when the write happens, too.
-            ids = list(done)
-            if notebook and (earlier or "").startswith(f"{verb} "):
-                named = (earlier or "")[len(verb) + 1 :].split(";", 1)[0]
-                ids = list(dict.fromkeys([*(i.strip() for i in named.split(",")), *done]))
-            parts = [f"{verb} {', '.join(ids)}"] if ids else []
-            if failed:
-                parts.append("could not act on " + "; ".join(failed))
-            return "; ".join(parts)
-
+        # Made from the registry's own text when the write happens, too (another server may
+        # have recorded its own sessions of the notebook meanwhile).
+        outcome = functools.partial(acted, budget, done=done, failed=failed)
         budget.outcome = outcome(budget.outcome)
         self.store.update_budget_outcome(budget, outcome)
         log.info("Budget for %s '%s': %s", budget.scope, budget.target, budget.outcome)

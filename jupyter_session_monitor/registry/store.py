@@ -6,33 +6,21 @@ is versioned with ``PRAGMA user_version`` and the migrations of ``migrations.py`
 at open.
 Credentials are never stored: accounts are kept by name and identity only.
 
-The store is called on the server's event loop, so it never waits long for another process's
-write lock (another server of the registry, a backup, a ``sqlite3`` shell): at most
-``LOOP_WAIT_MS``. A write that cannot have the lock by then is queued, with every write after it,
-in order, and a thread writes the queue once the lock is free (the server's memory is the truth
-meanwhile; nothing is lost unless the server stops while the file stays locked, and then the log
-says what). An operation that needs the registry's answer (a budget's claim before it acts, the
-heartbeat) raises ``RegistryBusy`` instead, and its caller tries again later.
+Writes go through ``writer.py``: never more than 100 ms on the event loop, queued in order
+behind another process's lock.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from jupyter_session_monitor.domain.errors import MonitorError
 from jupyter_session_monitor.domain.models import (
-    Budget,
     JobRecord,
     TrackedSession,
     Transition,
@@ -40,48 +28,14 @@ from jupyter_session_monitor.domain.models import (
 from jupyter_session_monitor.domain.notebooks import notebook_file
 from jupyter_session_monitor.protocol.derive import iso, parse_time
 
+from .budgets import BudgetRows
 from .migrations import MIGRATIONS
 from .rows import alive, job_of, session_of
-
-log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-Write = Callable[[sqlite3.Connection], T]
-
-#: How long a call on the event loop waits for another process's write lock.
-LOOP_WAIT_MS = 100
-#: How long the queue's writer waits for the lock at each attempt, and pauses between them.
-QUEUE_WAIT_MS = 5000
-QUEUE_PAUSE_SECONDS = 0.25
-#: How many times the writer tries a write the registry refuses for another reason than a lock.
-QUEUE_ATTEMPTS = 120
-#: How long opening the registry (migrations, at start) and claiming a server's place may wait.
-START_WAIT_MS = 5000
+from .writer import LOOP_WAIT_MS, START_WAIT_MS, Writer
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _locked(error: sqlite3.Error) -> bool:
-    """SQLITE_BUSY or SQLITE_LOCKED (extended codes included): another connection holds it."""
-    code = getattr(error, "sqlite_errorcode", None)
-    if code is None:
-        return "locked" in str(error) or "busy" in str(error)
-    return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-
-
-class RegistryBusy(MonitorError):
-    """The registry could not answer now: another process holds its write lock, or writes that
-    met it are still queued. Nothing was changed."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            503,
-            "registry_busy",
-            "The session monitor's registry (its SQLite file) is locked by another process; "
-            "nothing was changed. Try again in a moment.",
-        )
 
 
 @dataclass
@@ -91,7 +45,7 @@ class Audit:
     id: int | None = None
 
 
-class Store:
+class Store(BudgetRows):
     def __init__(self, path: Path | str, server_id: str | None = None) -> None:
         #: The server this store writes for: its rows are the ones it loads and may change.
         self.server_id = server_id
@@ -104,42 +58,37 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute(f"PRAGMA busy_timeout={START_WAIT_MS}")
+        self._writes = Writer(self._db, self.path)
+        self._write = self._writes.write
+        self._answer = self._writes.answer
+        self._transaction = self._writes.transaction
         self._migrate()
         self._db.execute(f"PRAGMA busy_timeout={LOOP_WAIT_MS}")
-        self._queue: deque[tuple[str, Write[Any]]] = deque()
-        self._queue_lock = threading.Lock()
-        self._writer: threading.Thread | None = None
-        self._closed = False
 
     @property
     def behind(self) -> bool:
         """Writes are queued: what the file says lags what this server knows."""
-        return bool(self._queue)
+        return self._writes.behind
 
     @property
     def queued(self) -> int:
         """How many writes wait for the registry."""
-        return len(self._queue)
+        return self._writes.queued
 
     def flush(self, timeout: float) -> bool:
-        """Wait (in a thread, not on the loop) until the queued writes are written; False if
-        some are still queued after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while self._queue and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return not self._queue
+        """Wait (in a thread, not on the loop) until the queued writes are written."""
+        return self._writes.flush(timeout)
 
     def close(self) -> None:
-        self._closed = True
-        with self._queue_lock:
-            if self._queue:
-                log.error(
-                    "The registry stayed locked: %d writes are lost (the first: %s)",
-                    len(self._queue),
-                    self._queue[0][0],
-                )
-                self._queue.clear()
+        self._writes.close()
         self._db.close()
+
+    def _execute(self, what: str, sql: str, params: tuple[Any, ...]) -> None:
+        """One statement, its parameters taken now (the objects they come from may change)."""
+        self._write(what, lambda db: db.execute(sql, params))
+
+    def _execute_many(self, what: str, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        self._write(what, lambda db: db.executemany(sql, rows))
 
     @property
     def schema_version(self) -> int:
@@ -159,112 +108,6 @@ class Store:
                 for statement in filter(str.strip, script.split(";")):
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={version}")
-
-    @contextmanager
-    def _transaction(self, db: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:
-        db = self._db if db is None else db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    def _write(self, what: str, write: Write[T]) -> T | None:
-        """Write now (its result), or, if the registry refuses it (locked by another process,
-        read-only, full) or writes are queued, queue it after them (None): order is kept, the
-        loop never waits more than ``LOOP_WAIT_MS``, and the caller never fails for it."""
-        with self._queue_lock:
-            if not self._queue:
-                try:
-                    with self._transaction() as db:
-                        return write(db)
-                except sqlite3.OperationalError as error:  # locked, read-only, full, I/O
-                    if str(self.path) == ":memory:" or self._closed:
-                        raise  # one connection, or none: no one else to wait for
-                    log.warning(
-                        "The registry refused %s (%s): it and every write after it are written "
-                        "once it can be",
-                        what,
-                        error,
-                    )
-            self._queue.append((what, write))
-            if self._writer is None:
-                self._writer = threading.Thread(
-                    target=self._write_queue, name="session-monitor-registry", daemon=True
-                )
-                self._writer.start()
-            return None
-
-    def _execute(self, what: str, sql: str, params: tuple[Any, ...]) -> None:
-        """One statement, its parameters taken now (the objects they come from may change)."""
-        self._write(what, lambda db: db.execute(sql, params))
-
-    def _execute_many(self, what: str, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        self._write(what, lambda db: db.executemany(sql, rows))
-
-    def _answer(self, what: str, operation: Write[T], wait_ms: int = LOOP_WAIT_MS) -> T:
-        """Run an operation whose answer is needed now; ``RegistryBusy`` if the registry cannot
-        give it within ``wait_ms`` (or writes are queued: the file is behind)."""
-        with self._queue_lock:
-            if self._queue:
-                raise RegistryBusy
-            if wait_ms != LOOP_WAIT_MS:
-                self._db.execute(f"PRAGMA busy_timeout={wait_ms}")
-            try:
-                with self._transaction() as db:
-                    return operation(db)
-            except sqlite3.OperationalError as error:
-                if not _locked(error):
-                    raise
-                log.info("The registry is locked by another process: %s waits", what)
-                raise RegistryBusy from None
-            finally:
-                if wait_ms != LOOP_WAIT_MS:
-                    self._db.execute(f"PRAGMA busy_timeout={LOOP_WAIT_MS}")
-
-    def _write_queue(self) -> None:
-        """The queue's writer (a thread with its own connection): each write in order, tried
-        again while another process holds the lock, and up to ``QUEUE_ATTEMPTS`` times when the
-        registry refuses it otherwise (read-only, full), then given up, said in the log."""
-        db: sqlite3.Connection | None = None
-        attempts = 0
-        try:
-            db = sqlite3.connect(str(self.path), isolation_level=None, timeout=QUEUE_WAIT_MS / 1000)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA foreign_keys=ON")
-            while not self._closed:
-                with self._queue_lock:
-                    if not self._queue:
-                        # Under the lock: a write queued after this starts a new writer.
-                        self._writer = None
-                        log.info("The registry is written up to date again")
-                        return
-                    what, write = self._queue[0]
-                try:
-                    with self._transaction(db):
-                        write(db)
-                except sqlite3.Error as error:
-                    attempts += 1
-                    if _locked(error) or attempts < QUEUE_ATTEMPTS:
-                        time.sleep(QUEUE_PAUSE_SECONDS)
-                        continue
-                    log.error("Could not record %s in the registry; given up: %s", what, error)
-                except Exception:
-                    log.exception("Could not record %s in the registry", what)
-                attempts = 0
-                with self._queue_lock:
-                    if self._queue:
-                        self._queue.popleft()
-        except sqlite3.Error:
-            log.exception("The registry's writer could not open the file")
-        finally:
-            with self._queue_lock:
-                if self._writer is threading.current_thread():
-                    self._writer = None
-            if db is not None:
-                db.close()
 
     # ------------------------------------------------------------------ sessions
 
@@ -428,103 +271,6 @@ class Store:
             return len(old)
 
         return self._write("the removal of sessions past the retention", write)
-
-    # ------------------------------------------------------------------ budgets and settings
-
-    def save_budget(self, budget: Budget) -> None:
-        self._execute(
-            f"the budget of {budget.scope} {budget.target}",
-            """
-            INSERT OR REPLACE INTO budgets (scope, target, action, set_at, seconds, amount,
-                threshold, warned_at, reached_at, outcome, root_dir)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            (
-                budget.scope,
-                budget.target,
-                budget.action,
-                iso(budget.set_at),
-                budget.seconds,
-                budget.amount,
-                budget.threshold,
-                iso(budget.warned_at),
-                iso(budget.reached_at),
-                budget.outcome,
-                budget.root_dir,
-            ),
-        )
-
-    def claim_budget_state(self, budget: Budget) -> bool:
-        """Record what a budget is about to warn of or do, only if the registry still holds that
-        very budget (another server may have removed or replaced it): False if it does not;
-        ``RegistryBusy`` if the registry cannot say now (then nothing may be done yet)."""
-        return self._answer(
-            f"the claim of the budget of {budget.scope} {budget.target}",
-            lambda db: db.execute(*self._budget_state(budget)).rowcount > 0,
-        )
-
-    def update_budget_outcome(self, budget: Budget, outcome: Callable[[str | None], str]) -> None:
-        """Record what a budget did (after the claim), written now or queued: ``outcome`` makes
-        the text from the one the registry holds when the write happens (another server of it
-        may have recorded what it did meanwhile, while this one's view of the file lagged)."""
-        sql, params = self._budget_state(budget)
-        where = sql[sql.index("WHERE") :]
-        keys = params[3:]  # the budget's definition, which the WHERE matches
-
-        def write(db: sqlite3.Connection) -> None:
-            row = db.execute(f"SELECT outcome FROM budgets {where}", keys).fetchone()  # noqa: S608 (ours)
-            if row is not None:
-                db.execute(sql, (*params[:2], outcome(row["outcome"]), *keys))
-
-        self._write(f"the outcome of the budget of {budget.target}", write)
-
-    @staticmethod
-    def _budget_state(budget: Budget) -> tuple[str, tuple[Any, ...]]:
-        return (
-            """
-            UPDATE budgets SET warned_at=?, reached_at=?, outcome=?
-            WHERE scope=? AND target=? AND action=? AND set_at=? AND seconds IS ?
-                AND amount IS ? AND threshold=? AND root_dir IS ?
-            """,
-            (
-                iso(budget.warned_at),
-                iso(budget.reached_at),
-                budget.outcome,
-                budget.scope,
-                budget.target,
-                budget.action,
-                iso(budget.set_at),
-                budget.seconds,
-                budget.amount,
-                budget.threshold,
-                budget.root_dir,
-            ),
-        )
-
-    def delete_budget(self, scope: str, target: str) -> None:
-        self._execute(
-            f"the removal of the budget of {scope} {target}",
-            "DELETE FROM budgets WHERE scope=? AND target=?",
-            (scope, target),
-        )
-
-    def load_budgets(self) -> list[Budget]:
-        return [
-            Budget(
-                scope=row["scope"],
-                target=row["target"],
-                action=row["action"],
-                set_at=parse_time(row["set_at"]) or _now(),
-                seconds=row["seconds"],
-                amount=row["amount"],
-                threshold=row["threshold"],
-                warned_at=parse_time(row["warned_at"]),
-                reached_at=parse_time(row["reached_at"]),
-                outcome=row["outcome"],
-                root_dir=row["root_dir"],
-            )
-            for row in self._db.execute("SELECT * FROM budgets ORDER BY set_at")
-        ]
 
     def setting(self, key: str) -> Any:
         row = self._db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
